@@ -1,0 +1,380 @@
+"""Settings: a validated pydantic model loaded from one TOML file plus ``AGENTKIT_*`` env.
+
+Precedence, highest first: environment variables, the config file, defaults. A missing
+file means defaults; a broken one raises :class:`ConfigError` with a single line that
+names the file, the line or key, and what was expected. Nothing is read at import time.
+
+Environment overrides use ``AGENTKIT_<KEY>`` for top-level keys and ``__`` between
+nested keys: ``AGENTKIT_DEFAULT_MODEL=openai/gpt-4.1-mini``,
+``AGENTKIT_UI__THEME=nord``, ``AGENTKIT_PROVIDERS__LOCAL__BASE_URL=http://…``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.paths import ENV_CONFIG, ENV_DB, ENV_HOME
+
+ENV_PREFIX = "AGENTKIT_"
+#: ``AGENTKIT_*`` variables that are not settings (paths, test knobs).
+NON_SETTING_ENV = {ENV_HOME, ENV_CONFIG, ENV_DB, "AGENTKIT_WORKSPACE", "AGENTKIT_LOG_LEVEL"}
+
+ProviderKind = Literal["openai", "anthropic", "ollama"]
+ApprovalMode = Literal["ask", "auto", "read-only"]
+
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+    "ollama": "http://127.0.0.1:11434",
+}
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\(.*\))?$", re.DOTALL)
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``str(error)`` is one line for people."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ProviderConfig(_Section):
+    """One ``[providers.NAME]`` entry: how to reach a model server."""
+
+    kind: ProviderKind
+    base_url: str | None = Field(
+        default=None, description="Server URL; each kind has a default (OpenAI, Anthropic, local Ollama)."
+    )
+    api_key_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the API key (never the key)."
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
+    models: list[str] = Field(default_factory=list, description="Models to offer in the picker.")
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect.")
+    first_byte_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for the reply to start.")
+    idle_timeout: float = Field(default=60.0, gt=0, description="Longest silence mid-stream, in seconds.")
+    max_retries: int = Field(default=3, ge=0, le=10, description="Retries before the first byte.")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name_not_key(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(
+                "expected the name of an environment variable (like OPENAI_API_KEY), "
+                "not the key itself"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    def effective_base_url(self) -> str:
+        """The configured base URL, or the default for this provider's kind."""
+        return self.base_url or DEFAULT_BASE_URLS[self.kind]
+
+
+class AgentConfig(_Section):
+    """One ``[agents.NAME]`` entry: a named assistant with a prompt, model and tools."""
+
+    description: str = ""
+    system_prompt: str = ""
+    model: str = Field(default="default", description="A `provider/model` name, an alias or `default`.")
+    tools: list[str] | None = Field(default=None, description="Tool names; absent = every built-in tool.")
+    approval: ApprovalMode | None = Field(default=None, description="Overrides [approval] mode for this agent.")
+
+
+def _check_rules(rules: list[str]) -> list[str]:
+    for rule in rules:
+        if not _RULE.match(rule.strip()):
+            raise ValueError(
+                f"rule {rule!r} is not of the form TOOL or TOOL(pattern), e.g. 'shell(git status *)'"
+            )
+    return [rule.strip() for rule in rules]
+
+
+class ApprovalConfig(_Section):
+    """``[approval]``: when tools that change things must ask first."""
+
+    mode: ApprovalMode = "ask"
+    allow: list[str] = Field(default_factory=list, description="Rules that run without asking.")
+    ask: list[str] = Field(default_factory=list, description="Rules that always ask.")
+    deny: list[str] = Field(default_factory=list, description="Rules that never run; deny wins.")
+    timeout_seconds: float = Field(default=300.0, ge=0, description="0 waits forever.")
+
+    _validate_rules = field_validator("allow", "ask", "deny")(_check_rules)
+
+
+class UIConfig(_Section):
+    """``[ui]``: how the app looks and behaves."""
+
+    theme: str = "textual-dark"
+    show_sidebar: bool = True
+    show_thinking: bool = Field(default=False, description="Open thinking blocks by default.")
+    show_timestamps: bool = False
+    stream_delay_ms: int = Field(default=12, ge=0, description="Demo model pace per token.")
+
+
+class EngineConfig(_Section):
+    """``[engine]``: limits of one agent turn."""
+
+    max_steps: int = Field(default=25, ge=1, le=500)
+    max_concurrent_turns: int = Field(default=4, ge=1, le=32)
+    tool_timeout_seconds: float = Field(default=120.0, gt=0)
+    max_tool_output_chars: int = Field(default=30_000, ge=1_000)
+    max_replans: int = Field(default=2, ge=0, le=10)
+
+
+class StorageConfig(_Section):
+    """``[storage]``: where the session database lives (``--db`` beats it)."""
+
+    path: str | None = None
+
+
+class Settings(_Section):
+    """Every setting of the app, validated. Built by :func:`load_settings`."""
+
+    default_model: str | None = Field(
+        default=None,
+        description="`provider/model`; absent = auto-detect (OpenAI key, Anthropic key, local Ollama, demo).",
+    )
+    default_agent: str = "default"
+    aliases: dict[str, str] = Field(default_factory=dict, description="Short names for models.")
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    agents: dict[str, AgentConfig] = Field(default_factory=dict)
+    approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    ui: UIConfig = Field(default_factory=UIConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+
+    @field_validator("providers", "agents", "aliases")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", name):
+                raise ValueError(f"name {name!r} may use only letters, digits, '_', '-' and '.'")
+        return value
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_settings(
+    config_file: Path | None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read ``config_file`` (absent is fine) and apply ``AGENTKIT_*`` env overrides."""
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    text = ""
+    if config_file is not None:
+        try:
+            text = config_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        except IsADirectoryError:
+            raise ConfigError(f"config error in {config_file}: this is a directory, not a file") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config error in {config_file}: not UTF-8 text ({exc.reason})") from None
+        except OSError as exc:
+            raise ConfigError(f"config error in {config_file}: cannot read it ({exc.strerror})") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config error in {config_file}: invalid TOML: {exc}") from None
+    try:
+        file_settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source=str(config_file), text=text)) from None
+    overrides = list(_env_overrides(env))
+    if not overrides:
+        return file_settings
+    merged = file_settings.model_dump(exclude_unset=True)
+    for _var, keys, value in overrides:
+        _set_nested(merged, keys, value)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        names = {tuple(keys): var for var, keys, _ in overrides}
+        raise ConfigError(_describe(exc, source="environment", text="", env_names=names)) from None
+
+
+def _env_overrides(env: Mapping[str, str]) -> Iterator[tuple[str, list[str], Any]]:
+    top_level = set(Settings.model_fields)
+    for var in sorted(env):
+        if not var.startswith(ENV_PREFIX) or var in NON_SETTING_ENV:
+            continue
+        keys = [part.lower() for part in var[len(ENV_PREFIX) :].split("__")]
+        if not keys[0] or keys[0] not in top_level or any(not key for key in keys):
+            raise ConfigError(
+                f"config error in environment: {var} is not a setting "
+                f"(settings are AGENTKIT_<KEY> or AGENTKIT_<SECTION>__<KEY>, e.g. AGENTKIT_UI__THEME)"
+            )
+        yield var, keys, _env_value(env[var])
+
+
+def _env_value(raw: str) -> Any:
+    """Env values are strings; JSON lists and objects are parsed so list settings work."""
+    stripped = raw.strip()
+    if stripped[:1] in "[{":
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _set_nested(target: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        child = target.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            target[key] = child
+        target = child
+    target[keys[-1]] = value
+
+
+def _describe(
+    exc: ValidationError,
+    *,
+    source: str,
+    text: str,
+    env_names: Mapping[tuple[str, ...], str] | None = None,
+) -> str:
+    """One line naming where the first problem is and what was expected."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(str(part) for part in first["loc"])
+    key = ".".join(loc) or "(top level)"
+    where = f"key {key}"
+    if env_names is not None:
+        var = env_names.get(loc) or next(
+            (name for keys, name in env_names.items() if loc[: len(keys)] == keys), None
+        )
+        if var:
+            where = f"{var} (key {key})"
+    else:
+        line = _find_line(text, loc) if text else None
+        if line:
+            where = f"line {line}, key {key}"
+    message = _expected(first)
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"config error in {source}, {where}: {message}{more}"
+
+
+def _expected(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see `agentkit config show` for every key)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"expected one of {expected}, got {got!r}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{message}, got {got!r}"
+    return message
+
+
+def _find_line(text: str, loc: tuple[str, ...]) -> int | None:
+    """Find the line that sets ``loc`` in TOML ``text`` (else its nearest table), 1-based."""
+    header_re = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    key_re = re.compile(r"^\s*([A-Za-z0-9_\-\".' ]+?)\s*=")
+    current: tuple[str, ...] = ()
+    best_line: int | None = None
+    best_depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = header_re.match(line)
+        if header:
+            current = candidate = _split_key(header.group(1))
+        else:
+            match = key_re.match(line)
+            if not match:
+                continue
+            candidate = current + _split_key(match.group(1))
+        if candidate == loc:
+            return number
+        if candidate and loc[: len(candidate)] == candidate and len(candidate) > best_depth:
+            best_line, best_depth = number, len(candidate)
+    return best_line
+
+
+def _split_key(raw: str) -> tuple[str, ...]:
+    parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([^.\s]+)', raw)
+    return tuple(next(p for p in group if p) if any(group) else "" for group in parts)
+
+
+# --------------------------------------------------------------------------- showing
+
+
+def redacted(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The effective settings as plain data with secrets hidden, for ``config show``."""
+    env = os.environ if env is None else env
+    data = settings.model_dump(mode="json")
+    for name, provider in data.get("providers", {}).items():
+        provider["base_url"] = _redact_url(settings.providers[name].effective_base_url())
+        provider["headers"] = {
+            key: ("***" if _SECRET_HEADER.search(key) else value)
+            for key, value in provider.get("headers", {}).items()
+        }
+        var = provider.get("api_key_env")
+        if var:
+            provider["api_key_env"] = f"{var} ({'set' if env.get(var) else 'not set'})"
+    return data
+
+
+def _redact_url(url: str) -> str:
+    return re.sub(r"//([^/@:]+):([^/@]+)@", r"//\1:***@", url)
+
+
+def to_toml(data: Mapping[str, Any]) -> str:
+    """Render plain settings data as TOML (tables last, ``None`` values as comments)."""
+    lines: list[str] = []
+    _emit_table(lines, (), data)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _emit_table(lines: list[str], path: tuple[str, ...], table: Mapping[str, Any]) -> None:
+    scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in table.items() if isinstance(v, dict)}
+    if path and (scalars or not tables):
+        lines.append("")
+        lines.append(f"[{'.'.join(_toml_key(p) for p in path)}]")
+    for key, value in scalars.items():
+        if value is None:
+            lines.append(f"# {_toml_key(key)} = (not set)")
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, value in tables.items():
+        _emit_table(lines, (*path, key), value)
+
+
+def _toml_key(key: str) -> str:
+    return key if re.match(r"^[A-Za-z0-9_\-]+$", key) else json.dumps(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
