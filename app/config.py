@@ -354,7 +354,11 @@ def to_toml(data: Mapping[str, Any]) -> str:
 def _emit_table(lines: list[str], path: tuple[str, ...], table: Mapping[str, Any]) -> None:
     scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
     tables = {k: v for k, v in table.items() if isinstance(v, dict)}
-    if path and (scalars or not tables):
+    if path and not table:
+        lines.append("")
+        lines.append(f"# [{'.'.join(_toml_key(p) for p in path)}] (none)")
+        return
+    if path and scalars:
         lines.append("")
         lines.append(f"[{'.'.join(_toml_key(p) for p in path)}]")
     for key, value in scalars.items():

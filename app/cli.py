@@ -1,0 +1,149 @@
+"""The ``agentkit`` command: sessions and config today; the TUI and ``run`` plug in here.
+
+Output is plain and pipe-friendly: aligned columns with a header on a terminal, tab-separated
+rows without one in a pipe, and ``--json`` for machines. Errors are one line on stderr.
+Exit codes: 0 done, 1 error, 2 usage or config error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from app import __version__
+from app.config import ConfigError, Settings, load_settings
+from app.paths import ENV_DB, Paths, resolve_paths
+from app.store import SessionStore, StoreError
+from app.store.errors import DatabaseFileError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be done (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+@dataclass
+class Context:
+    """What every command gets: parsed arguments, paths, settings, and the output streams."""
+
+    args: argparse.Namespace
+    paths: Paths
+    settings: Settings
+    out: TextIO
+    err: TextIO
+
+    @property
+    def db_path(self) -> Path:
+        """``--db``, then ``AGENTKIT_DB``, then ``[storage] path``, then the data dir."""
+        if self.args.db or os.environ.get(ENV_DB, "").strip() or not self.settings.storage.path:
+            return self.paths.db_file
+        return Path(self.settings.storage.path).expanduser()
+
+    @property
+    def is_default_db(self) -> bool:
+        """Whether the database is the default one (whose folder we may create)."""
+        return self.db_path == self.paths.data_dir / self.paths.db_file.name
+
+    async def open_store(self, *, create: bool) -> SessionStore | None:
+        """Open the session store; ``None`` when it does not exist and ``create`` is false."""
+        path = self.db_path
+        if not path.exists() and not create:
+            return None
+        if create and self.is_default_db:
+            self.paths.ensure_data_dir()
+        return await SessionStore.open(path, create=create)
+
+    def print(self, text: str = "") -> None:
+        """Write a line to standard output."""
+        self.out.write(text + "\n")
+
+    def print_json(self, value: Any) -> None:
+        """Write ``value`` as indented JSON."""
+        self.out.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+    @property
+    def is_tty(self) -> bool:
+        """Whether standard output is a terminal (columns and colour) or a pipe (TSV)."""
+        return self.out.isatty()
+
+
+Handler = Callable[[Context], Awaitable[int]]
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--config", type=Path, default=default, metavar="FILE", help="config file to use"
+    )
+    parser.add_argument(
+        "--db", type=Path, default=default, metavar="PATH", help="session database to use"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, with every subcommand and option."""
+    from app import cli_commands
+
+    parser = _Parser(
+        prog="agentkit",
+        description="AgentKit TUI: a terminal app for working with LLM agents.",
+        epilog="Run `agentkit COMMAND --help` for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"agentkit {__version__}")
+    _add_common(parser, top=True)
+    parser.set_defaults(handler=cli_commands.cmd_home)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    cli_commands.register(commands, lambda p: _add_common(p, top=False))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``agentkit`` command and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        env = dict(os.environ)
+        paths = resolve_paths(env, config_file=args.config, db_file=args.db)
+        settings = load_settings(paths.config_file, env)
+        context = Context(args, paths, settings, sys.stdout, sys.stderr)
+        handler: Handler = args.handler
+        return asyncio.run(handler(context))
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except DatabaseFileError as exc:
+        return _fail(f"database: {exc}", EXIT_ERROR)
+    except BrokenPipeError:
+        # The reader (head, less) went away: not an error worth a message.
+        _silence_stdout()
+        return EXIT_OK
+    except (StoreError, ValueError, OSError) as exc:
+        return _fail(str(exc), EXIT_ERROR)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"agentkit: error: {message}\n")
+    return code
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,214 @@
+"""One aiosqlite connection per store: opening, PRAGMAs, migrations, error translation.
+
+The connection runs in autocommit mode: a single statement is its own transaction (an
+append is one ``INSERT … RETURNING`` whose triggers update the session), and multi-statement
+work uses :meth:`Database.transaction`, which takes the write lock up front
+(``BEGIN IMMEDIATE``) so two processes on one file queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from app.store.errors import DatabaseFileError, MigrationError
+from app.store.migrations import MIGRATIONS, OWN_TABLE_PREFIXES, Migration
+
+BUSY_TIMEOUT_MS = 5_000
+
+Params = Sequence[Any]
+
+
+def translate(path: Path, exc: sqlite3.Error) -> DatabaseFileError:
+    """Turn a raw SQLite error about the file into one that names the file and what to do."""
+    text = str(exc)
+    lowered = text.lower()
+    if "not a database" in lowered:
+        return DatabaseFileError(path, "not an SQLite database (file is not a database); it was left untouched")
+    if "malformed" in lowered or "corrupt" in lowered:
+        return DatabaseFileError(
+            path,
+            "the database is corrupt (database disk image is malformed); "
+            "restore a backup (agentkit.db.bak-*) or move the file away to start afresh",
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return DatabaseFileError(
+            path, f"the database stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s; try again"
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return DatabaseFileError(path, "the database is read-only here (check the file's permissions)")
+    if "unable to open" in lowered:
+        return DatabaseFileError(path, "cannot open the database file (does its folder exist, may you write to it?)")
+    if "disk" in lowered and "full" in lowered:
+        return DatabaseFileError(path, "the disk is full")
+    return DatabaseFileError(path, f"database error: {text}")
+
+
+class Database:
+    """A thin wrapper over one aiosqlite connection that names the file in every error."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._connection = connection
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path, *, create: bool = True) -> Database:
+        """Open (or, if ``create``, make) the file, set PRAGMAs and bring the schema up to date."""
+        if path.is_dir():
+            raise DatabaseFileError(path, "this is a directory, not a database file")
+        if not path.exists() and not create:
+            raise DatabaseFileError(path, "no database here yet")
+        if not path.parent.is_dir():
+            raise DatabaseFileError(path, f"the folder {path.parent} does not exist")
+        uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+        try:
+            connection = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise translate(path, exc) from None
+        connection.row_factory = sqlite3.Row
+        database = cls(connection, path)
+        try:
+            await database._configure()
+            await migrate(database, MIGRATIONS)
+        except BaseException:
+            await connection.close()
+            raise
+        return database
+
+    async def _configure(self) -> None:
+        await self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # The first read of the header: a file that is not SQLite fails here, before any write.
+        await self.fetchone("PRAGMA user_version")
+        # WAL lets readers and one writer work at once (the TUI and `agentkit run`). Where a
+        # file system cannot do WAL, SQLite keeps the old journal mode and still works.
+        await self.fetchone("PRAGMA journal_mode = WAL")
+        await self.execute("PRAGMA foreign_keys = ON")
+        # NORMAL in WAL mode: a killed process loses nothing committed; only a power cut
+        # can lose the last transactions (never corrupts the file).
+        await self.execute("PRAGMA synchronous = NORMAL")
+
+    async def close(self) -> None:
+        """Close the connection (checkpointing the WAL when this is the last one)."""
+        try:
+            await self._connection.close()
+        except sqlite3.Error as exc:
+            raise translate(self.path, exc) from None
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        try:
+            cursor = await self._connection.execute(sql, params)
+            changed = cursor.rowcount
+            await cursor.close()
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise translate(self.path, exc) from None
+        return changed
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for many parameter rows (use inside :meth:`transaction`)."""
+        try:
+            await self._connection.executemany(sql, rows)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise translate(self.path, exc) from None
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Run one statement and return all its rows (one trip to the database thread)."""
+        try:
+            rows = await self._connection.execute_fetchall(sql, params)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise translate(self.path, exc) from None
+        return list(rows)  # type: ignore[arg-type]
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """Run one statement and return its first row, if any."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """Take the write lock now, commit on success, roll back on any error."""
+        await self.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            try:
+                await self._connection.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise
+        await self.execute("COMMIT")
+
+    async def backup_to(self, target: Path) -> None:
+        """Write a consistent copy of the database to ``target`` (SQLite online backup)."""
+        destination = sqlite3.connect(target)
+        try:
+            await self._connection.backup(destination)
+        except sqlite3.Error as exc:
+            raise translate(self.path, exc) from None
+        finally:
+            destination.close()
+
+
+async def migrate(database: Database, migrations: Sequence[Migration]) -> None:
+    """Bring the schema to the last of ``migrations``, backing the file up first."""
+    path = database.path
+    target = migrations[-1].version
+    row = await database.fetchone("PRAGMA user_version")
+    current = int(row[0]) if row else 0
+    if current > target:
+        raise DatabaseFileError(
+            path,
+            f"this database was written by a newer AgentKit (schema v{current}; this version "
+            f"knows up to v{target}); upgrade agentkit-tui to use it",
+        )
+    if current == target:
+        return
+    backup: Path | None = None
+    if current == 0:
+        tables = await database.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        foreign = [r[0] for r in tables if not str(r[0]).startswith(OWN_TABLE_PREFIXES)]
+        if foreign:
+            raise DatabaseFileError(
+                path,
+                "an SQLite database that is not AgentKit's (it has tables "
+                f"{', '.join(sorted(foreign)[:5])}); it was left untouched",
+            )
+    else:
+        backup = _free_backup_path(path, current)
+        await database.backup_to(backup)
+    try:
+        async with database.transaction():
+            # Another process may have migrated while we waited for the write lock.
+            row = await database.fetchone("PRAGMA user_version")
+            current = int(row[0]) if row else 0
+            for migration in migrations:
+                if migration.version <= current:
+                    continue
+                for statement in migration.statements:
+                    await database.execute(statement)
+            await database.execute(f"PRAGMA user_version = {int(target)}")
+    except (sqlite3.Error, DatabaseFileError) as exc:
+        kept = f"; the file is unchanged and a copy is at {backup}" if backup else "; the file is unchanged"
+        raise MigrationError(path, f"schema migration to v{target} failed ({exc}){kept}") from None
+
+
+def _free_backup_path(path: Path, version: int) -> Path:
+    candidate = path.with_name(f"{path.name}.bak-v{version}")
+    number = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.bak-v{version}.{number}")
+        number += 1
+    return candidate

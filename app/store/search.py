@@ -1,0 +1,117 @@
+"""Full-text search (FTS5) over titles, message text, thinking, tool arguments and output."""
+
+from __future__ import annotations
+
+import re
+
+from app.store.base import StorePart, from_db_time
+from app.store.models import SearchHit
+
+# Private-use markers around matches in FTS snippets; they cannot occur in stored text
+# that people search for, and are turned into (start, end) spans.
+_OPEN = "\ue000"
+_CLOSE = "\ue001"
+_SNIPPET_TOKENS = 16
+
+
+def fts_query(text: str) -> str:
+    """Turn what a person typed into a safe FTS5 query: every word must match.
+
+    Words are quoted (so ``AND``, ``-`` or ``"`` typed by a person are plain text); a
+    ``"quoted phrase"`` stays a phrase; the last word also matches as a prefix, so results
+    appear while typing. Returns ``""`` when nothing searchable was typed.
+    """
+    terms: list[str] = []
+    for phrase, word in re.findall(r'"([^"]*)"|(\w+)', text):
+        if phrase:
+            words = re.findall(r"\w+", phrase)
+            if words:
+                terms.append('"' + " ".join(words) + '"')
+        elif word:
+            terms.append(f'"{word}"')
+    if terms and not text.rstrip().endswith('"') and not text.endswith(" "):
+        terms[-1] += "*"
+    return " ".join(terms)
+
+
+def _spans(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    plain: list[str] = []
+    spans: list[tuple[int, int]] = []
+    length = 0
+    start = -1
+    for piece in re.split(f"([{_OPEN}{_CLOSE}])", marked):
+        if piece == _OPEN:
+            start = length
+        elif piece == _CLOSE:
+            if start >= 0:
+                spans.append((start, length))
+            start = -1
+        else:
+            cleaned = re.sub(r"\s+", " ", piece)
+            plain.append(cleaned)
+            length += len(cleaned)
+    return "".join(plain), spans
+
+
+class SearchPart(StorePart):
+    """Ranked search with snippets."""
+
+    async def search(
+        self, text: str, *, limit: int = 50, session_id: str | None = None
+    ) -> list[SearchHit]:
+        """Sessions whose title matches, then messages, each group ranked by relevance."""
+        query = fts_query(text)
+        if not query or limit <= 0:
+            return []
+        hits: list[SearchHit] = []
+        if session_id is None:
+            rows = await self._db.fetchall(
+                "SELECT s.id, s.title, s.created_at, "
+                f"highlight(sessions_fts, 0, '{_OPEN}', '{_CLOSE}') AS marked "
+                "FROM sessions_fts JOIN sessions s ON s.pk = sessions_fts.rowid "
+                "WHERE sessions_fts MATCH ? ORDER BY rank LIMIT ?",
+                (query, limit),
+            )
+            for row in rows:
+                snippet, spans = _spans(row["marked"])
+                hits.append(
+                    SearchHit(
+                        kind="title",
+                        session_id=row["id"],
+                        session_title=row["title"],
+                        snippet=snippet,
+                        highlights=spans,
+                        created_at=from_db_time(row["created_at"]),
+                    )
+                )
+        scope, params = (
+            ("AND rowid IN (SELECT id FROM messages WHERE session_id = ?)", (session_id,))
+            if session_id
+            else ("", ())
+        )
+        rows = await self._db.fetchall(
+            "SELECT m.id, m.session_id, m.seq, m.role, m.created_at, s.title, f.marked "
+            "FROM ("
+            f"  SELECT rowid, snippet(messages_fts, -1, '{_OPEN}', '{_CLOSE}', '…', "
+            f"  {_SNIPPET_TOKENS}) AS marked, rank FROM messages_fts "
+            f"  WHERE messages_fts MATCH ? {scope} ORDER BY rank LIMIT ?"
+            ") AS f JOIN messages m ON m.id = f.rowid JOIN sessions s ON s.id = m.session_id "
+            "ORDER BY f.rank",
+            (query, *params, limit),
+        )
+        for row in rows:
+            snippet, spans = _spans(row["marked"])
+            hits.append(
+                SearchHit(
+                    kind="message",
+                    session_id=row["session_id"],
+                    session_title=row["title"],
+                    message_id=row["id"],
+                    seq=row["seq"],
+                    role=row["role"],
+                    snippet=snippet,
+                    highlights=spans,
+                    created_at=from_db_time(row["created_at"]),
+                )
+            )
+        return hits[:limit]

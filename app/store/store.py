@@ -1,0 +1,60 @@
+"""``SessionStore``: the one object the rest of the app uses to reach the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+from app.store.base import Clock, utc_now
+from app.store.db import Database
+from app.store.events import EventsPart
+from app.store.export import ExportFormat, to_json, to_markdown
+from app.store.messages import MessagesPart
+from app.store.search import SearchPart
+from app.store.sessions import SessionsPart
+
+
+class SessionStore(SessionsPart, MessagesPart, EventsPart, SearchPart):
+    """Sessions, messages, the event log and search, in one SQLite file.
+
+    Open it with ``await SessionStore.open(path)`` (or ``async with``). One store holds one
+    connection; several processes may open the same file at once.
+    """
+
+    def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
+        self._db = database
+        self._now = clock
+
+    @classmethod
+    async def open(
+        cls, path: Path | str, *, create: bool = True, clock: Clock = utc_now
+    ) -> SessionStore:
+        """Open the database at ``path``, creating it (if ``create``) and migrating it."""
+        database = await Database.open(Path(path), create=create)
+        return cls(database, clock=clock)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._db.close()
+
+    async def __aenter__(self) -> SessionStore:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def export_session(self, session_id: str, fmt: ExportFormat) -> str:
+        """The session with all its messages and events, as Markdown or JSON text."""
+        session = await self.get_session(session_id)
+        messages = await self.get_messages(session_id)
+        events = await self.get_events(session_id)
+        if fmt == "json":
+            return to_json(session, messages, events, self._now())
+        if fmt == "md":
+            return to_markdown(session, messages, events)
+        raise ValueError(f"export format must be 'md' or 'json', not {fmt!r}")

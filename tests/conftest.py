@@ -1,0 +1,64 @@
+"""Shared fixtures: an isolated AGENTKIT_HOME, a real SQLite store in a temp dir, a frozen clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.store import SessionStore
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+class FrozenClock:
+    """A clock that stands still until told to move (deterministic timestamps)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move the clock forward and return the new time."""
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def agentkit_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own AGENTKIT_HOME and no AGENTKIT_* or provider variables."""
+    for name in list(os.environ):
+        if name.startswith("AGENTKIT_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "agentkit-home"
+    home.mkdir()
+    monkeypatch.setenv("AGENTKIT_HOME", str(home))
+    yield home
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A frozen clock at a fixed instant."""
+    return FrozenClock(datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where the test's database file goes."""
+    return tmp_path / "agentkit.db"
+
+
+@pytest.fixture
+async def store(db_path: Path, clock: FrozenClock) -> AsyncIterator[SessionStore]:
+    """A real store on a real file, closed after the test."""
+    opened = await SessionStore.open(db_path, clock=clock)
+    try:
+        yield opened
+    finally:
+        await opened.close()
