@@ -83,7 +83,9 @@ class Database:
     async def _configure(self) -> None:
         await self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # The first read of the header: a file that is not SQLite fails here, before any write.
-        await self.fetchone("PRAGMA user_version")
+        row = await self.fetchone("PRAGMA user_version")
+        if row is not None and int(row[0]) == 0:
+            await self._refuse_foreign_database()
         # WAL lets readers and one writer work at once (the TUI and `agentkit run`). Where a
         # file system cannot do WAL, SQLite keeps the old journal mode and still works.
         await self.fetchone("PRAGMA journal_mode = WAL")
@@ -91,6 +93,19 @@ class Database:
         # NORMAL in WAL mode: a killed process loses nothing committed; only a power cut
         # can lose the last transactions (never corrupts the file).
         await self.execute("PRAGMA synchronous = NORMAL")
+
+    async def _refuse_foreign_database(self) -> None:
+        """A version-0 file that already holds other tables belongs to another program."""
+        tables = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        foreign = [str(r[0]) for r in tables if not str(r[0]).startswith(OWN_TABLE_PREFIXES)]
+        if foreign:
+            raise DatabaseFileError(
+                self.path,
+                "an SQLite database that is not AgentKit's (it has tables "
+                f"{', '.join(sorted(foreign)[:5])}); it was left untouched",
+            )
 
     async def close(self) -> None:
         """Close the connection (checkpointing the WAL when this is the last one)."""
@@ -175,18 +190,7 @@ async def migrate(database: Database, migrations: Sequence[Migration]) -> None:
     if current == target:
         return
     backup: Path | None = None
-    if current == 0:
-        tables = await database.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-        foreign = [r[0] for r in tables if not str(r[0]).startswith(OWN_TABLE_PREFIXES)]
-        if foreign:
-            raise DatabaseFileError(
-                path,
-                "an SQLite database that is not AgentKit's (it has tables "
-                f"{', '.join(sorted(foreign)[:5])}); it was left untouched",
-            )
-    else:
+    if current > 0:
         backup = _free_backup_path(path, current)
         await database.backup_to(backup)
     try:
