@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import NoReturn
 
-from app import __version__
-from app.config import ConfigError, Settings, load_settings
-from app.paths import ENV_DB, Paths, resolve_paths
-from app.store import SessionStore, StoreError
+from app import __version__, cli_commands
+from app.cli_commands import Context, UsageError
+from app.config import ConfigError, load_settings
+from app.paths import resolve_paths
+from app.store import StoreError
 from app.store.errors import DatabaseFileError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(Exception):
-    """The command line asks for something that cannot be done (exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,52 +32,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-@dataclass
-class Context:
-    """What every command gets: parsed arguments, paths, settings, and the output streams."""
-
-    args: argparse.Namespace
-    paths: Paths
-    settings: Settings
-    out: TextIO
-    err: TextIO
-
-    @property
-    def db_path(self) -> Path:
-        """``--db``, then ``AGENTKIT_DB``, then ``[storage] path``, then the data dir."""
-        if self.args.db or os.environ.get(ENV_DB, "").strip() or not self.settings.storage.path:
-            return self.paths.db_file
-        return Path(self.settings.storage.path).expanduser()
-
-    @property
-    def is_default_db(self) -> bool:
-        """Whether the database is the default one (whose folder we may create)."""
-        return self.db_path == self.paths.data_dir / self.paths.db_file.name
-
-    async def open_store(self, *, create: bool) -> SessionStore | None:
-        """Open the session store; ``None`` when it does not exist and ``create`` is false."""
-        path = self.db_path
-        if not path.exists() and not create:
-            return None
-        if create and self.is_default_db:
-            self.paths.ensure_data_dir()
-        return await SessionStore.open(path, create=create)
-
-    def print(self, text: str = "") -> None:
-        """Write a line to standard output."""
-        self.out.write(text + "\n")
-
-    def print_json(self, value: Any) -> None:
-        """Write ``value`` as indented JSON."""
-        self.out.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
-
-    @property
-    def is_tty(self) -> bool:
-        """Whether standard output is a terminal (columns and colour) or a pipe (TSV)."""
-        return self.out.isatty()
-
-
-Handler = Callable[[Context], Awaitable[int]]
+Handler = Callable[[Context], Coroutine[None, None, int]]
 
 
 def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -97,8 +47,6 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, with every subcommand and option."""
-    from app import cli_commands
-
     parser = _Parser(
         prog="agentkit",
         description="AgentKit TUI: a terminal app for working with LLM agents.",

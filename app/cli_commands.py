@@ -9,17 +9,66 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TextIO
 
 from app import __version__
-from app.config import redacted, to_toml
+from app.config import Settings, redacted, to_toml
+from app.paths import ENV_DB, Paths
 from app.store import Message, SessionNotFoundError, SessionStore
 from app.store.models import SearchHit, Session
 
-if TYPE_CHECKING:
-    from app.cli import Context
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be done (exit code 2)."""
+
+
+@dataclass
+class Context:
+    """What every command gets: parsed arguments, paths, settings, and the output streams."""
+
+    args: argparse.Namespace
+    paths: Paths
+    settings: Settings
+    out: TextIO
+    err: TextIO
+
+    @property
+    def db_path(self) -> Path:
+        """``--db``, then ``AGENTKIT_DB``, then ``[storage] path``, then the data dir."""
+        if self.args.db or os.environ.get(ENV_DB, "").strip() or not self.settings.storage.path:
+            return self.paths.db_file
+        return Path(self.settings.storage.path).expanduser()
+
+    @property
+    def is_default_db(self) -> bool:
+        """Whether the database is the default one (whose folder we may create)."""
+        return self.db_path == self.paths.data_dir / self.paths.db_file.name
+
+    async def open_store(self, *, create: bool) -> SessionStore | None:
+        """Open the session store; ``None`` when it does not exist and ``create`` is false."""
+        path = self.db_path
+        if not path.exists() and not create:
+            return None
+        if create and self.is_default_db:
+            self.paths.ensure_data_dir()
+        return await SessionStore.open(path, create=create)
+
+    def print(self, text: str = "") -> None:
+        """Write a line to standard output."""
+        self.out.write(text + "\n")
+
+    def print_json(self, value: Any) -> None:
+        """Write ``value`` as indented JSON."""
+        self.out.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+    @property
+    def is_tty(self) -> bool:
+        """Whether standard output is a terminal (columns and colour) or a pipe (TSV)."""
+        return self.out.isatty()
+
 
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -76,7 +125,9 @@ def register(
     export = actions.add_parser("export", help="write a session as Markdown or JSON")
     export.add_argument("session", metavar="ID", help="session id or a unique prefix of it")
     export.add_argument("--format", choices=["md", "json"], default="md")
-    export.add_argument("-o", "--output", type=Path, metavar="FILE", help="file to write (default stdout)")
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="file to write (default stdout)"
+    )
     add_common(export)
     export.set_defaults(handler=cmd_sessions_export)
 
@@ -220,7 +271,7 @@ async def cmd_sessions_show(ctx: Context) -> int:
 
 def _print_message(ctx: Context, message: Message) -> None:
     when = message.created_at.astimezone().strftime("%H:%M:%S")
-    label = message.role
+    label: str = message.role
     if message.role == "assistant" and message.model:
         label += f" ({message.model})"
     if message.role == "tool":
@@ -297,16 +348,13 @@ async def cmd_sessions_export(ctx: Context) -> int:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file, so a reader never sees half of it."""
-    folder = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=folder, prefix=f".{path.name}.", delete=False
-    )
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with handle:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(handle.name, path)
+        os.replace(temporary, path)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        Path(temporary).unlink(missing_ok=True)
         raise
 
 
@@ -330,8 +378,6 @@ async def cmd_sessions_close(ctx: Context) -> int:
 
 async def cmd_sessions_delete(ctx: Context) -> int:
     """``agentkit sessions delete ID`` (asks first on a terminal; ``--yes`` in scripts)."""
-    from app.cli import UsageError
-
     async with await _require_store(ctx, ctx.args.session) as store:
         session_id = await store.resolve_session_id(ctx.args.session)
         session = await store.get_session(session_id)

@@ -54,16 +54,22 @@ class ProviderConfig(_Section):
 
     kind: ProviderKind
     base_url: str | None = Field(
-        default=None, description="Server URL; each kind has a default (OpenAI, Anthropic, local Ollama)."
+        default=None,
+        description="Server URL; each kind has a default (OpenAI, Anthropic, local Ollama).",
     )
     api_key_env: str | None = Field(
-        default=None, description="Name of the environment variable holding the API key (never the key)."
+        default=None,
+        description="Name of the environment variable holding the API key (never the key).",
     )
     headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
     models: list[str] = Field(default_factory=list, description="Models to offer in the picker.")
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect.")
-    first_byte_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for the reply to start.")
-    idle_timeout: float = Field(default=60.0, gt=0, description="Longest silence mid-stream, in seconds.")
+    first_byte_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds to wait for the reply to start."
+    )
+    idle_timeout: float = Field(
+        default=60.0, gt=0, description="Longest silence mid-stream, in seconds."
+    )
     max_retries: int = Field(default=3, ge=0, le=10, description="Retries before the first byte.")
 
     @field_validator("api_key_env")
@@ -93,16 +99,23 @@ class AgentConfig(_Section):
 
     description: str = ""
     system_prompt: str = ""
-    model: str = Field(default="default", description="A `provider/model` name, an alias or `default`.")
-    tools: list[str] | None = Field(default=None, description="Tool names; absent = every built-in tool.")
-    approval: ApprovalMode | None = Field(default=None, description="Overrides [approval] mode for this agent.")
+    model: str = Field(
+        default="default", description="A `provider/model` name, an alias or `default`."
+    )
+    tools: list[str] | None = Field(
+        default=None, description="Tool names; absent = every built-in tool."
+    )
+    approval: ApprovalMode | None = Field(
+        default=None, description="Overrides [approval] mode for this agent."
+    )
 
 
 def _check_rules(rules: list[str]) -> list[str]:
     for rule in rules:
         if not _RULE.match(rule.strip()):
             raise ValueError(
-                f"rule {rule!r} is not of the form TOOL or TOOL(pattern), e.g. 'shell(git status *)'"
+                f"rule {rule!r} is not of the form TOOL or TOOL(pattern), "
+                "e.g. 'shell(git status *)'"
             )
     return [rule.strip() for rule in rules]
 
@@ -150,7 +163,10 @@ class Settings(_Section):
 
     default_model: str | None = Field(
         default=None,
-        description="`provider/model`; absent = auto-detect (OpenAI key, Anthropic key, local Ollama, demo).",
+        description=(
+            "`provider/model`; absent = auto-detect (OpenAI key, Anthropic key, local Ollama, "
+            "else the offline demo)."
+        ),
     )
     default_agent: str = "default"
     aliases: dict[str, str] = Field(default_factory=dict, description="Short names for models.")
@@ -187,11 +203,17 @@ def load_settings(
         except FileNotFoundError:
             text = ""
         except IsADirectoryError:
-            raise ConfigError(f"config error in {config_file}: this is a directory, not a file") from None
+            raise ConfigError(
+                f"config error in {config_file}: this is a directory, not a file"
+            ) from None
         except UnicodeDecodeError as exc:
-            raise ConfigError(f"config error in {config_file}: not UTF-8 text ({exc.reason})") from None
+            raise ConfigError(
+                f"config error in {config_file}: not UTF-8 text ({exc.reason})"
+            ) from None
         except OSError as exc:
-            raise ConfigError(f"config error in {config_file}: cannot read it ({exc.strerror})") from None
+            raise ConfigError(
+                f"config error in {config_file}: cannot read it ({exc.strerror})"
+            ) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -222,7 +244,8 @@ def _env_overrides(env: Mapping[str, str]) -> Iterator[tuple[str, list[str], Any
         if not keys[0] or keys[0] not in top_level or any(not key for key in keys):
             raise ConfigError(
                 f"config error in environment: {var} is not a setting "
-                f"(settings are AGENTKIT_<KEY> or AGENTKIT_<SECTION>__<KEY>, e.g. AGENTKIT_UI__THEME)"
+                "(settings are AGENTKIT_<KEY> or AGENTKIT_<SECTION>__<KEY>, "
+                "e.g. AGENTKIT_UI__THEME)"
             )
         yield var, keys, _env_value(env[var])
 
@@ -272,7 +295,11 @@ def _describe(
         if line:
             where = f"line {line}, key {key}"
     message = _expected(first)
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
     return f"config error in {source}, {where}: {message}{more}"
 
 

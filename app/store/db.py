@@ -8,6 +8,7 @@ work uses :meth:`Database.transaction`, which takes the write lock up front
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -29,7 +30,9 @@ def translate(path: Path, exc: sqlite3.Error) -> DatabaseFileError:
     text = str(exc)
     lowered = text.lower()
     if "not a database" in lowered:
-        return DatabaseFileError(path, "not an SQLite database (file is not a database); it was left untouched")
+        return DatabaseFileError(
+            path, "not an SQLite database (file is not a database); it was left untouched"
+        )
     if "malformed" in lowered or "corrupt" in lowered:
         return DatabaseFileError(
             path,
@@ -38,15 +41,32 @@ def translate(path: Path, exc: sqlite3.Error) -> DatabaseFileError:
         )
     if "locked" in lowered or "busy" in lowered:
         return DatabaseFileError(
-            path, f"the database stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s; try again"
+            path,
+            f"the database stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s; "
+            "try again",
         )
     if "readonly" in lowered or "read-only" in lowered:
-        return DatabaseFileError(path, "the database is read-only here (check the file's permissions)")
+        return DatabaseFileError(
+            path, "the database is read-only here (check the file's permissions)"
+        )
     if "unable to open" in lowered:
-        return DatabaseFileError(path, "cannot open the database file (does its folder exist, may you write to it?)")
+        return DatabaseFileError(
+            path, "cannot open the database file (does its folder exist, may you write to it?)"
+        )
     if "disk" in lowered and "full" in lowered:
         return DatabaseFileError(path, "the disk is full")
     return DatabaseFileError(path, f"database error: {text}")
+
+
+def _file_uri(path: Path, *, create: bool) -> str:
+    """Check the path (a few stat calls) and give SQLite's URI for it; never makes folders."""
+    if path.is_dir():
+        raise DatabaseFileError(path, "this is a directory, not a database file")
+    if not path.exists() and not create:
+        raise DatabaseFileError(path, "no database here yet")
+    if not path.parent.is_dir():
+        raise DatabaseFileError(path, f"the folder {path.parent} does not exist")
+    return f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
 
 
 class Database:
@@ -59,13 +79,7 @@ class Database:
     @classmethod
     async def open(cls, path: Path, *, create: bool = True) -> Database:
         """Open (or, if ``create``, make) the file, set PRAGMAs and bring the schema up to date."""
-        if path.is_dir():
-            raise DatabaseFileError(path, "this is a directory, not a database file")
-        if not path.exists() and not create:
-            raise DatabaseFileError(path, "no database here yet")
-        if not path.parent.is_dir():
-            raise DatabaseFileError(path, f"the folder {path.parent} does not exist")
-        uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+        uri = _file_uri(path, create=create)
         try:
             connection = await aiosqlite.connect(uri, uri=True, isolation_level=None)
         except sqlite3.Error as exc:
@@ -143,7 +157,7 @@ class Database:
             raise
         except sqlite3.Error as exc:
             raise translate(self.path, exc) from None
-        return list(rows)  # type: ignore[arg-type]
+        return list(rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run one statement and return its first row, if any."""
@@ -157,10 +171,8 @@ class Database:
         try:
             yield self
         except BaseException:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 await self._connection.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
             raise
         await self.execute("COMMIT")
 
@@ -205,7 +217,11 @@ async def migrate(database: Database, migrations: Sequence[Migration]) -> None:
                     await database.execute(statement)
             await database.execute(f"PRAGMA user_version = {int(target)}")
     except (sqlite3.Error, DatabaseFileError) as exc:
-        kept = f"; the file is unchanged and a copy is at {backup}" if backup else "; the file is unchanged"
+        kept = (
+            f"; the file is unchanged and a copy is at {backup}"
+            if backup
+            else "; the file is unchanged"
+        )
         raise MigrationError(path, f"schema migration to v{target} failed ({exc}){kept}") from None
 
 

@@ -22,7 +22,9 @@ class AmbiguousSessionIdError(StoreError):
 
     def __init__(self, prefix: str, matches: list[str]) -> None:
         shown = ", ".join(matches[:3])
-        super().__init__(f"Session id '{prefix}' is ambiguous: it matches {shown}…; type more of it")
+        super().__init__(
+            f"Session id '{prefix}' is ambiguous: it matches {shown}…; type more of it"
+        )
         self.prefix = prefix
         self.matches = matches
 

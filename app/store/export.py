@@ -59,12 +59,21 @@ def _message_md(message: Message) -> list[str]:
         extra += f" · {message.thread}"
     lines = [f"### {heading}{extra} · {time}{_status_note(message)}", ""]
     if message.thinking.strip():
-        lines += ["<details><summary>Thinking</summary>", "", message.thinking.strip(), "", "</details>", ""]
+        lines += [
+            "<details><summary>Thinking</summary>",
+            "",
+            message.thinking.strip(),
+            "",
+            "</details>",
+            "",
+        ]
     if message.content.strip():
         lines += [message.content.rstrip(), ""]
     for call in message.tool_calls:
-        arguments = call.raw_arguments if call.raw_arguments is not None else json.dumps(
-            call.arguments, ensure_ascii=False, indent=2
+        arguments = (
+            call.raw_arguments
+            if call.raw_arguments is not None
+            else json.dumps(call.arguments, ensure_ascii=False, indent=2)
         )
         lines += [f"**Tool call** `{call.name}` ({call.id})", "", fence(arguments, "json"), ""]
     return lines

@@ -147,7 +147,8 @@ class MessagesPart(StorePart):
             assignments.append("status = ?, writer = ?")
             params.extend([status, current_writer() if status == "streaming" else None])
         row = await self._db.fetchone(
-            f"UPDATE messages SET {', '.join(assignments)} WHERE id = ? RETURNING {MESSAGE_COLUMNS}",
+            f"UPDATE messages SET {', '.join(assignments)} WHERE id = ? "
+            f"RETURNING {MESSAGE_COLUMNS}",
             (*params, message_id),
         )
         if row is None:
@@ -195,8 +196,7 @@ class MessagesPart(StorePart):
         clause = " AND ".join(where)
         if last is not None:
             rows = await self._db.fetchall(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {clause} "
-                "ORDER BY seq DESC LIMIT ?",
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {clause} ORDER BY seq DESC LIMIT ?",
                 (*params, max(0, last)),
             )
             rows.reverse()
@@ -301,4 +301,3 @@ def _history(message: Message) -> HistoryMessage:
         reasoning=message.reasoning,
         model=message.model,
     )
-

@@ -72,7 +72,8 @@ V1 = Migration(
             agent_name   TEXT,
             model        TEXT,
             status       TEXT NOT NULL DEFAULT 'complete'
-                         CHECK (status IN ('complete', 'streaming', 'cancelled', 'error', 'interrupted')),
+                         CHECK (status IN
+                             ('complete', 'streaming', 'cancelled', 'error', 'interrupted')),
             usage        TEXT CHECK (usage IS NULL OR json_valid(usage)),
             reasoning    TEXT CHECK (reasoning IS NULL OR json_valid(reasoning)),
             turn_id      TEXT,
@@ -142,7 +143,7 @@ V1 = Migration(
               AND {_ONE_LINE.format(col="NEW.content")} != '';
         END
         """,
-        f"""
+        """
         CREATE TRIGGER messages_after_delete AFTER DELETE ON messages BEGIN
             DELETE FROM messages_fts WHERE rowid = OLD.id;
             UPDATE sessions SET message_count = message_count - (

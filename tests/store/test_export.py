@@ -22,12 +22,20 @@ async def _session_with_everything(store: SessionStore) -> str:
     await store.append_event(
         session.id, "confirmation_request", {"command": "make ci", "reason": "runs the build"}
     )
-    await store.append_event(session.id, "confirmation_result", {"approved": True, "decider": "user"})
+    await store.append_event(
+        session.id, "confirmation_result", {"approved": True, "decider": "user"}
+    )
     await store.append_message(
-        session.id, "tool", "```\nerror: missing `;`\n```", tool_call_id="c1", tool_name="shell",
+        session.id,
+        "tool",
+        "```\nerror: missing `;`\n```",
+        tool_call_id="c1",
+        tool_name="shell",
         is_error=True,
     )
-    await store.append_message(session.id, "assistant", "A semicolon is missing.", status="cancelled")
+    await store.append_message(
+        session.id, "assistant", "A semicolon is missing.", status="cancelled"
+    )
     return session.id
 
 

@@ -136,7 +136,9 @@ async def test_chat_history_pairs_tool_calls_with_results(store: SessionStore) -
         ],
     )
     await store.append_message(session.id, "tool", "a.txt", tool_call_id="c1", tool_name="list_dir")
-    await store.append_message(session.id, "tool", "hello", tool_call_id="c2", tool_name="read_file")
+    await store.append_message(
+        session.id, "tool", "hello", tool_call_id="c2", tool_name="read_file"
+    )
     await store.append_message(session.id, "assistant", "a.txt says hello")
     history = await store.get_chat_messages(session.id)
     assert [(h.role, h.tool_call_id) for h in history] == [

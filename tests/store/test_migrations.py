@@ -44,7 +44,9 @@ async def test_upgrade_backs_up_then_migrates(db_path: Path) -> None:
         await migrate(database, (*MIGRATIONS, step))
         row = await database.fetchone("PRAGMA user_version")
         assert row is not None and row[0] == NEXT
-        row = await database.fetchone("SELECT pinned, title FROM sessions WHERE id = ?", (session_id,))
+        row = await database.fetchone(
+            "SELECT pinned, title FROM sessions WHERE id = ?", (session_id,)
+        )
         assert row is not None and row[1] == "kept across migrations"
     finally:
         await database.close()

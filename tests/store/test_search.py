@@ -21,8 +21,11 @@ async def corpus(store: SessionStore) -> dict[str, str]:
         tool_calls=[{"id": "c1", "name": "shell", "arguments": {"command": "pytest -k quokka"}}],
     )
     await store.append_message(
-        debug.id, "tool", "FAILED test_parser.py::test_dates - naïve datetime",
-        tool_call_id="c1", tool_name="shell",
+        debug.id,
+        "tool",
+        "FAILED test_parser.py::test_dates - naïve datetime",
+        tool_call_id="c1",
+        tool_name="shell",
     )
     await store.append_message(deploy.id, "user", "Ship the gateway to staging")
     return {"deploy": deploy.id, "debug": debug.id}
