@@ -1,0 +1,276 @@
+"""OpenAI Chat Completions over SSE: OpenAI, OpenRouter, Groq, DeepSeek, Mistral, vLLM,
+llama.cpp, LM Studio and Ollama's ``/v1`` all speak it, each with its own quirks.
+
+Quirks handled: tool-call arguments in fragments keyed by ``index`` (or no index at all,
+Mistral), ids only on the first fragment or missing (vLLM, Ollama ``/v1``), ``arguments:
+null`` for no-argument tools, reasoning in ``reasoning_content`` (DeepSeek, llama.cpp) or
+``reasoning`` (Groq, OpenRouter), a usage-only last chunk with empty ``choices``, keep-alive
+comments, ``data: [DONE]``, and ``error`` events or objects inside a 200 stream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from app.llm.errors import LLMError, StreamError, error_for_stream_event
+from app.llm.history import repaired, system_text
+from app.llm.sse import SSEEvent, SSEParser
+from app.llm.toolcalls import ToolCallAssembler, nine_alnum_id
+from app.llm.types import (
+    ChatMessage,
+    ChatRequest,
+    Chunk,
+    FinishChunk,
+    ReasoningBlock,
+    ReasoningChunk,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallChunk,
+    UsageChunk,
+    finish_reason,
+)
+
+log = logging.getLogger(__name__)
+
+PATH = "/chat/completions"
+MODELS_PATH = "/models"
+
+
+def wants_nine_char_ids(base_url: str) -> bool:
+    """Mistral's API rejects tool-call ids that are not exactly 9 alphanumerics."""
+    return "mistral" in base_url
+
+
+def replays_reasoning(base_url: str) -> bool:
+    """DeepSeek's thinking mode wants ``reasoning_content`` back on assistant messages."""
+    return "deepseek" in base_url
+
+
+def build_payload(
+    request: ChatRequest,
+    model: str,
+    *,
+    nine_char_ids: bool = False,
+    replay_reasoning: bool = False,
+) -> dict[str, Any]:
+    """The JSON body of a streamed ``/chat/completions`` call for ``request``."""
+    payload: dict[str, Any] = {
+        "model": model,
+        "messages": convert_messages(
+            request, nine_char_ids=nine_char_ids, replay_reasoning=replay_reasoning
+        ),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.tools:
+        payload["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": tool.parameters,
+                },
+            }
+            for tool in request.tools
+        ]
+    if request.temperature is not None:
+        payload["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        payload["max_tokens"] = request.max_tokens
+    return payload
+
+
+def convert_messages(
+    request: ChatRequest, *, nine_char_ids: bool = False, replay_reasoning: bool = False
+) -> list[dict[str, Any]]:
+    """Our history as Chat Completions ``messages``: tool calls, then one ``tool`` message each."""
+
+    def map_id(call_id: str) -> str:
+        return nine_alnum_id(call_id) if nine_char_ids else call_id
+
+    out: list[dict[str, Any]] = []
+    system = system_text(request)
+    if system:
+        out.append({"role": "system", "content": system})
+    for message in repaired(request.messages):
+        out.append(_convert(message, map_id, replay_reasoning))
+    return out
+
+
+def _convert(message: ChatMessage, map_id: Any, replay_reasoning: bool) -> dict[str, Any]:
+    if message.role == "tool":
+        return {
+            "role": "tool",
+            "tool_call_id": map_id(message.tool_call_id or ""),
+            "content": message.content,
+        }
+    if message.role == "assistant":
+        item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
+        if message.tool_calls:
+            item["tool_calls"] = [
+                {
+                    "id": map_id(call.id),
+                    "type": "function",
+                    "function": {
+                        "name": call.name,
+                        "arguments": call.raw_arguments
+                        if call.parse_error and call.raw_arguments
+                        else json.dumps(call.arguments, ensure_ascii=False),
+                    },
+                }
+                for call in message.tool_calls
+            ]
+        elif item["content"] is None:
+            item["content"] = ""
+        if replay_reasoning:
+            reasoning = "".join(b.text for b in message.reasoning if b.kind == "reasoning_content")
+            if reasoning:
+                item["reasoning_content"] = reasoning
+        return item
+    return {"role": "user", "content": message.content}
+
+
+def model_names(body: Any) -> list[str]:
+    """Model ids from a ``GET /models`` reply."""
+    data = body.get("data", []) if isinstance(body, dict) else []
+    return sorted(str(item["id"]) for item in data if isinstance(item, dict) and "id" in item)
+
+
+class OpenAIDecoder:
+    """Parse a Chat Completions SSE body into chunks."""
+
+    def __init__(self, provider: str, model: str) -> None:
+        self.provider = provider
+        self.model = model
+        self.finished = False
+        self.error: LLMError | None = None
+        self._sse = SSEParser()
+        self._calls = ToolCallAssembler()
+        self._native_reason: str | None = None
+        self._usage: dict[str, Any] | None = None
+        self._reasoning: list[str] = []
+        self._skipped = 0
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        """Parse more of the body; an error event stops parsing and is kept in ``error``."""
+        out: list[Chunk] = []
+        if self.finished or self.error is not None:
+            return out
+        for event in self._sse.feed(data):
+            try:
+                self._handle(event, out)
+            except LLMError as exc:
+                self.error = exc
+                return out
+            if self.finished:
+                break
+        return out
+
+    def close(self) -> list[Chunk]:
+        """End of body: finish the reply, or raise if it stopped before it finished."""
+        out: list[Chunk] = []
+        for event in self._sse.close():
+            self._handle(event, out)
+            if self.finished:
+                return out
+        if self.error is not None:
+            raise self.error
+        if self._native_reason is None:
+            raise StreamError(
+                f"{self.provider}: the reply stream ended before the model finished"
+                + (f" ({self._skipped} unreadable events skipped)" if self._skipped else ""),
+                provider=self.provider,
+            )
+        self._finish(out)
+        return out
+
+    def _handle(self, event: SSEEvent, out: list[Chunk]) -> None:
+        data = event.data
+        if data == "[DONE]":
+            self._finish(out)
+            return
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            self._skipped += 1
+            log.warning("%s: skipping an unreadable stream event: %.120s", self.provider, data)
+            return
+        if event.event == "error" or (
+            isinstance(obj, dict) and "error" in obj and "choices" not in obj
+        ):
+            raise error_for_stream_event(obj, provider=self.provider)
+        if event.event not in ("message", ""):
+            log.warning("%s: skipping unknown event type %r", self.provider, event.event)
+            return
+        if not isinstance(obj, dict):
+            self._skipped += 1
+            return
+        usage = obj.get("usage")
+        if usage:
+            self._usage = usage
+        choices = obj.get("choices")
+        if not choices:
+            return
+        choice = choices[0]
+        delta = choice.get("delta")
+        if delta:
+            content = delta.get("content")
+            if content:
+                out.append(TextDelta(text=content))
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if reasoning and isinstance(reasoning, str):
+                self._reasoning.append(reasoning)
+                out.append(ThinkingDelta(text=reasoning))
+            tool_calls = delta.get("tool_calls")
+            if tool_calls:
+                for position, fragment in enumerate(tool_calls):
+                    self._add_call(position, fragment)
+        reason = choice.get("finish_reason")
+        if reason:
+            self._native_reason = reason
+
+    def _add_call(self, position: int, fragment: dict[str, Any]) -> None:
+        function = fragment.get("function") or {}
+        index = fragment.get("index")
+        arguments = function.get("arguments")
+        whole = arguments if isinstance(arguments, dict) else None
+        self._calls.add(
+            index if index is not None else None,
+            call_id=fragment.get("id") or None,
+            name=function.get("name") or None,
+            fragment=arguments if isinstance(arguments, str) else None,
+            whole=whole,
+        )
+
+    def _finish(self, out: list[Chunk]) -> None:
+        self.finished = True
+        if self._reasoning:
+            block = ReasoningBlock(
+                kind="reasoning_content",
+                text="".join(self._reasoning),
+                provider="openai",
+                model=self.model,
+            )
+            out.append(ReasoningChunk(block=block))
+        truncated = self._native_reason == "length"
+        calls = self._calls.finish(truncated=truncated)
+        out.extend(ToolCallChunk(call=call) for call in calls)
+        if self._usage is not None:
+            usage = self._usage
+            out.append(
+                UsageChunk(
+                    input_tokens=int(usage.get("prompt_tokens") or 0),
+                    output_tokens=int(usage.get("completion_tokens") or 0),
+                    raw=usage,
+                )
+            )
+        out.append(
+            FinishChunk(
+                reason=finish_reason(self._native_reason, has_tool_calls=bool(calls)),
+                native_reason=self._native_reason,
+                model=self.model,
+            )
+        )

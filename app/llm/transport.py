@@ -1,0 +1,229 @@
+"""The HTTP part every protocol shares: send, map HTTP failures to typed errors, time out.
+
+``stream_chunks`` opens a streamed POST, waits for the reply to start (first-byte
+timeout), then reads the body with an idle timeout between network reads and feeds it
+to a protocol :class:`Decoder`. Closing the returned iterator closes the response (and
+its connection) at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from app.llm.errors import (
+    LLMError,
+    NetworkError,
+    StreamError,
+    TimeoutError_,
+    error_for_status,
+    error_for_stream_event,
+    parse_retry_after,
+)
+from app.llm.types import Chunk
+
+MAX_ERROR_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One configured provider as the transport sees it (never holds the key itself)."""
+
+    name: str
+    kind: str
+    base_url: str
+    connect_timeout: float = 10.0
+    first_byte_timeout: float = 120.0
+    idle_timeout: float = 60.0
+    max_retries: int = 3
+
+
+class Decoder(Protocol):
+    """A protocol's stream parser: bytes in, chunks out, state kept between calls."""
+
+    #: Set once the protocol's end marker was seen; the transport stops reading then.
+    finished: bool
+    #: An error found mid-stream, raised after the chunks returned with it were yielded.
+    error: LLMError | None
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        """Parse more bytes; return the chunks they complete."""
+        ...
+
+    def close(self) -> list[Chunk]:
+        """End of body: return the final chunks, or raise StreamError if the reply is unfinished."""
+        ...
+
+
+def _network_error(endpoint: Endpoint, exc: httpx.HTTPError, *, started: bool) -> LLMError:
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return TimeoutError_(
+            f"{endpoint.name}: could not connect to {endpoint.base_url} "
+            f"within {endpoint.connect_timeout:g} s",
+            provider=endpoint.name,
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(
+            f"{endpoint.name}: cannot connect to {endpoint.base_url} ({detail})",
+            provider=endpoint.name,
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return TimeoutError_(f"{endpoint.name}: timed out ({detail})", provider=endpoint.name)
+    where = "in the middle of the reply" if started else "before the reply started"
+    return NetworkError(
+        f"{endpoint.name}: the connection broke {where} ({detail})", provider=endpoint.name
+    )
+
+
+async def open_response(
+    client: httpx.AsyncClient,
+    endpoint: Endpoint,
+    method: str,
+    path: str,
+    payload: Mapping[str, Any] | None = None,
+) -> httpx.Response:
+    """Send a request and return the streamed response once its headers are in (or raise)."""
+    content = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else None
+    request = client.build_request(
+        method,
+        path,
+        content=content,
+        headers={"content-type": "application/json"} if content else None,
+    )
+    try:
+        async with asyncio.timeout(endpoint.first_byte_timeout):
+            response = await client.send(request, stream=True)
+    except TimeoutError:
+        raise TimeoutError_(
+            f"{endpoint.name}: no reply within {endpoint.first_byte_timeout:g} s "
+            "(first-byte timeout)",
+            provider=endpoint.name,
+        ) from None
+    except httpx.HTTPError as exc:
+        raise _network_error(endpoint, exc, started=False) from None
+    if response.status_code >= 400:
+        try:
+            body = await _read_capped(response, endpoint)
+        finally:
+            await response.aclose()
+        raise error_for_status(
+            response.status_code,
+            body,
+            provider=endpoint.name,
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+    return response
+
+
+async def _read_capped(response: httpx.Response, endpoint: Endpoint) -> bytes:
+    """The start of an error body, read with the idle timeout (a stalled error body is cut)."""
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(endpoint.idle_timeout):
+            async for data in response.aiter_bytes():
+                parts.append(data)
+                size += len(data)
+                if size >= MAX_ERROR_BODY:
+                    break
+    except (TimeoutError, httpx.HTTPError):
+        pass
+    return b"".join(parts)[:MAX_ERROR_BODY]
+
+
+async def stream_chunks(
+    client: httpx.AsyncClient,
+    endpoint: Endpoint,
+    path: str,
+    payload: Mapping[str, Any],
+    decoder: Decoder,
+) -> AsyncGenerator[Chunk, None]:
+    """POST ``payload`` and yield the decoded chunks, with first-byte and idle timeouts."""
+    response = await open_response(client, endpoint, "POST", path, payload)
+    try:
+        content_type = response.headers.get("content-type", "")
+        if content_type.startswith("application/json") and endpoint.kind != "ollama":
+            body = await _read_capped(response, endpoint)
+            raise _unexpected_json(endpoint, body)
+        reader = response.aiter_bytes()
+        timeout = endpoint.first_byte_timeout
+        started = False
+        while True:
+            try:
+                async with asyncio.timeout(timeout):
+                    data = await anext(reader)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                what = "the next part of the reply" if started else "the reply to start"
+                raise TimeoutError_(
+                    f"{endpoint.name}: waited {timeout:g} s for {what}; the server stopped sending",
+                    provider=endpoint.name,
+                    retryable=not started,
+                ) from None
+            except httpx.HTTPError as exc:
+                raise _network_error(endpoint, exc, started=True) from None
+            if not started:
+                started = True
+                timeout = endpoint.idle_timeout
+            chunks = decoder.feed(data)
+            for chunk in chunks:
+                yield chunk
+            if decoder.error is not None:
+                raise decoder.error
+            if decoder.finished:
+                return
+        for chunk in decoder.close():
+            yield chunk
+    finally:
+        await response.aclose()
+
+
+def _unexpected_json(endpoint: Endpoint, body: bytes) -> LLMError:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, Mapping) and "error" in data:
+        return error_for_stream_event(data, provider=endpoint.name)
+    return StreamError(
+        f"{endpoint.name}: expected a streamed reply but the server sent one JSON document "
+        "(does this server support streaming?)",
+        provider=endpoint.name,
+    )
+
+
+async def get_json(client: httpx.AsyncClient, endpoint: Endpoint, path: str) -> Any:
+    """GET ``path`` and return the parsed JSON body, with the same typed errors as streaming."""
+    response = await open_response(client, endpoint, "GET", path)
+    try:
+        body = await _read_capped_all(response, endpoint)
+    finally:
+        await response.aclose()
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise StreamError(
+            f"{endpoint.name}: {path} did not return JSON", provider=endpoint.name
+        ) from None
+
+
+async def _read_capped_all(response: httpx.Response, endpoint: Endpoint) -> bytes:
+    parts: list[bytes] = []
+    try:
+        async with asyncio.timeout(endpoint.idle_timeout):
+            async for data in response.aiter_bytes():
+                parts.append(data)
+    except TimeoutError:
+        raise TimeoutError_(
+            f"{endpoint.name}: the model list did not arrive in time", provider=endpoint.name
+        ) from None
+    except httpx.HTTPError as exc:
+        raise _network_error(endpoint, exc, started=True) from None
+    return b"".join(parts)
