@@ -223,7 +223,8 @@ def test_db_flag_and_storage_path(
 @pytest.mark.slow
 def test_console_script_and_python_m_app(seeded: dict[str, str]) -> None:
     env = dict(os.environ)
-    for command in (["agentkit"], [sys.executable, "-m", "app"]):
+    script = Path(sys.executable).parent / "agentkit"  # the venv's console script
+    for command in ([str(script)], [sys.executable, "-m", "app"]):
         done = subprocess.run(
             [*command, "sessions", "list"], capture_output=True, text=True, env=env, check=False
         )
