@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -206,7 +207,7 @@ def _print_session_table(ctx: Context, sessions: Sequence[Session], indent: str 
             fields = [s.id, s.status, s.updated_at.isoformat(), str(s.message_count), s.agent_name]
             ctx.print("\t".join([*fields, one_line(s.title, 200)]))
         return
-    width = os.get_terminal_size(ctx.out.fileno()).columns if ctx.out.isatty() else 100
+    width = _terminal_width(ctx)
     header = f"{indent}{'ID':<8}  {'STATUS':<6}  {'UPDATED':<16}  {'MSGS':>4}  {'AGENT':<10}  TITLE"
     ctx.print(header)
     for s in sessions:
@@ -216,6 +217,11 @@ def _print_session_table(ctx: Context, sessions: Sequence[Session], indent: str 
         )
         title = s.title or "(untitled)"
         ctx.print(left + one_line(title, max(10, width - len(left) - 1)))
+
+
+def _terminal_width(ctx: Context) -> int:
+    columns = shutil.get_terminal_size(fallback=(100, 24)).columns
+    return columns if columns > 0 else 100
 
 
 async def cmd_sessions_list(ctx: Context) -> int:
@@ -294,17 +300,48 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _highlight(hit: SearchHit, tty: bool) -> str:
-    if not tty:
-        return one_line(hit.snippet, 400)
-    text = safe_text(hit.snippet)
-    out: list[str] = []
+def _clean_snippet(hit: SearchHit) -> tuple[str, list[tuple[int, int]]]:
+    """The snippet on one line without control codes, its match spans moved to match."""
+    pieces: list[tuple[str, bool]] = []
     cursor = 0
-    for start, end in hit.highlights:
-        out += [text[cursor:start], "\x1b[1;4m", text[start:end], "\x1b[0m"]
-        cursor = end
-    out.append(text[cursor:])
-    return re.sub(r"\s+", " ", "".join(out)).strip()
+    for span_start, span_end in hit.highlights:
+        pieces += [
+            (hit.snippet[cursor:span_start], False),
+            (hit.snippet[span_start:span_end], True),
+        ]
+        cursor = span_end
+    pieces.append((hit.snippet[cursor:], False))
+    text = ""
+    spans: list[tuple[int, int]] = []
+    for piece, matched in pieces:
+        cleaned = re.sub(r"\s", " ", safe_text(piece))
+        if matched and cleaned:
+            spans.append((len(text), len(text) + len(cleaned)))
+        text += cleaned
+    return text, spans
+
+
+def _fit_snippet(hit: SearchHit, width: int, color: bool) -> str:
+    """The snippet on one line of at most ``width`` cells, around its first match."""
+    text, spans = _clean_snippet(hit)
+    start = 0
+    if len(text) > width:
+        first = spans[0][0] if spans else 0
+        start = max(0, min(first - width // 3, len(text) - width))
+    end = min(len(text), start + width)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    out: list[str] = [prefix]
+    cursor = start
+    for span_start, span_end in spans:
+        a, b = max(span_start, start), min(span_end, end)
+        if a >= b:
+            continue
+        bold, plain = ("\x1b[1;4m", "\x1b[0m") if color else ("", "")
+        out += [text[cursor:a], bold, text[a:b], plain]
+        cursor = b
+    out += [text[cursor:end], suffix]
+    return "".join(out)
 
 
 async def cmd_sessions_search(ctx: Context) -> int:
@@ -320,13 +357,16 @@ async def cmd_sessions_search(ctx: Context) -> int:
         ctx.print_json([hit.model_dump(mode="json") for hit in hits])
         return 0
     color = ctx.is_tty and "NO_COLOR" not in os.environ
+    width = _terminal_width(ctx)
     for hit in hits:
         where = "title" if hit.kind == "title" else f"#{hit.seq} {hit.role}"
-        if ctx.is_tty:
-            title = one_line(hit.session_title or "(untitled)", 40)
-            ctx.print(f"{hit.session_id[:8]}  {where:<14}  {_highlight(hit, color)}  ({title})")
-        else:
-            ctx.print("\t".join([hit.session_id, where, _highlight(hit, False)]))
+        if not ctx.is_tty:
+            ctx.print("\t".join([hit.session_id, where, one_line(hit.snippet, 400)]))
+            continue
+        left = f"{hit.session_id[:8]}  {where:<13}  "
+        title = "" if hit.kind == "title" else f"  ({one_line(hit.session_title, 30)})"
+        room = max(20, width - len(left) - len(title) - 1)
+        ctx.print(left + _fit_snippet(hit, room, color) + title)
     if not hits and ctx.is_tty:
         ctx.print("No matches.")
     return 0

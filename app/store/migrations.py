@@ -29,10 +29,10 @@ class Migration:
 
 # One line of text for previews and automatic titles: newlines and tabs become spaces.
 _ONE_LINE = "trim(replace(replace(replace({col}, char(13), ' '), char(10), ' '), char(9), ' '))"
-# Tool calls are indexed as the text of their leaves (name, argument values), not as JSON.
+# Tool calls are indexed as the text of their leaves (name, argument values; not ids).
 _CALL_TEXT = (
     "coalesce((SELECT group_concat(value, ' ') FROM json_tree(NEW.tool_calls) "
-    "WHERE type = 'text'), '')"
+    "WHERE type = 'text' AND key != 'id'), '')"
 )
 _VISIBLE = "NEW.role IN ('user', 'assistant') AND NEW.thread = 'main'"
 
