@@ -61,14 +61,20 @@ def ollama_url(env: Mapping[str, str]) -> str:
     host = env.get("OLLAMA_HOST", "").strip().rstrip("/")
     if not host:
         return OLLAMA_DEFAULT_URL
+    # As Ollama's own client reads it: no scheme means http on 11434; a scheme means 80/443.
+    default_port = "11434"
     if "://" not in host:
         host = "http://" + host
+    elif host.startswith("http://"):
+        default_port = "80"
+    elif host.startswith("https://"):
+        default_port = "443"
     scheme, _, rest = host.partition("://")
     netloc, slash, path = rest.partition("/")
     if netloc.startswith("0.0.0.0"):
         netloc = "127.0.0.1" + netloc[len("0.0.0.0") :]
     if ":" not in netloc.rsplit("]", 1)[-1]:
-        netloc += ":11434"
+        netloc += ":" + default_port
     return f"{scheme}://{netloc}{slash}{path}".rstrip("/")
 
 
