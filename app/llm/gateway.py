@@ -34,7 +34,7 @@ from app.llm.models import (
     providers,
     resolve,
 )
-from app.llm.transport import Decoder, Endpoint, get_json, stream_chunks
+from app.llm.transport import Decoder, Endpoint, get_json, stream_batches
 from app.llm.types import (
     ChatMessage,
     ChatRequest,
@@ -138,11 +138,12 @@ class Gateway:
             yielded = False
             try:
                 async with contextlib.aclosing(
-                    stream_chunks(client, endpoint, path, payload, decoder_factory())
-                ) as chunks:
-                    async for chunk in chunks:
+                    stream_batches(client, endpoint, path, payload, decoder_factory())
+                ) as batches:
+                    async for batch in batches:
                         yielded = True
-                        yield chunk
+                        for chunk in batch:
+                            yield chunk
                 return
             except LLMError as exc:
                 exc.redact(secrets)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from app.llm.errors import LLMError, StreamError, error_for_stream_event
@@ -35,6 +36,17 @@ from app.llm.types import (
 log = logging.getLogger(__name__)
 
 PATH = "/chat/completions"
+
+#: The hot path: a chunk whose only choice carries nothing but a piece of text. Matching
+#: this literal structure (compact JSON; quotes inside JSON strings are always escaped, so
+#: it cannot match inside a value) skips a full JSON parse per token. Anything else (tool
+#: calls, reasoning, usage, a finish reason, spaced JSON, several choices) takes the full path.
+_TEXT_PATTERN = (
+    r'"choices":\[\{"index":0,"delta":\{(?:"role":"assistant",)?"content":"((?:[^"\\]|\\.)*)"\}'
+    r'(?:,"logprobs":null)?,"finish_reason":null\}\]'
+)
+_TEXT_ONLY = re.compile(_TEXT_PATTERN)
+_TEXT_ONLY_BYTES = re.compile(_TEXT_PATTERN.encode())
 MODELS_PATH = "/models"
 
 
@@ -156,6 +168,21 @@ class OpenAIDecoder:
 
     def feed(self, data: bytes) -> list[Chunk]:
         """Parse more of the body; an error event stops parsing and is kept in ``error``."""
+        if (
+            data[-3:] == b"}\n\n"
+            and data[:7] == b"data: {"
+            and self._sse.idle
+            and data.count(b"\n") == 2
+            and self.error is None
+            and not self.finished
+        ):
+            # One whole event in one read (how servers flush tokens): try the text fast path
+            # on the bytes, before any decoding or SSE bookkeeping.
+            fast = _TEXT_ONLY_BYTES.search(data)
+            if fast is not None and b'"usage":{' not in data and b'"error"' not in data:
+                raw = fast.group(1)
+                text: str = json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode()
+                return [TextDelta(text=text)] if text else []
         out: list[Chunk] = []
         if self.finished or self.error is not None:
             return out
@@ -189,6 +216,14 @@ class OpenAIDecoder:
 
     def _handle(self, event: SSEEvent, out: list[Chunk]) -> None:
         data = event.data
+        fast = _TEXT_ONLY.search(data) if event.event == "message" else None
+        if fast is not None and '"usage":{' not in data and '"error"' not in data:
+            text = fast.group(1)
+            if "\\" in text:
+                text = json.loads(f'"{text}"')
+            if text:
+                out.append(TextDelta(text=text))
+            return
         if data == "[DONE]":
             self._finish(out)
             return

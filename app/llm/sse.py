@@ -52,53 +52,71 @@ class LineSplitter:
 
 
 class SSEParser:
-    """Turn SSE bytes into :class:`SSEEvent` objects, incrementally."""
+    """Turn SSE bytes into :class:`SSEEvent` objects, incrementally.
 
-    __slots__ = ("_data", "_event", "_id", "_lines")
+    Bytes are cut into complete events at blank lines first (one ``split`` per network
+    read), and a one-line ``data:`` event, the usual case, takes a fast path.
+    """
+
+    __slots__ = ("_id", "_pending")
 
     def __init__(self) -> None:
-        self._lines = LineSplitter()
-        self._event = ""
-        self._data: list[str] = []
+        self._pending = b""
         self._id: str | None = None
+
+    @property
+    def idle(self) -> bool:
+        """True when no partial event is buffered (the next bytes start a new event)."""
+        return not self._pending
 
     def feed(self, data: bytes) -> list[SSEEvent]:
         """Add bytes; return the events completed by them."""
-        return self._process(self._lines.feed(data))
+        buffer = self._pending + data if self._pending else data
+        held = b""
+        if b"\r" in buffer:
+            if buffer.endswith(b"\r"):
+                # A CR at the very end may be half of a CRLF split across two reads.
+                buffer, held = buffer[:-1], b"\r"
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        blocks = buffer.split(b"\n\n")
+        self._pending = blocks.pop() + held
+        events: list[SSEEvent] = []
+        for block in blocks:
+            if block.startswith(b"data: ") and b"\n" not in block:
+                events.append(SSEEvent("message", block[6:].decode("utf-8", "replace"), self._id))
+            elif block:
+                self._block(block, events)
+        return events
 
     def close(self) -> list[SSEEvent]:
         """End of stream: flush a last event even if the server left out the final blank line."""
-        events = self._process(self._lines.close())
-        if self._data:
-            events.append(SSEEvent(self._event or "message", "\n".join(self._data), self._id))
-            self._data = []
-            self._event = ""
+        rest, self._pending = self._pending.replace(b"\r", b"\n").strip(b"\n"), b""
+        events: list[SSEEvent] = []
+        if rest:
+            self._block(rest, events)
         return events
 
-    def _process(self, lines: list[bytes]) -> list[SSEEvent]:
-        events: list[SSEEvent] = []
-        for raw in lines:
+    def _block(self, block: bytes, events: list[SSEEvent]) -> None:
+        """Parse the lines of one event (the general case: names, ids, comments, many lines)."""
+        event = ""
+        data: list[str] = []
+        for raw in block.split(b"\n"):
             if not raw:
-                if self._data:
-                    data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
-                    events.append(SSEEvent(self._event or "message", data, self._id))
-                    self._data = []
-                self._event = ""
-                continue
-            if raw.startswith(b"data: "):  # the common case, checked first
-                self._data.append(raw[6:].decode("utf-8", "replace"))
+                if data:
+                    events.append(SSEEvent(event or "message", "\n".join(data), self._id))
+                event, data = "", []
                 continue
             if raw[:1] == b":":
                 continue  # comment / keep-alive
-            line = raw.decode("utf-8", "replace")
-            name, sep, value = line.partition(":")
+            name, sep, value = raw.decode("utf-8", "replace").partition(":")
             if sep and value.startswith(" "):
                 value = value[1:]
             if name == "data":
-                self._data.append(value)
+                data.append(value)
             elif name == "event":
-                self._event = value
+                event = value
             elif name == "id" and "\0" not in value:
                 self._id = value
             # "retry" and unknown fields are ignored, as the standard says.
-        return events
+        if data:
+            events.append(SSEEvent(event or "message", "\n".join(data), self._id))

@@ -1,6 +1,6 @@
 """The HTTP part every protocol shares: send, map HTTP failures to typed errors, time out.
 
-``stream_chunks`` opens a streamed POST, waits for the reply to start (first-byte
+``stream_batches`` opens a streamed POST, waits for the reply to start (first-byte
 timeout), then reads the body with an idle timeout between network reads and feeds it
 to a protocol :class:`Decoder`. Closing the returned iterator closes the response (and
 its connection) at once.
@@ -137,51 +137,107 @@ async def _read_capped(response: httpx.Response, endpoint: Endpoint) -> bytes:
     return b"".join(parts)[:MAX_ERROR_BODY]
 
 
-async def stream_chunks(
+class _Watchdog:
+    """Cancels the reading task when one network read waits longer than its limit.
+
+    Cheaper than an ``asyncio.timeout`` per read (the hot path is two attribute writes):
+    one timer is kept and only moved when it would fire too late. Time the consumer spends
+    between reads does not count, because the generator is not reading then.
+    """
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = task
+        self._handle: asyncio.TimerHandle | None = None
+        self.deadline: float | None = None
+        self.fired = False
+
+    def arm(self, seconds: float) -> None:
+        """A read starts now and may take ``seconds``."""
+        deadline = self.deadline = self._loop.time() + seconds
+        handle = self._handle
+        if handle is None or handle.when() > deadline:
+            if handle is not None:
+                handle.cancel()
+            self._handle = self._loop.call_at(deadline, self._check)
+
+    def _check(self) -> None:
+        self._handle = None
+        if self.deadline is None:
+            return  # not reading: the next arm() starts a new timer
+        if self._loop.time() >= self.deadline:
+            self.fired = True
+            self._task.cancel()
+        else:
+            self._handle = self._loop.call_at(self.deadline, self._check)
+
+    def close(self) -> None:
+        """Stop the timer."""
+        self.deadline = None
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+async def stream_batches(
     client: httpx.AsyncClient,
     endpoint: Endpoint,
     path: str,
     payload: Mapping[str, Any],
     decoder: Decoder,
-) -> AsyncGenerator[Chunk, None]:
-    """POST ``payload`` and yield the decoded chunks, with first-byte and idle timeouts."""
+) -> AsyncGenerator[list[Chunk], None]:
+    """POST ``payload`` and yield decoded chunks, one list per network read (never empty).
+
+    The first read may take the first-byte timeout, each later one the idle timeout.
+    """
     response = await open_response(client, endpoint, "POST", path, payload)
+    task = asyncio.current_task()
+    assert task is not None
+    watchdog = _Watchdog(task)
     try:
         content_type = response.headers.get("content-type", "")
         if content_type.startswith("application/json") and endpoint.kind != "ollama":
             body = await _read_capped(response, endpoint)
             raise _unexpected_json(endpoint, body)
-        reader = response.aiter_bytes()
+        encoded = response.headers.get("content-encoding", "identity") not in ("", "identity")
+        reader = response.aiter_bytes() if encoded else response.aiter_raw()
         timeout = endpoint.first_byte_timeout
         started = False
         while True:
+            watchdog.arm(timeout)
             try:
-                async with asyncio.timeout(timeout):
-                    data = await anext(reader)
+                data = await anext(reader)
             except StopAsyncIteration:
                 break
-            except TimeoutError:
-                what = "the next part of the reply" if started else "the reply to start"
-                raise TimeoutError_(
-                    f"{endpoint.name}: waited {timeout:g} s for {what}; the server stopped sending",
-                    provider=endpoint.name,
-                    retryable=not started,
-                ) from None
+            except asyncio.CancelledError:
+                if watchdog.fired and task.uncancel() == 0:
+                    what = "the next part of the reply" if started else "the reply to start"
+                    raise TimeoutError_(
+                        f"{endpoint.name}: waited {timeout:g} s for {what}; "
+                        "the server stopped sending",
+                        provider=endpoint.name,
+                        retryable=not started,
+                    ) from None
+                raise
             except httpx.HTTPError as exc:
                 raise _network_error(endpoint, exc, started=True) from None
+            finally:
+                watchdog.deadline = None
             if not started:
                 started = True
                 timeout = endpoint.idle_timeout
             chunks = decoder.feed(data)
-            for chunk in chunks:
-                yield chunk
+            if chunks:
+                yield chunks
             if decoder.error is not None:
                 raise decoder.error
             if decoder.finished:
                 return
-        for chunk in decoder.close():
-            yield chunk
+        chunks = decoder.close()
+        if chunks:
+            yield chunks
     finally:
+        watchdog.close()
         await response.aclose()
 
 

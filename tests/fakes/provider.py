@@ -278,15 +278,19 @@ class FakeProvider:
 
 
 async def _serve_benchmark(tokens: int) -> None:
+    """Serve a ``tokens``-token OpenAI stream forever: one write per event on
+    ``/chat/completions``, the whole body in one write on ``/bulk/chat/completions``."""
     from tests.fakes.scripts import openai_text_events
 
     events = openai_text_events(["tok "] * tokens, usage=(10, tokens))
+    bulk = b"".join(events)
     fake = FakeProvider()
     await fake.start()
 
     def refill() -> None:
-        while len(fake.replies) < 4:
-            fake.script(Reply(body=list(events)))
+        for path, body in (("/chat/completions", events), ("/bulk/chat/completions", [bulk])):
+            while sum(reply.path == path for reply in fake.replies) < 2:
+                fake.script(Reply(body=list(body), path=path))
 
     refill()
     print(fake.port, flush=True)

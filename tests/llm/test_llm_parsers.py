@@ -88,3 +88,47 @@ def test_id_mappings_are_deterministic_and_valid() -> None:
     assert anthropic_id("toolu_01A-b") == "toolu_01A-b"
     assert re.fullmatch(r"[A-Za-z0-9_-]+", anthropic_id("functions.add:0"))
     assert anthropic_id("functions.add:0") != anthropic_id("functions.add_0")
+
+
+FAST_PATH_CASES = [
+    '{"id":"x","choices":[{"index":0,"delta":{"content":"plain "},"finish_reason":null}]}',
+    '{"id":"x","choices":[{"index":0,"delta":{"content":"q\\"uote\\\\ \\n \\u00e9 \\ud83c\\udf0d"},'
+    '"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"abc"}',
+    '{"id":"x","choices":[{"index":0,"delta":{"role":"assistant","content":"role first"},'
+    '"finish_reason":null}]}',
+    '{"id": "x", "choices": [{"index": 0, "delta": {"content": "spaced json"}, '
+    '"finish_reason": null}]}',
+    '{"id":"x","choices":[{"index":0,"delta":{"content":"with usage"},"finish_reason":null}],'
+    '"usage":{"prompt_tokens":1,"completion_tokens":2}}',
+    '{"id":"x","choices":[{"index":0,"delta":{"content":"logprobs"},"logprobs":{"content":[]},'
+    '"finish_reason":null}]}',
+    '{"id":"x","choices":[{"index":0,"delta":{"content":"two choices"},"finish_reason":null},'
+    '{"index":1,"delta":{"content":"other"},"finish_reason":null}]}',
+    '{"id":"x","choices":[{"index":0,"delta":{"content":""},"finish_reason":null}]}',
+]
+
+
+def test_openai_text_fast_path_agrees_with_the_full_parse() -> None:
+    """Whole events per read take the byte fast path, split ones the full parse: same text."""
+    import json
+
+    from app.llm.openai_chat import OpenAIDecoder
+    from app.llm.types import TextDelta, UsageChunk
+
+    for case in FAST_PATH_CASES:
+        expected = json.loads(case)["choices"][0]["delta"]["content"]
+        raw = f"data: {case}\n\n".encode()
+        for pieces, events in (
+            ([raw], 1),
+            ([raw, raw], 2),
+            ([raw[:9], raw[9:]], 1),
+            ([raw * 2], 2),
+        ):
+            decoder = OpenAIDecoder("p", "m")
+            chunks = [c for piece in pieces for c in decoder.feed(piece)]
+            texts = [c.text for c in chunks if isinstance(c, TextDelta)]
+            assert texts == ([expected] * events if expected else []), (case, pieces)
+        if '"usage":{' in case:
+            decoder = OpenAIDecoder("p", "m")
+            out = decoder.feed(raw) + decoder.feed(b"data: [DONE]\n\n")
+            assert any(isinstance(c, UsageChunk) and c.output_tokens == 2 for c in out)

@@ -1,0 +1,115 @@
+"""Benchmark: gateway streaming throughput against a bare httpx loop.
+
+A 50,000-token OpenAI-style SSE reply is served by the loopback fake provider running
+in its own process (so it does not share the GIL with the client). Two server shapes:
+
+* ``per-event``: one network write per SSE event, as a real server flushes tokens;
+* ``bulk``: the whole body in one write (the client is the only bottleneck).
+
+For each, the bare loop reads the bytes with ``httpx`` and does nothing else; the gateway
+parses SSE, JSON and tool-call state and yields one typed chunk per token. Reported:
+chunks/s of each, their time ratio (target ≤ 1.5 on the per-event shape) and the
+gateway's overhead per chunk in µs.
+
+Run: ``python tests/benchmarks/bench_stream.py [tokens] [rounds]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from app.config import ProviderConfig, Settings  # noqa: E402
+from app.llm.gateway import Gateway  # noqa: E402
+from app.llm.types import ChatMessage, ChatRequest, TextDelta  # noqa: E402
+
+REQUEST = ChatRequest(model="bench/m", messages=[ChatMessage(role="user", content="go")])
+
+
+async def bare(url: str, path: str) -> tuple[float, float, int]:
+    """Wall and CPU seconds to read the whole reply with httpx, and the bytes read."""
+    async with httpx.AsyncClient(base_url=url, timeout=None) as client:
+        payload = {"model": "m", "messages": [{"role": "user", "content": "go"}], "stream": True}
+        started, cpu = time.perf_counter(), time.process_time()
+        size = 0
+        async with client.stream("POST", path, json=payload) as response:
+            async for data in response.aiter_raw():
+                size += len(data)
+        return time.perf_counter() - started, time.process_time() - cpu, size
+
+
+async def gateway_run(url: str, prefix: str) -> tuple[float, float, int]:
+    """Wall and CPU seconds to stream the reply through the gateway, and the text chunks."""
+    settings = Settings(providers={"bench": ProviderConfig(kind="openai", base_url=url + prefix)})
+    async with Gateway(settings, env={}) as gateway:
+        started, cpu = time.perf_counter(), time.process_time()
+        chunks = 0
+        async with contextlib.aclosing(gateway.stream(REQUEST)) as stream:
+            async for chunk in stream:
+                if isinstance(chunk, TextDelta):
+                    chunks += 1
+        return time.perf_counter() - started, time.process_time() - cpu, chunks
+
+
+async def measure(url: str, tokens: int, rounds: int) -> None:
+    """Print one line per server shape."""
+    print(
+        f"{tokens:,} tokens, {rounds} rounds each, median shown (python {sys.version.split()[0]})"
+    )
+    for shape, prefix in (("per-event", ""), ("bulk", "/bulk")):
+        await bare(url, prefix + "/chat/completions")  # warm up
+        await gateway_run(url, prefix)
+        bare_runs, gateway_runs = [], []
+        size = chunks = 0
+        for _ in range(rounds):
+            wall, cpu, size = await bare(url, prefix + "/chat/completions")
+            bare_runs.append((wall, cpu))
+            wall, cpu, chunks = await gateway_run(url, prefix)
+            gateway_runs.append((wall, cpu))
+        assert chunks == tokens, chunks
+        bare_s = statistics.median(w for w, _ in bare_runs)
+        gateway_s = statistics.median(w for w, _ in gateway_runs)
+        bare_cpu = statistics.median(c for _, c in bare_runs)
+        gateway_cpu = statistics.median(c for _, c in gateway_runs)
+        print(
+            f"{shape:>9}: bare httpx {bare_s * 1000:7.1f} ms ({tokens / bare_s:>9,.0f} events/s, "
+            f"{size / 1e6:.1f} MB) | gateway {gateway_s * 1000:7.1f} ms "
+            f"({chunks / gateway_s:>9,.0f} chunks/s) | ratio {gateway_s / bare_s:4.2f}\n"
+            f"{'':>11}overhead {(gateway_s - bare_s) / chunks * 1e6:5.2f} µs/chunk wall, "
+            f"{(gateway_cpu - bare_cpu) / chunks * 1e6:5.2f} µs/chunk client CPU "
+            f"({bare_cpu / tokens * 1e6:.1f} vs {gateway_cpu / chunks * 1e6:.1f} µs CPU per event)"
+        )
+
+
+def main(tokens: int, rounds: int) -> None:
+    """Start the server process, measure, stop the server."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.provider", str(tokens)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        asyncio.run(measure(f"http://127.0.0.1:{port}", tokens, rounds))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 50_000,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 5,
+    )
