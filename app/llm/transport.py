@@ -9,8 +9,9 @@ its connection) at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,6 +29,8 @@ from app.llm.errors import (
 from app.llm.types import Chunk
 
 MAX_ERROR_BODY = 64 * 1024
+#: How long to wait for the rest of a body after the protocol's end marker.
+DRAIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ async def open_response(
             f"{endpoint.name}: no reply within {endpoint.first_byte_timeout:g} s "
             "(first-byte timeout)",
             provider=endpoint.name,
+            retryable=False,  # a model that is slow to start is not helped by asking again
         ) from None
     except httpx.HTTPError as exc:
         raise _network_error(endpoint, exc, started=False) from None
@@ -216,7 +220,7 @@ async def stream_batches(
                         f"{endpoint.name}: waited {timeout:g} s for {what}; "
                         "the server stopped sending",
                         provider=endpoint.name,
-                        retryable=not started,
+                        retryable=False,
                     ) from None
                 raise
             except httpx.HTTPError as exc:
@@ -232,6 +236,7 @@ async def stream_batches(
             if decoder.error is not None:
                 raise decoder.error
             if decoder.finished:
+                await _drain(reader)
                 return
         chunks = decoder.close()
         if chunks:
@@ -239,6 +244,15 @@ async def stream_batches(
     finally:
         watchdog.close()
         await response.aclose()
+
+
+async def _drain(reader: AsyncIterator[bytes]) -> None:
+    """Read what follows the end marker (usually just the chunked terminator) so the
+    connection can go back to the pool; a server that keeps it open is not waited on."""
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for _data in reader:
+                pass
 
 
 def _unexpected_json(endpoint: Endpoint, body: bytes) -> LLMError:

@@ -104,6 +104,8 @@ class FakeProvider:
         self.replies: deque[Reply] = deque()
         self.requests: list[Recorded] = []
         self.disconnects = 0
+        #: TCP connections accepted so far (keep-alive reuse shows as fewer connections).
+        self.connections = 0
         self._server: asyncio.Server | None = None
         self._changed = asyncio.Condition()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -170,6 +172,7 @@ class FakeProvider:
         assert task is not None
         self._tasks.add(task)  # type: ignore[arg-type]
         self._writers.add(writer)
+        self.connections += 1
         try:
             while await self._serve_one(reader, writer):
                 pass

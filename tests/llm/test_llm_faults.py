@@ -160,22 +160,25 @@ async def test_connection_refused_is_a_network_error_after_retries(
     assert "cannot connect" in str(result.error) and len(sleeper.delays) == 2
 
 
-async def test_first_byte_timeout_is_detected_and_retried(
+async def test_first_byte_timeout_is_a_timeout_error_and_not_retried(
     fake: FakeProvider, make_gateway: GatewayFactory, sleeper: RecordingSleep
 ) -> None:
-    fake.script(Reply(hold=True), scripts.openai_reply(["late but fine"]))
+    fake.script(Reply(hold=True), scripts.openai_reply(["never asked for"]))
     result = await collect(make_gateway(first_byte_timeout=0.2).stream(REQUEST))
-    assert result.text == "late but fine"
-    assert len(sleeper.delays) == 1
-
-
-async def test_first_byte_timeout_gives_a_timeout_error(
-    fake: FakeProvider, make_gateway: GatewayFactory
-) -> None:
-    fake.script(Reply(hold=True))
-    result = await collect(make_gateway(first_byte_timeout=0.2, max_retries=0).stream(REQUEST))
     assert isinstance(result.error, errors.TimeoutError_)
     assert "first-byte timeout" in str(result.error)
+    assert len(fake.requests) == 1 and sleeper.delays == []
+    await fake.wait_disconnect()  # the waiting connection was given up
+
+
+async def test_connections_are_reused_after_a_finished_reply(
+    fake: FakeProvider, make_gateway: GatewayFactory
+) -> None:
+    gateway = make_gateway()
+    for _ in range(3):
+        fake.script(scripts.openai_reply(["again"]))
+        assert (await collect(gateway.stream(REQUEST), catch=False)).text == "again"
+    assert fake.connections == 1
 
 
 async def test_stall_mid_stream_hits_the_idle_timeout_and_keeps_partial_text(
