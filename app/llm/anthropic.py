@@ -217,8 +217,15 @@ class AnthropicDecoder:
                 if block.get("thinking"):
                     out.append(ThinkingDelta(text=block["thinking"]))
             elif btype in ("tool_use", "server_tool_use"):
-                # The "input": {} here is a placeholder; the real input follows as deltas.
-                self._calls.add(index, call_id=block.get("id"), name=block.get("name"))
+                # The "input": {} here is a placeholder; the real input follows as deltas
+                # (a non-empty one is used only if no delta comes).
+                whole = block.get("input")
+                self._calls.add(
+                    index,
+                    call_id=block.get("id"),
+                    name=block.get("name"),
+                    whole=whole if isinstance(whole, dict) and whole else None,
+                )
         elif kind == "content_block_stop":
             self._block_stop(int(obj.get("index", -1)), out)
         elif kind == "message_start":

@@ -192,7 +192,8 @@ class Gateway:
                     finish = chunk
         if thinking and not reasoning:
             reasoning.append(ReasoningBlock(kind="thinking", text="".join(thinking)))
-        assert finish is not None  # every successful stream ends with a FinishChunk
+        if finish is None:  # adapters raise instead; this guards against a future one that does not
+            raise StreamError("the reply ended without a finish", provider=None)
         message = ChatMessage(
             role="assistant", content="".join(text), tool_calls=calls, reasoning=reasoning
         )

@@ -252,8 +252,8 @@ class OpenAIDecoder:
         choice = choices[0]
         delta = choice.get("delta")
         if delta:
-            content = delta.get("content")
-            if content:
+            content = delta.get("content") or delta.get("refusal")
+            if content and isinstance(content, str):
                 out.append(TextDelta(text=content))
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning and isinstance(reasoning, str):

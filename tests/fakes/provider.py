@@ -263,11 +263,13 @@ class FakeProvider:
         left = asyncio.ensure_future(self._until_client_leaves(reader))
         try:
             await asyncio.wait({opened, left}, return_when=asyncio.FIRST_COMPLETED)
+            # Decide before the cleanup below: a cancelled task also counts as done.
+            passed = opened.done() and not left.done()
         finally:
             for task in (opened, left):
                 task.cancel()
             await asyncio.gather(opened, left, return_exceptions=True)
-        return opened.done() and not opened.cancelled() and not left.done()
+        return passed
 
     async def _until_client_leaves(self, reader: asyncio.StreamReader) -> None:
         with contextlib.suppress(ConnectionError):

@@ -338,3 +338,30 @@ async def test_list_models_per_protocol(fake: FakeProvider, make_gateway: Gatewa
     assert await make_gateway("ollama").list_models("fake") == ["qwen3:8b", "llama3:latest"]
     assert fake.requests[-1].path == "/api/tags"
     assert json.loads(fake.requests[-1].body or b"null") is None
+
+
+async def test_openai_refusal_is_shown_as_text(
+    fake: FakeProvider, make_gateway: GatewayFactory
+) -> None:
+    body = [
+        scripts.openai_chunk(
+            {"role": "assistant", "content": None, "refusal": "I can't help with that."}
+        ),
+        scripts.openai_chunk({}, "stop"),
+        b"data: [DONE]\n\n",
+    ]
+    fake.script(Reply(body=body))
+    result = await collect(make_gateway().stream(REQUEST), catch=False)
+    assert result.text == "I can't help with that."
+
+
+async def test_anthropic_tool_input_given_whole_in_the_start_event(
+    fake: FakeProvider, make_gateway: GatewayFactory
+) -> None:
+    events = scripts.anthropic_events(
+        [{"tool_use": ("toolu_9", "list_dir", [])}], stop_reason="tool_use"
+    )
+    events = [e.replace(b'"input":{}', b'"input":{"path":"docs"}') for e in events]
+    fake.script(Reply(body=events))
+    result = await collect(make_gateway("anthropic").stream(REQUEST), catch=False)
+    assert [(c.id, c.arguments) for c in result.calls] == [("toolu_9", {"path": "docs"})]
