@@ -1,0 +1,255 @@
+"""The approval policy: decides allow / ask / deny for one tool call, first match wins.
+
+Order (ENGINE.md 2.9): the hard safety floor → deny rules (for shell, a deny rule matching
+any part of the command denies) → read-only mode denies anything but reading → protected
+paths (``.git/``, ``.agentkit/``) ask, even in ``auto`` → ask rules (and tools whose deny
+rule was invalid: fail closed) → allow rules and session rules (for shell, every part must
+be covered and the line must be plain) → the mode's default. Never trust the model's own
+claims about safety: only the tool, its arguments and these rules decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+
+from app.config import ApprovalConfig, ApprovalMode
+from app.tools.base import AccessKind, Tool
+from app.tools.registry import BUILTIN_TOOL_NAMES
+from app.tools.rules import (
+    PATH_RULE_TOOLS,
+    Rule,
+    RuleError,
+    RuleKind,
+    glob_escape,
+    parse_rule,
+)
+from app.tools.safety import floor_violation, is_known_safe, propose_shell_rule
+from app.tools.shellparse import ParsedCommand, deny_candidates, parse_command
+from app.tools.workspace import normalize_relative
+
+Action = Literal["allow", "ask", "deny"]
+Source = Literal["floor", "rule", "mode"]
+
+READ_ONLY_REASON = "The session is read-only; writing and running commands are disabled."
+#: Workspace directories whose files always ask before a file tool writes them.
+PROTECTED_DIRS = (".git", ".agentkit")
+_HARMLESS: tuple[AccessKind, ...] = ("read", "interactive")
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """What the policy decided for one call, which rule (if any) decided it, and why."""
+
+    action: Action
+    rule: str | None
+    reason: str
+    source: Source
+
+
+class ApprovalPolicy:
+    """Approval rules and mode for one agent in one workspace, plus rules added this session."""
+
+    def __init__(
+        self,
+        config: ApprovalConfig,
+        workspace: Path,
+        *,
+        mode: ApprovalMode | None = None,
+        extra_allow: Iterable[str] = (),
+        extra_ask: Iterable[str] = (),
+        extra_deny: Iterable[str] = (),
+        known_tools: Iterable[str] = (),
+        protected_dirs: Iterable[Path] = (),
+    ) -> None:
+        self.mode: ApprovalMode = mode or config.mode
+        self.workspace = workspace.resolve()
+        self.known_tools = tuple(dict.fromkeys([*BUILTIN_TOOL_NAMES, *known_tools]))
+        self.problems: list[str] = []
+        #: Tool name → the invalid deny rule that makes it ask before every call.
+        self.fail_closed: dict[str, str] = {}
+        self.fail_closed_all: str | None = None
+        self._protected = [self.workspace / name for name in PROTECTED_DIRS]
+        self._protected += [Path(p).resolve() for p in protected_dirs]
+        self._rules: dict[RuleKind, list[Rule]] = {
+            "allow": self._load([*config.allow, *extra_allow], "allow"),
+            "ask": self._load([*config.ask, *extra_ask], "ask"),
+            "deny": self._load([*config.deny, *extra_deny], "deny"),
+        }
+        self._session: dict[RuleKind, list[Rule]] = {"allow": [], "ask": [], "deny": []}
+
+    # ----------------------------------------------------------------- rules
+
+    def _load(self, texts: list[str], kind: RuleKind) -> list[Rule]:
+        rules: list[Rule] = []
+        for text in texts:
+            try:
+                rules.append(parse_rule(text, self.known_tools))
+            except RuleError as exc:
+                self._report_invalid(text, kind, str(exc))
+        return rules
+
+    def _report_invalid(self, text: str, kind: RuleKind, why: str) -> None:
+        if kind != "deny":
+            self.problems.append(f"invalid {kind} rule ignored: {why}")
+            return
+        tool = text.strip().split("(", 1)[0].strip()
+        if tool in self.known_tools or tool.startswith("mcp__"):
+            self.fail_closed.setdefault(tool, text)
+            self.problems.append(f"invalid deny rule: {why}; {tool} will ask before every call")
+        else:
+            self.fail_closed_all = self.fail_closed_all or text
+            self.problems.append(
+                f"invalid deny rule: {why}; every tool that writes, runs commands or uses "
+                "the network will ask before every call"
+            )
+
+    def add_session_rule(self, rule: str, kind: RuleKind = "allow") -> Rule:
+        """Add a rule for the rest of this session ("approve for session"); invalid rules raise."""
+        parsed = parse_rule(rule, self.known_tools)
+        if parsed not in self._session[kind]:
+            self._session[kind].append(parsed)
+        return parsed
+
+    def session_rules(self, kind: RuleKind = "allow") -> list[str]:
+        """The texts of the rules added this session, in the order they were added."""
+        return [rule.text for rule in self._session[kind]]
+
+    def rules(self, kind: RuleKind) -> list[Rule]:
+        """Configured rules followed by session rules of one kind."""
+        return [*self._rules[kind], *self._session[kind]]
+
+    # ----------------------------------------------------------------- decisions
+
+    def evaluate(self, tool: Tool[Any], args: BaseModel) -> PolicyDecision:
+        """Decide whether a parsed call runs, asks first or is refused, and say why."""
+        name = tool.name
+        access = tool.access_for(args)
+        command = str(getattr(args, "command", "")) if name == "shell" else None
+        parsed = parse_command(command) if command is not None else None
+
+        if command is not None:
+            hit = floor_violation(command)
+            if hit:
+                reason = f"blocked by the safety floor ({hit}); no mode or rule can allow it"
+                return PolicyDecision("deny", None, reason, "floor")
+
+        for rule in self.rules("deny"):
+            if self._matches(rule, name, args, command, deny=True):
+                return PolicyDecision("deny", rule.text, f"denied by rule `{rule.text}`", "rule")
+
+        if self.mode == "read-only" and access not in _HARMLESS:
+            return PolicyDecision("deny", None, READ_ONLY_REASON, "mode")
+
+        protected = self._protected_path(name, args) if access == "write" else None
+        if protected:
+            reason = f"{protected} is a protected path; changes to it always ask"
+            return PolicyDecision("ask", None, reason, "floor")
+
+        for rule in self.rules("ask"):
+            if self._matches(rule, name, args, command, deny=False):
+                return PolicyDecision("ask", rule.text, f"rule `{rule.text}` asks", "rule")
+        broken = self.fail_closed.get(name) or (
+            self.fail_closed_all if access not in _HARMLESS else None
+        )
+        if broken:
+            reason = f"the deny rule `{broken}` is invalid, so this tool asks (fail closed)"
+            return PolicyDecision("ask", broken, reason, "rule")
+
+        allowed = self._allowed_by_rule(name, args, parsed)
+        if allowed:
+            return PolicyDecision(
+                "allow", allowed.text, f"allowed by rule `{allowed.text}`", "rule"
+            )
+        return self._default(name, access, parsed)
+
+    def _matches(
+        self, rule: Rule, name: str, args: BaseModel, command: str | None, *, deny: bool
+    ) -> bool:
+        if not rule.covers_tool(name):
+            return False
+        if command is None:
+            return rule.matches_call(name, args, self.workspace)
+        if rule.matches_text(command):
+            return True
+        candidates = deny_candidates(command) if deny else parse_command(command).commands
+        return any(rule.matches_words(words) for words in candidates)
+
+    def _allowed_by_rule(
+        self, name: str, args: BaseModel, parsed: ParsedCommand | None
+    ) -> Rule | None:
+        rules = [rule for rule in self.rules("allow") if rule.covers_tool(name)]
+        if parsed is None:
+            return next((r for r in rules if r.matches_call(name, args, self.workspace)), None)
+        bare = next((rule for rule in rules if rule.specifier is None), None)
+        if bare or not parsed.plain:
+            return bare  # a bare `shell` rule allows every call; otherwise non-plain never matches
+        decisive: Rule | None = None
+        for words in parsed.commands:
+            match = next((rule for rule in rules if rule.matches_words(words)), None)
+            if match is None:
+                if self.mode == "ask" and is_known_safe(words):
+                    continue
+                return None
+            decisive = decisive or match
+        return decisive
+
+    def _default(
+        self, name: str, access: AccessKind, parsed: ParsedCommand | None
+    ) -> PolicyDecision:
+        if self.mode == "auto":
+            return PolicyDecision("allow", None, "auto mode runs every call", "mode")
+        if access in _HARMLESS:
+            return PolicyDecision("allow", None, f"{access} calls run without asking", "mode")
+        if parsed is not None:
+            if not parsed.plain:
+                why = ", ".join(parsed.reasons) or "no command"
+                reason = f"the command is not a plain command ({why}), so it needs approval"
+                return PolicyDecision("ask", None, reason, "mode")
+            if all(is_known_safe(words) for words in parsed.commands):
+                return PolicyDecision("allow", None, "known-safe read-only command", "mode")
+        return PolicyDecision("ask", None, f"{name} ({access}) asks in ask mode", "mode")
+
+    def _protected_path(self, name: str, args: BaseModel) -> str | None:
+        raw = getattr(args, "path", None)
+        if name not in PATH_RULE_TOOLS or not isinstance(raw, str):
+            return None
+        candidate = Path(raw) if Path(raw).is_absolute() else self.workspace / raw
+        try:
+            resolved = candidate.resolve()
+        except (OSError, RuntimeError):
+            return None
+        for directory in self._protected:
+            if resolved == directory or resolved.is_relative_to(directory):
+                rel = normalize_relative(self.workspace, str(resolved))
+                return rel or str(resolved)
+        return None
+
+    # ----------------------------------------------------------------- proposals
+
+    def propose_rule(self, tool: Tool[Any], args: BaseModel) -> str | None:
+        """The "always allow" rule to offer for this call, or ``None`` (approve once only)."""
+        return propose_rule(tool, args, self.workspace)
+
+
+def propose_rule(tool: Tool[Any], args: BaseModel, workspace: Path) -> str | None:
+    """A sensible, editable rule covering calls like this one, or ``None`` if none is safe."""
+    name = tool.name
+    if name == "shell":
+        return propose_shell_rule(str(getattr(args, "command", "")))
+    if name == "ask_human":
+        return None
+    if name == "web_fetch":
+        host = urlsplit(str(getattr(args, "url", ""))).hostname
+        return f"web_fetch(domain:{host.lower()})" if host else None
+    if name in PATH_RULE_TOOLS:
+        rel = normalize_relative(workspace, str(getattr(args, "path", "") or "."))
+        if rel is None:
+            return None
+        return f"{name}({glob_escape(rel)})"
+    return name

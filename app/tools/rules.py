@@ -1,0 +1,223 @@
+"""Approval rules: parsing ``TOOL`` / ``TOOL(specifier)``, matching calls, saving to TOML files.
+
+Syntax (Claude Code's, with our tool names):
+
+- ``shell`` — every call of the tool; ``mcp__server`` covers every tool of that server;
+- ``shell(git status)`` — exactly that command (words compared after shell-style splitting);
+- ``shell(git commit *)`` — that command followed by anything (word boundary), or nothing;
+  a ``*`` elsewhere (``shell(ls*)``) matches any characters, so it also matches ``lsof``;
+- ``write_file(src/**)``, ``edit_file(docs/*.md)`` — gitignore-style globs relative to the
+  workspace (also for read_file, list_dir and search_text);
+- ``web_fetch(domain:docs.python.org)``, ``web_fetch(domain:*.python.org)``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import tempfile
+import tomllib
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.items import AoT, Array, Table
+
+from app.paths import workspace_config_file
+from app.tools.registry import BUILTIN_TOOL_NAMES
+from app.tools.workspace import normalize_relative, path_glob_matches
+
+RuleKind = Literal["allow", "ask", "deny"]
+RuleScope = Literal["workspace", "user"]
+
+#: Tools whose rules take a workspace-relative path glob.
+PATH_RULE_TOOLS = frozenset({"read_file", "list_dir", "search_text", "write_file", "edit_file"})
+_RULE = re.compile(r"([A-Za-z_][A-Za-z0-9_\-]*)(?:\((.*)\))?", re.DOTALL)
+_DOMAIN = re.compile(r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9\-]*[A-Za-z0-9])?(\.[A-Za-z0-9\-]+)*")
+
+
+class RuleError(ValueError):
+    """A rule that cannot be used; ``str(error)`` names the rule and says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One parsed rule: the text as written, the tool it names, and its optional specifier."""
+
+    text: str
+    tool: str
+    specifier: str | None = None
+
+    def covers_tool(self, name: str) -> bool:
+        """Whether this rule is about tool ``name`` (``mcp__server`` covers its tools)."""
+        return self.tool == name or (
+            self.tool.startswith("mcp__") and name.startswith(self.tool + "__")
+        )
+
+    def matches_words(self, words: list[str]) -> bool:
+        """For shell rules: whether a simple command's words match (bare ``shell`` = all)."""
+        if self.specifier is None:
+            return True
+        return bool(_shell_regex(self.specifier).match(" ".join(words)))
+
+    def matches_text(self, command: str) -> bool:
+        """For shell rules: whether the raw command line itself matches."""
+        if self.specifier is None:
+            return True
+        return bool(_shell_regex(self.specifier).match(" ".join(command.split())))
+
+    def matches_call(self, name: str, args: Any, workspace: Path) -> bool:
+        """For non-shell tools: whether a call of ``name`` with ``args`` matches this rule."""
+        if not self.covers_tool(name):
+            return False
+        if self.specifier is None:
+            return True
+        if self.tool == "web_fetch":
+            host = (urlsplit(str(getattr(args, "url", ""))).hostname or "").lower()
+            return _domain_matches(self.specifier.removeprefix("domain:"), host)
+        if self.tool in PATH_RULE_TOOLS:
+            rel = normalize_relative(workspace, str(getattr(args, "path", "") or "."))
+            return rel is not None and path_glob_matches(self.specifier, rel)
+        return False
+
+
+def parse_rule(text: str, known_tools: Collection[str] = BUILTIN_TOOL_NAMES) -> Rule:
+    """Parse and validate one rule, or raise a RuleError that says how to write it."""
+    stripped = text.strip()
+    match = _RULE.fullmatch(stripped)
+    if not match:
+        raise RuleError(
+            f"rule {text!r} is not of the form TOOL or TOOL(pattern), e.g. 'shell(git status *)'"
+        )
+    tool, spec = match.group(1), match.group(2)
+    if tool not in known_tools and not tool.startswith("mcp__"):
+        raise RuleError(
+            f"rule {text!r} names an unknown tool {tool!r} (known: {', '.join(known_tools)})"
+        )
+    if spec is None:
+        return Rule(stripped, tool, None)
+    spec = spec.strip()
+    if not spec:
+        raise RuleError(f"rule {text!r} has an empty pattern; write just {tool!r} for every call")
+    if tool == "shell":
+        try:
+            if not shlex.split(spec):
+                raise ValueError("no words")
+        except ValueError as exc:
+            raise RuleError(f"rule {text!r}: the command pattern cannot be split ({exc})") from None
+    elif tool == "web_fetch":
+        domain = spec.removeprefix("domain:")
+        if not spec.startswith("domain:") or not _DOMAIN.fullmatch(domain):
+            raise RuleError(
+                f"rule {text!r}: web_fetch rules look like 'web_fetch(domain:docs.python.org)'"
+            )
+        spec = "domain:" + domain.lower()
+    elif tool in PATH_RULE_TOOLS:
+        if spec.startswith("~") or ".." in spec.split("/"):
+            raise RuleError(
+                f"rule {text!r}: paths are globs relative to the workspace (no '..' or '~')"
+            )
+    else:
+        raise RuleError(f"rule {text!r}: {tool} rules take no pattern; write just {tool!r}")
+    return Rule(stripped, tool, spec)
+
+
+def _shell_regex(spec: str) -> re.Pattern[str]:
+    joined = " ".join(shlex.split(spec))
+    tail = ""
+    if joined.endswith(" *"):
+        joined, tail = joined[:-2], "(?: .*)?"
+    body = re.escape(joined).replace(r"\*", ".*")
+    return re.compile(f"^{body}{tail}$", re.DOTALL)
+
+
+def _domain_matches(pattern: str, host: str) -> bool:
+    if pattern.startswith("*."):
+        suffix = pattern[2:]
+        return host == suffix or host.endswith("." + suffix)
+    return host == pattern
+
+
+def glob_escape(path: str) -> str:
+    """Escape glob characters so a path can be used as an exact rule pattern."""
+    return re.sub(r"([*?\[])", r"[\1]", path)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def config_file_for(scope: RuleScope, user_config_file: Path, workspace: Path) -> Path:
+    """The TOML file a rule saved with ``scope`` goes to."""
+    return workspace_config_file(workspace) if scope == "workspace" else user_config_file
+
+
+def save_rule(
+    rule: str,
+    kind: RuleKind,
+    scope: RuleScope,
+    user_config_file: Path,
+    workspace: Path,
+) -> Path:
+    """Append ``rule`` to ``[approval] <kind>`` of the scope's config file, keeping comments."""
+    parse_rule(rule)
+    path = config_file_for(scope, user_config_file, workspace)
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        doc = tomlkit.parse(text)
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
+        raise RuleError(f"cannot save the rule: {path} cannot be read as TOML ({exc})") from None
+    approval = doc.get("approval")
+    if approval is None:
+        approval = tomlkit.table()
+        doc["approval"] = approval
+    elif not isinstance(approval, Table | dict) or isinstance(approval, AoT):
+        raise RuleError(f"cannot save the rule: 'approval' in {path} is not a table")
+    rules = approval.get(kind)
+    if rules is None:
+        rules = tomlkit.array()
+        approval[kind] = rules
+    elif not isinstance(rules, Array | list):
+        raise RuleError(f"cannot save the rule: approval.{kind} in {path} is not a list")
+    if rule.strip() not in [str(item) for item in rules]:
+        rules.append(rule.strip())
+    _write_atomically(path, tomlkit.dumps(doc))
+    return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def read_rules_file(path: Path) -> dict[RuleKind, list[str]]:
+    """The ``[approval]`` allow/ask/deny lists of a TOML file (empty lists if it has none)."""
+    found: dict[RuleKind, list[str]] = {"allow": [], "ask": [], "deny": []}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return found
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RuleError(f"cannot read approval rules from {path}: {exc}") from None
+    approval = data.get("approval", {})
+    if not isinstance(approval, dict):
+        raise RuleError(f"cannot read approval rules from {path}: 'approval' is not a table")
+    for kind in found:
+        value = approval.get(kind, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise RuleError(
+                f"cannot read approval rules from {path}: approval.{kind} is not a list"
+            )
+        found[kind] = list(value)
+    return found

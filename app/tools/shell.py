@@ -1,0 +1,279 @@
+"""The shell tool: ``bash -c`` in the workspace, in its own process group that is killed whole.
+
+The command runs with ``start_new_session=True``, so it and everything it starts share one
+process group. On timeout, on cancellation, and when the command exits but leaves
+background processes behind, the whole group gets SIGTERM, then SIGKILL after a grace
+period. stdout and stderr are merged and captured head-and-tail, so a command that prints
+gigabytes costs at most ``max_output_chars`` of memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+from pydantic import Field
+
+from app.tools.base import Tool, ToolArgs, ToolContext, ToolResult
+
+KILL_GRACE_SECONDS = 2.0
+_FOOTER_ROOM = 300
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]")
+_PROC = Path("/proc")
+
+
+class ShellArgs(ToolArgs):
+    """Arguments of shell."""
+
+    command: str = Field(min_length=1, description="A bash command line, run with `bash -c`.")
+    timeout: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        description="Seconds before the command is stopped; absent = the configured default.",
+    )
+
+
+class _Capture:
+    """Keeps the first and last characters of a stream and counts what falls in between."""
+
+    def __init__(self, limit: int) -> None:
+        self.head_limit = limit * 2 // 3
+        self.tail_limit = limit - self.head_limit
+        self.head: list[str] = []
+        self.head_len = 0
+        self.tail = ""
+        self.total = 0
+
+    def add(self, text: str) -> None:
+        self.total += len(text)
+        if self.head_len < self.head_limit:
+            take = text[: self.head_limit - self.head_len]
+            self.head.append(take)
+            self.head_len += len(take)
+            text = text[len(take) :]
+        if text:
+            self.tail += text
+            if len(self.tail) > 2 * self.tail_limit + 4096:
+                self.tail = self.tail[-self.tail_limit :] if self.tail_limit else ""
+
+    def render(self) -> tuple[str, int]:
+        head = "".join(self.head)
+        tail = self.tail[-self.tail_limit :] if self.tail_limit else ""
+        cut = self.total - len(head) - len(tail)
+        if cut <= 0:
+            return head + self.tail, 0
+        return f"{head}\n[… {cut:,} characters cut …]\n{tail}", cut
+
+
+async def _pump(stream: asyncio.StreamReader, capture: _Capture) -> None:
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while chunk := await stream.read(65536):
+        capture.add(decoder.decode(chunk))
+    capture.add(decoder.decode(b"", final=True))
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes in process group ``pgid``; uses /proc where there is one."""
+    if not _PROC.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        except PermissionError:
+            pass
+        return [pgid]
+    members = []
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+async def stop_process_group(
+    proc: asyncio.subprocess.Process, pgid: int, grace: float = KILL_GRACE_SECONDS
+) -> None:
+    """SIGTERM the whole group, wait up to ``grace`` seconds, then SIGKILL what is left."""
+    loop = asyncio.get_running_loop()
+    _signal_group(pgid, signal.SIGTERM)
+    try:
+        await _wait_group_empty(pgid, loop.time() + grace)
+    finally:
+        # Runs even if we are cancelled again mid-cleanup: nothing of the group may survive.
+        if group_members(pgid):
+            _signal_group(pgid, signal.SIGKILL)
+    await _wait_group_empty(pgid, loop.time() + 1.0)
+
+
+async def _wait_group_empty(pgid: int, deadline: float) -> None:
+    loop = asyncio.get_running_loop()
+    # Polling /proc: there is no event for "the last process of a group is gone".
+    while group_members(pgid) and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+
+
+async def wait_for_exit(proc: asyncio.subprocess.Process) -> None:
+    """Return once the process itself has exited, whoever still holds its output pipe.
+
+    ``Process.wait()`` on Python 3.11 also waits for the pipes to close, which never happens
+    while a background child keeps them open; a pidfd becomes readable at exit instead.
+    """
+    if proc.returncode is not None:
+        return
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        while proc.returncode is None:  # noqa: ASYNC110 (no pidfd: poll)
+            await asyncio.sleep(0.02)
+        return
+    loop = asyncio.get_running_loop()
+    exited = asyncio.Event()
+    loop.add_reader(fd, exited.set)
+    try:
+        await exited.wait()
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+async def _returncode(proc: asyncio.subprocess.Process) -> int | None:
+    try:
+        async with asyncio.timeout(2.0):
+            return await proc.wait()
+    except TimeoutError:
+        return proc.returncode
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "NO_COLOR": "1"})
+    return env
+
+
+class ShellTool(Tool[ShellArgs]):
+    """Run a bash command in the workspace and report its output and exit code."""
+
+    name = "shell"
+    description = (
+        "Run a command with bash in the workspace directory. stdout and stderr are merged; "
+        "the exit code is reported. There is no terminal and no stdin, so interactive "
+        "programs will not work. Long output is cut in the middle."
+    )
+    Args = ShellArgs
+    access = "exec"
+
+    def __init__(self, kill_grace: float = KILL_GRACE_SECONDS) -> None:
+        self.kill_grace = kill_grace
+
+    def approval_text(self, args: ShellArgs, ctx: ToolContext) -> str:
+        """The command line itself."""
+        return args.command
+
+    def timeout_for(self, args: ShellArgs, ctx: ToolContext) -> float | None:
+        """A backstop only: the tool enforces its own timeout and returns partial output."""
+        return (args.timeout or ctx.timeout) + self.kill_grace + 10.0
+
+    async def run(self, args: ShellArgs, ctx: ToolContext) -> ToolResult:
+        """Run the command; on timeout or cancellation kill its whole process group."""
+        limit = args.timeout or ctx.timeout
+        started = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            args.command,
+            cwd=ctx.workspace,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            env=_environment(),
+        )
+        pgid = proc.pid  # a session leader's group id is its pid
+        capture = _Capture(max(ctx.max_output_chars - _FOOTER_ROOM, 200))
+        assert proc.stdout is not None
+        reader = asyncio.create_task(_pump(proc.stdout, capture))
+        timed_out = leftovers = False
+        try:
+            try:
+                async with asyncio.timeout(limit):
+                    await wait_for_exit(proc)
+            except TimeoutError:
+                timed_out = True
+            if timed_out or group_members(pgid):
+                leftovers = not timed_out
+                await stop_process_group(proc, pgid, self.kill_grace)
+            try:
+                async with asyncio.timeout(2.0):
+                    await asyncio.shield(reader)
+            except TimeoutError:
+                pass  # something outside the group still holds the pipe open
+            code = await _returncode(proc)
+        except BaseException:
+            await stop_process_group(proc, pgid, self.kill_grace)
+            raise
+        finally:
+            if not reader.done():
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
+        return self._result(code, capture, limit, timed_out, leftovers, started)
+
+    @staticmethod
+    def _result(
+        code: int | None,
+        capture: _Capture,
+        limit: float,
+        timed_out: bool,
+        leftovers: bool,
+        started: float,
+    ) -> ToolResult:
+        text, cut = capture.render()
+        text = _ANSI.sub("", text).rstrip("\n") or "(no output)"
+        notes = []
+        if timed_out:
+            notes.append(
+                f"timed out after {limit:g} s; the command and every process it started "
+                "were stopped"
+            )
+        elif code is not None and code < 0:
+            notes.append(f"killed by signal {_signal_name(-code)}")
+        else:
+            notes.append(f"exit code {code}")
+        if leftovers:
+            notes.append("background processes it left running were stopped")
+        metadata = {
+            "exit_code": code,
+            "timed_out": timed_out,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+        }
+        if cut:
+            metadata["truncated_chars"] = cut
+        return ToolResult(
+            output=f"{text}\n[{'; '.join(notes)}]",
+            is_error=timed_out or code != 0,
+            metadata=metadata,
+        )
