@@ -169,8 +169,8 @@ class OpenAIDecoder:
     def feed(self, data: bytes) -> list[Chunk]:
         """Parse more of the body; an error event stops parsing and is kept in ``error``."""
         if (
-            data[-3:] == b"}\n\n"
-            and data[:7] == b"data: {"
+            data.endswith(b"}\n\n")
+            and data.startswith(b"data: {")
             and self._sse.idle
             and data.count(b"\n") == 2
             and self.error is None
