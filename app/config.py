@@ -235,6 +235,47 @@ def load_settings(
         raise ConfigError(_describe(exc, source="environment", text="", env_names=names)) from None
 
 
+#: What a workspace's ``.agentkit/config.toml`` may set: rule lists only. A checked-out
+#: repository must not be able to switch approvals off (``mode``) or change anything else.
+WORKSPACE_KEYS = {"approval": {"allow", "ask", "deny"}}
+
+
+def with_workspace_rules(settings: Settings, workspace_file: Path) -> Settings:
+    """Add the approval rules saved for a workspace (``.agentkit/config.toml``), if any."""
+    try:
+        text = workspace_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return settings
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config error in {workspace_file}: cannot read it ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config error in {workspace_file}: invalid TOML: {exc}") from None
+    for section, value in data.items():
+        allowed = WORKSPACE_KEYS.get(section)
+        keys = set(value) if isinstance(value, dict) else {""}
+        if allowed is None or not keys <= allowed:
+            raise ConfigError(
+                f"config error in {workspace_file}: a workspace config may only hold "
+                "[approval] allow, ask and deny rules"
+            )
+    rules = data.get("approval", {})
+    merged = settings.approval.model_dump()
+    for key in ("allow", "ask", "deny"):
+        extra = rules.get(key, [])
+        if not isinstance(extra, list) or not all(isinstance(r, str) for r in extra):
+            raise ConfigError(
+                f"config error in {workspace_file}, key approval.{key}: expected a list of rules"
+            )
+        merged[key] = [*merged[key], *(r for r in extra if r not in merged[key])]
+    try:
+        approval = ApprovalConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source=str(workspace_file), text=text)) from None
+    return settings.model_copy(update={"approval": approval})
+
+
 def _env_overrides(env: Mapping[str, str]) -> Iterator[tuple[str, list[str], Any]]:
     top_level = set(Settings.model_fields)
     for var in sorted(env):

@@ -1,0 +1,239 @@
+"""``agentkit run`` (one headless turn) and ``agentkit models`` (what can answer)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.cli_commands import Context, UsageError, one_line, safe_text
+from app.config import with_workspace_rules
+from app.paths import workspace_config_file
+
+if TYPE_CHECKING:
+    from app.engine.events import Event
+    from app.engine.human import Human
+
+# The engine, gateway and tools are imported inside the commands that use them, so
+# `agentkit sessions …` starts without loading them.
+MODES = {
+    "react": "REACT",
+    "direct": "DIRECT_CHAT",
+    "plan": "PLAN_EXEC",
+    "team": "TEAM_COLLAB",
+}
+EXIT_FOR_STATUS = {"completed": 0, "max_steps": 0, "loop_stopped": 0, "error": 1, "cancelled": 130}
+
+
+def register(
+    commands: argparse._SubParsersAction[Any],
+    add_common: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """Add ``run`` and ``models`` to the ``agentkit`` parser."""
+    run = commands.add_parser(
+        "run",
+        help="run one agent turn without the TUI (prompt as argument or on stdin)",
+        description="Run one agent turn headless. The answer goes to stdout, a trace of tool "
+        "steps to stderr; --json prints one event per line instead.",
+    )
+    run.add_argument("prompt", nargs="*", help="the message (read from stdin when absent)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--session", metavar="ID", help="continue this session (id or prefix)")
+    where.add_argument("--new", action="store_true", help="start a new session (the default)")
+    run.add_argument("--agent", help="agent for a new session (default: default_agent)")
+    run.add_argument("--model", help="model for this message (provider/model, alias, demo)")
+    run.add_argument(
+        "--approve",
+        choices=["ask", "auto", "read-only"],
+        default=None,
+        help="approvals: ask (on a terminal; otherwise deny), auto, read-only",
+    )
+    run.add_argument("--mode", choices=sorted(MODES), help="force an execution mode")
+    run.add_argument("--workspace", type=Path, help="root for file tools and commands (default .)")
+    run.add_argument("--json", action="store_true", help="print events as JSON lines")
+    add_common(run)
+    run.set_defaults(handler=cmd_run)
+
+    models = commands.add_parser("models", help="which models are available, and the default")
+    models.add_argument("--json", action="store_true", help="print JSON for machines")
+    add_common(models)
+    models.set_defaults(handler=cmd_models)
+
+
+def _prompt(ctx: Context) -> str:
+    if ctx.args.prompt:
+        return " ".join(ctx.args.prompt)
+    if sys.stdin.isatty():
+        raise UsageError("give a prompt as an argument or on stdin")
+    text = sys.stdin.read()
+    if not text.strip():
+        raise UsageError("the prompt on stdin is empty")
+    return text
+
+
+def _human(mode: str) -> Human:
+    from app.engine.human import PolicyHuman, TerminalHuman
+
+    if mode == "auto":
+        return PolicyHuman(approve=True)
+    if mode == "ask" and sys.stdin.isatty() and sys.stderr.isatty():
+        return TerminalHuman()
+    return PolicyHuman(approve=False)
+
+
+async def cmd_run(ctx: Context) -> int:
+    """``agentkit run``: one turn through ChatService, streamed to the terminal."""
+    from app.engine.cancel import CancellationToken
+    from app.engine.service import ChatService
+    from app.engine.skills import ExecutionMode, load_skills, resolve_agent, skill_folders
+    from app.llm.gateway import Gateway
+
+    text = _prompt(ctx)
+    workspace = (ctx.args.workspace or Path.cwd()).resolve()
+    if not workspace.is_dir():
+        raise UsageError(f"--workspace {workspace} is not a folder")
+    approve = ctx.args.approve or ctx.settings.approval.mode
+    settings = with_workspace_rules(ctx.settings, workspace_config_file(workspace))
+    settings = settings.model_copy(
+        update={"approval": settings.approval.model_copy(update={"mode": approve})}
+    )
+    skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
+    for problem in skills.problems:
+        ctx.err.write(f"agentkit: warning: {problem}\n")
+    store = await ctx.open_store(create=True)
+    assert store is not None
+    token = CancellationToken()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, token.cancel, "user")
+    status = "error"
+    try:
+        async with store, Gateway(settings) as gateway:
+            if ctx.args.session:
+                session_id = await store.resolve_session_id(ctx.args.session)
+            else:
+                agent = resolve_agent(settings, ctx.args.agent)
+                session_id = (await store.create_session(agent.name)).id
+            ctx.err.write(f"session {session_id}\n")
+            service = ChatService(
+                settings,
+                store,
+                gateway,
+                workspace=workspace,
+                user_config_file=ctx.paths.config_file,
+                skills=skills,
+            )
+            printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
+            mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
+            async for event in service.send(
+                session_id,
+                text,
+                human=_human(approve),
+                model_override=ctx.args.model,
+                cancel=token,
+                mode=mode,
+            ):
+                printer.show(event)
+                if event.type == "result":
+                    status = event.data.status
+            printer.close()
+    except KeyError as exc:
+        raise UsageError(str(exc).strip("'\"")) from None
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+    return EXIT_FOR_STATUS.get(status, 1)
+
+
+class _JsonPrinter:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def show(self, event: Event) -> None:
+        from app.engine.events import to_wire
+
+        self.ctx.out.write(json.dumps(to_wire(event), ensure_ascii=False) + "\n")
+        self.ctx.out.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class _PlainPrinter:
+    """The answer on stdout (live on a terminal), a short trace of steps on stderr."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.live = ctx.out.isatty()
+        self.streamed = ""
+
+    def show(self, event: Event) -> None:
+        err = self.ctx.err
+        if event.type == "token" and self.live:
+            self.streamed += event.content
+            self.ctx.out.write(safe_text(event.content))
+            self.ctx.out.flush()
+        elif event.type == "thinking" and self.live and self.streamed:
+            self.ctx.out.write("\n")
+            self.streamed = ""
+        elif event.type == "step":
+            step = event.data
+            if step.event_type == "tool_call":
+                args = json.dumps(step.data.arguments, ensure_ascii=False)
+                err.write(f"→ {step.data.name} {one_line(args, 120)}\n")
+            else:
+                mark = "✗" if step.data.is_error else "✓"
+                took = f" ({step.data.duration_ms / 1000:.1f}s)" if step.data.duration_ms else ""
+                err.write(f"  {mark} {step.data.name}{took}: {one_line(step.data.output, 100)}\n")
+        elif event.type == "confirmation_result" and event.data.decider != "user":
+            verdict = "allowed" if event.data.approved else "denied"
+            by = f" by rule {event.data.rule}" if event.data.rule else f" ({event.data.decider})"
+            err.write(f"  {verdict}{by}\n")
+        elif event.type == "skill_match":
+            err.write(f"skill @{event.data.skill}\n")
+        elif event.type == "notice":
+            err.write(f"note: {event.data.message.splitlines()[0]}\n")
+        elif event.type == "error":
+            err.write(f"agentkit: error: {event.data.message}\n")
+        elif event.type == "final_answer":
+            if self.live and self.streamed.strip() == event.content.strip():
+                self.ctx.out.write("\n")
+            else:
+                if self.live and self.streamed:
+                    self.ctx.out.write("\n")
+                self.ctx.out.write(safe_text(event.content).rstrip("\n") + "\n")
+            self.streamed = ""
+        elif event.type == "result" and event.data.status == "cancelled":
+            err.write("cancelled: the partial reply was saved\n")
+
+    def close(self) -> None:
+        self.ctx.out.flush()
+
+
+async def cmd_models(ctx: Context) -> int:
+    """``agentkit models``: providers, their models, and which is the default and why."""
+    from app.llm.describe import describe_models
+
+    report = await describe_models(ctx.settings)
+    if ctx.args.json:
+        ctx.print_json(report.model_dump(mode="json"))
+        return 0
+    ctx.print(f"default: {report.default}  ({report.default_reason})")
+    for provider in report.providers:
+        mark = "ready" if provider.ready else "not ready"
+        ctx.print()
+        ctx.print(f"{provider.name}  [{provider.kind}, {mark}]  {provider.base_url}")
+        ctx.print(f"  {provider.detail}")
+        for model in provider.models[:20]:
+            ctx.print(f"  {provider.name}/{model}")
+    if report.aliases:
+        ctx.print()
+        for alias, target in sorted(report.aliases.items()):
+            ctx.print(f"alias {alias} = {target}")
+    return 0

@@ -1,0 +1,416 @@
+"""Engine events: one pydantic model per wire shape, discriminated on ``type``.
+
+Each event serialises (``to_wire``) to exactly the JSON of DESIGN.md "Events on the wire":
+the same objects go to ``agentkit run --json`` (one per line), into the stored event log,
+and through the TUI. Metadata such as turn id, sequence and time is never inside the wire
+object; the store keeps it in columns. ``notice`` and ``result`` on every turn are our two
+documented extensions; extra optional keys inside ``data`` (who decided an approval, which
+rule) are left out when unset.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+TurnStatus = Literal["completed", "cancelled", "error", "max_steps", "loop_stopped"]
+PhaseStatus = Literal["pending", "running", "done", "failed", "skipped"]
+Decider = Literal["user", "policy", "rule", "timeout", "cancelled", "session_rule"]
+
+MAX_ERROR_CHARS = 200
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- text
+
+
+class TokenEvent(_Wire):
+    """A piece of the streamed answer."""
+
+    type: Literal["token"] = "token"
+    content: str
+
+
+class ThinkingEvent(_Wire):
+    """Reasoning text, or the text a step produced before it called tools (a relabel)."""
+
+    type: Literal["thinking"] = "thinking"
+    content: str
+
+
+class FinalAnswerEvent(_Wire):
+    """The whole final answer of the turn."""
+
+    type: Literal["final_answer"] = "final_answer"
+    content: str
+    is_final: Literal[True] = True
+
+
+# --------------------------------------------------------------------------- routing
+
+
+class SkillMatchData(_Wire):
+    skill: str
+    method: str
+    confidence: float
+
+
+class SkillMatchEvent(_Wire):
+    """The message was routed to a skill."""
+
+    type: Literal["skill_match"] = "skill_match"
+    data: SkillMatchData
+
+
+class NoticeData(_Wire):
+    code: str
+    message: str
+
+
+class NoticeEvent(_Wire):
+    """A small note for the person: a mode fallback, a budget note, a local answer."""
+
+    type: Literal["notice"] = "notice"
+    data: NoticeData
+
+
+# --------------------------------------------------------------------------- tool steps
+
+
+class ToolCallData(_Wire):
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+class ToolResultData(_Wire):
+    id: str
+    name: str
+    output: str
+    is_error: bool = False
+    duration_ms: int | None = None
+
+
+class CallStep(_Wire):
+    event_type: Literal["tool_call"] = "tool_call"
+    step: int
+    data: ToolCallData
+
+
+class ResultStep(_Wire):
+    event_type: Literal["tool_result"] = "tool_result"
+    step: int
+    data: ToolResultData
+
+
+class StepEvent(_Wire):
+    """A tool call the model made, or its result (``data.event_type`` says which)."""
+
+    type: Literal["step"] = "step"
+    data: Annotated[CallStep | ResultStep, Field(discriminator="event_type")]
+
+
+# --------------------------------------------------------------------------- the person
+
+
+class ConfirmationRequestData(_Wire):
+    confirmation_id: str
+    command: str
+    reason: str
+    tool: str | None = None
+    proposed_rule: str | None = None
+
+
+class ConfirmationRequestEvent(_Wire):
+    """A tool call waits for the person's approval."""
+
+    type: Literal["confirmation_request"] = "confirmation_request"
+    data: ConfirmationRequestData
+
+
+class ConfirmationResultData(_Wire):
+    confirmation_id: str
+    approved: bool
+    decider: Decider | None = None
+    rule: str | None = None
+    scope: str | None = None
+    tool: str | None = None
+    command: str | None = None
+
+
+class ConfirmationResultEvent(_Wire):
+    """How an approval was decided, by whom, and by which rule."""
+
+    type: Literal["confirmation_result"] = "confirmation_result"
+    data: ConfirmationResultData
+
+
+class AskHumanEvent(_Wire):
+    """The agent asks the person a question and waits for the reply."""
+
+    type: Literal["ask_human"] = "ask_human"
+    question: str
+    request_id: str
+
+
+# --------------------------------------------------------------------------- turn end
+
+
+class ErrorData(_Wire):
+    message: str = Field(max_length=MAX_ERROR_CHARS)
+
+
+class ErrorEvent(_Wire):
+    """A short error (no stack trace)."""
+
+    type: Literal["error"] = "error"
+    data: ErrorData
+
+
+class ResultData(_Wire):
+    status: TurnStatus
+
+
+class ResultEvent(_Wire):
+    """Ends every turn."""
+
+    type: Literal["result"] = "result"
+    data: ResultData
+
+
+class UsageData(_Wire):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model: str = ""
+
+
+class UsageEvent(_Wire):
+    """Tokens used by one model during the turn."""
+
+    type: Literal["usage"] = "usage"
+    data: UsageData
+
+
+# --------------------------------------------------------------------------- plan
+
+
+class PhaseInfo(_Wire):
+    id: str
+    title: str
+    status: PhaseStatus
+
+
+class PlanUpdateData(_Wire):
+    plan_phases: list[PhaseInfo]
+
+
+class PlanUpdateEvent(_Wire):
+    type: Literal["plan_update"] = "plan_update"
+    data: PlanUpdateData
+
+
+class PlanStepData(_Wire):
+    phase_id: str
+    step: int
+    content: str
+
+
+class PlanStepEvent(_Wire):
+    type: Literal["plan_step"] = "plan_step"
+    data: PlanStepData
+
+
+class PhaseStartedData(_Wire):
+    phase_id: str
+    index: int
+    title: str
+
+
+class PhaseStartedEvent(_Wire):
+    type: Literal["phase_started"] = "phase_started"
+    data: PhaseStartedData
+
+
+class PhaseCompletedData(_Wire):
+    phase_id: str
+    result: str
+
+
+class PhaseCompletedEvent(_Wire):
+    type: Literal["phase_completed"] = "phase_completed"
+    data: PhaseCompletedData
+
+
+class PhaseFailedData(_Wire):
+    phase_id: str
+    error: str
+
+
+class PhaseFailedEvent(_Wire):
+    type: Literal["phase_failed"] = "phase_failed"
+    data: PhaseFailedData
+
+
+class ReplanningData(_Wire):
+    reason: str
+    attempt: int
+
+
+class ReplanningEvent(_Wire):
+    type: Literal["replanning"] = "replanning"
+    data: ReplanningData
+
+
+# --------------------------------------------------------------------------- team
+
+
+class ExpertInfo(_Wire):
+    id: str
+    name: str
+    color: str
+    role: str
+
+
+class TeamFormedData(_Wire):
+    team_id: str
+    status: str
+    experts: list[ExpertInfo]
+    plan_phases: list[dict[str, Any]]
+    lead_expert: str
+
+
+class TeamFormedEvent(_Wire):
+    type: Literal["team_formed"] = "team_formed"
+    data: TeamFormedData
+
+
+class ExpertStepData(_Wire):
+    expert_id: str
+    expert_name: str
+    expert_color: str
+    content: str
+    step: int
+
+
+class ExpertStepEvent(_Wire):
+    type: Literal["expert_step"] = "expert_step"
+    data: ExpertStepData
+
+
+class ExpertResultData(_Wire):
+    expert_id: str
+    expert_name: str
+    expert_color: str
+    content: str
+
+
+class ExpertResultEvent(_Wire):
+    type: Literal["expert_result"] = "expert_result"
+    data: ExpertResultData
+
+
+class TeamSynthesisData(_Wire):
+    content: str
+
+
+class TeamSynthesisEvent(_Wire):
+    type: Literal["team_synthesis"] = "team_synthesis"
+    data: TeamSynthesisData
+
+
+class TeamDissolvedData(_Wire):
+    team_id: str
+
+
+class TeamDissolvedEvent(_Wire):
+    type: Literal["team_dissolved"] = "team_dissolved"
+    data: TeamDissolvedData
+
+
+Event = Annotated[
+    TokenEvent
+    | ThinkingEvent
+    | FinalAnswerEvent
+    | SkillMatchEvent
+    | NoticeEvent
+    | StepEvent
+    | ConfirmationRequestEvent
+    | ConfirmationResultEvent
+    | AskHumanEvent
+    | ErrorEvent
+    | ResultEvent
+    | UsageEvent
+    | PlanUpdateEvent
+    | PlanStepEvent
+    | PhaseStartedEvent
+    | PhaseCompletedEvent
+    | PhaseFailedEvent
+    | ReplanningEvent
+    | TeamFormedEvent
+    | ExpertStepEvent
+    | ExpertResultEvent
+    | TeamSynthesisEvent
+    | TeamDissolvedEvent,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+#: Event types written to the session's event log. Tokens and thinking deltas are not:
+#: the messages table holds the text (saved at least once a second).
+LOGGED_TYPES = frozenset(
+    {
+        "skill_match",
+        "notice",
+        "step",
+        "confirmation_request",
+        "confirmation_result",
+        "ask_human",
+        "error",
+        "result",
+        "usage",
+        "plan_update",
+        "plan_step",
+        "phase_started",
+        "phase_completed",
+        "phase_failed",
+        "replanning",
+        "team_formed",
+        "expert_step",
+        "expert_result",
+        "team_synthesis",
+        "team_dissolved",
+    }
+)
+
+
+def to_wire(event: Event) -> dict[str, Any]:
+    """The event as the JSON object of the wire protocol (unset optional keys left out)."""
+    return event.model_dump(mode="json", exclude_none=True)
+
+
+def from_wire(data: dict[str, Any]) -> Event:
+    """Parse a wire object back into its event model (raises on an unknown shape)."""
+    return EVENT_ADAPTER.validate_python(data)
+
+
+def short_error(message: str) -> ErrorEvent:
+    """An error event whose message is one line of at most 200 characters."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_CHARS:
+        line = line[: MAX_ERROR_CHARS - 1] + "…"
+    return ErrorEvent(data=ErrorData(message=line or "unknown error"))
+
+
+def notice(code: str, message: str) -> NoticeEvent:
+    """A ``notice`` event."""
+    return NoticeEvent(data=NoticeData(code=code, message=message))
+
+
+def result(status: TurnStatus) -> ResultEvent:
+    """The ``result`` event that ends every turn."""
+    return ResultEvent(data=ResultData(status=status))

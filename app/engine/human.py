@@ -1,0 +1,129 @@
+"""The person in the loop: approvals and questions, behind one small protocol.
+
+The TUI implements :class:`Human` with modal dialogs, ``agentkit run`` with a policy or a
+terminal prompt, the server with its own rules. The engine owns the timeout and the cancel
+race; implementations only answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Literal, Protocol, TextIO
+
+from pydantic import BaseModel, ConfigDict
+
+from app.tools.base import AccessKind
+
+DecisionAction = Literal["approve", "deny", "approve_always", "deny_always", "abort"]
+RuleScope = Literal["session", "workspace", "user"]
+
+
+class ConfirmationRequest(BaseModel):
+    """A tool call that needs the person's approval before it runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    confirmation_id: str
+    tool: str
+    #: What will happen: the command for ``shell``, a unified diff for edits, the URL.
+    command: str
+    reason: str
+    access: AccessKind
+    workspace: str
+    #: An editable rule for "always" answers; ``None`` when only once-answers make sense
+    #: (interpreters, compound commands).
+    proposed_rule: str | None = None
+    expert_name: str | None = None
+
+
+class Decision(BaseModel):
+    """The person's answer to a :class:`ConfirmationRequest`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: DecisionAction
+    #: For ``*_always``: the rule as the person edited it, and where to keep it.
+    rule: str | None = None
+    scope: RuleScope = "session"
+    #: An optional reason to pass to the model with a denial.
+    message: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        """Whether the call may run."""
+        return self.action in ("approve", "approve_always")
+
+
+class Question(BaseModel):
+    """A question the agent asks the person."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    question: str
+
+
+class Human(Protocol):
+    """Answers approvals and questions for one turn."""
+
+    async def confirm(self, request: ConfirmationRequest) -> Decision:
+        """Approve or deny a tool call."""
+        ...
+
+    async def ask(self, question: Question) -> str:
+        """Answer the agent's question ("" = no answer)."""
+        ...
+
+
+class PolicyHuman:
+    """No person present: approve everything, or deny everything (headless, server)."""
+
+    def __init__(self, approve: bool, reason: str = "no interactive user") -> None:
+        self.approve = approve
+        self.reason = reason
+
+    async def confirm(self, request: ConfirmationRequest) -> Decision:
+        """Answer by policy."""
+        if self.approve:
+            return Decision(action="approve")
+        return Decision(action="deny", message=self.reason)
+
+    async def ask(self, question: Question) -> str:
+        """Nobody can answer."""
+        return ""
+
+
+class TerminalHuman:
+    """Ask on the terminal (``agentkit run --approve ask`` with a TTY)."""
+
+    def __init__(self, stdin: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stderr = stderr or sys.stderr
+
+    async def _prompt(self, text: str) -> str:
+        self.stderr.write(text)
+        self.stderr.flush()
+        line: str = await asyncio.to_thread(self.stdin.readline)
+        return line.strip()
+
+    async def confirm(self, request: ConfirmationRequest) -> Decision:
+        """Show the command and read y (once), a (always, with the proposed rule) or n."""
+        options = "[y]es once / [n]o" + (
+            f" / [a]lways allow {request.proposed_rule} this session"
+            if request.proposed_rule
+            else ""
+        )
+        self.stderr.write(f"\n{request.tool} wants to run:\n")
+        for line in request.command.splitlines() or [""]:
+            self.stderr.write(f"    {line}\n")
+        answer = (await self._prompt(f"{request.reason}\nAllow? {options} ")).lower()
+        if answer in ("y", "yes"):
+            return Decision(action="approve")
+        if answer in ("a", "always") and request.proposed_rule:
+            return Decision(action="approve_always", rule=request.proposed_rule)
+        return Decision(action="deny")
+
+    async def ask(self, question: Question) -> str:
+        """Print the question and read one line."""
+        return await self._prompt(f"\nThe agent asks: {question.question}\n> ")

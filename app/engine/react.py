@@ -1,0 +1,193 @@
+"""The ReAct loop: stream a step, run the tools it asks for, repeat until an answer.
+
+Every mode reuses it. Tokens stream live; when a step turns out to call tools, the text it
+streamed is re-labelled with one ``thinking`` event (clients move it from the answer into a
+thinking block). Bounded by ``max_steps`` (the last step is sent without tools and told to
+answer); the same call with the same arguments in three steps in a row stops the turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from app.engine.cancel import TurnCancelled, cancellable_iter
+from app.engine.events import (
+    FinalAnswerEvent,
+    ThinkingEvent,
+    TokenEvent,
+    TurnStatus,
+    notice,
+)
+from app.engine.tooling import (
+    announce_calls,
+    call_key,
+    close_open_calls,
+    run_tool_calls,
+)
+from app.engine.turn import EMPTY_REPLY_TEXT, ReplyWriter, TurnContext
+from app.llm.types import (
+    ChatMessage,
+    ChatRequest,
+    FinishChunk,
+    ReasoningChunk,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolCallChunk,
+    ToolSpec,
+    UsageChunk,
+)
+
+LAST_STEP_NOTE = (
+    "You have no tool calls left in this turn. Answer now with what you have, and say "
+    "plainly what is unfinished."
+)
+LOOP_REPEATS = 3
+STEP_LIMIT_RESULT = "Not run: the turn reached its limit of {limit} steps."
+LOOP_RESULT = "Not run: the same call was repeated {times} times in a row, so the turn was stopped."
+
+
+@dataclass
+class StepReply:
+    """What one model call produced."""
+
+    text: str
+    calls: list[ToolCall]
+    finish: FinishChunk | None
+    writer: ReplyWriter
+
+
+@dataclass
+class ReactOutcome:
+    """How a ReAct run ended."""
+
+    status: TurnStatus
+    answer: str
+
+
+async def stream_step(
+    ctx: TurnContext, request: ChatRequest, *, live_tokens: bool = True
+) -> StepReply:
+    """Stream one model call, emitting tokens and thinking, saving the reply as it grows."""
+    writer = ReplyWriter(ctx, request.model)
+    calls: list[ToolCall] = []
+    finish: FinishChunk | None = None
+    usage: dict[str, Any] | None = None
+    chunks: AsyncIterator[Any] = cancellable_iter(ctx.gateway.stream(request), ctx.cancel)
+    try:
+        async for chunk in chunks:
+            if isinstance(chunk, TextDelta):
+                if live_tokens:
+                    await ctx.emit(TokenEvent(content=chunk.text))
+                await writer.add_text(chunk.text)
+            elif isinstance(chunk, ThinkingDelta):
+                await ctx.emit(ThinkingEvent(content=chunk.text))
+                await writer.add_thinking(chunk.text)
+            elif isinstance(chunk, ReasoningChunk):
+                writer.reasoning.append(chunk.block)
+            elif isinstance(chunk, ToolCallChunk):
+                calls.append(chunk.call)
+            elif isinstance(chunk, UsageChunk):
+                usage = {"input_tokens": chunk.input_tokens, "output_tokens": chunk.output_tokens}
+            elif isinstance(chunk, FinishChunk):
+                finish = chunk
+    except BaseException as exc:
+        # Keep what arrived, marked: cancelled by the person, or cut by an error.
+        cut = isinstance(exc, Exception) and not isinstance(exc, TurnCancelled)
+        await asyncio.shield(writer.finish("error" if cut else "cancelled", usage=usage))
+        raise
+    model = finish.model if finish and finish.model else request.model
+    writer.model = model
+    if usage:
+        ctx.usage.add(model, usage["input_tokens"], usage["output_tokens"])
+        writer.usage = usage
+    return StepReply(text=writer.text, calls=calls, finish=finish, writer=writer)
+
+
+async def run_react(
+    ctx: TurnContext, history: list[ChatMessage], *, max_steps: int | None = None
+) -> ReactOutcome:
+    """Run the tool loop from ``history`` until the model answers without tools."""
+    limit = max_steps or ctx.settings.engine.max_steps
+    specs = [ToolSpec.model_validate(spec) for spec in ctx.registry.specs(ctx.tool_names)]
+    streaks: dict[str, int] = {}
+    done_calls: list[str] = []
+    for step in range(1, limit + 1):
+        last = step == limit
+        system = ctx.system_prompt + (f"\n\n{LAST_STEP_NOTE}" if last and specs else "")
+        request = ChatRequest(
+            model=ctx.model, messages=history, tools=[] if last else specs, system=system
+        )
+        reply = await stream_step(ctx, request)
+        if reply.calls and last:
+            # Tools were not offered on the last step; calls made anyway are not run.
+            await reply.writer.finish("complete", tool_calls=reply.calls, usage=reply.writer.usage)
+            await announce_calls(ctx, reply.calls, step)
+            await close_open_calls(ctx, STEP_LIMIT_RESULT.format(limit=limit), step)
+            break
+        if reply.calls:
+            if reply.text.strip():
+                await ctx.emit(ThinkingEvent(content=reply.text))
+            await reply.writer.finish("complete", tool_calls=reply.calls, usage=reply.writer.usage)
+            assistant = ChatMessage(
+                role="assistant",
+                content=reply.text,
+                tool_calls=reply.calls,
+                reasoning=reply.writer.reasoning,
+            )
+            await announce_calls(ctx, reply.calls, step)
+            keys = {call_key(call) for call in reply.calls}
+            streaks = {key: streaks.get(key, 0) + 1 for key in keys}
+            repeated = [key for key, count in streaks.items() if count >= LOOP_REPEATS]
+            if repeated:
+                await close_open_calls(ctx, LOOP_RESULT.format(times=LOOP_REPEATS), step)
+                answer = (
+                    f"Stopped: the model repeated `{repeated[0]}` {LOOP_REPEATS} times in a "
+                    "row without making progress. Rephrase the request or give more detail "
+                    "to go on."
+                )
+                await _final(ctx, answer, model=reply.writer.model)
+                return ReactOutcome("loop_stopped", answer)
+            outcome = await run_tool_calls(ctx, reply.calls, step)
+            done_calls += [f"{call.name}" for call in reply.calls]
+            history = [*history, assistant, *outcome.messages]
+            if outcome.aborted:
+                return ReactOutcome("cancelled", "")
+            continue
+        answer = reply.text if reply.text.strip() else EMPTY_REPLY_TEXT
+        await reply.writer.finish("complete", content=answer, usage=reply.writer.usage)
+        await ctx.emit(FinalAnswerEvent(content=answer))
+        if last and step > 1:
+            await ctx.emit(
+                notice(
+                    "max_steps",
+                    f"Reached the limit of {limit} steps; the model was asked "
+                    "to answer with what it had.",
+                )
+            )
+            return ReactOutcome("max_steps", answer)
+        return ReactOutcome("completed", answer)
+    summary = ", ".join(done_calls[-10:]) or "nothing"
+    answer = (
+        f"Stopped after {limit} steps without a final answer. Done so far: {summary}. "
+        "Ask me to continue to go on."
+    )
+    await _final(ctx, answer, model=ctx.model)
+    return ReactOutcome("max_steps", answer)
+
+
+async def _final(ctx: TurnContext, text: str, *, model: str) -> None:
+    """Store and emit an answer the engine wrote itself (loop stop, max steps)."""
+    await ctx.store.append_message(
+        ctx.session_id,
+        "assistant",
+        text,
+        model=model,
+        agent_name=ctx.agent_name,
+        turn_id=ctx.turn_id,
+        thread=ctx.thread,
+    )
+    await ctx.emit(FinalAnswerEvent(content=text))

@@ -1,0 +1,276 @@
+"""``ChatService.send``: the one path for a turn, used by the TUI, ``agentkit run`` and the server.
+
+Order of a turn: refuse an unknown or closed session; save the person's message first (it
+is kept whatever happens next); route; run the mode; save each assistant and tool message as
+it completes; end with ``usage`` and exactly one ``result``. Events go to the caller as an
+async iterator and, except streamed text, into the session's event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from app.config import ApprovalMode, Settings
+from app.engine.cancel import CancellationToken, TurnCancelled
+from app.engine.events import (
+    LOGGED_TYPES,
+    Event,
+    FinalAnswerEvent,
+    SkillMatchData,
+    SkillMatchEvent,
+    TurnStatus,
+    notice,
+    result,
+    short_error,
+    to_wire,
+)
+from app.engine.human import Human
+from app.engine.react import run_react, stream_step
+from app.engine.router import RoutingResult, SimpleRouter
+from app.engine.skills import ExecutionMode, SkillSet, resolve_agent
+from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
+from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
+from app.llm.errors import LLMError
+from app.llm.gateway import Gateway
+from app.llm.types import ChatMessage, ChatRequest
+from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
+from app.tools.policy import ApprovalPolicy
+from app.tools.registry import ToolRegistry, builtin_registry
+
+#: Modes that are not built yet run as REACT and say so.
+FALLBACK_MODES = {
+    ExecutionMode.PLAN_EXEC: "Plan mode is not built yet; running the normal tool loop.",
+    ExecutionMode.TEAM_COLLAB: "Team mode is not built yet; running the normal tool loop.",
+    ExecutionMode.REWOO: "REWOO is not built yet; running the normal tool loop (REACT).",
+    ExecutionMode.REFLEXION: "REFLEXION is not built yet; running the normal tool loop (REACT).",
+}
+
+
+class ChatService:
+    """Runs turns against one store, gateway and tool set."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: SessionStore,
+        gateway: Gateway,
+        *,
+        workspace: Path,
+        user_config_file: Path,
+        skills: SkillSet,
+        registry: ToolRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.gateway = gateway
+        self.workspace = workspace
+        self.user_config_file = user_config_file
+        self.skills = skills
+        self.registry = registry or builtin_registry()
+        self.router = SimpleRouter(skills)
+        self._running: defaultdict[str, int] = defaultdict(int)
+        #: Session-scoped "always" answers live as long as the service (one app run).
+        self._policies: dict[str, ApprovalPolicy] = {}
+
+    def running_turns(self, session_id: str) -> int:
+        """How many turns of the session are running now."""
+        return self._running.get(session_id, 0)
+
+    def _policy(self, session_id: str, agent_mode: ApprovalMode | None) -> ApprovalPolicy:
+        key = f"{session_id}:{agent_mode}"
+        if key not in self._policies:
+            self._policies[key] = ApprovalPolicy(
+                self.settings.approval, self.workspace, mode=agent_mode
+            )
+        return self._policies[key]
+
+    async def send(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        human: Human,
+        model_override: str | None = None,
+        cancel: CancellationToken | None = None,
+        mode: ExecutionMode | None = None,
+    ) -> AsyncIterator[Event]:
+        """Run one turn; yields its events. Closing the iterator cancels the turn."""
+        token = cancel or CancellationToken()
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+        async def emit(event: Event) -> None:
+            await queue.put(event)
+
+        runner = asyncio.ensure_future(
+            self._turn(session_id, text, human, model_override, token, mode, emit)
+        )
+        runner.add_done_callback(lambda _task: queue.put_nowait(None))
+        try:
+            while True:
+                event = await queue.get()
+                if event is None:
+                    break
+                yield event
+            await runner  # re-raise anything unexpected
+        finally:
+            if not runner.done():
+                token.cancel("closed")
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(runner)
+
+    async def _turn(
+        self,
+        session_id: str,
+        text: str,
+        human: Human,
+        model_override: str | None,
+        token: CancellationToken,
+        mode: ExecutionMode | None,
+        emit_to_caller: Emit,
+    ) -> None:
+        turn_id = uuid.uuid4().hex[:16]
+        status: TurnStatus = "error"
+        logged = True
+
+        async def emit(event: Event) -> None:
+            if logged and event.type in LOGGED_TYPES:
+                # The log is a record; a failed write must not end the turn.
+                with contextlib.suppress(StoreError):
+                    await self.store.append_event(
+                        session_id, event.type, _log_payload(event), turn_id=turn_id
+                    )
+            await emit_to_caller(event)
+
+        try:
+            session = await self.store.get_session(session_id)
+        except SessionNotFoundError as exc:
+            logged = False
+            await emit(short_error(str(exc)))
+            await emit(result("error"))
+            return
+        if session.is_closed:
+            logged = False
+            await emit(short_error(f"{SessionClosedError(session_id)}: start a new session"))
+            await emit(result("error"))
+            return
+        limit = self.settings.engine.max_concurrent_turns
+        if self._running[session_id] >= limit:
+            await self.store.append_message(session_id, "user", text, turn_id=turn_id)
+            await emit(
+                short_error(
+                    f"{limit} turns are already running in this session; your message was "
+                    "saved. Wait for one to finish, or stop one, then send it again."
+                )
+            )
+            await emit(result("error"))
+            return
+        self._running[session_id] += 1
+        ctx: TurnContext | None = None
+        try:
+            await self.store.append_message(session_id, "user", text, turn_id=turn_id)
+            agent = resolve_agent(self.settings, session.agent_name)
+            routing = self.router.route(text, agent, mode)
+            if routing.local_reply is not None:
+                await self._local_reply(session_id, turn_id, agent.name, routing, emit)
+                status = "completed"
+                return
+            if routing.matched and routing.skill_name:
+                await emit(
+                    SkillMatchEvent(
+                        data=SkillMatchData(
+                            skill=routing.skill_name,
+                            method=routing.match_method or "prefix",
+                            confidence=routing.match_confidence,
+                        )
+                    )
+                )
+            run_mode = routing.execution_mode
+            if run_mode in FALLBACK_MODES:
+                await emit(notice("mode_fallback", FALLBACK_MODES[run_mode]))
+                run_mode = ExecutionMode.REACT
+            tool_names = routing.tools
+            if tool_names is not None:
+                unknown = [name for name in tool_names if name not in self.registry]
+                if unknown:
+                    await emit(
+                        notice("unknown_tools", f"Ignoring unknown tools: {', '.join(unknown)}")
+                    )
+                tool_names = [name for name in tool_names if name in self.registry]
+            resolved = await self.gateway.resolve(model_override or routing.model)
+            ctx = TurnContext(
+                session_id=session_id,
+                turn_id=turn_id,
+                agent_name=agent.name,
+                model=resolved.name,
+                system_prompt=routing.system_prompt,
+                tool_names=tool_names,
+                store=self.store,
+                gateway=self.gateway,
+                registry=self.registry,
+                policy=self._policy(session_id, agent.approval),
+                human=human,
+                cancel=token,
+                settings=self.settings,
+                workspace=self.workspace,
+                user_config_file=self.user_config_file,
+                emit=emit,
+            )
+            history = [to_chat_message(m) for m in await self.store.get_chat_messages(session_id)]
+            if history and history[-1].role == "user":
+                history[-1] = history[-1].model_copy(update={"content": routing.clean_content})
+            if run_mode == ExecutionMode.DIRECT_CHAT:
+                status = await self._direct(ctx, history)
+            else:
+                status = (await run_react(ctx, history)).status
+        except TurnCancelled:
+            status = "cancelled"
+            if ctx is not None:
+                await asyncio.shield(close_open_calls(ctx, NOT_RUN_STOPPED, 0))
+        except LLMError as exc:
+            status = "error"
+            await emit(short_error(_llm_message(exc)))
+        except StoreError as exc:
+            status = "error"
+            await emit(short_error(f"could not save the session: {exc}"))
+        except KeyError as exc:
+            status = "error"
+            await emit(short_error(str(exc).strip("'\"")))
+        finally:
+            self._running[session_id] -= 1
+            if ctx is not None:
+                for usage in ctx.usage.events():
+                    await emit(usage)
+            await emit(result(status))
+
+    async def _direct(self, ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
+        request = ChatRequest(model=ctx.model, messages=history, system=ctx.system_prompt)
+        reply = await stream_step(ctx, request)
+        answer = reply.text if reply.text.strip() else EMPTY_REPLY_TEXT
+        await reply.writer.finish("complete", content=answer, usage=reply.writer.usage)
+        await ctx.emit(FinalAnswerEvent(content=answer))
+        return "completed"
+
+    async def _local_reply(
+        self, session_id: str, turn_id: str, agent_name: str, routing: RoutingResult, emit: Emit
+    ) -> None:
+        text = routing.local_reply or ""
+        await self.store.append_message(
+            session_id, "assistant", text, model="local", agent_name=agent_name, turn_id=turn_id
+        )
+        await emit(notice("unknown_skill", text.splitlines()[0]))
+        await emit(FinalAnswerEvent(content=text))
+
+
+def _log_payload(event: Event) -> dict[str, object]:
+    wire = to_wire(event)
+    wire.pop("type", None)
+    return wire
+
+
+def _llm_message(exc: LLMError) -> str:
+    return str(exc)

@@ -1,0 +1,351 @@
+"""Running one step's tool calls: validate, decide (policy or person), run, record.
+
+Every call ends with exactly one stored tool message and one ``step/tool_result`` event, in
+the order the model made the calls, whatever happens: an unknown tool, bad arguments, a
+denial, a timeout, a failing command, or the turn being stopped. Approvals are asked one at a
+time in call order; calls that only read run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.engine.cancel import TurnCancelled, cancellable
+from app.engine.events import (
+    AskHumanEvent,
+    CallStep,
+    ConfirmationRequestData,
+    ConfirmationRequestEvent,
+    ConfirmationResultData,
+    ConfirmationResultEvent,
+    Decider,
+    ResultStep,
+    StepEvent,
+    ToolCallData,
+    ToolResultData,
+)
+from app.engine.human import ConfirmationRequest, Decision, Question
+from app.engine.turn import TurnContext
+from app.llm.types import ChatMessage, ToolCall
+from app.tools.base import Tool, ToolContext, ToolError, ToolResult, execute
+from app.tools.rules import RuleKind, save_rule
+
+NOT_RUN_STOPPED = "Not run: the person stopped the turn before this call ran."
+STOPPED_WHILE_RUNNING = (
+    "Stopped: the person stopped the turn while this call was running; its effects may be partial."
+)
+DENIED = "The person denied this call. It was not run."
+TIMED_OUT = (
+    "No answer from the person within {minutes}, so this call was not run. This was not the "
+    "person's decision. Do not retry it or reach the same result another way; continue "
+    "without it or ask the person."
+)
+POLICY_DENIED = (
+    "Blocked by the approval policy ({why}). It was not run; do not try to work around the policy."
+)
+NO_ANSWER = "The person did not answer within {minutes}."
+
+
+@dataclass
+class StepOutcome:
+    """What running a step's calls produced."""
+
+    messages: list[ChatMessage] = field(default_factory=list)
+    aborted: bool = False
+
+
+@dataclass
+class _Planned:
+    call: ToolCall
+    tool: Tool[Any] | None = None
+    args: BaseModel | None = None
+    result: ToolResult | None = None
+    task: asyncio.Task[ToolResult] | None = None
+    started: float = 0.0
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "the time allowed"
+    if seconds % 60 == 0:
+        count = int(seconds // 60)
+        return f"{count} minute{'s' if count != 1 else ''}"
+    return f"{seconds:g} seconds"
+
+
+async def announce_calls(ctx: TurnContext, calls: list[ToolCall], step: int) -> None:
+    """Emit ``step/tool_call`` events and mark the calls open until their results land."""
+    for call in calls:
+        ctx.open_calls[call.id] = call
+        await ctx.emit(
+            StepEvent(
+                data=CallStep(
+                    step=step,
+                    data=ToolCallData(id=call.id, name=call.name, arguments=call.arguments),
+                )
+            )
+        )
+
+
+async def record_result(
+    ctx: TurnContext, call: ToolCall, result: ToolResult, step: int, duration_ms: int | None
+) -> ChatMessage:
+    """Store the tool message, emit ``step/tool_result``, and close the call."""
+    await ctx.store.append_message(
+        ctx.session_id,
+        "tool",
+        result.output,
+        tool_call_id=call.id,
+        tool_name=call.name,
+        is_error=result.is_error,
+        agent_name=ctx.agent_name,
+        turn_id=ctx.turn_id,
+        thread=ctx.thread,
+    )
+    ctx.open_calls.pop(call.id, None)
+    await ctx.emit(
+        StepEvent(
+            data=ResultStep(
+                step=step,
+                data=ToolResultData(
+                    id=call.id,
+                    name=call.name,
+                    output=result.output,
+                    is_error=result.is_error,
+                    duration_ms=duration_ms,
+                ),
+            )
+        )
+    )
+    return ChatMessage(
+        role="tool",
+        content=result.output,
+        tool_call_id=call.id,
+        tool_name=call.name,
+        is_error=result.is_error,
+    )
+
+
+async def close_open_calls(ctx: TurnContext, text: str, step: int) -> None:
+    """Give every announced call without a result a marked "not run" result."""
+    for call in list(ctx.open_calls.values()):
+        await record_result(ctx, call, ToolResult(output=text, is_error=True), step, None)
+
+
+def _error(text: str) -> ToolResult:
+    return ToolResult(output=text, is_error=True)
+
+
+def _validate(ctx: TurnContext, planned: _Planned) -> None:
+    call = planned.call
+    allowed = ctx.tool_names
+    if call.parse_error:
+        raw = (call.raw_arguments or "")[:200]
+        planned.result = _error(
+            f"The arguments of your `{call.name}` call are not valid JSON ({call.parse_error}); "
+            f"you sent: {raw!r}. Send the call again with a JSON object."
+        )
+        return
+    try:
+        if allowed is not None and call.name not in allowed:
+            raise ToolError(f"unknown tool `{call.name}`")
+        tool = ctx.registry.get(call.name)
+        planned.tool = tool
+        planned.args = tool.parse_args(call.arguments)
+    except (ToolError, KeyError) as exc:
+        names = ", ".join(ctx.tool_names or ctx.registry.names())
+        message = str(exc).strip("'\"")
+        if "unknown tool" in message.lower():
+            message = f"There is no tool called `{call.name}`. Available tools: {names}."
+        planned.result = _error(message)
+
+
+async def _decide(ctx: TurnContext, planned: _Planned) -> bool:
+    """Policy first, then the person; False when the person chose to stop the turn."""
+    assert planned.tool is not None and planned.args is not None
+    tool, args, call = planned.tool, planned.args, planned.call
+    decision = ctx.policy.evaluate(tool, args)
+    access = tool.access_for(args)
+    if decision.action == "deny":
+        why = f"rule `{decision.rule}`" if decision.rule else decision.reason
+        planned.result = _error(POLICY_DENIED.format(why=why))
+        await _emit_result(ctx, call, False, "rule" if decision.rule else "policy", decision.rule)
+        return True
+    if decision.action == "allow":
+        if access != "read" or decision.rule:
+            decider: Decider = "rule" if decision.rule else "policy"
+            await _emit_result(ctx, call, True, decider, decision.rule)
+        return True
+    return await _ask_person(ctx, planned, decision.reason)
+
+
+async def _emit_result(
+    ctx: TurnContext,
+    call: ToolCall,
+    approved: bool,
+    decider: Decider,
+    rule: str | None,
+    confirmation_id: str | None = None,
+    scope: str | None = None,
+) -> None:
+    await ctx.emit(
+        ConfirmationResultEvent(
+            data=ConfirmationResultData(
+                confirmation_id=confirmation_id or f"policy-{call.id}",
+                approved=approved,
+                decider=decider,
+                rule=rule,
+                scope=scope,
+                tool=call.name,
+            )
+        )
+    )
+
+
+async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
+    assert planned.tool is not None and planned.args is not None
+    tool, args, call = planned.tool, planned.args, planned.call
+    tool_ctx = _tool_context(ctx)
+    request = ConfirmationRequest(
+        confirmation_id=uuid.uuid4().hex[:12],
+        tool=call.name,
+        command=tool.approval_text(args, tool_ctx),
+        reason=reason,
+        access=tool.access_for(args),
+        workspace=str(ctx.workspace),
+        proposed_rule=ctx.policy.propose_rule(tool, args),
+    )
+    await ctx.emit(
+        ConfirmationRequestEvent(
+            data=ConfirmationRequestData(
+                confirmation_id=request.confirmation_id,
+                command=request.command,
+                reason=request.reason,
+                tool=call.name,
+                proposed_rule=request.proposed_rule,
+            )
+        )
+    )
+    timeout = ctx.confirm_timeout
+    try:
+        answer: Decision = await cancellable(
+            asyncio.wait_for(ctx.human.confirm(request), timeout), ctx.cancel
+        )
+    except TimeoutError:
+        planned.result = _error(TIMED_OUT.format(minutes=_minutes(timeout)))
+        await _emit_result(ctx, call, False, "timeout", None, request.confirmation_id)
+        return True
+    except TurnCancelled:
+        await _emit_result(ctx, call, False, "cancelled", None, request.confirmation_id)
+        raise
+    rule = answer.rule or request.proposed_rule
+    if answer.action in ("approve_always", "deny_always") and rule:
+        kind: RuleKind = "allow" if answer.action == "approve_always" else "deny"
+        ctx.policy.add_session_rule(rule, kind)
+        if answer.scope != "session":
+            save_rule(rule, kind, answer.scope, ctx.user_config_file, ctx.workspace)
+    await _emit_result(
+        ctx,
+        call,
+        answer.approved,
+        "user",
+        rule if answer.action.endswith("always") else None,
+        request.confirmation_id,
+        answer.scope if answer.action.endswith("always") else None,
+    )
+    if answer.action == "abort":
+        planned.result = _error(DENIED + " The person stopped the turn.")
+        return False
+    if not answer.approved:
+        extra = f" Their reason: {answer.message}" if answer.message else ""
+        planned.result = _error(DENIED + extra)
+    return True
+
+
+def _tool_context(ctx: TurnContext) -> ToolContext:
+    async def ask(question: str) -> str:
+        return await ask_person(ctx, question)
+
+    return ToolContext(
+        workspace=ctx.workspace,
+        timeout=ctx.settings.engine.tool_timeout_seconds,
+        max_output_chars=ctx.settings.engine.max_tool_output_chars,
+        ask=ask,
+    )
+
+
+async def ask_person(ctx: TurnContext, question: str) -> str:
+    """Put the agent's question to the person (engine-side timeout and cancel race)."""
+    request = Question(request_id=uuid.uuid4().hex[:12], question=question)
+    await ctx.emit(AskHumanEvent(question=question, request_id=request.request_id))
+    timeout = ctx.confirm_timeout
+    try:
+        answer = await cancellable(asyncio.wait_for(ctx.human.ask(request), timeout), ctx.cancel)
+    except TimeoutError:
+        return NO_ANSWER.format(minutes=_minutes(timeout))
+    return answer.strip() or "The person gave no answer."
+
+
+async def run_tool_calls(ctx: TurnContext, calls: list[ToolCall], step: int) -> StepOutcome:
+    """Validate, approve and run one step's calls; record every result in call order."""
+    outcome = StepOutcome()
+    planned = [_Planned(call=call) for call in calls]
+    tool_ctx = _tool_context(ctx)
+    running: list[_Planned] = []
+    try:
+        for index, item in enumerate(planned):
+            _validate(ctx, item)
+            if item.result is None and not await _decide(ctx, item):
+                for later in planned[index + 1 :]:
+                    later.result = _error(NOT_RUN_STOPPED)
+                outcome.aborted = True
+                break
+            if item.result is None:
+                assert item.tool is not None and item.args is not None
+                item.started = time.monotonic()
+                item.task = asyncio.ensure_future(execute(item.tool, item.call.arguments, tool_ctx))
+                running.append(item)
+                if item.tool.access_for(item.args) != "read":
+                    # Writes and commands run one at a time, in the model's order.
+                    await cancellable(asyncio.shield(item.task), ctx.cancel)
+        for item in planned:
+            duration: int | None = None
+            if item.task is not None:
+                item.result = await cancellable(asyncio.shield(item.task), ctx.cancel)
+                duration = int((time.monotonic() - item.started) * 1000)
+            assert item.result is not None
+            outcome.messages.append(
+                await record_result(ctx, item.call, item.result, step, duration)
+            )
+    except TurnCancelled:
+        for item in running:
+            if item.task is not None and not item.task.done():
+                item.task.cancel()
+        await asyncio.gather(*(i.task for i in running if i.task), return_exceptions=True)
+        for item in planned:
+            if item.call.id not in ctx.open_calls:
+                continue
+            if item.task is not None and item.task.cancelled():
+                text = STOPPED_WHILE_RUNNING
+            elif item.task is not None and item.task.done() and item.result is None:
+                item.result = item.task.result()
+                await record_result(ctx, item.call, item.result, step, None)
+                continue
+            else:
+                text = NOT_RUN_STOPPED
+            await record_result(ctx, item.call, _error(text), step, None)
+        raise
+    return outcome
+
+
+def call_key(call: ToolCall) -> str:
+    """A call's identity for loop detection: name plus canonical arguments."""
+    arguments = json.dumps(call.arguments, sort_keys=True, separators=(",", ":"))
+    return f"{call.name} {' '.join(arguments.split())}"

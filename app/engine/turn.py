@@ -1,0 +1,211 @@
+"""What one turn shares: its collaborators, its event channel, and how replies are saved."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.engine.cancel import CancellationToken
+from app.engine.events import Event, UsageData, UsageEvent
+from app.engine.human import Human
+from app.llm.gateway import Gateway
+from app.llm.types import ChatMessage, ReasoningBlock, ToolCall
+from app.store import HistoryMessage, Message, SessionStore, ToolCallRecord
+from app.tools.policy import ApprovalPolicy
+from app.tools.registry import ToolRegistry
+
+Emit = Callable[[Event], Awaitable[None]]
+
+#: A streaming reply is written to the database at most this often (and when it ends).
+SAVE_INTERVAL_SECONDS = 1.0
+EMPTY_REPLY_TEXT = "The model returned an empty reply. Try asking again, or rephrase the request."
+
+
+@dataclass
+class Usage:
+    """Tokens per model over a turn."""
+
+    by_model: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, model: str, input_tokens: int, output_tokens: int) -> None:
+        """Count one call's tokens."""
+        counts = self.by_model.setdefault(model, [0, 0])
+        counts[0] += input_tokens
+        counts[1] += output_tokens
+
+    def events(self) -> list[UsageEvent]:
+        """One ``usage`` event per model used."""
+        return [
+            UsageEvent(data=UsageData(input_tokens=i, output_tokens=o, model=model))
+            for model, (i, o) in self.by_model.items()
+        ]
+
+
+@dataclass
+class TurnContext:
+    """Everything a mode runner needs for one turn."""
+
+    session_id: str
+    turn_id: str
+    agent_name: str
+    model: str
+    system_prompt: str
+    tool_names: list[str] | None
+    store: SessionStore
+    gateway: Gateway
+    registry: ToolRegistry
+    policy: ApprovalPolicy
+    human: Human
+    cancel: CancellationToken
+    settings: Settings
+    workspace: Path
+    user_config_file: Path
+    emit: Emit
+    usage: Usage = field(default_factory=Usage)
+    thread: str = "main"
+    #: Calls announced (stored on an assistant row) whose result is not stored yet.
+    open_calls: dict[str, ToolCall] = field(default_factory=dict)
+
+    @property
+    def confirm_timeout(self) -> float | None:
+        """Seconds to wait for a person; ``None`` waits forever (config 0)."""
+        seconds = self.settings.approval.timeout_seconds
+        return None if seconds <= 0 else seconds
+
+
+class ReplyWriter:
+    """Saves one assistant reply as it streams: created at the first delta, updated ≤ 1/s."""
+
+    def __init__(self, ctx: TurnContext, model: str) -> None:
+        self.ctx = ctx
+        self.model = model
+        self.text = ""
+        self.thinking = ""
+        self.reasoning: list[ReasoningBlock] = []
+        self.message: Message | None = None
+        self.usage: dict[str, Any] | None = None
+        self._saved_at = 0.0
+        self._dirty = False
+
+    async def add_text(self, delta: str) -> None:
+        """Append answer text."""
+        self.text += delta
+        await self._touch()
+
+    async def add_thinking(self, delta: str) -> None:
+        """Append reasoning text."""
+        self.thinking += delta
+        await self._touch()
+
+    async def _touch(self) -> None:
+        self._dirty = True
+        if self.message is None:
+            self.message = await self.ctx.store.append_message(
+                self.ctx.session_id,
+                "assistant",
+                self.text,
+                thinking=self.thinking,
+                status="streaming",
+                model=self.model,
+                agent_name=self.ctx.agent_name,
+                turn_id=self.ctx.turn_id,
+                thread=self.ctx.thread,
+            )
+            self._saved_at = time.monotonic()
+            self._dirty = False
+        elif time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
+            await self._save()
+
+    async def _save(self, **extra: Any) -> None:
+        assert self.message is not None
+        self.message = await self.ctx.store.update_message(
+            self.message.id, content=self.text, thinking=self.thinking, **extra
+        )
+        self._saved_at = time.monotonic()
+        self._dirty = False
+
+    async def finish(
+        self,
+        status: str,
+        *,
+        content: str | None = None,
+        tool_calls: list[ToolCall] | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> Message | None:
+        """Write the final state; returns the stored message (``None`` if nothing to keep)."""
+        if content is not None:
+            self.text = content
+        records = [_record(call) for call in tool_calls or []]
+        reasoning = [block.model_dump(exclude_none=True) for block in self.reasoning] or None
+        if self.message is None:
+            if not (self.text or self.thinking or records):
+                return None
+            self.message = await self.ctx.store.append_message(
+                self.ctx.session_id,
+                "assistant",
+                self.text,
+                thinking=self.thinking,
+                tool_calls=records or None,
+                status=status,  # type: ignore[arg-type]
+                model=self.model,
+                usage=usage,
+                reasoning=reasoning,
+                agent_name=self.ctx.agent_name,
+                turn_id=self.ctx.turn_id,
+                thread=self.ctx.thread,
+            )
+            return self.message
+        self.message = await self.ctx.store.update_message(
+            self.message.id,
+            content=self.text,
+            thinking=self.thinking,
+            tool_calls=records or None,
+            status=status,  # type: ignore[arg-type]
+            usage=usage,
+            reasoning=reasoning,
+        )
+        return self.message
+
+
+def _record(call: ToolCall) -> ToolCallRecord:
+    extra: dict[str, Any] = {}
+    if call.parse_error:
+        extra["parse_error"] = call.parse_error
+    if call.provider_id:
+        extra["provider_id"] = call.provider_id
+    return ToolCallRecord(
+        id=call.id,
+        name=call.name,
+        arguments=call.arguments,
+        raw_arguments=call.raw_arguments,
+        **extra,
+    )
+
+
+def to_chat_message(message: HistoryMessage) -> ChatMessage:
+    """Convert a stored history message into the gateway's message type."""
+    calls = [
+        ToolCall(
+            id=record.id,
+            name=record.name,
+            arguments=record.arguments,
+            raw_arguments=record.raw_arguments,
+            parse_error=(record.model_extra or {}).get("parse_error"),
+            provider_id=(record.model_extra or {}).get("provider_id"),
+        )
+        for record in message.tool_calls
+    ]
+    blocks = [ReasoningBlock.model_validate(block) for block in message.reasoning or []]
+    return ChatMessage(
+        role=message.role,
+        content=message.content,
+        tool_calls=calls,
+        tool_call_id=message.tool_call_id,
+        tool_name=message.tool_name,
+        is_error=message.is_error,
+        reasoning=blocks,
+    )

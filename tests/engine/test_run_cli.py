@@ -1,0 +1,200 @@
+"""``agentkit run`` as people and scripts use it: real processes, a real database file, the
+loopback fake provider for each wire protocol, and the offline demo model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.engine.events import from_wire
+from tests.fakes.provider import FakeProvider, Reply
+from tests.fakes.scripts import (
+    anthropic_events,
+    ollama_lines,
+    openai_reply,
+    openai_tool_call_events,
+)
+
+pytestmark = pytest.mark.slow
+SCRIPT = str(Path(sys.executable).parent / "agentkit")
+
+
+async def agentkit(
+    *argv: str, home: Path, cwd: Path, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    environment = {**os.environ, "AGENTKIT_HOME": str(home), **(env or {})}
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OLLAMA_HOST"):
+        environment.pop(name, None)
+    environment["OLLAMA_HOST"] = "127.0.0.1:9"  # nothing listens: no local Ollama is probed
+    process = await asyncio.create_subprocess_exec(
+        SCRIPT,
+        *argv,
+        cwd=cwd,
+        env=environment,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "README.md").write_text("# Project\nThe readme text.\n")
+    (root / "notes.txt").write_text("notes\n")
+    return root
+
+
+async def test_json_events_match_the_wire_shapes(agentkit_home: Path, workspace: Path) -> None:
+    code, out, err = await agentkit(
+        "run",
+        "--json",
+        "--model",
+        "demo",
+        "list the files in the workspace",
+        home=agentkit_home,
+        cwd=workspace,
+    )
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    events = [from_wire(line) for line in lines]  # every line is one of our shapes
+    types = [event.type for event in events]
+    assert types[-1] == "result" and lines[-1] == {
+        "type": "result",
+        "data": {"status": "completed"},
+    }
+    assert "step" in types and "final_answer" in types
+    call = next(e for e in lines if e["type"] == "step")
+    assert call["data"]["event_type"] == "tool_call" and call["data"]["data"]["name"] == "list_dir"
+    result = [e for e in lines if e["type"] == "step"][1]["data"]["data"]
+    assert "README.md" in result["output"] and "notes.txt" in result["output"]
+    assert err.startswith("session ")
+
+
+async def test_plain_output_and_prompt_on_stdin(agentkit_home: Path, workspace: Path) -> None:
+    code, out, err = await agentkit(
+        "run", "--model", "demo", home=agentkit_home, cwd=workspace, stdin=b"hello\n"
+    )
+    assert code == 0, err
+    assert "demo" in out.lower() and out.endswith("\n")
+    session_id = err.split()[1]
+    code, out, _ = await agentkit(
+        "sessions", "show", session_id, "--json", home=agentkit_home, cwd=workspace
+    )
+    messages = json.loads(out)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[0]["content"] == "hello\n"
+
+
+async def test_a_command_is_denied_without_a_terminal(agentkit_home: Path, workspace: Path) -> None:
+    code, out, err = await agentkit(
+        "run",
+        "--json",
+        "--model",
+        "demo",
+        "run `touch made-by-agent`",
+        home=agentkit_home,
+        cwd=workspace,
+    )
+    assert code == 0, err
+    assert not (workspace / "made-by-agent").exists()
+    lines = [json.loads(line) for line in out.splitlines()]
+    decided = next(e for e in lines if e["type"] == "confirmation_result")
+    assert decided["data"]["approved"] is False
+
+
+async def test_usage_errors_exit_2(agentkit_home: Path, workspace: Path) -> None:
+    code, _, err = await agentkit("run", "--model", "demo", home=agentkit_home, cwd=workspace)
+    assert code == 2 and "prompt" in err
+    code, _, err = await agentkit(
+        "run", "--agent", "ghost", "hi", home=agentkit_home, cwd=workspace
+    )
+    assert code == 2 and "unknown agent 'ghost'" in err
+
+
+def _tool_then_answer(kind: str) -> tuple[list[Reply], Reply]:
+    args = json.dumps({"path": "README.md"})
+    if kind == "openai":
+        first = Reply(body=list(openai_tool_call_events([("call_r1", "read_file", [args])])))
+        return [first, openai_reply(["It says: The readme text."])], openai_reply(["More."])
+    if kind == "anthropic":
+        first = Reply(
+            body=anthropic_events(
+                [{"text": ["Reading."]}, {"tool_use": ("toolu_r1", "read_file", [args])}],
+                stop_reason="tool_use",
+            )
+        )
+        second = Reply(body=anthropic_events([{"text": ["It says: The readme text."]}]))
+        return [first, second], Reply(body=anthropic_events([{"text": ["More."]}]))
+    ndjson = "application/x-ndjson"
+    call = {"function": {"name": "read_file", "arguments": {"path": "README.md"}}}
+    first = Reply(body=ollama_lines([], tool_calls=[call]), content_type=ndjson)
+    second = Reply(body=ollama_lines(["It says: The readme text."]), content_type=ndjson)
+    return [first, second], Reply(body=ollama_lines(["More."]), content_type=ndjson)
+
+
+def _messages(body: dict[str, Any]) -> list[Any]:
+    return list(body["messages"])
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic", "ollama"])
+async def test_a_session_with_tool_calls_resumes_in_a_new_process(
+    kind: str, agentkit_home: Path, workspace: Path
+) -> None:
+    async with FakeProvider() as fake:
+        (agentkit_home / "config.toml").write_text(
+            f'[providers.fake]\nkind = "{kind}"\nbase_url = "{fake.url}"\n'
+            'api_key_env = "FAKE_KEY"\nmax_retries = 0\n'
+        )
+        env = {"FAKE_KEY": "sk-fake"}
+        first_turn, second_turn = _tool_then_answer(kind)
+        fake.script(*first_turn, second_turn)
+        code, _, err = await agentkit(
+            "run",
+            "--model",
+            "fake/m",
+            "What does the readme say?",
+            home=agentkit_home,
+            cwd=workspace,
+            env=env,
+        )
+        assert code == 0, err
+        session_id = err.split()[1]
+        code, out, err = await agentkit(
+            "run",
+            "--session",
+            session_id,
+            "--model",
+            "fake/m",
+            "Anything else?",
+            home=agentkit_home,
+            cwd=workspace,
+            env=env,
+        )
+        assert code == 0, err
+        assert "More." in out
+        bodies = [r.json() for r in fake.requests if r.method == "POST"]
+    assert len(bodies) == 3
+    before, after = _messages(bodies[1]), _messages(bodies[2])
+    # The new process sends exactly what the old one had, plus the answer and the new message.
+    assert after[: len(before)] == before
+    tail = after[len(before) :]
+    assert json.dumps(tail[0]).count("It says: The readme text.") == 1
+    assert "Anything else?" in json.dumps(tail[-1])
+    text = json.dumps(after)
+    if kind == "anthropic":
+        assert '"tool_use"' in text and '"tool_result"' in text and "toolu_r1" in text
+    elif kind == "openai":
+        assert '"tool_call_id": "call_r1"' in text
+    else:
+        assert '"role": "tool"' in text and "The readme text." in text
