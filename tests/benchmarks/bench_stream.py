@@ -6,6 +6,9 @@ in its own process (so it does not share the GIL with the client). Two server sh
 * ``per-event``: one network write per SSE event, as a real server flushes tokens;
 * ``bulk``: the whole body in one write (the client is the only bottleneck).
 
+A third line runs both clients in-process over ``httpx.MockTransport`` (no sockets, no
+HTTP framing, no second process competing for the CPU): the gateway's own cost per chunk.
+
 For each, the bare loop reads the bytes with ``httpx`` and does nothing else; the gateway
 parses SSE, JSON and tool-call state and yields one typed chunk per token. Reported:
 chunks/s of each, their time ratio (target ≤ 1.5 on the per-event shape) and the
@@ -22,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -91,6 +95,53 @@ async def measure(url: str, tokens: int, rounds: int) -> None:
         )
 
 
+class _Events(httpx.AsyncByteStream):
+    def __init__(self, events: list[bytes]) -> None:
+        self.events = events
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for event in self.events:
+            yield event
+
+
+async def in_process(tokens: int, rounds: int) -> None:
+    """The same comparison without sockets: one body piece per event via MockTransport."""
+    from tests.fakes.scripts import openai_text_events
+
+    events = openai_text_events(["tok "] * tokens, usage=(10, tokens))
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": "text/event-stream"}, stream=_Events(events)
+        )
+
+    transport = httpx.MockTransport(reply)
+    bare_cpu, gateway_cpu = [], []
+    for _ in range(rounds):
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            cpu = time.process_time()
+            async with client.stream("POST", "/chat/completions") as response:
+                async for _data in response.aiter_raw():
+                    pass
+            bare_cpu.append(time.process_time() - cpu)
+        settings = Settings(
+            providers={"bench": ProviderConfig(kind="openai", base_url="http://bench")}
+        )
+        async with Gateway(settings, env={}, transport=transport) as gateway:
+            cpu = time.process_time()
+            async with contextlib.aclosing(gateway.stream(REQUEST)) as stream:
+                async for _chunk in stream:
+                    pass
+            gateway_cpu.append(time.process_time() - cpu)
+    bare_us = statistics.median(bare_cpu) / tokens * 1e6
+    gateway_us = statistics.median(gateway_cpu) / tokens * 1e6
+    print(
+        f"{'in-process':>9}: bare httpx {bare_us:.2f} µs/event | gateway {gateway_us:.2f} µs/chunk "
+        f"({tokens / statistics.median(gateway_cpu):,.0f} chunks/s) | "
+        f"gateway overhead {gateway_us - bare_us:.2f} µs/chunk"
+    )
+
+
 def main(tokens: int, rounds: int) -> None:
     """Start the server process, measure, stop the server."""
     server = subprocess.Popen(
@@ -103,6 +154,7 @@ def main(tokens: int, rounds: int) -> None:
         assert server.stdout is not None
         port = int(server.stdout.readline())
         asyncio.run(measure(f"http://127.0.0.1:{port}", tokens, rounds))
+        asyncio.run(in_process(tokens, rounds))
     finally:
         server.terminate()
         server.wait(timeout=10)
