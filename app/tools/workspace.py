@@ -170,9 +170,10 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
                 i += 1
                 continue
             body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            body = body.replace("\\", "\\\\").replace("[", "\\[")
+            out.append("[" + ("^" if negate else "") + body + "]")
             i = end + 1
         else:
             out.append(re.escape(char))
