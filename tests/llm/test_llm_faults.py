@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
+import sys
 from email.utils import formatdate
 
 import pytest
@@ -158,6 +160,35 @@ async def test_connection_refused_is_a_network_error_after_retries(
     result = await collect(gateway.stream(REQUEST))
     assert isinstance(result.error, errors.NetworkError)
     assert "cannot connect" in str(result.error) and len(sleeper.delays) == 2
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux", reason="relies on Linux dropping SYNs to a full backlog"
+)
+async def test_connect_timeout_is_detected_and_retried(
+    make_gateway: GatewayFactory, sleeper: RecordingSleep
+) -> None:
+    # A listening socket that never accepts, its accept queue filled: the next SYN is dropped.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+            gateway = make_gateway(
+                base_url=f"http://127.0.0.1:{port}", connect_timeout=0.2, max_retries=1
+            )
+            result = await collect(gateway.stream(REQUEST))
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert isinstance(result.error, errors.TimeoutError_)
+    assert "could not connect" in str(result.error) and "within 0.2 s" in str(result.error)
+    assert len(sleeper.delays) == 1
 
 
 async def test_first_byte_timeout_is_a_timeout_error_and_not_retried(
