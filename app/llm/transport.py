@@ -149,15 +149,16 @@ class _Watchdog:
     between reads does not count, because the generator is not reading then.
     """
 
-    def __init__(self, task: asyncio.Task[Any]) -> None:
+    def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._task = task
+        self._task: asyncio.Task[Any] | None = None
         self._handle: asyncio.TimerHandle | None = None
         self.deadline: float | None = None
         self.fired = False
 
-    def arm(self, seconds: float) -> None:
-        """A read starts now and may take ``seconds``."""
+    def arm(self, task: asyncio.Task[Any], seconds: float) -> None:
+        """``task`` starts a read now, which may take ``seconds``."""
+        self._task = task
         deadline = self.deadline = self._loop.time() + seconds
         handle = self._handle
         if handle is None or handle.when() > deadline:
@@ -169,7 +170,7 @@ class _Watchdog:
         self._handle = None
         if self.deadline is None:
             return  # not reading: the next arm() starts a new timer
-        if self._loop.time() >= self.deadline:
+        if self._loop.time() >= self.deadline and self._task is not None:
             self.fired = True
             self._task.cancel()
         else:
@@ -195,9 +196,7 @@ async def stream_batches(
     The first read may take the first-byte timeout, each later one the idle timeout.
     """
     response = await open_response(client, endpoint, "POST", path, payload)
-    task = asyncio.current_task()
-    assert task is not None
-    watchdog = _Watchdog(task)
+    watchdog = _Watchdog()
     try:
         content_type = response.headers.get("content-type", "")
         if content_type.startswith("application/json") and endpoint.kind != "ollama":
@@ -208,7 +207,10 @@ async def stream_batches(
         timeout = endpoint.first_byte_timeout
         started = False
         while True:
-            watchdog.arm(timeout)
+            # The task is looked up per read: the consumer may hand the iterator on.
+            task = asyncio.current_task()
+            assert task is not None
+            watchdog.arm(task, timeout)
             try:
                 data = await anext(reader)
             except StopAsyncIteration:

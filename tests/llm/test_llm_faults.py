@@ -225,6 +225,26 @@ async def test_stall_mid_stream_hits_the_idle_timeout_and_keeps_partial_text(
     await fake.wait_disconnect()  # the stalled connection was closed by the client
 
 
+async def test_a_slow_consumer_does_not_trip_the_idle_timeout(
+    fake: FakeProvider, make_gateway: GatewayFactory
+) -> None:
+    gate = Gate()
+    events = scripts.openai_text_events(["slow ", "reader"])
+    fake.script(Reply(body=[*events[:2], gate, *events[2:]]))
+    texts: list[str] = []
+    stream = make_gateway(idle_timeout=0.1).stream(REQUEST)
+    async with contextlib.aclosing(stream):
+        async for chunk in stream:
+            if isinstance(chunk, TextDelta):
+                texts.append(chunk.text)
+                if len(texts) == 1:
+                    # The consumer's own time, longer than the idle limit, counts for nothing;
+                    # the server sends the rest only afterwards.
+                    await asyncio.sleep(0.25)
+                    gate.open()
+    assert texts == ["slow ", "reader"]
+
+
 async def test_dropped_connection_mid_stream_ends_with_a_network_error(
     fake: FakeProvider, make_gateway: GatewayFactory, sleeper: RecordingSleep
 ) -> None:
