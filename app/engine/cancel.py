@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -114,7 +114,7 @@ async def cancellable(awaitable: Awaitable[T], token: CancellationToken) -> T:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         raise
-    if task.done():
+    if task.done() and not token.cancelled:
         waiter.cancel()
         return task.result()
     task.cancel()
@@ -126,23 +126,48 @@ async def cancellable(awaitable: Awaitable[T], token: CancellationToken) -> T:
 async def cancellable_iter(
     iterator: AsyncIterator[T], token: CancellationToken
 ) -> AsyncIterator[T]:
-    """Iterate, stopping at once when the token fires; always closes ``iterator``."""
+    """Iterate, stopping at once when the token fires; always closes ``iterator``.
+
+    Cheap per item (a stream yields thousands): no task per item. While this task waits
+    inside the iterator, a cancel interrupts that wait directly (the iterator sees
+    ``CancelledError`` and closes its HTTP response); between items the token is checked.
+    """
+    task = asyncio.current_task()
+    waiting = False
+    interrupted = False
+
+    def interrupt_now() -> None:
+        nonlocal interrupted
+        if waiting and task is not None and not task.done():
+            interrupted = True
+            task.cancel()
+
+    def interrupt() -> None:
+        # Deferred one loop turn: the cancel may come from inside the iterator itself
+        # (running, not waiting), and an item it returns then is dropped below instead.
+        asyncio.get_running_loop().call_soon(interrupt_now)
+
+    unregister = token.on_cancel(interrupt)
     try:
         while True:
+            token.raise_if_cancelled()
+            waiting = True
             try:
-                item = await cancellable(_anext(iterator), token)
+                item = await iterator.__anext__()
             except StopAsyncIteration:
                 return
+            except asyncio.CancelledError:
+                if interrupted and task is not None:
+                    task.uncancel()
+                    raise TurnCancelled(token.reason or "user") from None
+                raise
+            finally:
+                waiting = False
+            token.raise_if_cancelled()
             yield item
     finally:
+        unregister()
         closer = getattr(iterator, "aclose", None)
         if closer is not None:
             with contextlib.suppress(Exception):
                 await closer()
-
-
-def _anext(iterator: AsyncIterator[T]) -> Coroutine[Any, Any, T]:
-    async def step() -> T:
-        return await iterator.__anext__()
-
-    return step()

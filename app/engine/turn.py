@@ -83,26 +83,44 @@ class ReplyWriter:
     def __init__(self, ctx: TurnContext, model: str) -> None:
         self.ctx = ctx
         self.model = model
-        self.text = ""
-        self.thinking = ""
+        self._text: list[str] = []
+        self._thinking: list[str] = []
         self.reasoning: list[ReasoningBlock] = []
         self.message: Message | None = None
         self.usage: dict[str, Any] | None = None
         self._saved_at = 0.0
-        self._dirty = False
+
+    @property
+    def text(self) -> str:
+        """The answer text so far."""
+        if len(self._text) > 1:
+            self._text[:] = ["".join(self._text)]
+        return self._text[0] if self._text else ""
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text[:] = [value]
+
+    @property
+    def thinking(self) -> str:
+        """The reasoning text so far."""
+        if len(self._thinking) > 1:
+            self._thinking[:] = ["".join(self._thinking)]
+        return self._thinking[0] if self._thinking else ""
 
     async def add_text(self, delta: str) -> None:
-        """Append answer text."""
-        self.text += delta
-        await self._touch()
+        """Append answer text (saved at the first delta, then at most once a second)."""
+        self._text.append(delta)
+        if self.message is None or time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
+            await self._touch()
 
     async def add_thinking(self, delta: str) -> None:
         """Append reasoning text."""
-        self.thinking += delta
-        await self._touch()
+        self._thinking.append(delta)
+        if self.message is None or time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
+            await self._touch()
 
     async def _touch(self) -> None:
-        self._dirty = True
         if self.message is None:
             self.message = await self.ctx.store.append_message(
                 self.ctx.session_id,
@@ -116,8 +134,7 @@ class ReplyWriter:
                 thread=self.ctx.thread,
             )
             self._saved_at = time.monotonic()
-            self._dirty = False
-        elif time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
+        else:
             await self._save()
 
     async def _save(self, **extra: Any) -> None:
@@ -126,7 +143,6 @@ class ReplyWriter:
             self.message.id, content=self.text, thinking=self.thinking, **extra
         )
         self._saved_at = time.monotonic()
-        self._dirty = False
 
     async def finish(
         self,

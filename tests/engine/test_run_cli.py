@@ -198,3 +198,53 @@ async def test_a_session_with_tool_calls_resumes_in_a_new_process(
         assert '"tool_call_id": "call_r1"' in text
     else:
         assert '"role": "tool"' in text and "The readme text." in text
+
+
+async def test_ctrl_c_cancels_the_turn_and_exits_130(agentkit_home: Path, workspace: Path) -> None:
+    import signal
+
+    from tests.fakes.provider import Gate
+    from tests.fakes.scripts import openai_chunk
+
+    async with FakeProvider() as fake:
+        (agentkit_home / "config.toml").write_text(
+            f'[providers.fake]\nkind = "openai"\nbase_url = "{fake.url}"\nmax_retries = 0\n'
+        )
+        gate = Gate()
+        fake.script(
+            Reply(
+                body=[
+                    openai_chunk({"role": "assistant", "content": "Partial answer"}),
+                    gate,
+                    openai_chunk({}, "stop"),
+                ]
+            )
+        )
+        environment = {**os.environ, "AGENTKIT_HOME": str(agentkit_home)}
+        process = await asyncio.create_subprocess_exec(
+            SCRIPT,
+            "run",
+            "--model",
+            "fake/m",
+            "Write a long essay",
+            cwd=workspace,
+            env=environment,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await fake.wait_requests(1, within=30)
+        process.send_signal(signal.SIGINT)
+        _out, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 130, err.decode()
+        assert b"cancelled" in err
+        await fake.wait_disconnect()
+        gate.open()
+    session_id = err.decode().split()[1]
+    _code, out, _ = await agentkit(
+        "sessions", "show", session_id, "--json", home=agentkit_home, cwd=workspace
+    )
+    messages = json.loads(out)["messages"]
+    assert messages[0]["content"] == "Write a long essay"
+    assert all(m["status"] in ("complete", "cancelled") for m in messages)
+    assert len(messages) == 1 or messages[1]["status"] == "cancelled"

@@ -194,3 +194,24 @@ async def test_provider_errors_are_short_and_keep_the_message(harness: Harness) 
     assert "Incorrect API key" in message and len(message) <= 200
     stored = await harness.store.get_messages(harness.session_id)
     assert [m.content for m in stored] == ["Please answer"]
+
+
+async def test_provider_reasoning_becomes_thinking(harness: Harness) -> None:
+    from tests.fakes.scripts import openai_chunk
+
+    harness.script(
+        Reply(
+            body=[
+                openai_chunk({"role": "assistant", "content": None, "reasoning_content": "Let me"}),
+                openai_chunk({"reasoning_content": " think."}),
+                openai_chunk({"content": "Forty-two."}),
+                openai_chunk({}, "stop"),
+                b"data: [DONE]\n\n",
+            ]
+        )
+    )
+    turn = await harness.turn("What is six times seven?")
+    assert [e.content for e in turn.of("thinking")] == ["Let me", " think."]
+    assert turn.text == "Forty-two."
+    stored = (await harness.store.get_messages(harness.session_id))[-1]
+    assert stored.thinking == "Let me think." and stored.content == "Forty-two."
