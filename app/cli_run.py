@@ -218,22 +218,11 @@ class _PlainPrinter:
 
 async def cmd_models(ctx: Context) -> int:
     """``agentkit models``: providers, their models, and which is the default and why."""
-    from app.llm.describe import describe_models
+    from app.llm.describe import describe_models, format_report
 
     report = await describe_models(ctx.settings)
     if ctx.args.json:
         ctx.print_json(report.model_dump(mode="json"))
-        return 0
-    ctx.print(f"default: {report.default}  ({report.default_reason})")
-    for provider in report.providers:
-        mark = "ready" if provider.ready else "not ready"
-        ctx.print()
-        ctx.print(f"{provider.name}  [{provider.kind}, {mark}]  {provider.base_url}")
-        ctx.print(f"  {provider.detail}")
-        for model in provider.models[:20]:
-            ctx.print(f"  {provider.name}/{model}")
-    if report.aliases:
-        ctx.print()
-        for alias, target in sorted(report.aliases.items()):
-            ctx.print(f"alias {alias} = {target}")
+    else:
+        ctx.print(format_report(report))
     return 0

@@ -261,3 +261,18 @@ def test_a_terminal_gets_aligned_columns_and_highlights(seeded: dict[str, str]) 
     assert lines[2].startswith("aaaa1111  active")
     found = in_terminal("sessions", "search", "flaky")
     assert "\x1b[1;4mflaky\x1b[0m" in found
+
+
+def test_models_says_which_model_answers_and_why(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # nothing listens there
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    assert out.startswith("default: demo") and "why: nothing configured" in out
+    code, out, _ = run(capsys, "models", "--json")
+    report = json.loads(out)
+    assert report["default"] == "demo"
+    assert {p["name"] for p in report["providers"]} >= {"demo"}
