@@ -191,6 +191,8 @@ def _describe_result(result: ChatMessage, call: ToolCall | None) -> str:
         first = lines[0] if lines else "no details"
         return f"The `{name}` call did not succeed: {first}. I will not pretend it ran."
     if name == "list_dir":
+        if lines and re.search(r"/ \(\d+ entr(y|ies)\)$", lines[0]):
+            lines = lines[1:]  # the tool's header line ("src/ (3 entries)")
         shown = "\n".join(f"- `{line.strip()}`" for line in lines[:15])
         more = f"\n- …and {len(lines) - 15} more" if len(lines) > 15 else ""
         where = arguments.get("path", ".")
