@@ -202,17 +202,7 @@ class ShellTool(Tool[ShellArgs]):
         """Run the command; on timeout or cancellation kill its whole process group."""
         limit = args.timeout or ctx.timeout
         started = time.monotonic()
-        proc = await asyncio.create_subprocess_exec(
-            "bash",
-            "-c",
-            args.command,
-            cwd=ctx.workspace,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-            env=_environment(),
-        )
+        proc = await self._spawn(args.command, ctx.workspace)
         pgid = proc.pid  # a session leader's group id is its pid
         capture = _Capture(max(ctx.max_output_chars - _FOOTER_ROOM, 200))
         assert proc.stdout is not None
@@ -235,12 +225,40 @@ class ShellTool(Tool[ShellArgs]):
             code = await _returncode(proc)
         except BaseException:
             await stop_process_group(proc, pgid, self.kill_grace)
+            await _returncode(proc)  # reap, so no transport is left behind
             raise
         finally:
             if not reader.done():
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
         return self._result(code, capture, limit, timed_out, leftovers, started)
+
+    async def _spawn(self, command: str, cwd: Path) -> asyncio.subprocess.Process:
+        """Start bash in a new session; a cancel that lands while the pipes connect still kills it.
+
+        asyncio's own cleanup for that case kills only bash, not what it already started.
+        """
+        spawning = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
+                "bash",
+                "-c",
+                command,
+                cwd=cwd,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                env=_environment(),
+            )
+        )
+        try:
+            return await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                proc = await spawning
+                await stop_process_group(proc, proc.pid, self.kill_grace)
+                await _returncode(proc)
+            raise
 
     @staticmethod
     def _result(
