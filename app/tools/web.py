@@ -43,6 +43,13 @@ def check_url(raw: str) -> httpx.URL:
     return url
 
 
+def _decode(body: bytes, charset: str | None) -> str:
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", errors="replace")
+
+
 class WebFetchTool(Tool[WebFetchArgs]):
     """Fetch a web page or text document and return it as text."""
 
@@ -129,7 +136,7 @@ class WebFetchTool(Tool[WebFetchArgs]):
             "bytes": len(body),
         }
         if looks_text:
-            text = body.decode(response.charset_encoding or "utf-8", errors="replace")
+            text = _decode(body, response.charset_encoding)
             if content_type in _HTML_TYPES or (not content_type and "<html" in text[:2000]):
                 text = html_to_text(text, str(url))
         else:

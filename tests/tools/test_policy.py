@@ -176,6 +176,14 @@ def test_path_rules_are_workspace_globs(check: Check) -> None:
     assert check(policy, "write_file", path=absolute, content="").action == "allow"
 
 
+def test_deny_rules_for_reading_paths(check: Check) -> None:
+    policy = check.policy("auto", deny=["read_file(.env)", "search_text(secrets/**)"])
+    assert check(policy, "read_file", path="app/.env").action == "deny"
+    assert check(policy, "read_file", path=".env").action == "deny"
+    assert check(policy, "read_file", path=".env.example").action == "allow"
+    assert check(policy, "search_text", pattern="x", path="secrets/a").action == "deny"
+
+
 def test_domain_rules(check: Check) -> None:
     policy = check.policy(
         allow=["web_fetch(domain:docs.python.org)", "web_fetch(domain:*.example.com)"]

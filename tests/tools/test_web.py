@@ -42,6 +42,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, "plain text é".encode(), "text/plain; charset=utf-8")
         elif self.path == "/big":
             self._send(200, b"a" * 50_000, "text/plain")
+        elif self.path == "/latin1":
+            self._send(200, "café".encode("latin-1"), "text/plain; charset=iso-8859-1")
+        elif self.path == "/odd-charset":
+            self._send(200, b"ok", "text/plain; charset=x-klingon")
         elif self.path == "/binary":
             self._send(200, b"\x89PNG\0\0", "image/png")
         elif self.path == "/missing":
@@ -102,6 +106,10 @@ async def test_plain_text_binary_and_errors(server: str, web_ctx: ToolContext) -
     tool = WebFetchTool()
     text = await execute(tool, {"url": f"{server}/text"}, web_ctx)
     assert text.output.endswith("\n\nplain text é") and text.metadata["status"] == 200
+    latin = await execute(tool, {"url": f"{server}/latin1"}, web_ctx)
+    assert latin.output.endswith("\n\ncafé")
+    odd = await execute(tool, {"url": f"{server}/odd-charset"}, web_ctx)
+    assert not odd.is_error and odd.output.endswith("\n\nok")
     binary = await execute(tool, {"url": f"{server}/binary"}, web_ctx)
     assert "binary content of type image/png" in binary.output
     missing = await execute(tool, {"url": f"{server}/missing"}, web_ctx)
