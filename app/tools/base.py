@@ -69,6 +69,7 @@ class Tool(ABC, Generic[ArgsT]):
         """The tool as the model sees it: ``{name, description, parameters}`` (JSON schema)."""
         schema = self.Args.model_json_schema()
         schema.pop("title", None)
+        schema.pop("description", None)  # the Args docstring: the tool description says it
         for prop in schema.get("properties", {}).values():
             if isinstance(prop, dict):
                 prop.pop("title", None)

@@ -132,6 +132,7 @@ class ApprovalPolicy:
         access = tool.access_for(args)
         command = str(getattr(args, "command", "")) if name == "shell" else None
         parsed = parse_command(command) if command is not None else None
+        hidden = deny_candidates(command) if command is not None else []
 
         if command is not None:
             hit = floor_violation(command)
@@ -140,7 +141,7 @@ class ApprovalPolicy:
                 return PolicyDecision("deny", None, reason, "floor")
 
         for rule in self.rules("deny"):
-            if self._matches(rule, name, args, command, deny=True):
+            if self._matches(rule, name, args, command, hidden):
                 return PolicyDecision("deny", rule.text, f"denied by rule `{rule.text}`", "rule")
 
         if self.mode == "read-only" and access not in _HARMLESS:
@@ -152,7 +153,7 @@ class ApprovalPolicy:
             return PolicyDecision("ask", None, reason, "floor")
 
         for rule in self.rules("ask"):
-            if self._matches(rule, name, args, command, deny=False):
+            if self._matches(rule, name, args, command, parsed.commands if parsed else []):
                 return PolicyDecision("ask", rule.text, f"rule `{rule.text}` asks", "rule")
         broken = self.fail_closed.get(name) or (
             self.fail_closed_all if access not in _HARMLESS else None
@@ -169,7 +170,12 @@ class ApprovalPolicy:
         return self._default(name, access, parsed)
 
     def _matches(
-        self, rule: Rule, name: str, args: BaseModel, command: str | None, *, deny: bool
+        self,
+        rule: Rule,
+        name: str,
+        args: BaseModel,
+        command: str | None,
+        candidates: list[list[str]],
     ) -> bool:
         if not rule.covers_tool(name):
             return False
@@ -177,7 +183,6 @@ class ApprovalPolicy:
             return rule.matches_call(name, args, self.workspace)
         if rule.matches_text(command):
             return True
-        candidates = deny_candidates(command) if deny else parse_command(command).commands
         return any(rule.matches_words(words) for words in candidates)
 
     def _allowed_by_rule(

@@ -13,6 +13,7 @@ Syntax (Claude Code's, with our tool names):
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -127,6 +128,7 @@ def parse_rule(text: str, known_tools: Collection[str] = BUILTIN_TOOL_NAMES) -> 
     return Rule(stripped, tool, spec)
 
 
+@functools.lru_cache(maxsize=512)
 def _shell_regex(spec: str) -> re.Pattern[str]:
     joined = " ".join(shlex.split(spec))
     tail = ""
