@@ -60,6 +60,11 @@ def register(
     add_common(run)
     run.set_defaults(handler=cmd_run)
 
+    tui = commands.add_parser("tui", help="open the full-screen app (the default command)")
+    tui.add_argument("--workspace", type=Path, help="root for file tools and commands (default .)")
+    add_common(tui)
+    tui.set_defaults(handler=cmd_tui)
+
     models = commands.add_parser("models", help="which models are available, and the default")
     models.add_argument("--json", action="store_true", help="print JSON for machines")
     add_common(models)
@@ -225,4 +230,41 @@ async def cmd_models(ctx: Context) -> int:
         ctx.print_json(report.model_dump(mode="json"))
     else:
         ctx.print(format_report(report))
+    return 0
+
+
+async def cmd_tui(ctx: Context) -> int:
+    """``agentkit tui``: the full-screen app over the same store, gateway and engine."""
+    from app.engine.service import ChatService
+    from app.engine.skills import load_skills, skill_folders
+    from app.llm.gateway import Gateway
+    from app.ui.app import AgentKitApp
+
+    workspace = (getattr(ctx.args, "workspace", None) or Path.cwd()).resolve()
+    if not workspace.is_dir():
+        raise UsageError(f"--workspace {workspace} is not a folder")
+    settings = with_workspace_rules(ctx.settings, workspace_config_file(workspace))
+    skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
+    store = await ctx.open_store(create=True)
+    assert store is not None
+    async with store, Gateway(settings) as gateway:
+        default = (await gateway.resolve(None)).name
+        service = ChatService(
+            settings,
+            store,
+            gateway,
+            workspace=workspace,
+            user_config_file=ctx.paths.config_file,
+            skills=skills,
+        )
+        app = AgentKitApp(
+            settings=settings,
+            store=store,
+            service=service,
+            default_model=default,
+            export_dir=workspace,
+        )
+        for problem in skills.problems:
+            app.call_later(app.notify, problem, severity="warning", markup=False)
+        await app.run_async()
     return 0

@@ -1,0 +1,346 @@
+"""AgentKitApp: the full-screen app. It owns the I/O (store, turns) and routes turn events
+to the screen; widgets only show state and post what the person wants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from app.config import Settings
+from app.engine.events import CallStep, StepEvent, UsageEvent
+from app.engine.service import ChatService
+from app.llm.demo import DEMO_NOTICE
+from app.paths import styles_dir
+from app.store import Session, SessionStore, StoreError
+from app.store.base import Clock, utc_now
+from app.ui.human import TuiHuman
+from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
+from app.ui.screens.main import MainScreen
+from app.ui.turns import TurnRunner
+from app.ui.widgets.composer import Composer
+from app.ui.widgets.sidebar import SessionSidebar
+from app.ui.widgets.status_line import StatusLine
+from app.ui.widgets.transcript import Transcript
+
+PAGE_SESSIONS = 200
+PAGE_MESSAGES = 60
+STYLE_FILES = ("app.tcss", "main.tcss", "sidebar.tcss", "transcript.tcss", "dialogs.tcss")
+
+WELCOME = """\
+# Welcome to AgentKit
+
+Write a message below and press **Enter** (ctrl+j adds a new line).
+
+{model_line}
+
+Things to try:
+
+- `hello` — a direct answer, no tools
+- `list the files in the workspace` — a read-only tool call, answered from its output
+- ``run `ls -la` `` — a command that asks for your approval first (y / n / a / d)
+- `ask me a question` — the agent asks, you answer in a dialog
+- `show me a long markdown example` — headings, a table, a code block
+- `@review src/app.py` — a skill; `@` lists them
+
+Keys: **ctrl+n** new session · **ctrl+f** search · **esc** stop a turn · **ctrl+b** sidebar ·
+**ctrl+p** every command.
+"""
+
+
+class AgentKitApp(App[None]):
+    """Sessions on the left, the conversation on the right, a composer at the bottom."""
+
+    TITLE = "AgentKit"
+    CSS_PATH = [str(styles_dir() / name) for name in STYLE_FILES]  # noqa: RUF012 (Textual's API)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "new_session", "New", id="session.new"),
+        Binding("escape", "cancel_turn", "Stop", id="turn.cancel"),
+        Binding("ctrl+f", "focus_search", "Search", id="session.search"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="view.sidebar"),
+        Binding("ctrl+r", "retry", "Retry", id="turn.retry"),
+        Binding("ctrl+w", "close_session", "Close", id="session.close"),
+        Binding("ctrl+e", "export", "Export", id="session.export"),
+        Binding("end", "follow", "Follow", show=False, id="view.follow"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: SessionStore,
+        service: ChatService,
+        clock: Clock = utc_now,
+        default_model: str = "",
+        export_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.service = service
+        self.clock = clock
+        self.default_model = default_model
+        self.export_dir = export_dir or Path.cwd()
+        self.human = TuiHuman(self)
+        self.runner = TurnRunner(self, service, self.human)
+        self.current: Session | None = None
+        self.theme = settings.ui.theme
+
+    # ------------------------------------------------------------------ start-up
+
+    async def on_mount(self) -> None:
+        await self.push_screen(MainScreen())
+        self.sidebar.set_clock(self.clock)
+        self.status.model = self.default_model
+        sessions = await self.store.list_sessions(limit=PAGE_SESSIONS)
+        self.sidebar.show_sessions(sessions, exhausted=len(sessions) < PAGE_SESSIONS)
+        if sessions:
+            await self.open_session(sessions[0].id)
+        else:
+            await self.show_new_session()
+
+    @property
+    def main(self) -> MainScreen:
+        """The main screen (under any dialog)."""
+        screen = self.screen_stack[1] if len(self.screen_stack) > 1 else self.screen
+        assert isinstance(screen, MainScreen), screen
+        return screen
+
+    @property
+    def sidebar(self) -> SessionSidebar:
+        return self.main.query_one(SessionSidebar)
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.main.query_one(Transcript)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.main.query_one(StatusLine)
+
+    # ------------------------------------------------------------------ sessions
+
+    async def show_new_session(self) -> None:
+        """An empty conversation; the session is made when the first message is sent."""
+        self.current = None
+        self.main.set_title("New session")
+        self.main.set_read_only(None)
+        self.status.state = "idle"
+        self.status.tokens = 0
+        model_line = (
+            f"You are talking to **{self.default_model}**."
+            if self.default_model not in ("", "demo")
+            else DEMO_NOTICE
+        )
+        await self.main.show_welcome(WELCOME.format(model_line=model_line))
+        self.main.query_one(Composer).focus()
+
+    async def open_session(self, session_id: str) -> None:
+        """Show a session: its latest messages, its events, and a live turn if one runs."""
+        try:
+            session = await self.store.get_session(session_id)
+            messages = await self.store.get_messages(session_id, last=PAGE_MESSAGES)
+            first = messages[0].seq if messages else 0
+            events = await self.store.get_events(session_id, after_seq=max(0, first - 1))
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.current = session
+        live = self.runner.live.get(session_id)
+        if live is not None:
+            started = live.started_at
+            messages = [m for m in messages if m.created_at < started]
+            events = [e for e in events if e.created_at < started]
+        await self.transcript.show_history(messages, events, has_earlier=first > 1)
+        if live is not None:
+            await self.transcript.add_user(live.text)
+            for event in live.events:
+                await self.transcript.handle(event)
+        self.main.set_title(session.title or "New session")
+        self.main.set_read_only(
+            "This session is closed: it can be read, not continued. ctrl+n starts a new one."
+            if session.is_closed
+            else None
+        )
+        self.sidebar.attention.discard(session_id)
+        self.status.agent = session.agent_name
+        self.status.state = "thinking" if live else "idle"
+        usage = await self.store.get_events(session_id, types=["usage"])
+        self.status.tokens = sum(
+            int(e.data.get("input_tokens", 0)) + int(e.data.get("output_tokens", 0)) for e in usage
+        )
+        if not session.is_closed:
+            self.main.query_one(Composer).focus()
+
+    async def reload_sidebar(self) -> None:
+        """Fetch the first page of sessions again (after a change)."""
+        sessions = await self.store.list_sessions(
+            limit=max(PAGE_SESSIONS, len(self.sidebar.sessions))
+        )
+        self.sidebar.show_sessions(
+            sessions,
+            exhausted=len(sessions) < PAGE_SESSIONS,
+            selected=self.current.id if self.current else None,
+        )
+
+    async def on_session_sidebar_session_selected(
+        self, message: SessionSidebar.SessionSelected
+    ) -> None:
+        await self.open_session(message.session_id)
+
+    async def on_session_sidebar_more_wanted(self, message: SessionSidebar.MoreWanted) -> None:
+        page = await self.store.list_sessions(limit=PAGE_SESSIONS, offset=message.offset)
+        self.sidebar.show_sessions(page, append=True, exhausted=len(page) < PAGE_SESSIONS)
+
+    def on_session_sidebar_search_changed(self, message: SessionSidebar.SearchChanged) -> None:
+        self._search(message.text)
+
+    @work(exclusive=True, group="search", exit_on_error=False)
+    async def _search(self, text: str) -> None:
+        """Search as the person types (a newer search replaces an older one)."""
+        if not text.strip():
+            await self.reload_sidebar()
+            return
+        hits = await self.store.search(text, limit=100)
+        self.sidebar.show_hits(hits)
+
+    async def on_transcript_earlier_wanted(self, message: Transcript.EarlierWanted) -> None:
+        if self.current is None:
+            return
+        messages = await self.store.get_messages(
+            self.current.id, last=PAGE_MESSAGES, before_seq=message.before_seq
+        )
+        first = messages[0].seq if messages else 0
+        events = [
+            e
+            for e in await self.store.get_events(self.current.id, after_seq=max(0, first - 1))
+            if e.seq < message.before_seq
+        ]
+        await self.transcript.show_earlier(messages, events, has_earlier=first > 1)
+
+    # ------------------------------------------------------------------ turns
+
+    async def on_composer_submitted(self, message: Composer.Submitted) -> None:
+        await self.send(message.text)
+
+    async def send(self, text: str) -> None:
+        """Send the person's message in the open session (making the session if needed)."""
+        if self.current is None:
+            try:
+                self.current = await self.store.create_session(self.settings.default_agent)
+            except StoreError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            await self.transcript.show_history([], [], has_earlier=False)
+        session_id = self.current.id
+        if self.current.is_closed:
+            self.notify("This session is closed. ctrl+n starts a new one.", markup=False)
+            return
+        if self.runner.is_running(session_id):
+            self.notify("A turn is still running here: esc stops it.", markup=False)
+            return
+        await self.transcript.add_user(text)
+        self.status.state = "thinking"
+        self.runner.start(session_id, text, started_at=self.clock())
+
+    async def on_turn_started(self, message: TurnStarted) -> None:
+        self.sidebar.running.add(message.session_id)
+        await self.reload_sidebar()
+
+    async def on_turn_event(self, message: TurnEvent) -> None:
+        event = message.event
+        if self.current is None or message.session_id != self.current.id:
+            if event.type in ("confirmation_request", "ask_human"):
+                self.sidebar.attention.add(message.session_id)
+                self.sidebar.refresh_marks()
+            return
+        await self.transcript.handle(event)
+        states = {
+            "token": "streaming",
+            "thinking": "thinking",
+            "confirmation_request": "waiting",
+            "ask_human": "waiting",
+            "confirmation_result": "tool",
+        }
+        if event.type in states:
+            self.status.state = states[event.type]
+        elif isinstance(event, StepEvent):
+            self.status.state = "tool" if isinstance(event.data, CallStep) else "thinking"
+        elif isinstance(event, UsageEvent):
+            self.status.tokens += event.data.input_tokens + event.data.output_tokens
+            self.status.model = event.data.model
+
+    async def on_turn_finished(self, message: TurnFinished) -> None:
+        self.sidebar.running.discard(message.session_id)
+        if self.current is not None and self.current.id == message.session_id:
+            self.status.state = "idle"
+            self.current = await self.store.get_session(message.session_id)
+            self.main.set_title(self.current.title or "New session")
+        await self.reload_sidebar()
+
+    # ------------------------------------------------------------------ actions
+
+    async def action_new_session(self) -> None:
+        """Start a new conversation."""
+        await self.show_new_session()
+
+    def action_cancel_turn(self) -> None:
+        """Stop the running turn of the open session (its partial reply is kept)."""
+        if self.current is not None and self.runner.cancel(self.current.id):
+            self.notify("Stopping the turn…", markup=False)
+
+    def action_focus_search(self) -> None:
+        """Jump to the session search box."""
+        self.main.set_class(False, "-no-sidebar")
+        self.main.set_class(self.main.has_class("-narrow"), "-show-sidebar")
+        self.sidebar.query_one("#session-search").focus()
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the session list (on narrow terminals it starts hidden)."""
+        self.main.toggle_class("-show-sidebar" if self.main.has_class("-narrow") else "-no-sidebar")
+
+    def action_follow(self) -> None:
+        """Scroll to the end and follow new output again."""
+        self.transcript.anchor()
+
+    async def action_retry(self) -> None:
+        """Send the last message of the open session again."""
+        if self.current is None:
+            return
+        messages = await self.store.get_messages(self.current.id, last=PAGE_MESSAGES)
+        last_user = next((m for m in reversed(messages) if m.role == "user"), None)
+        if last_user is None:
+            self.notify("Nothing to retry yet.", markup=False)
+            return
+        await self.send(last_user.content)
+
+    async def action_close_session(self) -> None:
+        """Close the open session: it stays readable and takes no new messages."""
+        if self.current is None:
+            return
+        self.runner.cancel(self.current.id)
+        await self.store.close_session(self.current.id)
+        await self.open_session(self.current.id)
+        await self.reload_sidebar()
+
+    async def action_export(self) -> None:
+        """Write the open session as Markdown next to where the app was started."""
+        if self.current is None:
+            return
+        text = await self.store.export_session(self.current.id, "md")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.export_dir / f"agentkit-{self.current.id[:8]}-{stamp}.md"
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Export failed: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"Exported to {path}", markup=False)
+
+    def on_unmount(self) -> None:
+        for session_id in list(self.runner.live):
+            self.runner.cancel(session_id)

@@ -1,0 +1,1 @@
+"""Modal dialogs: typed answers through dismiss(), no side effects."""

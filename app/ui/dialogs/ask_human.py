@@ -1,0 +1,36 @@
+"""AskDialog: the agent's question and an input; Enter replies, Esc gives no answer."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+
+class AskDialog(ModalScreen[str]):
+    """Returns the person's reply ("" for none)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "skip", "No answer", id="ask.skip")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask-box"):
+            yield Label("The agent asks", id="ask-title")
+            yield Static(self.question, id="ask-question", markup=False)
+            yield Input(placeholder="Your answer", id="ask-input")
+            yield Static("Enter replies · Esc sends no answer", classes="hint", markup=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Reply with what was typed."""
+        self.dismiss(event.value)
+
+    def action_skip(self) -> None:
+        """Reply with nothing."""
+        self.dismiss("")

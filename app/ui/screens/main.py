@@ -1,0 +1,54 @@
+"""MainScreen: sidebar, transcript, hint, composer and status line. Display only: the App
+does the I/O and calls these methods."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+from app.ui.widgets.composer import Composer
+from app.ui.widgets.sidebar import SessionSidebar
+from app.ui.widgets.status_line import StatusLine
+from app.ui.widgets.transcript import Transcript
+
+
+class MainScreen(Screen[None]):
+    """The one screen people live in."""
+
+    #: Below 100 columns the sidebar folds away (ctrl+b brings it back).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Textual API)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield SessionSidebar(id="sidebar")
+            with Vertical(id="conversation"):
+                yield Static("", id="session-title", markup=False)
+                yield Transcript(id="transcript")
+                yield Static("↓ new output below — press End to follow", id="new-output")
+                yield Static("", id="read-only-note", markup=False)
+                yield Composer(id="composer")
+                yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Composer).focus()
+
+    def set_title(self, title: str) -> None:
+        """Show the open session's title."""
+        self.query_one("#session-title", Static).update(title)
+
+    def set_read_only(self, note: str | None) -> None:
+        """Replace the composer with a note for closed sessions (None: writable)."""
+        self.set_class(note is not None, "-read-only")
+        self.query_one("#read-only-note", Static).update(note or "")
+
+    def on_transcript_follow_changed(self, event: Transcript.FollowChanged) -> None:
+        self.set_class(not event.following, "-scrolled-up")
+
+    async def show_welcome(self, text: str) -> None:
+        """A first-run welcome in the transcript (not stored)."""
+        transcript = self.query_one(Transcript)
+        await transcript.remove_children()
+        await transcript.mount(Markdown(text, classes="welcome"))

@@ -1,0 +1,98 @@
+"""TurnRunner: one async worker per running turn, started on the App so it outlives widgets.
+
+Each turn calls ``ChatService.send`` and posts every event to the app as a ``TurnEvent``.
+The runner keeps the events of each running turn, so a session opened mid-turn can replay
+them after what the database already holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from textual.worker import Worker
+
+from app.engine.cancel import CancellationToken
+from app.engine.events import Event
+from app.engine.human import Human
+from app.engine.service import ChatService
+from app.engine.skills import ExecutionMode
+from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+@dataclass
+class LiveTurn:
+    """A turn in progress: how to stop it, and what it emitted so far."""
+
+    session_id: str
+    text: str
+    started_at: datetime
+    token: CancellationToken
+    events: list[Event] = field(default_factory=list)
+    worker: Worker[None] | None = None
+
+
+class TurnRunner:
+    """Starts, tracks and cancels turns; at most one live turn per session from the UI."""
+
+    def __init__(self, app: App[Any], service: ChatService, human: Human) -> None:
+        self.app = app
+        self.service = service
+        self.human = human
+        self.live: dict[str, LiveTurn] = {}
+
+    def is_running(self, session_id: str) -> bool:
+        """Whether a turn is running in the session."""
+        return session_id in self.live
+
+    def start(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        started_at: datetime,
+        model: str | None = None,
+        mode: ExecutionMode | None = None,
+    ) -> LiveTurn:
+        """Start a turn as an app-level worker."""
+        turn = LiveTurn(session_id, text, started_at, CancellationToken())
+        self.live[session_id] = turn
+        turn.worker = self.app.run_worker(
+            self._run(turn, model, mode),
+            name=f"turn:{session_id}",
+            group="turns",
+            exit_on_error=False,
+        )
+        return turn
+
+    def cancel(self, session_id: str) -> bool:
+        """Stop the session's running turn (its partial reply is kept); False if none."""
+        turn = self.live.get(session_id)
+        if turn is None:
+            return False
+        turn.token.cancel("user")
+        return True
+
+    async def _run(self, turn: LiveTurn, model: str | None, mode: ExecutionMode | None) -> None:
+        status = "error"
+        self.app.post_message(TurnStarted(turn.session_id, turn.text))
+        try:
+            async for event in self.service.send(
+                turn.session_id,
+                turn.text,
+                human=self.human,
+                model_override=model,
+                cancel=turn.token,
+                mode=mode,
+            ):
+                turn.events.append(event)
+                if event.type == "result":
+                    status = event.data.status
+                self.app.post_message(TurnEvent(turn.session_id, event))
+        finally:
+            self.live.pop(turn.session_id, None)
+            self.app.post_message(TurnFinished(turn.session_id, status))

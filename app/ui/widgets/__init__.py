@@ -1,0 +1,1 @@
+"""Widgets: they show state and post messages; they never do I/O."""

@@ -1,0 +1,164 @@
+"""The pieces of a transcript: user and assistant messages, thinking, tool steps, notes.
+
+Text from models and tools is never parsed as markup: it goes through ``Markdown`` (which
+shows ``[bold]`` literally), ``Static(markup=False)`` or ``Content``; control characters
+and escape sequences are stripped on the way in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Untrusted text without escape sequences or control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", text)
+
+
+def one_line(text: str, width: int = 80) -> str:
+    """``text`` flattened to one line and cut to ``width`` characters."""
+    flat = " ".join(clean(text).split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+class UserMessage(Static):
+    """What the person wrote."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(clean(text), markup=False, classes="message user")
+
+
+class AssistantMessage(Vertical):
+    """A reply rendered as Markdown while it streams; one full update when it ends."""
+
+    def __init__(
+        self, text: str = "", *, model: str | None = None, status: str = "complete"
+    ) -> None:
+        super().__init__(classes="message assistant")
+        self._initial = clean(text)
+        self._parts: list[str] = [self._initial] if text else []
+        self._stream: MarkdownStream | None = None
+        self.model = model
+        self.status = status
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(self._initial, classes="reply")
+        yield Static(self._status_text(), classes="status", markup=False)
+
+    def _status_text(self) -> str:
+        marks = {
+            "cancelled": "⏹ stopped — the partial reply was kept",
+            "interrupted": "⚠ interrupted — the app closed while this streamed",
+            "error": "⚠ cut off by an error",
+            "streaming": "…",
+        }
+        return marks.get(self.status, "")
+
+    @property
+    def text(self) -> str:
+        """The reply so far."""
+        if len(self._parts) > 1:
+            self._parts[:] = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+    async def append(self, delta: str) -> None:
+        """Stream more text (batched by MarkdownStream when the screen falls behind)."""
+        delta = clean(delta)
+        if not delta:
+            return
+        self._parts.append(delta)
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.query_one(Markdown))
+        await self._stream.write(delta)
+
+    async def finish(self, text: str | None = None, status: str = "complete") -> None:
+        """Stop streaming and render the whole text once (so code fences end right)."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+        if text is not None:
+            self._parts[:] = [clean(text)]
+        await self.query_one(Markdown).update(self.text)
+        self.set_status(status)
+
+    def set_status(self, status: str) -> None:
+        """Show how the reply ended."""
+        self.status = status
+        self.query_one(".status", Static).update(self._status_text())
+        self.set_class(status != "complete", "-marked")
+
+
+class ThinkingBlock(Collapsible):
+    """Reasoning, collapsed by default."""
+
+    def __init__(self, text: str = "", *, collapsed: bool = True) -> None:
+        self._body = Static(clean(text), markup=False, classes="thinking-text")
+        self._text = clean(text)
+        super().__init__(self._body, title="Thinking", collapsed=collapsed, classes="thinking")
+
+    def append(self, text: str) -> None:
+        """Add reasoning text."""
+        self._text += clean(text)
+        self._body.update(self._text)
+
+    def replace(self, text: str) -> None:
+        """Set the whole reasoning text."""
+        self._text = clean(text)
+        self._body.update(self._text)
+
+
+def describe_arguments(name: str, arguments: dict[str, Any]) -> str:
+    """A compact one-line view of a call's arguments."""
+    if name == "shell" and "command" in arguments:
+        return str(arguments["command"])
+    if "path" in arguments and len(arguments) == 1:
+        return str(arguments["path"])
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+class ToolStep(Collapsible):
+    """One tool call: a compact line (tool, arguments, duration, status) over its output."""
+
+    def __init__(self, call_id: str, name: str, arguments: dict[str, Any]) -> None:
+        self.call_id = call_id
+        self.tool_name = name
+        self.summary = one_line(describe_arguments(name, arguments), 90)
+        self._output = Static("", markup=False, classes="tool-output")
+        super().__init__(self._output, title="", collapsed=True, classes="tool-step -running")
+        self._set_title("⋯")
+
+    def _set_title(self, mark: str, detail: str = "") -> None:
+        text = f"{mark} {self.tool_name}  {self.summary}{detail}"
+        self.title = Content(text)  # type: ignore[assignment]  # Content: never parsed as markup
+
+    def set_result(self, output: str, is_error: bool, duration_ms: int | None) -> None:
+        """Show the result: ✓ or ✗, how long it took, and the output (expandable)."""
+        took = f"  · {duration_ms / 1000:.1f}s" if duration_ms is not None else ""
+        self._set_title("✗" if is_error else "✓", took)
+        self._output.update(clean(output) or "(no output)")
+        self.remove_class("-running")
+        self.set_class(is_error, "-error")
+
+
+class Note(Static):
+    """A small line: a skill match, a fallback, an approval, a question asked."""
+
+    def __init__(self, text: str, kind: str = "note") -> None:
+        super().__init__(clean(text), markup=False, classes=f"note -{kind}")
+
+
+class ErrorLine(Static):
+    """A short, clear error with what to do."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(clean(text), markup=False, classes="error-line")

@@ -1,0 +1,249 @@
+"""Transcript: a session's messages and events, and the live turn as it streams.
+
+It follows the end with ``anchor()`` unless the person scrolled up (then a hint says new
+output is below). History is mounted a page at a time; scrolling to the top asks for the
+page before (``Transcript.EarlierWanted``). It does no I/O: the screen feeds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual.containers import VerticalScroll
+from textual.message import Message as TextualMessage
+from textual.widget import Widget
+
+from app.engine.events import (
+    CallStep,
+    Event,
+    FinalAnswerEvent,
+    ResultEvent,
+    StepEvent,
+    ThinkingEvent,
+    TokenEvent,
+)
+from app.store import Event as StoredEvent
+from app.store import Message
+from app.ui.widgets.message_views import (
+    AssistantMessage,
+    ErrorLine,
+    Note,
+    ThinkingBlock,
+    ToolStep,
+    UserMessage,
+    one_line,
+)
+
+
+def event_note(kind: str, data: dict[str, Any]) -> Widget | None:
+    """The transcript line for a logged event (approvals, notes, errors), if it has one."""
+    if kind == "confirmation_request":
+        return Note(f"⚑ approval asked: {one_line(str(data.get('command', '')), 100)}", "approval")
+    if kind == "confirmation_result":
+        verdict = "approved" if data.get("approved") else "denied"
+        decider = data.get("decider") or "user"
+        who = {
+            "user": "by you",
+            "rule": f"by rule {data.get('rule', '')}",
+            "policy": "by the approval policy",
+            "timeout": "— no answer in time",
+            "cancelled": "— the turn was stopped",
+        }.get(str(decider), f"by {decider}")
+        if decider == "user" and data.get("rule"):
+            who += f", and remembered as {data['rule']} ({data.get('scope', 'session')})"
+        return Note(f"{'✓' if data.get('approved') else '✗'} {verdict} {who}", "approval")
+    if kind == "ask_human":
+        return Note(f"? the agent asked: {one_line(str(data.get('question', '')), 120)}", "ask")
+    if kind == "skill_match":
+        return Note(f"@{data.get('skill', '')} skill", "skill")
+    if kind == "notice":
+        return Note(str(data.get("message", "")).splitlines()[0], "notice")
+    if kind == "error":
+        return ErrorLine(f"⚠ {data.get('message', '')} — press ctrl+r to retry")
+    return None
+
+
+class Transcript(VerticalScroll):
+    """The conversation of one session."""
+
+    class EarlierWanted(TextualMessage):
+        """The person scrolled to the top: show the messages before ``before_seq``."""
+
+        def __init__(self, before_seq: int) -> None:
+            super().__init__()
+            self.before_seq = before_seq
+
+    class FollowChanged(TextualMessage):
+        """The view stopped (or resumed) following new output."""
+
+        def __init__(self, following: bool) -> None:
+            super().__init__()
+            self.following = following
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.first_seq: int | None = None
+        self.has_earlier = False
+        self._steps: dict[str, ToolStep] = {}
+        self._assistant: AssistantMessage | None = None
+        self._thinking: ThinkingBlock | None = None
+        self._asked_earlier = False
+        self._following = True
+
+    # ------------------------------------------------------------------ history
+
+    def _views(self, messages: Sequence[Message], events: Sequence[StoredEvent]) -> list[Widget]:
+        entries: list[tuple[int, Message | StoredEvent]] = [(m.seq, m) for m in messages]
+        entries += [(e.seq, e) for e in events]
+        views: list[Widget] = []
+        for _seq, entry in sorted(entries, key=lambda item: item[0]):
+            if isinstance(entry, Message):
+                views += self._message_views(entry)
+            else:
+                note = event_note(entry.type, entry.data)
+                if note is not None:
+                    views.append(note)
+        return views
+
+    def _message_views(self, message: Message) -> list[Widget]:
+        if message.role == "user":
+            return [UserMessage(message.content)]
+        if message.role == "tool":
+            step = self._steps.get(message.tool_call_id or "")
+            if step is not None:
+                step.set_result(message.content, message.is_error, None)
+            return []
+        if message.role == "system" or message.thread != "main":
+            return []
+        views: list[Widget] = []
+        if message.thinking.strip():
+            views.append(ThinkingBlock(message.thinking))
+        if message.tool_calls:
+            if message.content.strip():
+                views.append(ThinkingBlock(message.content))
+            for call in message.tool_calls:
+                step = ToolStep(call.id, call.name, call.arguments)
+                self._steps[call.id] = step
+                views.append(step)
+        elif message.content.strip() or message.status != "complete":
+            views.append(
+                AssistantMessage(message.content, model=message.model, status=message.status)
+            )
+        return views
+
+    async def show_history(
+        self,
+        messages: Sequence[Message],
+        events: Sequence[StoredEvent],
+        *,
+        has_earlier: bool,
+    ) -> None:
+        """Replace everything with a page of history (newest last)."""
+        await self.remove_children()
+        self._steps.clear()
+        self._assistant = None
+        self._thinking = None
+        self.first_seq = messages[0].seq if messages else None
+        self.has_earlier = has_earlier
+        self._asked_earlier = False
+        views = self._views(messages, events)
+        if views:
+            await self.mount_all(views)
+        self.anchor()
+
+    async def show_earlier(
+        self, messages: Sequence[Message], events: Sequence[StoredEvent], *, has_earlier: bool
+    ) -> None:
+        """Put an earlier page above what is shown, keeping the view where it was."""
+        if not messages:
+            self.has_earlier = False
+            return
+        views = self._views(messages, events)
+        height_before = self.virtual_size.height
+        first = self.children[0] if self.children else None
+        if views:
+            await self.mount_all(views, before=first) if first else await self.mount_all(views)
+        self.first_seq = messages[0].seq
+        self.has_earlier = has_earlier
+        self._asked_earlier = False
+        self.call_after_refresh(self._keep_position, height_before)
+
+    def _keep_position(self, height_before: int) -> None:
+        grown = self.virtual_size.height - height_before
+        self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        """Ask for earlier messages at the top; tell the screen whether we follow the end."""
+        super().watch_scroll_y(old, new)
+        if new <= 0 and self.has_earlier and not self._asked_earlier and self.first_seq:
+            self._asked_earlier = True
+            self.post_message(self.EarlierWanted(self.first_seq))
+        following = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        if following != self._following:
+            self._following = following
+            self.post_message(self.FollowChanged(following))
+
+    # ------------------------------------------------------------------ live
+
+    async def add_user(self, text: str) -> None:
+        """Show the person's message at once."""
+        await self.mount(UserMessage(text))
+        self._assistant = None
+        self._thinking = None
+        self.anchor()
+
+    async def handle(self, event: Event) -> None:
+        """Show one live engine event."""
+        if isinstance(event, TokenEvent):
+            if self._assistant is None:
+                self._assistant = AssistantMessage(status="streaming")
+                await self.mount(self._assistant)
+            await self._assistant.append(event.content)
+        elif isinstance(event, ThinkingEvent):
+            await self._thinking_event(event.content)
+        elif isinstance(event, StepEvent):
+            await self._step(event)
+        elif isinstance(event, FinalAnswerEvent):
+            if self._assistant is None:
+                self._assistant = AssistantMessage()
+                await self.mount(self._assistant)
+            await self._assistant.finish(event.content)
+            self._assistant = None
+            self._thinking = None
+        elif isinstance(event, ResultEvent):
+            if event.data.status != "completed" and self._assistant is not None:
+                await self._assistant.finish(status=event.data.status)
+                self._assistant = None
+        else:
+            data = event.model_dump(mode="json", exclude_none=True)
+            payload = data.get("data", data)
+            note = event_note(event.type, payload if isinstance(payload, dict) else {})
+            if note is not None:
+                await self.mount(note)
+
+    async def _thinking_event(self, text: str) -> None:
+        if self._assistant is not None:
+            # The relabel rule: text streamed as answer turned out to precede tool calls.
+            streamed, self._assistant = self._assistant, None
+            block = ThinkingBlock(text)
+            await self.mount(block, before=streamed)
+            await streamed.remove()
+            self._thinking = None
+            return
+        if self._thinking is None:
+            self._thinking = ThinkingBlock()
+            await self.mount(self._thinking)
+        self._thinking.append(text)
+
+    async def _step(self, event: StepEvent) -> None:
+        step = event.data
+        if isinstance(step, CallStep):
+            self._thinking = None
+            view = ToolStep(step.data.id, step.data.name, step.data.arguments)
+            self._steps[step.data.id] = view
+            await self.mount(view)
+        else:
+            found = self._steps.get(step.data.id)
+            if found is not None:
+                found.set_result(step.data.output, step.data.is_error, step.data.duration_ms)
