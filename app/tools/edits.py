@@ -34,6 +34,8 @@ def read_text(path: Path, shown: str) -> str:
     """Read a UTF-8 text file exactly (newlines untouched), or raise a ToolError saying why not."""
     if path.is_dir():
         raise ToolError(f"{shown!r} is a directory, not a file.")
+    if not path.is_file():
+        raise ToolError(f"{shown!r} is not a regular file (a pipe or device?).")
     if is_binary(path):
         raise ToolError(f"{shown!r} is a binary file; only text files can be edited.")
     try:

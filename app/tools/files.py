@@ -104,6 +104,8 @@ class ReadFileTool(Tool[ReadFileArgs]):
             raise ToolError(f"No such file: {args.path!r}. Use find_files to look for it.")
         if target.is_dir():
             raise ToolError(f"{args.path!r} is a directory; use list_dir to see its entries.")
+        if not target.is_file():
+            raise ToolError(f"{args.path!r} is not a regular file (a pipe or device?).")
         if is_binary(target):
             raise ToolError(f"{args.path!r} is a binary file; read_file only shows text.")
         return await run_blocking(lambda cancelled: _read_lines(target, args, cancelled))

@@ -199,6 +199,17 @@ async def test_edit_keeps_crlf_and_permissions(run: Runner, workspace: Path) -> 
     assert script.stat().st_mode & 0o777 == 0o755
 
 
+async def test_pipes_are_refused_not_read(run: Runner, workspace: Path) -> None:
+    os.mkfifo(workspace / "fifo")
+    for tool, args in (
+        ("read_file", {"path": "fifo"}),
+        ("edit_file", {"path": "fifo", "old": "a", "new": "b"}),
+    ):
+        result = await run(tool, args)
+        assert result.is_error and "not a regular file" in result.output
+    assert "fifo" not in (await run("search_text", {"pattern": "x"})).output
+
+
 def test_approval_text_is_a_unified_diff(ctx: ToolContext, project: Path) -> None:
     edit = EditFileTool()
     diff = edit.approval_text(EditFileArgs(path="src/app.py", old="return 1", new="return 42"), ctx)
