@@ -155,9 +155,11 @@ class ApprovalPolicy:
         for rule in self.rules("ask"):
             if self._matches(rule, name, args, command, parsed.commands if parsed else []):
                 return PolicyDecision("ask", rule.text, f"rule `{rule.text}` asks", "rule")
-        broken = self.fail_closed.get(name) or (
-            self.fail_closed_all if access not in _HARMLESS else None
-        )
+        broken = next(
+            (text for tool_name, text in self.fail_closed.items()
+             if name == tool_name or name.startswith(tool_name + "__")),
+            self.fail_closed_all if access not in _HARMLESS else None,
+        )  # fmt: skip
         if broken:
             reason = f"the deny rule `{broken}` is invalid, so this tool asks (fail closed)"
             return PolicyDecision("ask", broken, reason, "rule")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.config import ApprovalConfig, ApprovalMode
+from app.tools.base import Tool, ToolArgs, ToolContext, ToolResult
 from app.tools.policy import READ_ONLY_REASON, ApprovalPolicy, PolicyDecision
 from app.tools.registry import ToolRegistry
 from app.tools.rules import RuleError
@@ -248,3 +249,19 @@ def test_agent_mode_override_and_extra_rules(check: Check) -> None:
 def test_mcp_tool_rules_are_accepted(check: Check) -> None:
     policy = check.policy(allow=["mcp__github"], deny=["mcp__github__delete_repo"])
     assert policy.problems == []
+    broken = check.policy("auto", deny=["mcp__github(x)"])
+    assert broken.fail_closed == {"mcp__github": "mcp__github(x)"}
+
+    class DeleteRepo(Tool[ToolArgs]):
+        name = "mcp__github__delete_repo"
+        description = "Delete a repository."
+        Args = ToolArgs
+        access = "write"
+
+        async def run(self, args: ToolArgs, ctx: ToolContext) -> ToolResult:
+            raise NotImplementedError
+
+    tool = DeleteRepo()
+    assert broken.evaluate(tool, ToolArgs()).action == "ask"
+    assert policy.evaluate(tool, ToolArgs()).action == "deny"
+    assert check.policy("auto", allow=["mcp__github"]).evaluate(tool, ToolArgs()).action == "allow"
