@@ -7,6 +7,7 @@ and escape sequences are stripped on the way in.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -35,7 +36,8 @@ class UserMessage(Static):
     """What the person wrote."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(clean(text), markup=False, classes="message user")
+        self.text = clean(text)
+        super().__init__(self.text, markup=False, classes="message user")
 
 
 class AssistantMessage(Vertical):
@@ -88,8 +90,17 @@ class AssistantMessage(Vertical):
             await stream.stop()
         if text is not None:
             self._parts[:] = [clean(text)]
+        if not self.is_attached:
+            return  # removed meanwhile (the person opened another session)
         await self.query_one(Markdown).update(self.text)
         self.set_status(status)
+
+    async def on_unmount(self) -> None:
+        """A reply removed mid-stream (the person switched sessions) stops its stream."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            with contextlib.suppress(Exception):
+                await stream.stop()
 
     def set_status(self, status: str) -> None:
         """Show how the reply ended."""

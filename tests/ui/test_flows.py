@@ -1,0 +1,171 @@
+"""Pilot tests of the flows people use: send, approve, deny, ask, stop, switch, search, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Markdown
+
+from app.ui.dialogs.ask_human import AskDialog
+from app.ui.dialogs.confirm import ConfirmDialog
+from app.ui.widgets.message_views import AssistantMessage, ToolStep, UserMessage
+from app.ui.widgets.sidebar import SessionSidebar
+from tests.ui.conftest import AppFactory, type_and_send, until
+
+
+def _markdown_text(app: object) -> str:
+    views = app.screen.query(AssistantMessage)
+    return "\n".join(view.text for view in views)
+
+
+async def test_first_run_shows_the_welcome_and_the_demo_note(make_app: AppFactory) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        welcome = app.screen.query_one(".welcome", Markdown)
+        assert "offline demo model" in welcome.source
+        assert app.current is None  # no session is made until the first message
+
+
+async def test_send_and_receive_with_the_demo_model(make_app: AppFactory) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "hello")
+        await until(pilot, lambda: bool(app.screen.query(AssistantMessage)) and not app.runner.live)
+        assert [v.text for v in app.screen.query(UserMessage)] == ["hello"]
+        assert "demo" in _markdown_text(app).lower()
+        assert app.current is not None
+        stored = await app.store.get_messages(app.current.id)
+        assert [m.role for m in stored] == ["user", "assistant"]
+        assert app.status.state == "idle" and app.status.tokens > 0
+
+
+async def test_approve_a_command(make_app: AppFactory, workspace: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "please run `touch approved.txt`")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert app.status.state == "waiting"
+        await pilot.press("y")
+        await until(pilot, lambda: not app.runner.live)
+        assert (workspace / "approved.txt").exists()
+        step = app.screen.query_one(ToolStep)
+        assert "✓" in str(step.title)
+
+
+async def test_deny_a_command(make_app: AppFactory, workspace: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "please run `touch denied.txt`")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("n")
+        await until(pilot, lambda: not app.runner.live)
+        assert not (workspace / "denied.txt").exists()
+        assert "✗" in str(app.screen.query_one(ToolStep).title)
+
+
+async def test_always_approve_opens_an_editable_rule(make_app: AppFactory, workspace: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "please run `mkdir first`")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("a")
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.runner.live)
+        await type_and_send(pilot, "please run `mkdir second`")
+        await until(pilot, lambda: not app.runner.live and (workspace / "second").exists())
+        assert not isinstance(app.screen, ConfirmDialog)  # the session rule answered
+
+
+async def test_answer_the_agents_question(make_app: AppFactory) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "ask me a question")
+        await until(pilot, lambda: isinstance(app.screen, AskDialog))
+        await pilot.press(*"docs")
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.runner.live)
+        assert "docs" in _markdown_text(app)
+
+
+async def test_escape_stops_a_streaming_reply(make_app: AppFactory) -> None:
+    app = await make_app(demo_delay=0.02)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "show me a long markdown example")
+        await until(pilot, lambda: app.status.state == "streaming")
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.runner.live)
+        view = app.screen.query_one(AssistantMessage)
+        assert view.status == "cancelled"
+        assert app.current is not None
+        stored = await app.store.get_messages(app.current.id)
+        assert stored[-1].status == "cancelled" and stored[-1].content
+
+
+async def test_markup_and_escapes_from_a_model_are_shown_literally(
+    make_app: AppFactory,
+) -> None:
+    app = await make_app()
+    session = await app.store.create_session("default")
+    await app.store.append_message(session.id, "user", "[bold red]user[/] text")
+    await app.store.append_message(
+        session.id, "assistant", "Here: [bold red]x[/] and \x1b[31mred\x1b[0m"
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(UserMessage).text == "[bold red]user[/] text"
+        reply = app.screen.query_one(AssistantMessage)
+        assert reply.text == "Here: [bold red]x[/] and red"
+        assert "[bold red]x[/]" in app.screen.query_one(Markdown).source
+
+
+async def test_switching_sessions_during_a_turn(make_app: AppFactory) -> None:
+    app = await make_app(demo_delay=0.01)
+    other = await app.store.create_session("default", title="Other session")
+    await app.store.append_message(other.id, "user", "older question")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+n")
+        await type_and_send(pilot, "show me a long markdown example")
+        await until(pilot, lambda: app.status.state == "streaming")
+        busy = app.current
+        assert busy is not None
+        app.post_message(SessionSidebar.SessionSelected(other.id))
+        await until(pilot, lambda: app.current is not None and app.current.id == other.id)
+        await pilot.pause()
+        assert [v.text for v in app.screen.query(UserMessage)] == ["older question"]
+        app.post_message(SessionSidebar.SessionSelected(busy.id))
+        await until(pilot, lambda: app.current is not None and app.current.id == busy.id)
+        await until(pilot, lambda: not app.runner.live)
+        await pilot.pause()
+        live_view = [v.text for v in app.screen.query(AssistantMessage)]
+        app.post_message(SessionSidebar.SessionSelected(busy.id))  # and from the database
+        await pilot.pause(0.1)
+        replies = app.screen.query(AssistantMessage)
+        assert len(replies) == 1 and "| " in replies[0].text  # the whole reply, with its table
+        assert live_view == [replies[0].text]
+        assert replies[0].status == "complete"
+
+
+async def test_search_from_the_sidebar(make_app: AppFactory) -> None:
+    app = await make_app()
+    session = await app.store.create_session("default", title="Quokka facts")
+    await app.store.append_message(session.id, "user", "tell me about quokkas")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+f")
+        await pilot.press(*"quokka")
+        await until(pilot, lambda: app.sidebar.searching)
+        option_list = app.sidebar.query_one("#session-list")
+        await until(pilot, lambda: option_list.option_count > 0)
+        first = option_list.get_option_at_index(0)
+        assert first.id == session.id and "Quokka" in str(first.prompt)
+
+
+async def test_closed_sessions_are_read_only(make_app: AppFactory) -> None:
+    app = await make_app()
+    session = await app.store.create_session("default")
+    await app.store.append_message(session.id, "user", "old")
+    await app.store.close_session(session.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.main.has_class("-read-only")
+        assert not app.screen.query_one("#composer").display
