@@ -133,6 +133,7 @@ async def cmd_run(ctx: Context) -> int:
                 workspace=workspace,
                 user_config_file=ctx.paths.config_file,
                 skills=skills,
+                protected_dirs=(ctx.paths.config_dir,),
             )
             printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
             mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
@@ -256,6 +257,7 @@ async def cmd_tui(ctx: Context) -> int:
             workspace=workspace,
             user_config_file=ctx.paths.config_file,
             skills=skills,
+            protected_dirs=(ctx.paths.config_dir,),
         )
         app = AgentKitApp(
             settings=settings,

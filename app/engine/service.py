@@ -64,6 +64,7 @@ class ChatService:
         user_config_file: Path,
         skills: SkillSet,
         registry: ToolRegistry | None = None,
+        protected_dirs: tuple[Path, ...] = (),
     ) -> None:
         self.settings = settings
         self.store = store
@@ -73,6 +74,8 @@ class ChatService:
         self.skills = skills
         self.registry = registry or builtin_registry()
         self.router = SimpleRouter(skills)
+        #: Folders file tools must ask before writing to, in every mode (the user config).
+        self.protected_dirs = protected_dirs
         self._running: defaultdict[str, int] = defaultdict(int)
         #: Session-scoped "always" answers live as long as the service (one app run).
         self._policies: dict[str, ApprovalPolicy] = {}
@@ -85,7 +88,10 @@ class ChatService:
         key = f"{session_id}:{agent_mode}"
         if key not in self._policies:
             self._policies[key] = ApprovalPolicy(
-                self.settings.approval, self.workspace, mode=agent_mode
+                self.settings.approval,
+                self.workspace,
+                mode=agent_mode,
+                protected_dirs=self.protected_dirs,
             )
         return self._policies[key]
 

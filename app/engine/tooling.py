@@ -30,12 +30,13 @@ from app.engine.events import (
     StepEvent,
     ToolCallData,
     ToolResultData,
+    notice,
 )
 from app.engine.human import ConfirmationRequest, Decision, Question
 from app.engine.turn import TurnContext
 from app.llm.types import ChatMessage, ToolCall
 from app.tools.base import Tool, ToolContext, ToolError, ToolResult, execute
-from app.tools.rules import RuleKind, save_rule
+from app.tools.rules import RuleError, RuleKind, save_rule
 
 NOT_RUN_STOPPED = "Not run: the person stopped the turn before this call ran."
 STOPPED_WHILE_RUNNING = (
@@ -174,8 +175,11 @@ async def _decide(ctx: TurnContext, planned: _Planned) -> bool:
     decision = ctx.policy.evaluate(tool, args)
     access = tool.access_for(args)
     if decision.action == "deny":
-        why = f"rule `{decision.rule}`" if decision.rule else decision.reason
-        planned.result = _error(POLICY_DENIED.format(why=why))
+        if decision.source == "mode":
+            planned.result = _error(decision.reason)  # read-only: say so plainly
+        else:
+            why = f"rule `{decision.rule}`" if decision.rule else decision.reason
+            planned.result = _error(POLICY_DENIED.format(why=why))
         await _emit_result(ctx, call, False, "rule" if decision.rule else "policy", decision.rule)
         return True
     if decision.action == "allow":
@@ -248,17 +252,23 @@ async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
     rule = answer.rule or request.proposed_rule
     if answer.action in ("approve_always", "deny_always") and rule:
         kind: RuleKind = "allow" if answer.action == "approve_always" else "deny"
-        ctx.policy.add_session_rule(rule, kind)
-        if answer.scope != "session":
-            save_rule(rule, kind, answer.scope, ctx.user_config_file, ctx.workspace)
+        try:
+            ctx.policy.add_session_rule(rule, kind)
+            if answer.scope != "session":
+                save_rule(rule, kind, answer.scope, ctx.user_config_file, ctx.workspace)
+        except RuleError as exc:
+            # The answer still counts for this call; only remembering it failed.
+            await ctx.emit(notice("rule_not_saved", f"The rule {rule!r} was not saved: {exc}"))
+            rule = None
+    remembered = answer.action.endswith("always") and rule is not None
     await _emit_result(
         ctx,
         call,
         answer.approved,
         "user",
-        rule if answer.action.endswith("always") else None,
+        rule if remembered else None,
         request.confirmation_id,
-        answer.scope if answer.action.endswith("always") else None,
+        answer.scope if remembered else None,
     )
     if answer.action == "abort":
         planned.result = _error(DENIED + " The person stopped the turn.")

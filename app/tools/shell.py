@@ -169,8 +169,14 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
+#: Variables whose names look like credentials are not passed to commands the model runs,
+#: so a model cannot read an API key with `env` or `echo $OPENAI_API_KEY` and have it stored.
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
+
+
 def _environment() -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment for commands: the app's own, without secret-looking variables."""
+    env = {name: value for name, value in os.environ.items() if not _SECRET_NAME.search(name)}
     env.update({"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "NO_COLOR": "1"})
     return env
 

@@ -157,3 +157,34 @@ async def test_abort_stops_the_turn_and_skips_later_calls(harness: Harness) -> N
     assert [r.is_error for r in results] == [True, True]
     assert "Not run" in results[1].output
     assert len(harness.fake.requests) == 1
+
+
+async def test_an_invalid_edited_rule_still_answers_the_call(harness: Harness) -> None:
+    harness.script(harness.calls(("shell", {"command": "touch once.txt"})), harness.text("ok"))
+    person = ScriptedHuman(decisions=[Decision(action="approve_always", rule="shell(unclosed")])
+    turn = await harness.turn("go", human=person)
+    assert turn.status == "completed"
+    assert (harness.workspace / "once.txt").exists()
+    assert turn.of("notice")[0].data.code == "rule_not_saved"
+    assert turn.of("confirmation_result")[0].data.rule is None
+
+
+async def test_commands_do_not_see_secret_variables(
+    make_harness: Callable[..., Any], monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("SOME_PROVIDER_API_KEY", "sk-should-not-leak")
+    monkeypatch.setenv("HARMLESS_SETTING", "visible")
+    harness: Harness = await make_harness(approval={"mode": "auto"})
+    harness.script(harness.calls(("shell", {"command": "env"})), harness.text("ok"))
+    turn = await harness.turn("print the environment")
+    output = turn.tool_results()[0].output
+    assert "visible" in output and "sk-should-not-leak" not in output
+    stored = await harness.store.search("should")
+    assert stored == []
+
+
+async def test_read_only_denials_say_so_plainly(make_harness: Callable[..., Any]) -> None:
+    harness: Harness = await make_harness(approval={"mode": "read-only"})
+    harness.script(harness.calls(("shell", {"command": "touch x"})), harness.text("ok"))
+    turn = await harness.turn("try")
+    assert turn.tool_results()[0].output.startswith("The session is read-only")
