@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"agentkit {__version__}")
     _add_common(parser, top=True)
-    parser.set_defaults(handler=cli_commands.cmd_home)
+    parser.set_defaults(handler=cli_run.cmd_default)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     cli_commands.register(commands, lambda p: _add_common(p, top=False))
     cli_run.register(commands, lambda p: _add_common(p, top=False))

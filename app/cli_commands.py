@@ -171,10 +171,11 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 async def cmd_home(ctx: Context) -> int:
-    """``agentkit`` with no command: what this is, where things are, recent sessions."""
+    """``agentkit`` with no command outside a terminal: what this is, where things are."""
     store = await ctx.open_store(create=False)
     ctx.print(f"AgentKit TUI {__version__}: a terminal app for working with LLM agents.")
-    ctx.print("The full-screen app is not part of this build yet; the session store and CLI are.")
+    ctx.print("Run `agentkit` in a terminal for the full-screen app; `agentkit --help` lists")
+    ctx.print("the commands.")
     ctx.print()
     config_state = "" if ctx.paths.config_file.exists() else " (not created yet: defaults in use)"
     ctx.print(f"Config:   {ctx.paths.config_file}{config_state}")

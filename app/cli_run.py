@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli_commands import Context, UsageError, one_line, safe_text
+from app.cli_commands import Context, UsageError, cmd_home, one_line, safe_text
 from app.config import with_workspace_rules
 from app.paths import workspace_config_file
 
@@ -232,6 +232,13 @@ async def cmd_models(ctx: Context) -> int:
     else:
         ctx.print(format_report(report))
     return 0
+
+
+async def cmd_default(ctx: Context) -> int:
+    """``agentkit`` alone: the full-screen app on a terminal, an overview in a pipe."""
+    if ctx.out.isatty() and sys.stdin.isatty():
+        return await cmd_tui(ctx)
+    return await cmd_home(ctx)
 
 
 async def cmd_tui(ctx: Context) -> int:

@@ -124,9 +124,11 @@ async def run_react(
         reply = await stream_step(ctx, request)
         if reply.calls and last:
             # Tools were not offered on the last step; calls made anyway are not run.
+            if reply.text.strip():
+                await ctx.emit(ThinkingEvent(content=reply.text))
             await reply.writer.finish("complete", tool_calls=reply.calls, usage=reply.writer.usage)
             await announce_calls(ctx, reply.calls, step)
-            await close_open_calls(ctx, STEP_LIMIT_RESULT.format(limit=limit), step)
+            await close_open_calls(ctx, STEP_LIMIT_RESULT.format(limit=limit))
             break
         if reply.calls:
             if reply.text.strip():
@@ -143,7 +145,7 @@ async def run_react(
             streaks = {key: streaks.get(key, 0) + 1 for key in keys}
             repeated = [key for key, count in streaks.items() if count >= LOOP_REPEATS]
             if repeated:
-                await close_open_calls(ctx, LOOP_RESULT.format(times=LOOP_REPEATS), step)
+                await close_open_calls(ctx, LOOP_RESULT.format(times=LOOP_REPEATS))
                 answer = (
                     f"Stopped: the model repeated `{repeated[0]}` {LOOP_REPEATS} times in a "
                     "row without making progress. Rephrase the request or give more detail "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -41,6 +42,8 @@ from app.llm.types import ChatMessage, ChatRequest
 from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry, builtin_registry
+
+log = logging.getLogger(__name__)
 
 #: Modes that are not built yet run as REACT and say so.
 FALLBACK_MODES = {
@@ -76,13 +79,14 @@ class ChatService:
         self.router = SimpleRouter(skills)
         #: Folders file tools must ask before writing to, in every mode (the user config).
         self.protected_dirs = protected_dirs
-        self._running: defaultdict[str, int] = defaultdict(int)
+        #: Ids of the turns running now, per session.
+        self._turns: defaultdict[str, set[str]] = defaultdict(set)
         #: Session-scoped "always" answers live as long as the service (one app run).
         self._policies: dict[str, ApprovalPolicy] = {}
 
     def running_turns(self, session_id: str) -> int:
         """How many turns of the session are running now."""
-        return self._running.get(session_id, 0)
+        return len(self._turns.get(session_id, ()))
 
     def _policy(self, session_id: str, agent_mode: ApprovalMode | None) -> ApprovalPolicy:
         key = f"{session_id}:{agent_mode}"
@@ -165,17 +169,20 @@ class ChatService:
             await emit(result("error"))
             return
         limit = self.settings.engine.max_concurrent_turns
-        if self._running[session_id] >= limit:
-            await self.store.append_message(session_id, "user", text, turn_id=turn_id)
-            await emit(
-                short_error(
-                    f"{limit} turns are already running in this session; your message was "
-                    "saved. Wait for one to finish, or stop one, then send it again."
-                )
+        if len(self._turns[session_id]) >= limit:
+            message = (
+                f"{limit} turns are already running in this session; your message was saved. "
+                "Wait for one to finish, or stop one, then send it again."
             )
+            try:
+                await self.store.append_message(session_id, "user", text, turn_id=turn_id)
+            except StoreError as exc:
+                message = f"{limit} turns are already running in this session ({exc})"
+            await emit(short_error(message))
             await emit(result("error"))
             return
-        self._running[session_id] += 1
+        others = set(self._turns[session_id])
+        self._turns[session_id].add(turn_id)
         ctx: TurnContext | None = None
         try:
             await self.store.append_message(session_id, "user", text, turn_id=turn_id)
@@ -226,7 +233,9 @@ class ChatService:
                 user_config_file=self.user_config_file,
                 emit=emit,
             )
-            history = [to_chat_message(m) for m in await self.store.get_chat_messages(session_id)]
+            # Turns still running elsewhere in this session are half done: leave them out.
+            stored = await self.store.get_chat_messages(session_id, exclude_turns=others)
+            history = [to_chat_message(m) for m in stored]
             if history and history[-1].role == "user":
                 history[-1] = history[-1].model_copy(update={"content": routing.clean_content})
             if run_mode == ExecutionMode.DIRECT_CHAT:
@@ -235,8 +244,6 @@ class ChatService:
                 status = (await run_react(ctx, history)).status
         except TurnCancelled:
             status = "cancelled"
-            if ctx is not None:
-                await asyncio.shield(close_open_calls(ctx, NOT_RUN_STOPPED, 0))
         except LLMError as exc:
             status = "error"
             await emit(short_error(_llm_message(exc)))
@@ -246,9 +253,16 @@ class ChatService:
         except KeyError as exc:
             status = "error"
             await emit(short_error(str(exc).strip("'\"")))
+        except Exception as exc:  # a bug must end the turn with a line, not a traceback
+            status = "error"
+            log.exception("turn %s in session %s failed", turn_id, session_id)
+            await emit(short_error(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
-            self._running[session_id] -= 1
+            self._turns[session_id].discard(turn_id)
             if ctx is not None:
+                # Every announced call gets a result, whatever ended the turn.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(close_open_calls(ctx, NOT_RUN_STOPPED))
                 for usage in ctx.usage.events():
                     await emit(usage)
             await emit(result(status))

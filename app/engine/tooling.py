@@ -9,6 +9,7 @@ time in call order; calls that only read run concurrently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -35,6 +36,7 @@ from app.engine.events import (
 from app.engine.human import ConfirmationRequest, Decision, Question
 from app.engine.turn import TurnContext
 from app.llm.types import ChatMessage, ToolCall
+from app.store import StoreError
 from app.tools.base import Tool, ToolContext, ToolError, ToolResult, execute
 from app.tools.rules import RuleError, RuleKind, save_rule
 
@@ -84,7 +86,7 @@ def _minutes(seconds: float | None) -> str:
 async def announce_calls(ctx: TurnContext, calls: list[ToolCall], step: int) -> None:
     """Emit ``step/tool_call`` events and mark the calls open until their results land."""
     for call in calls:
-        ctx.open_calls[call.id] = call
+        ctx.open_calls[call.id] = (call, step)
         await ctx.emit(
             StepEvent(
                 data=CallStep(
@@ -109,6 +111,7 @@ async def record_result(
         agent_name=ctx.agent_name,
         turn_id=ctx.turn_id,
         thread=ctx.thread,
+        allow_closed=True,
     )
     ctx.open_calls.pop(call.id, None)
     await ctx.emit(
@@ -134,9 +137,9 @@ async def record_result(
     )
 
 
-async def close_open_calls(ctx: TurnContext, text: str, step: int) -> None:
+async def close_open_calls(ctx: TurnContext, text: str) -> None:
     """Give every announced call without a result a marked "not run" result."""
-    for call in list(ctx.open_calls.values()):
+    for call, step in list(ctx.open_calls.values()):
         await record_result(ctx, call, ToolResult(output=text, is_error=True), step, None)
 
 
@@ -281,7 +284,12 @@ async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
 
 def _tool_context(ctx: TurnContext) -> ToolContext:
     async def ask(question: str) -> str:
-        return await ask_person(ctx, question)
+        try:
+            return await ask_person(ctx, question)
+        except TurnCancelled:
+            # Inside a tool task: end the task as cancelled, so the turn's own clean-up
+            # records "stopped" rather than a tool failure.
+            raise asyncio.CancelledError from None
 
     return ToolContext(
         workspace=ctx.workspace,
@@ -334,7 +342,11 @@ async def run_tool_calls(ctx: TurnContext, calls: list[ToolCall], step: int) -> 
             outcome.messages.append(
                 await record_result(ctx, item.call, item.result, step, duration)
             )
-    except TurnCancelled:
+    except BaseException as exc:
+        # Stopped by the person, or something failed: every call still gets exactly one
+        # stored result, and no tool keeps running on its own.
+        stopped = isinstance(exc, TurnCancelled | asyncio.CancelledError)
+        failure = f"Not run: the turn ended with an error ({type(exc).__name__})."
         for item in running:
             if item.task is not None and not item.task.done():
                 item.task.cancel()
@@ -342,15 +354,15 @@ async def run_tool_calls(ctx: TurnContext, calls: list[ToolCall], step: int) -> 
         for item in planned:
             if item.call.id not in ctx.open_calls:
                 continue
+            text = NOT_RUN_STOPPED if stopped else failure
             if item.task is not None and item.task.cancelled():
-                text = STOPPED_WHILE_RUNNING
+                text = STOPPED_WHILE_RUNNING if stopped else failure
             elif item.task is not None and item.task.done() and item.result is None:
                 item.result = item.task.result()
-                await record_result(ctx, item.call, item.result, step, None)
-                continue
-            else:
-                text = NOT_RUN_STOPPED
-            await record_result(ctx, item.call, _error(text), step, None)
+            if item.result is None:
+                item.result = _error(text)
+            with contextlib.suppress(StoreError):
+                await asyncio.shield(record_result(ctx, item.call, item.result, step, None))
         raise
     return outcome
 

@@ -67,8 +67,9 @@ class TurnContext:
     emit: Emit
     usage: Usage = field(default_factory=Usage)
     thread: str = "main"
-    #: Calls announced (stored on an assistant row) whose result is not stored yet.
-    open_calls: dict[str, ToolCall] = field(default_factory=dict)
+    #: Calls announced (stored on an assistant row) whose result is not stored yet, with
+    #: the step that made them.
+    open_calls: dict[str, tuple[ToolCall, int]] = field(default_factory=dict)
 
     @property
     def confirm_timeout(self) -> float | None:
@@ -132,6 +133,7 @@ class ReplyWriter:
                 agent_name=self.ctx.agent_name,
                 turn_id=self.ctx.turn_id,
                 thread=self.ctx.thread,
+                allow_closed=True,
             )
             self._saved_at = time.monotonic()
         else:
@@ -173,6 +175,7 @@ class ReplyWriter:
                 agent_name=self.ctx.agent_name,
                 turn_id=self.ctx.turn_id,
                 thread=self.ctx.thread,
+                allow_closed=True,
             )
             return self.message
         self.message = await self.ctx.store.update_message(

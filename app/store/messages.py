@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from app.store.base import (
@@ -60,12 +60,15 @@ class MessagesPart(StorePart):
         reasoning: list[dict[str, Any]] | None = None,
         turn_id: str | None = None,
         thread: str = "main",
+        allow_closed: bool = False,
     ) -> Message:
         """Add a message at the end of an active session, in its own transaction.
 
-        Raises :class:`SessionClosedError` for a closed session and
-        :class:`SessionNotFoundError` for an unknown one. ``agent_name`` defaults to the
-        session's agent. A ``streaming`` message records this process as its writer.
+        Raises :class:`SessionClosedError` for a closed session (unless ``allow_closed``: a
+        turn that was already running when the session closed still records what its
+        tools did) and :class:`SessionNotFoundError` for an unknown one. ``agent_name``
+        defaults to the session's agent. A ``streaming`` message records this process as
+        its writer.
         """
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -81,7 +84,7 @@ class MessagesPart(StorePart):
             "tool_call_id, tool_name, is_error, agent_name, model, status, usage, reasoning, "
             "turn_id, thread, writer, created_at, updated_at) "
             "SELECT id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, coalesce(?, agent_name), ?, ?, ?, ?, "
-            "?, ?, ?, ?, ? FROM sessions WHERE id = ? AND status = 'active' "
+            "?, ?, ?, ?, ? FROM sessions WHERE id = ? AND (status = 'active' OR ?) "
             f"RETURNING {MESSAGE_COLUMNS}",
             (
                 role,
@@ -102,6 +105,7 @@ class MessagesPart(StorePart):
                 stamp,
                 stamp,
                 session_id,
+                int(allow_closed),
             ),
         )
         if not rows:
@@ -220,14 +224,19 @@ class MessagesPart(StorePart):
             await self.get_session(session_id)
         return count
 
-    async def get_chat_messages(self, session_id: str) -> list[HistoryMessage]:
+    async def get_chat_messages(
+        self, session_id: str, *, exclude_turns: Collection[str] = ()
+    ) -> list[HistoryMessage]:
         """The history the model sees next turn: the main thread, tool calls paired with results.
 
-        Every assistant tool call is followed by exactly one result: results that were never
-        stored (a crash or kill mid-tool) get a marked synthetic error result, and results
-        whose call is gone are dropped, so a resumed session never sends a request that a
-        provider rejects. Empty assistant rows and rows still streaming in another live
-        process are left out. Deterministic: the same rows always give the same history.
+        Messages of one turn stay together, turns in the order they started, so two turns
+        that ran at the same time never interleave; ``exclude_turns`` leaves out turns that
+        are still running (their exchanges are half done). Every assistant tool call is
+        followed by exactly one result: results that were never stored (a crash or kill
+        mid-tool) get a marked synthetic error result, and results whose call is gone are
+        dropped, so a resumed session never sends a request that a provider rejects. Empty
+        assistant rows and rows still streaming in another live process are left out.
+        Deterministic: the same rows always give the same history.
         """
         await self._recover_interrupted(session_id)
         rows = await self._db.fetchall(
@@ -237,6 +246,15 @@ class MessagesPart(StorePart):
         )
         if not rows:
             await self.get_session(session_id)
+        excluded = set(exclude_turns)
+        turn_start: dict[str, int] = {}
+        for row in rows:
+            if row["turn_id"] is not None:
+                turn_start.setdefault(row["turn_id"], row["seq"])
+        rows = sorted(
+            (row for row in rows if row["turn_id"] not in excluded),
+            key=lambda row: (turn_start.get(row["turn_id"], row["seq"]), row["seq"]),
+        )
         history: list[HistoryMessage] = []
         pending: dict[str, ToolCallRecord] = {}
 

@@ -220,7 +220,14 @@ class ApprovalPolicy:
                 return PolicyDecision("ask", None, reason, "mode")
             if all(is_known_safe(words) for words in parsed.commands):
                 return PolicyDecision("allow", None, "known-safe read-only command", "mode")
-        return PolicyDecision("ask", None, f"{name} ({access}) asks in ask mode", "mode")
+        what = {
+            "write": "It changes files in the workspace",
+            "exec": "It runs a command in the workspace",
+            "network": "It fetches from the network",
+        }.get(access, f"It is a {access} call")
+        return PolicyDecision(
+            "ask", None, f"{what}, so it needs your approval (approval mode: ask).", "mode"
+        )
 
     def _protected_path(self, name: str, args: BaseModel) -> str | None:
         raw = getattr(args, "path", None)

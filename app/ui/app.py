@@ -3,6 +3,7 @@ to the screen; widgets only show state and post what the person wants."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -26,6 +27,9 @@ from app.ui.widgets.composer import Composer
 from app.ui.widgets.sidebar import SessionSidebar
 from app.ui.widgets.status_line import StatusLine
 from app.ui.widgets.transcript import Transcript
+
+#: Makes the store and the service inside the app's own event loop (scenarios, snapshots).
+Opener = Callable[[], Awaitable[tuple[SessionStore, ChatService]]]
 
 PAGE_SESSIONS = 200
 PAGE_MESSAGES = 60
@@ -72,27 +76,53 @@ class AgentKitApp(App[None]):
         self,
         *,
         settings: Settings,
-        store: SessionStore,
-        service: ChatService,
+        store: SessionStore | None = None,
+        service: ChatService | None = None,
+        opener: Opener | None = None,
         clock: Clock = utc_now,
         default_model: str = "",
         export_dir: Path | None = None,
     ) -> None:
+        """Give either ``store`` and ``service``, or an ``opener`` that makes them on mount."""
         super().__init__()
+        if (store is None or service is None) and opener is None:
+            raise ValueError("AgentKitApp needs a store and a service, or an opener")
         self.settings = settings
-        self.store = store
-        self.service = service
+        self._opener = opener
+        self._store = store
+        self._service = service
         self.clock = clock
         self.default_model = default_model
         self.export_dir = export_dir or Path.cwd()
         self.human = TuiHuman(self)
-        self.runner = TurnRunner(self, service, self.human)
+        self._runner: TurnRunner | None = None
         self.current: Session | None = None
         self.theme = settings.ui.theme
+
+    @property
+    def store(self) -> SessionStore:
+        """The session store (open once the app is mounted)."""
+        assert self._store is not None, "the store opens when the app mounts"
+        return self._store
+
+    @property
+    def service(self) -> ChatService:
+        """The chat service that runs turns."""
+        assert self._service is not None, "the service starts when the app mounts"
+        return self._service
+
+    @property
+    def runner(self) -> TurnRunner:
+        """Starts and stops turns."""
+        if self._runner is None:
+            self._runner = TurnRunner(self, self.service, self.human)
+        return self._runner
 
     # ------------------------------------------------------------------ start-up
 
     async def on_mount(self) -> None:
+        if self._opener is not None and self._store is None:
+            self._store, self._service = await self._opener()
         await self.push_screen(MainScreen())
         self.sidebar.set_clock(self.clock)
         self.status.model = self.default_model
@@ -341,6 +371,11 @@ class AgentKitApp(App[None]):
             return
         self.notify(f"Exported to {path}", markup=False)
 
-    def on_unmount(self) -> None:
-        for session_id in list(self.runner.live):
-            self.runner.cancel(session_id)
+    async def on_unmount(self) -> None:
+        if self._runner is not None:
+            for session_id in list(self._runner.live):
+                self._runner.cancel(session_id)
+        if self._opener is not None and self._service is not None:
+            # What the opener made, the app closes.
+            await self._service.gateway.aclose()
+            await self._service.store.close()

@@ -74,10 +74,9 @@ class SessionSidebar(Vertical):
             marks += "● "
         if session.id in self.attention:
             marks += "! "
-        if session.is_closed:
-            marks += "🔒 "
         title = one_line(session.title or "New session", 60)
-        meta = f"\n  {session.agent_name} · {session.message_count} msgs"
+        closed = " · closed" if session.is_closed else ""
+        meta = f"\n  {session.agent_name} · {session.message_count} msgs{closed}"
         return Content(marks + title).stylize(
             "bold", len(marks), len(marks) + len(title)
         ) + Content(meta).stylize("dim")

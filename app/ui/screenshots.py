@@ -1,0 +1,83 @@
+"""Render the README screenshots: ``python -m app.ui.screenshots screenshots/``.
+
+Each shot runs the real app headless on a scenario (see ``scenarios``), does what a person
+would do, and saves the screen as SVG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from app.ui.dialogs.confirm import ConfirmDialog
+from app.ui.scenarios import scenario_app
+
+Steps = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], within: float = 15) -> None:
+    """Let the app run until ``condition`` holds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the app did not reach the state for the screenshot")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait for the screen to finish loading; stop the cursor blinking (stable pictures)."""
+    await pilot.pause(0.2)
+    pilot.app.screen.query_one("#composer").cursor_blink = False  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+async def ask_for_approval(pilot: Pilot[Any]) -> None:
+    """Send a message that makes the demo model run a command, and wait for the dialog."""
+    await settle(pilot)
+    app = pilot.app
+    composer = app.screen.query_one("#composer")
+    composer.insert("please run `pytest tests/test_parser.py -q`")  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+    await pilot.pause(0.2)
+
+
+SHOTS: list[tuple[str, str, tuple[int, int], Steps]] = [
+    ("conversation", "conversation", (130, 40), settle),
+    ("approval", "conversation", (130, 40), ask_for_approval),
+    ("welcome", "welcome", (130, 40), settle),
+    ("narrow-80x24", "conversation", (80, 24), settle),
+]
+
+
+async def render(target: Path) -> list[Path]:
+    """Write every screenshot into ``target`` (which must exist); returns the files."""
+    written: list[Path] = []
+    for filename, scenario, size, steps in SHOTS:
+        with tempfile.TemporaryDirectory(prefix="agentkit-shot-") as folder:
+            app = scenario_app(scenario, Path(folder))
+            async with app.run_test(size=size) as pilot:
+                await steps(pilot)
+                path = target / f"{filename}.svg"
+                app.save_screenshot(filename=path.name, path=str(target))
+                written.append(path)
+    return written
+
+
+def main() -> None:
+    """Entry point of ``python -m app.ui.screenshots DIR``."""
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    for path in asyncio.run(render(target)):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

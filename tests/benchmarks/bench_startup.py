@@ -1,0 +1,286 @@
+"""Benchmark: start-up to an interactive composer with 1,000 sessions (not collected by pytest).
+
+    python tests/benchmarks/bench_startup.py [--runs N] [--sessions N] [--no-tmux]
+
+Prepares an ``AGENTKIT_HOME`` whose database holds 1,000 sessions of 10 messages each
+(bulk-filled with raw sqlite3 through the real schema and triggers), then times two ways:
+
+(a) headless: a fresh ``python -c`` process runs ``agentkit tui`` through ``app.cli.main``
+    (settings, skills, store, gateway, ``ChatService``, exactly as ``cmd_tui`` assembles
+    them) with ``AgentKitApp.run_async`` swapped for ``run_test`` (no terminal). It exits
+    once the composer has focus, the sidebar lists sessions and the newest session is shown,
+    and one refresh has followed. Measured from just before the spawn (parent clock) to that
+    refresh; the child also reports where the time went.
+(b) real terminal: ``agentkit tui`` in a detached 140x45 tmux session on a private tmux
+    socket; ``tmux capture-pane -p`` is polled until the status line says ``idle`` and the
+    sidebar shows its session count. Measured from ``tmux new-session`` to that capture
+    (polling adds up to one capture, about 2-5 ms). The tmux server is killed afterwards.
+
+Target: <= 0.8 s. Both runs use the demo model (no API keys; ``OLLAMA_HOST`` points at a
+closed port, so the Ollama probe is refused at once, as on a machine without Ollama).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from app.store import SessionStore  # noqa: E402
+
+TARGET_S = 0.8
+SIZE = (140, 45)
+MESSAGES_PER_SESSION = 10
+WORDS = (
+    "build test deploy parser config gateway session model token stream tool shell file read "
+    "write commit branch merge error retry timeout cache index query table schema plan team "
+    "review explain refactor function class module import package version release docs"
+).split()
+
+# The child: ``agentkit tui`` with run_async replaced by a headless run that reports and quits.
+CHILD = """
+import sys, time
+spawned = float(sys.argv[1]); began = time.time()
+import asyncio, json
+from app import cli
+from app.ui.app import AgentKitApp
+from app.ui.widgets.composer import Composer
+from textual.widgets import OptionList
+imported = time.time()
+marks = {}
+
+def ready(app):
+    if len(app.screen_stack) < 2 or app.current is None:
+        return False
+    return (
+        isinstance(app.focused, Composer)
+        and app.sidebar.query_one(OptionList).option_count > 0
+        and len(app.transcript.children) > 0
+    )
+
+async def headless(self, **_ignored):
+    marks["assembled"] = time.time()
+    async with self.run_test(size=(%d, %d)) as pilot:
+        while not ready(self):
+            await asyncio.sleep(0.001)
+        marks["ready"] = time.time()
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
+        marks["painted"] = time.time()
+        print(json.dumps({
+            "spawned": spawned, "began": began, "imported": imported, **marks,
+            "options": self.sidebar.query_one(OptionList).option_count,
+        }), flush=True)
+        self.exit()
+
+AgentKitApp.run_async = headless
+sys.exit(cli.main(["tui"]))
+"""
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def populate(db_file: Path, sessions: int) -> None:
+    """Make the schema through the real store, then bulk-insert sessions and messages."""
+
+    async def create() -> None:
+        async with await SessionStore.open(db_file):
+            pass
+
+    asyncio.run(create())
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    raw = sqlite3.connect(db_file, isolation_level=None)
+    raw.execute("PRAGMA synchronous = OFF")
+    raw.execute("BEGIN")
+    for number in range(sessions):
+        session_id = uuid.UUID(int=rng.getrandbits(128)).hex
+        # Spread over the last ~3 weeks so every recency group shows up.
+        stamp = (now - timedelta(minutes=30 * (sessions - number))).isoformat(
+            timespec="microseconds"
+        )
+        raw.execute(
+            "INSERT INTO sessions (id, agent_name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            (session_id, "default", stamp, stamp),
+        )
+        rows = []
+        for seq in range(1, MESSAGES_PER_SESSION + 1):
+            role = "user" if seq % 2 else "assistant"
+            text = _sentence(rng, 10 if role == "user" else 60)
+            if role == "assistant" and seq % 4 == 0:
+                text += "\n\n- one point\n- another point\n\n```python\nprint('hello')\n```\n"
+            rows.append((session_id, seq, role, text, stamp, stamp))
+        raw.executemany(
+            "INSERT INTO messages (session_id, seq, role, content, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    raw.execute("COMMIT")
+    raw.execute("PRAGMA optimize")
+    raw.close()
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """The environment of the app under test: its own home, the demo model, no keys."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AGENTKIT_") and not key.endswith("_API_KEY")
+    }
+    env.update(
+        AGENTKIT_HOME=str(home),
+        OLLAMA_HOST="127.0.0.1:9",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def headless_run(home: Path, workspace: Path) -> dict[str, float]:
+    """One fresh process; returns the child's time marks (seconds since the epoch)."""
+    spawned = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD % SIZE, repr(spawned)],
+        cwd=workspace,
+        env=child_env(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"headless child failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    marks: dict[str, float] = json.loads(lines[-1])
+    return marks
+
+
+def tmux_run(home: Path, workspace: Path, socket: str) -> tuple[float, float]:
+    """Seconds from ``tmux new-session`` until ``idle``, and until the sidebar count, show."""
+    agentkit = Path(sys.executable).with_name("agentkit")
+    env = child_env(home)
+    tmux = ["tmux", "-L", socket]
+    flags = [f"-e{key}={env[key]}" for key in ("AGENTKIT_HOME", "OLLAMA_HOST", "PYTHONPATH")]
+    began = time.perf_counter()
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-s", "bench", "-x", str(SIZE[0]), "-y", str(SIZE[1])]
+        + ["-c", str(workspace), *flags, f"{agentkit} tui"],
+        env=env,
+        check=True,
+    )
+    idle_at = listed_at = None
+    deadline = began + 30
+    try:
+        while time.perf_counter() < deadline and (idle_at is None or listed_at is None):
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-t", "bench"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            seen = time.perf_counter() - began
+            if idle_at is None and "idle" in screen:
+                idle_at = seen
+            if listed_at is None and "sessions+" in screen and "idle" in screen:
+                listed_at = seen
+        if idle_at is None or listed_at is None:
+            raise RuntimeError(f"the app did not come up in tmux; last screen:\n{screen}")
+    finally:
+        subprocess.run([*tmux, "kill-session", "-t", "bench"], check=False)
+    return idle_at, listed_at
+
+
+def verdict(seconds: float) -> str:
+    """ok or SLOW against the target."""
+    return "ok" if seconds <= TARGET_S else "SLOW"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each kind (default 5)")
+    parser.add_argument("--sessions", type=int, default=1_000)
+    parser.add_argument("--no-tmux", action="store_true", help="skip the real-terminal runs")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="agentkit-bench-startup-"))
+    home, workspace = folder / "home", folder / "workspace"
+    home.mkdir()
+    workspace.mkdir()
+    ok = True
+    try:
+        began = time.perf_counter()
+        populate(home / "agentkit.db", args.sessions)
+        print(
+            f"database: {args.sessions:,} sessions x {MESSAGES_PER_SESSION} messages "
+            f"(built in {time.perf_counter() - began:.1f} s); terminal {SIZE[0]}x{SIZE[1]}"
+        )
+        headless_run(home, workspace)  # warm the OS file cache and .pyc files once
+
+        print("\n(a) headless (run_test), fresh process each run, seconds from spawn:")
+        totals = []
+        for number in range(args.runs):
+            marks = headless_run(home, workspace)
+            total = marks["painted"] - marks["spawned"]
+            totals.append(total)
+            print(
+                f"  run {number + 1}: {total:.3f}  = interpreter "
+                f"{marks['began'] - marks['spawned']:.3f} + imports "
+                f"{marks['imported'] - marks['began']:.3f} + cli/store/gateway "
+                f"{marks['assembled'] - marks['imported']:.3f} + mount to ready "
+                f"{marks['ready'] - marks['assembled']:.3f} + refresh "
+                f"{marks['painted'] - marks['ready']:.3f}   ({marks['options']:.0f} sidebar rows)"
+            )
+        median = statistics.median(totals)
+        ok &= median <= TARGET_S
+        print(f"  median {median:.3f} s, best {min(totals):.3f} s   target <= 0.8 s  {verdict(median)}")
+
+        if args.no_tmux or shutil.which("tmux") is None:
+            print("\n(b) tmux: skipped")
+        else:
+            socket = f"agentkit-bench-{os.getpid()}"
+            print(f"\n(b) real terminal: tmux {SIZE[0]}x{SIZE[1]}, `agentkit tui`, seconds from start:")
+            idles, listed = [], []
+            try:
+                for number in range(args.runs):
+                    idle_at, listed_at = tmux_run(home, workspace, socket)
+                    idles.append(idle_at)
+                    listed.append(listed_at)
+                    print(
+                        f"  run {number + 1}: status 'idle' {idle_at:.3f}, "
+                        f"sidebar filled {listed_at:.3f}"
+                    )
+            finally:
+                subprocess.run(
+                    ["tmux", "-L", socket, "kill-server"], check=False, capture_output=True
+                )
+            median = statistics.median(listed)
+            ok &= median <= TARGET_S
+            print(
+                f"  median: 'idle' {statistics.median(idles):.3f} s, sidebar filled "
+                f"{median:.3f} s   target <= 0.8 s  {verdict(median)}"
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print("\nall targets met" if ok else "\nsome targets missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Snapshot tests of whole screens (sync tests: snap_compare runs its own event loop).
+
+Each renders a scenario from ``app.ui.scenarios`` (frozen clock, demo model). Update with
+``pytest tests/ui/test_snapshots.py --snapshot-update`` only after reading
+``snapshot_report.html``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.ui.scenarios import scenario_app
+from app.ui.screenshots import ask_for_approval, settle
+
+
+def test_welcome(snap_compare: Any, tmp_path: Path) -> None:
+    """First run: an empty sidebar, the welcome text with the offline demo note and the
+    things to try, the composer focused, the status line saying demo — offline and idle."""
+    assert snap_compare(
+        scenario_app("welcome", tmp_path), terminal_size=(120, 36), run_before=settle
+    )
+
+
+def test_finished_conversation(snap_compare: Any, tmp_path: Path) -> None:
+    """Sessions grouped Today / Yesterday / This week (closed) / Older; the open session
+    shows the question, a collapsed Thinking line, a finished read_file step with a check
+    mark, and a Markdown answer with a table and a syntax-coloured Python code block."""
+    assert snap_compare(
+        scenario_app("conversation", tmp_path), terminal_size=(130, 40), run_before=settle
+    )
+
+
+def test_confirmation_dialog(snap_compare: Any, tmp_path: Path) -> None:
+    """The demo model asked to run `pytest tests/test_parser.py -q`: the approval dialog shows
+    the exact command, why it asks, and the keys y / n / a / d; the status line says
+    waiting for you and the sidebar marks the session as running."""
+    assert snap_compare(
+        scenario_app("conversation", tmp_path), terminal_size=(130, 40), run_before=ask_for_approval
+    )
+
+
+def test_narrow_terminal(snap_compare: Any, tmp_path: Path) -> None:
+    """At 80×24 the sidebar folds away; the conversation uses the whole width."""
+    assert snap_compare(
+        scenario_app("conversation", tmp_path), terminal_size=(80, 24), run_before=settle
+    )
