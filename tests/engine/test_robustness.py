@@ -42,9 +42,9 @@ async def test_two_turns_at_once_never_interleave(harness: Harness) -> None:
     person.release.set()
     assert (await turn_a).status == "completed"
     history = await harness.store.get_chat_messages(harness.session_id)
-    assert [(h.role, h.content or h.tool_call_id) for h in history] == [
+    assert [(h.role, h.tool_call_id or h.content) for h in history] == [
         ("user", "turn A"),
-        ("assistant", None),
+        ("assistant", ""),
         ("tool", history[1].tool_calls[0].id),
         ("assistant", "A answers."),
         ("user", "turn B"),
