@@ -280,9 +280,12 @@ def _print_message(ctx: Context, message: Message) -> None:
     when = message.created_at.astimezone().strftime("%H:%M:%S")
     label: str = message.role
     if message.role == "assistant" and message.model:
-        label += f" ({message.model})"
+        label += f" ({one_line(message.model, 60)})"
     if message.role == "tool":
-        label += f" {message.tool_name or ''} {message.tool_call_id or ''}".rstrip()
+        label += (
+            f" {one_line(message.tool_name or '', 40)} {one_line(message.tool_call_id or '', 40)}"
+        )
+        label = label.rstrip()
         if message.is_error:
             label += " [error]"
     if message.status != "complete":
@@ -294,7 +297,7 @@ def _print_message(ctx: Context, message: Message) -> None:
         ctx.print(f"  {line}")
     for call in message.tool_calls:
         arguments = call.raw_arguments or _compact(call.arguments)
-        ctx.print(f"  → {call.name} {one_line(arguments, 300)}")
+        ctx.print(f"  → {one_line(call.name, 40)} {one_line(arguments, 300)}")
 
 
 def _compact(value: Any) -> str:

@@ -115,8 +115,18 @@ async def cmd_run(ctx: Context) -> int:
     assert store is not None
     token = CancellationToken()
     loop = asyncio.get_running_loop()
+
+    def interrupted() -> None:
+        if not token.cancelled:
+            ctx.err.write("\nstopping the turn… (Ctrl-C again quits at once)\n")
+            token.cancel("user")
+            return
+        # A second Ctrl-C: back to Python's handler, which raises KeyboardInterrupt (exit 130).
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+
     with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, token.cancel, "user")
+        loop.add_signal_handler(signal.SIGINT, interrupted)
     status = "error"
     try:
         async with store, Gateway(settings) as gateway:
@@ -190,23 +200,28 @@ class _PlainPrinter:
             self.streamed = ""
         elif event.type == "step":
             step = event.data
+            name = one_line(step.data.name, 40)
             if step.event_type == "tool_call":
                 args = json.dumps(step.data.arguments, ensure_ascii=False)
-                err.write(f"→ {step.data.name} {one_line(args, 120)}\n")
+                err.write(f"→ {name} {one_line(args, 120)}\n")
             else:
                 mark = "✗" if step.data.is_error else "✓"
                 took = f" ({step.data.duration_ms / 1000:.1f}s)" if step.data.duration_ms else ""
-                err.write(f"  {mark} {step.data.name}{took}: {one_line(step.data.output, 100)}\n")
+                err.write(f"  {mark} {name}{took}: {one_line(step.data.output, 100)}\n")
         elif event.type == "confirmation_result" and event.data.decider != "user":
             verdict = "allowed" if event.data.approved else "denied"
-            by = f" by rule {event.data.rule}" if event.data.rule else f" ({event.data.decider})"
+            by = (
+                f" by rule {one_line(event.data.rule, 80)}"
+                if event.data.rule
+                else f" ({event.data.decider})"
+            )
             err.write(f"  {verdict}{by}\n")
         elif event.type == "skill_match":
-            err.write(f"skill @{event.data.skill}\n")
+            err.write(f"skill @{one_line(event.data.skill, 40)}\n")
         elif event.type == "notice":
-            err.write(f"note: {event.data.message.splitlines()[0]}\n")
+            err.write(f"note: {one_line(event.data.message.splitlines()[0], 200)}\n")
         elif event.type == "error":
-            err.write(f"agentkit: error: {event.data.message}\n")
+            err.write(f"agentkit: error: {one_line(event.data.message, 200)}\n")
         elif event.type == "final_answer":
             if self.live and self.streamed.strip() == event.content.strip():
                 self.ctx.out.write("\n")

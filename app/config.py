@@ -335,7 +335,7 @@ def _describe(
         line = _find_line(text, loc) if text else None
         if line:
             where = f"line {line}, key {key}"
-    message = _expected(first)
+    message = _expected(first, secret=bool({"headers", "base_url", "api_key_env"} & set(loc)))
     more = (
         f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         if len(errors) > 1
@@ -344,20 +344,21 @@ def _describe(
     return f"config error in {source}, {where}: {message}{more}"
 
 
-def _expected(error: Mapping[str, Any]) -> str:
+def _expected(error: Mapping[str, Any], *, secret: bool = False) -> str:
+    """What was expected; the value given is repeated unless it may hold a secret."""
     kind = error["type"]
-    got = error.get("input")
+    got = "(value hidden)" if secret else error.get("input")
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see `agentkit config show` for every key)"
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"expected one of {expected}, got {got!r}"
+        return f"expected one of {expected}, got {got if secret else repr(got)}"
     message = str(error["msg"]).removeprefix("Value error, ")
     message = message[:1].lower() + message[1:]
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{message}, got {got!r}"
+        return f"{message}, got {got if secret else repr(got)}"
     return message
 
 
@@ -409,7 +410,10 @@ def redacted(settings: Settings, env: Mapping[str, str] | None = None) -> dict[s
 
 
 def _redact_url(url: str) -> str:
-    return re.sub(r"//([^/@:]+):([^/@]+)@", r"//\1:***@", url)
+    url = re.sub(r"//([^/@:]+):([^/@]+)@", r"//\1:***@", url)
+    return re.sub(
+        r"([?&][^=&]*(?:key|token|secret|sig|password)[^=&]*=)[^&#]*", r"\1***", url, flags=re.I
+    )
 
 
 def to_toml(data: Mapping[str, Any]) -> str:

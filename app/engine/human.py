@@ -8,6 +8,8 @@ race; implementations only answer.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import sys
 from typing import Literal, Protocol, TextIO
 
@@ -104,20 +106,39 @@ class TerminalHuman:
     async def _prompt(self, text: str) -> str:
         self.stderr.write(text)
         self.stderr.flush()
-        line: str = await asyncio.to_thread(self.stdin.readline)
-        return line.strip()
+        return (await self._readline()).strip()
+
+    async def _readline(self) -> str:
+        """One line from stdin without a thread, so a timeout or Ctrl-C leaves no reader
+        behind to swallow the next answer."""
+        loop = asyncio.get_running_loop()
+        descriptor = self.stdin.fileno()
+        done: asyncio.Future[str] = loop.create_future()
+        received = bytearray()
+
+        def readable() -> None:
+            chunk = os.read(descriptor, 4096)
+            received.extend(chunk)
+            if (not chunk or b"\n" in chunk) and not done.done():
+                done.set_result(received.decode(errors="replace"))
+
+        loop.add_reader(descriptor, readable)
+        try:
+            return await done
+        finally:
+            loop.remove_reader(descriptor)
 
     async def confirm(self, request: ConfirmationRequest) -> Decision:
         """Show the command and read y (once), a (always, with the proposed rule) or n."""
         options = "[y]es once / [n]o" + (
-            f" / [a]lways allow {request.proposed_rule} this session"
+            f" / [a]lways allow {_plain(request.proposed_rule)} this session"
             if request.proposed_rule
             else ""
         )
-        self.stderr.write(f"\n{request.tool} wants to run:\n")
-        for line in request.command.splitlines() or [""]:
+        self.stderr.write(f"\n{_plain(request.tool)} wants to run:\n")
+        for line in _plain(request.command).splitlines() or [""]:
             self.stderr.write(f"    {line}\n")
-        answer = (await self._prompt(f"{request.reason}\nAllow? {options} ")).lower()
+        answer = (await self._prompt(f"{_plain(request.reason)}\nAllow? {options} ")).lower()
         if answer in ("y", "yes"):
             return Decision(action="approve")
         if answer in ("a", "always") and request.proposed_rule:
@@ -126,4 +147,12 @@ class TerminalHuman:
 
     async def ask(self, question: Question) -> str:
         """Print the question and read one line."""
-        return await self._prompt(f"\nThe agent asks: {question.question}\n> ")
+        return await self._prompt(f"\nThe agent asks: {_plain(question.question)}\n> ")
+
+
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _plain(text: str) -> str:
+    """Text from a model without escape sequences or control characters (for terminals)."""
+    return _CONTROL.sub("", text)

@@ -265,3 +265,35 @@ async def test_cancel_from_another_thread() -> None:
     await asyncio.to_thread(token.cancel)
     await asyncio.wait_for(token.wait(), 5)
     assert token.cancelled
+
+
+# ----------------------------------------------------------------------------- terminal
+
+
+async def test_terminal_human_reads_answers_and_leaves_no_reader_behind() -> None:
+    import io
+    import os
+
+    from app.engine.human import ConfirmationRequest, TerminalHuman
+
+    read_end, write_end = os.pipe()
+    stdin = os.fdopen(read_end, "r")
+    stderr = io.StringIO()
+    person = TerminalHuman(stdin=stdin, stderr=stderr)
+    request = ConfirmationRequest(
+        confirmation_id="k",
+        tool="shell",
+        command="touch \x1b[31mx",
+        reason="It runs a command",
+        access="exec",
+        workspace="/w",
+        proposed_rule="shell(touch *)",
+    )
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(person.confirm(request), 0.05)  # nobody answered in time
+    os.write(write_end, b"a\n")
+    decision = await asyncio.wait_for(person.confirm(request), 5)
+    assert decision.action == "approve_always" and decision.rule == "shell(touch *)"
+    assert "\x1b" not in stderr.getvalue()  # the model's escape codes are not replayed
+    os.close(write_end)
+    stdin.close()

@@ -182,3 +182,12 @@ def test_paths_follow_agentkit_home_and_overrides(tmp_path: Path) -> None:
     default = resolve_paths({})
     assert default.config_file.name == "config.toml" and "agentkit" in str(default.config_file)
     assert default.db_file.name == "agentkit.db"
+
+
+def test_values_that_may_be_secrets_are_not_repeated_in_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(
+            tmp_path,
+            '[providers.o]\nkind = "openai"\nheaders = "Authorization: Bearer sk-SECRET123"\n',
+        )
+    assert "sk-SECRET123" not in str(caught.value) and "headers" in str(caught.value)
