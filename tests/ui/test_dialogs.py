@@ -57,10 +57,10 @@ class DialogHost(App[None]):
 @asynccontextmanager
 async def hosting(
     dialog: ModalScreen[ResultT],
-) -> AsyncIterator[tuple[Pilot[None], list[ResultT]]]:
+) -> AsyncIterator[tuple[Pilot[None], list[ResultT | None]]]:
     """Run a host app with ``dialog`` pushed; yields the pilot and the dismissed values."""
     app = DialogHost()
-    results: list[ResultT] = []
+    results: list[ResultT | None] = []
     async with app.run_test(size=(100, 30)) as pilot:
         app.push_screen(dialog, results.append)
         await pilot.pause()
@@ -163,6 +163,18 @@ async def test_model_picker_escape_cancels_while_loading() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert results == [None]
+
+
+async def test_model_picker_ignores_models_that_arrive_after_it_closed() -> None:
+    picker = ModelPicker(current="demo")
+    async with hosting(picker) as (pilot, results):
+        await pilot.press("escape")
+        await pilot.pause()
+        picker.show_models(MODELS)  # the App's worker finished late
+        picker.show_error("too late")
+        await pilot.pause()
+        assert results == [None]
+        assert pilot.app.screen is not picker
 
 
 async def test_model_picker_shows_errors_literally() -> None:
