@@ -249,6 +249,23 @@ async def cmd_models(ctx: Context) -> int:
     return 0
 
 
+def _log_to_file(path: Path) -> None:
+    """Send warnings and errors to a file: text on stderr would paint over the app."""
+    import logging
+
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    target: logging.Handler
+    try:
+        target = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        target = logging.NullHandler()
+    target.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(target)
+    root.setLevel(logging.WARNING)
+
+
 async def cmd_default(ctx: Context) -> int:
     """``agentkit`` alone: the full-screen app on a terminal, an overview in a pipe."""
     if ctx.out.isatty() and sys.stdin.isatty():
@@ -270,6 +287,7 @@ async def cmd_tui(ctx: Context) -> int:
     skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
     store = await ctx.open_store(create=True)
     assert store is not None
+    _log_to_file(ctx.db_path.parent / "agentkit.log")  # never onto the full-screen app
     async with store, Gateway(settings) as gateway:
         default = (await gateway.resolve(None)).name
         service = ChatService(

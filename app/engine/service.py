@@ -81,8 +81,18 @@ class ChatService:
         self.protected_dirs = protected_dirs
         #: Ids of the turns running now, per session.
         self._turns: defaultdict[str, set[str]] = defaultdict(set)
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._tokens: set[CancellationToken] = set()
         #: Session-scoped "always" answers live as long as the service (one app run).
         self._policies: dict[str, ApprovalPolicy] = {}
+
+    async def shutdown(self, grace_seconds: float = 5.0) -> None:
+        """Stop every running turn and wait (a few seconds at most) for their partial
+        replies and results to be saved — before the store is closed."""
+        for token in list(self._tokens):
+            token.cancel("shutdown")
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_seconds)
 
     def running_turns(self, session_id: str) -> int:
         """How many turns of the session are running now."""
@@ -119,6 +129,10 @@ class ChatService:
         runner = asyncio.ensure_future(
             self._turn(session_id, text, human, model_override, token, mode, emit)
         )
+        self._tasks.add(runner)
+        runner.add_done_callback(self._tasks.discard)
+        self._tokens.add(token)
+        runner.add_done_callback(lambda _task: self._tokens.discard(token))
         runner.add_done_callback(lambda _task: queue.put_nowait(None))
         try:
             while True:

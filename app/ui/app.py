@@ -3,6 +3,7 @@ to the screen; widgets only show state and post what the person wants."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -11,14 +12,21 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.widgets import TextArea
 
 from app.config import Settings
 from app.engine.events import CallStep, StepEvent, UsageEvent
 from app.engine.service import ChatService
 from app.llm.demo import DEMO_NOTICE
+from app.llm.describe import describe_models
 from app.paths import styles_dir
 from app.store import Session, SessionStore, StoreError
 from app.store.base import Clock, utc_now
+from app.ui.dialogs.delete import DeleteDialog
+from app.ui.dialogs.help import HelpDialog
+from app.ui.dialogs.model_picker import ModelPicker
+from app.ui.dialogs.new_session import NewSessionDialog
+from app.ui.dialogs.rename import RenameDialog
 from app.ui.human import TuiHuman
 from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
 from app.ui.screens.main import MainScreen
@@ -31,9 +39,35 @@ from app.ui.widgets.transcript import Transcript
 #: Makes the store and the service inside the app's own event loop (scenarios, snapshots).
 Opener = Callable[[], Awaitable[tuple[SessionStore, ChatService]]]
 
+#: Commands the composer understands (``/plan`` and ``/team`` go to the engine's router).
+COMMANDS: dict[str, str] = {
+    "/new": "start a new session",
+    "/model": "choose the model for this session",
+    "/plan": "plan the task in phases, then carry them out",
+    "/team": "work on the task with a team of experts",
+    "/export": "export this session: /export md or /export json",
+    "/rename": "rename this session: /rename NEW TITLE",
+    "/close": "close this session (it stays readable)",
+    "/retry": "send the last message again",
+    "/help": "every key and command",
+}
+
 PAGE_SESSIONS = 200
 PAGE_MESSAGES = 60
 STYLE_FILES = ("app.tcss", "main.tcss", "sidebar.tcss", "transcript.tcss", "dialogs.tcss")
+
+#: Keys of widgets and dialogs (the app's own come from BINDINGS), for the help dialog.
+EXTRA_KEYS: list[tuple[str, str, str]] = [
+    ("Composer", "enter", "send the message"),
+    ("Composer", "ctrl+j / alt+enter", "new line"),
+    ("Composer", "up / down", "earlier messages you sent"),
+    ("Composer", "tab", "complete an @skill or a /command"),
+    ("Approval dialog", "y", "approve once"),
+    ("Approval dialog", "n / esc", "deny"),
+    ("Approval dialog", "a / d", "always approve / always deny (edit the rule first)"),
+    ("App", "ctrl+p", "every command"),
+    ("App", "ctrl+q", "quit"),
+]
 
 WELCOME = """\
 # Welcome to AgentKit
@@ -62,14 +96,19 @@ class AgentKitApp(App[None]):
     TITLE = "AgentKit"
     CSS_PATH = [str(styles_dir() / name) for name in STYLE_FILES]  # noqa: RUF012 (Textual's API)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "new_session", "New", id="session.new"),
+        # priority: these work while the composer (a TextArea with its own ctrl keys) has focus.
+        Binding("ctrl+n", "new_session", "New", id="session.new", priority=True),
         Binding("escape", "cancel_turn", "Stop", id="turn.cancel"),
-        Binding("ctrl+f", "focus_search", "Search", id="session.search"),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="view.sidebar"),
-        Binding("ctrl+r", "retry", "Retry", id="turn.retry"),
-        Binding("ctrl+w", "close_session", "Close", id="session.close"),
-        Binding("ctrl+e", "export", "Export", id="session.export"),
+        Binding("ctrl+f", "focus_search", "Search", id="session.search", priority=True),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="view.sidebar", priority=True),
+        Binding("ctrl+r", "retry", "Retry", id="turn.retry", priority=True),
+        Binding("ctrl+s", "export", "Export", id="session.export", priority=True),
+        Binding("f4", "close_session", "Close", id="session.close"),
         Binding("end", "follow", "Follow", show=False, id="view.follow"),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "rename", "Rename", id="session.rename"),
+        Binding("f3", "pick_model", "Model", id="session.model"),
+        Binding("f8", "delete", "Delete", id="session.delete"),
     ]
 
     def __init__(
@@ -97,6 +136,10 @@ class AgentKitApp(App[None]):
         self.human = TuiHuman(self)
         self._runner: TurnRunner | None = None
         self.current: Session | None = None
+        #: Model chosen per session with the picker ("" = the session not made yet).
+        self.models_by_session: dict[str, str] = {}
+        #: The agent the next new session is made for.
+        self.new_agent = settings.default_agent
         self.theme = settings.ui.theme
 
     @property
@@ -254,14 +297,68 @@ class AgentKitApp(App[None]):
 
     # ------------------------------------------------------------------ turns
 
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """Offer completions while the first word is an ``@skill`` or a ``/command``."""
+        if not isinstance(event.text_area, Composer):
+            return
+        composer = event.text_area
+        text = composer.text
+        match = re.fullmatch(r"([@/])([\w-]*)", text)
+        lines: list[str] = []
+        composer.completion = None
+        if match:
+            sigil, typed = match.groups()
+            if sigil == "@":
+                skills = sorted(self.service.skills.skills.values(), key=lambda s: s.name)
+                found = [(f"@{s.name}", s.description) for s in skills if s.name.startswith(typed)]
+            else:
+                found = [(c, d) for c, d in COMMANDS.items() if c[1:].startswith(typed)]
+            lines = [f"{name:<12} {description}" for name, description in found]
+            if found:
+                composer.completion = found[0][0]
+                lines[0] += "   (tab completes)"
+        self.main.show_completions(lines)
+
     async def on_composer_submitted(self, message: Composer.Submitted) -> None:
+        self.main.show_completions([])
+        text = message.text.strip()
+        command, _, argument = text.partition(" ")
+        if text.startswith("/") and command in COMMANDS and command not in ("/plan", "/team"):
+            await self.run_command(command, argument.strip())
+            return
+        if text.startswith("/") and re.fullmatch(r"/[\w-]+", command) and command not in COMMANDS:
+            names = ", ".join(COMMANDS)
+            self.notify(f"Unknown command {command}. Commands: {names}", markup=False)
+            return
         await self.send(message.text)
+
+    async def run_command(self, command: str, argument: str) -> None:
+        """Do what a ``/command`` typed in the composer asks."""
+        if command == "/new":
+            await self.action_new_session()
+        elif command == "/retry":
+            await self.action_retry()
+        elif command == "/close":
+            await self.action_close_session()
+        elif command == "/export":
+            await self.export(argument or "md")
+        elif command == "/rename":
+            if argument:
+                await self.rename(argument)
+            else:
+                await self.action_rename()
+        elif command == "/model":
+            await self.action_pick_model()
+        elif command == "/help":
+            self.action_help()
 
     async def send(self, text: str) -> None:
         """Send the person's message in the open session (making the session if needed)."""
         if self.current is None:
             try:
-                self.current = await self.store.create_session(self.settings.default_agent)
+                self.current = await self.store.create_session(self.new_agent)
+                if "" in self.models_by_session:
+                    self.models_by_session[self.current.id] = self.models_by_session.pop("")
             except StoreError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return
@@ -275,7 +372,8 @@ class AgentKitApp(App[None]):
             return
         await self.transcript.add_user(text)
         self.status.state = "thinking"
-        self.runner.start(session_id, text, started_at=self.clock())
+        model = self.models_by_session.get(session_id)
+        self.runner.start(session_id, text, started_at=self.clock(), model=model)
 
     async def on_turn_started(self, message: TurnStarted) -> None:
         self.sidebar.running.add(message.session_id)
@@ -315,8 +413,20 @@ class AgentKitApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     async def action_new_session(self) -> None:
-        """Start a new conversation."""
-        await self.show_new_session()
+        """Start a new conversation (choosing the agent when there are several)."""
+        agents = [("default", "General assistant with the built-in tools")]
+        agents += [(name, config.description) for name, config in self.settings.agents.items()]
+        if len(agents) == 1:
+            self.new_agent = self.settings.default_agent
+            await self.show_new_session()
+            return
+
+        async def chosen(agent: str | None) -> None:
+            if agent:
+                self.new_agent = agent
+                await self.show_new_session()
+
+        self.push_screen(NewSessionDialog(agents, self.settings.default_agent), chosen)
 
     def action_cancel_turn(self) -> None:
         """Stop the running turn of the open session (its partial reply is kept)."""
@@ -358,12 +468,20 @@ class AgentKitApp(App[None]):
         await self.reload_sidebar()
 
     async def action_export(self) -> None:
-        """Write the open session as Markdown next to where the app was started."""
+        """Write the open session as Markdown into the workspace."""
+        await self.export("md")
+
+    async def export(self, fmt: str) -> None:
+        """Write the open session as Markdown or JSON; a notification gives the path."""
         if self.current is None:
+            self.notify("Nothing to export yet.", markup=False)
             return
-        text = await self.store.export_session(self.current.id, "md")
+        if fmt not in ("md", "json"):
+            self.notify("Export as md or json: /export md, /export json", markup=False)
+            return
+        text = await self.store.export_session(self.current.id, fmt)  # type: ignore[arg-type]
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = self.export_dir / f"agentkit-{self.current.id[:8]}-{stamp}.md"
+        path = self.export_dir / f"agentkit-{self.current.id[:8]}-{stamp}.{fmt}"
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -371,10 +489,103 @@ class AgentKitApp(App[None]):
             return
         self.notify(f"Exported to {path}", markup=False)
 
+    async def rename(self, title: str) -> None:
+        """Rename the open session (``/rename TITLE``)."""
+        if self.current is None:
+            self.notify("Send a first message, then rename the session.", markup=False)
+            return
+        if not title.strip():
+            self.notify("Give the new title: /rename NEW TITLE", markup=False)
+            return
+        try:
+            self.current = await self.store.rename_session(self.current.id, title)
+        except (StoreError, ValueError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.main.set_title(self.current.title)
+        await self.reload_sidebar()
+
+    async def action_rename(self) -> None:
+        """Rename the open session in a dialog."""
+        if self.current is None:
+            self.notify("Send a first message, then rename the session.", markup=False)
+            return
+
+        async def renamed(title: str | None) -> None:
+            if title:
+                await self.rename(title)
+
+        self.push_screen(RenameDialog(self.current.title), renamed)
+
+    async def action_delete(self) -> None:
+        """Delete the open session (after a confirmation)."""
+        if self.current is None:
+            return
+        session = self.current
+
+        async def answered(delete: bool | None) -> None:
+            if not delete:
+                return
+            self.runner.cancel(session.id)
+            await self.store.delete_session(session.id)
+            self.notify(f"Deleted “{session.title or 'New session'}”.", markup=False)
+            await self.reload_sidebar()
+            await self.show_new_session()
+
+        dialog = DeleteDialog(session.title or "New session", session.message_count)
+        self.push_screen(dialog, answered)
+
+    async def action_pick_model(self) -> None:
+        """Choose the model for the open session's next messages."""
+        picker = ModelPicker(self.session_model())
+
+        def chosen(model: str | None) -> None:
+            if model:
+                self.models_by_session[self.current.id if self.current else ""] = model
+                self.status.model = model
+                self.notify(f"Next messages go to {model}.", markup=False)
+
+        self.push_screen(picker, chosen)
+        self._load_models(picker)
+
+    @work(exclusive=True, group="models", exit_on_error=False)
+    async def _load_models(self, picker: ModelPicker) -> None:
+        """Ask the configured providers what they serve (a worker: the UI stays free)."""
+        try:
+            report = await describe_models(self.settings)
+        except Exception as exc:  # shown in the dialog, never a crash
+            picker.show_error(f"Could not list models: {exc}")
+            return
+        models: list[tuple[str, str]] = []
+        for provider in report.providers:
+            for model in provider.models:
+                name = model if provider.kind == "demo" else f"{provider.name}/{model}"
+                models.append((name, f"{provider.kind} · {provider.detail}"))
+        if models:
+            picker.show_models(models)
+        else:
+            picker.show_error("No models found. " + report.default_reason)
+
+    def session_model(self) -> str:
+        """The model the open session's next message goes to."""
+        key = self.current.id if self.current else ""
+        return self.models_by_session.get(key) or self.default_model
+
+    def action_help(self) -> None:
+        """Show every key and command, grouped."""
+        rows = [
+            ("App", binding.key, binding.description)
+            for binding in self.BINDINGS
+            if isinstance(binding, Binding) and binding.description
+        ]
+        rows += EXTRA_KEYS
+        rows += [("Commands", name, text) for name, text in COMMANDS.items()]
+        self.push_screen(HelpDialog(rows))
+
     async def on_unmount(self) -> None:
-        if self._runner is not None:
-            for session_id in list(self._runner.live):
-                self._runner.cancel(session_id)
+        if self._service is not None:
+            # Running turns save their partial replies before anything is closed.
+            await self._service.shutdown()
         if self._opener is not None and self._service is not None:
             # What the opener made, the app closes.
             await self._service.gateway.aclose()

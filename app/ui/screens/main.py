@@ -28,6 +28,7 @@ class MainScreen(Screen[None]):
                 yield Transcript(id="transcript")
                 yield Static("↓ new output below — press End to follow", id="new-output")
                 yield Static("", id="read-only-note", markup=False)
+                yield Static("", id="completions", markup=False)
                 yield Composer(id="composer")
                 yield StatusLine(id="status")
         yield Footer()
@@ -43,6 +44,12 @@ class MainScreen(Screen[None]):
         """Replace the composer with a note for closed sessions (None: writable)."""
         self.set_class(note is not None, "-read-only")
         self.query_one("#read-only-note", Static).update(note or "")
+
+    def show_completions(self, lines: list[str]) -> None:
+        """Show what ``@`` or ``/`` can complete to (an empty list hides the hint)."""
+        hint = self.query_one("#completions", Static)
+        hint.update("\n".join(lines[:6]))
+        hint.display = bool(lines)
 
     def on_transcript_follow_changed(self, event: Transcript.FollowChanged) -> None:
         self.set_class(not event.following, "-scrolled-up")

@@ -28,10 +28,19 @@ class Composer(TextArea):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(soft_wrap=True, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
         self.prompt_history: list[str] = []
+        #: What Tab completes the first word to (set by the app from skills and commands).
+        self.completion: str | None = None
         self._history_index: int | None = None
         self._draft = ""
 
     async def _on_key(self, event: events.Key) -> None:
+        if event.key == "tab" and self.completion:
+            event.prevent_default()
+            event.stop()
+            rest = self.text.split(maxsplit=1)[1] if " " in self.text else ""
+            self.load_text(f"{self.completion} {rest}")
+            self.move_cursor(self.document.end)
+            return
         if event.key == "enter":
             event.prevent_default()
             event.stop()

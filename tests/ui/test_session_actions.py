@@ -1,0 +1,123 @@
+"""Pilot tests of session actions: rename, delete, export, model pick, retry, help,
+``/`` commands and ``@``/``/`` completion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.ui.dialogs.delete import DeleteDialog
+from app.ui.dialogs.help import HelpDialog
+from app.ui.dialogs.model_picker import ModelPicker
+from app.ui.dialogs.rename import RenameDialog
+from app.ui.widgets.composer import Composer
+from app.ui.widgets.message_views import AssistantMessage, UserMessage
+from tests.ui.conftest import AppFactory, type_and_send, until
+
+
+async def _with_session(make_app: AppFactory) -> tuple[object, str]:
+    app = await make_app()
+    session = await app.store.create_session("default", title="Old title")
+    await app.store.append_message(session.id, "user", "hello")
+    await app.store.append_message(session.id, "assistant", "hi")
+    return app, session.id
+
+
+async def test_rename_with_the_dialog(make_app: AppFactory) -> None:
+    app, session_id = await _with_session(make_app)
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, RenameDialog))  # type: ignore[attr-defined]
+        await pilot.press(*"Fresh name", "enter")
+        await until(pilot, lambda: app.current.title == "Fresh name")  # type: ignore[attr-defined]
+        assert (await app.store.get_session(session_id)).title == "Fresh name"  # type: ignore[attr-defined]
+
+
+async def test_delete_asks_first(make_app: AppFactory) -> None:
+    app, session_id = await _with_session(make_app)
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, DeleteDialog))  # type: ignore[attr-defined]
+        await pilot.press("n")
+        await pilot.pause()
+        assert await app.store.count_sessions() == 1  # type: ignore[attr-defined]
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, DeleteDialog))  # type: ignore[attr-defined]
+        await pilot.press("y")
+        await until(pilot, lambda: app.current is None)  # type: ignore[attr-defined]
+        assert await app.store.count_sessions() == 0  # type: ignore[attr-defined]
+
+
+async def test_export_commands_write_files(make_app: AppFactory, tmp_path: Path) -> None:
+    app, session_id = await _with_session(make_app)
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await type_and_send(pilot, "/export json")
+        await until(pilot, lambda: bool(list(tmp_path.glob("agentkit-*.json"))))
+        document = json.loads(next(tmp_path.glob("agentkit-*.json")).read_text())
+        assert document["session"]["id"] == session_id
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: bool(list(tmp_path.glob("agentkit-*.md"))))
+        assert "# Old title" in next(tmp_path.glob("agentkit-*.md")).read_text()
+
+
+async def test_pick_a_model_for_the_next_messages(make_app: AppFactory) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "/model")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        picker = app.screen
+        await until(pilot, lambda: "demo" in picker.visible_names)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
+        assert app.session_model() == "demo" and app.status.model == "demo"
+
+
+async def test_retry_sends_the_last_message_again(make_app: AppFactory) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "hello")
+        await until(pilot, lambda: bool(app.screen.query(AssistantMessage)) and not app.runner.live)
+        await pilot.press("ctrl+r")
+        await until(
+            pilot, lambda: len(app.screen.query(AssistantMessage)) == 2 and not app.runner.live
+        )
+        assert [v.text for v in app.screen.query(UserMessage)] == ["hello", "hello"]
+
+
+async def test_help_lists_every_key(make_app: AppFactory) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        groups = app.screen.groups  # type: ignore[attr-defined]
+        assert "App" in groups and "Commands" in groups and "Approval dialog" in groups
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpDialog))
+
+
+async def test_completion_of_skills_and_commands(make_app: AppFactory) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = app.screen.query_one(Composer)
+        composer.focus()
+        await pilot.press("@", "r", "e")
+        await pilot.pause()
+        hint = app.screen.query_one("#completions")
+        assert hint.display and composer.completion == "@review"
+        await pilot.press("tab")
+        assert composer.text == "@review "
+        composer.clear()
+        await pilot.press("/", "e", "x")
+        await pilot.pause()
+        assert composer.completion == "/export"
+        composer.clear()
+        await pilot.pause()
+        assert not hint.display
+
+
+async def test_unknown_commands_are_not_sent(make_app: AppFactory) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "/frobnicate")
+        await pilot.pause()
+        assert app.current is None and not app.runner.live
