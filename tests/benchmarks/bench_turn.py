@@ -102,7 +102,7 @@ def _service(
 
 
 async def streamed_answer(tokens: int, rounds: int, folder: Path) -> None:
-    server = subprocess.Popen(  # noqa: ASYNC220 (started once, before anything is timed)
+    server = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.provider", str(tokens)],
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -32,7 +32,7 @@ async def eventually(predicate: Callable[[], bool], deadline: float = 5.0) -> bo
     """Poll ``predicate`` in a tiny loop until it holds or ``deadline`` seconds pass."""
     loop = asyncio.get_running_loop()
     end = loop.time() + deadline
-    while not predicate() and loop.time() < end:  # noqa: ASYNC110
+    while not predicate() and loop.time() < end:
         await asyncio.sleep(0.01)
     return predicate()
 

@@ -34,7 +34,7 @@ async def test_rename_with_the_dialog(make_app: AppFactory) -> None:
 
 
 async def test_delete_asks_first(make_app: AppFactory) -> None:
-    app, session_id = await _with_session(make_app)
+    app, _session_id = await _with_session(make_app)
     async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
         await pilot.press("f8")
         await until(pilot, lambda: isinstance(app.screen, DeleteDialog))  # type: ignore[attr-defined]
