@@ -305,6 +305,7 @@ async def cmd_tui(ctx: Context) -> int:
             service=service,
             default_model=default,
             export_dir=workspace,
+            config_file=ctx.paths.config_file,
         )
         for problem in skills.problems:
             app.call_later(app.notify, problem, severity="warning", markup=False)

@@ -176,6 +176,10 @@ class Settings(_Section):
     ui: UIConfig = Field(default_factory=UIConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Key bindings by id, e.g. 'turn.cancel' = 'escape,ctrl+g' (see the help, f1).",
+    )
 
     @field_validator("providers", "agents", "aliases")
     @classmethod
@@ -388,6 +392,26 @@ def _find_line(text: str, loc: tuple[str, ...]) -> int | None:
 def _split_key(raw: str) -> tuple[str, ...]:
     parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([^.\s]+)', raw)
     return tuple(next(p for p in group if p) if any(group) else "" for group in parts)
+
+
+def save_setting(config_file: Path, section: str, key: str, value: str | bool | int) -> None:
+    """Set ``[section] key = value`` in the user's config file, keeping its comments."""
+    import tomlkit  # only when saving
+
+    try:
+        text = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
+        document = tomlkit.parse(text)
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
+        raise ConfigError(f"config error in {config_file}: cannot update it ({exc})") from None
+    table = document.get(section)
+    if table is None:
+        table = tomlkit.table()
+        document[section] = table
+    table[key] = value
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    temporary = config_file.with_name(f".{config_file.name}.tmp")
+    temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
+    temporary.replace(config_file)
 
 
 # --------------------------------------------------------------------------- showing

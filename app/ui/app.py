@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
-from app.config import Settings
+from app.config import ConfigError, Settings, save_setting
 from app.engine.events import CallStep, StepEvent, UsageEvent
 from app.engine.service import ChatService
 from app.llm.demo import DEMO_NOTICE
@@ -108,6 +108,7 @@ class AgentKitApp(App[None]):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "rename", "Rename", id="session.rename"),
         Binding("f3", "pick_model", "Model", id="session.model"),
+        Binding("f6", "copy_answer", "Copy answer", id="turn.copy"),
         Binding("f8", "delete", "Delete", id="session.delete"),
     ]
 
@@ -121,6 +122,7 @@ class AgentKitApp(App[None]):
         clock: Clock = utc_now,
         default_model: str = "",
         export_dir: Path | None = None,
+        config_file: Path | None = None,
     ) -> None:
         """Give either ``store`` and ``service``, or an ``opener`` that makes them on mount."""
         super().__init__()
@@ -140,6 +142,8 @@ class AgentKitApp(App[None]):
         self.models_by_session: dict[str, str] = {}
         #: The agent the next new session is made for.
         self.new_agent = settings.default_agent
+        #: Where a theme chosen in the app is remembered (None: not remembered, in tests).
+        self.config_file = config_file
         self.theme = settings.ui.theme
 
     @property
@@ -167,6 +171,9 @@ class AgentKitApp(App[None]):
         if self._opener is not None and self._store is None:
             self._store, self._service = await self._opener()
         await self.push_screen(MainScreen())
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.sidebar.set_clock(self.clock)
         self.status.model = self.default_model
         sessions = await self.store.list_sessions(limit=PAGE_SESSIONS)
@@ -240,6 +247,8 @@ class AgentKitApp(App[None]):
             else None
         )
         self.sidebar.attention.discard(session_id)
+        composer = self.main.query_one(Composer)
+        composer.prompt_history = [m.content for m in messages if m.role == "user"]
         self.status.agent = session.agent_name
         self.status.state = "thinking" if live else "idle"
         usage = await self.store.get_events(session_id, types=["usage"])
@@ -581,6 +590,29 @@ class AgentKitApp(App[None]):
         rows += EXTRA_KEYS
         rows += [("Commands", name, text) for name, text in COMMANDS.items()]
         self.push_screen(HelpDialog(rows))
+
+    def _remember_theme(self, theme: object) -> None:
+        """Keep the theme chosen in the palette for the next start ([ui] theme)."""
+        if self.config_file is None or self.theme == self.settings.ui.theme:
+            return
+        try:
+            save_setting(self.config_file, "ui", "theme", self.theme)
+        except (ConfigError, OSError) as exc:
+            self.notify(f"The theme was not saved: {exc}", severity="warning", markup=False)
+
+    async def action_copy_answer(self) -> None:
+        """Copy the last answer of the open session to the clipboard (OSC 52)."""
+        if self.current is None:
+            return
+        messages = await self.store.get_messages(self.current.id, last=PAGE_MESSAGES)
+        answer = next(
+            (m for m in reversed(messages) if m.role == "assistant" and m.content.strip()), None
+        )
+        if answer is None:
+            self.notify("No answer to copy yet.", markup=False)
+            return
+        self.copy_to_clipboard(answer.content)
+        self.notify("Copied the last answer.", markup=False)
 
     async def on_unmount(self) -> None:
         if self._service is not None:

@@ -121,3 +121,35 @@ async def test_unknown_commands_are_not_sent(make_app: AppFactory) -> None:
         await type_and_send(pilot, "/frobnicate")
         await pilot.pause()
         assert app.current is None and not app.runner.live
+
+
+async def test_keys_can_be_remapped_in_config(make_app: AppFactory) -> None:
+    app = await make_app(keys={"app.help": "f9"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpDialog)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+
+
+async def test_up_in_an_empty_composer_brings_back_the_last_message(
+    make_app: AppFactory,
+) -> None:
+    app, _session_id = await _with_session(make_app)
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        composer = app.screen.query_one(Composer)  # type: ignore[attr-defined]
+        composer.focus()
+        await pilot.press("up")
+        assert composer.text == "hello"  # to edit and send again
+
+
+async def test_a_chosen_theme_is_remembered(make_app: AppFactory, tmp_path: Path) -> None:
+    app = await make_app()
+    app.config_file = tmp_path / "config.toml"
+    app.config_file.write_text("# my settings\n[ui]\nshow_sidebar = true\n")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.theme = "nord"
+        await pilot.pause(0.1)
+    saved = app.config_file.read_text()
+    assert 'theme = "nord"' in saved and "# my settings" in saved
