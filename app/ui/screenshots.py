@@ -16,8 +16,11 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from app.ui.dialogs.ask_human import AskDialog
 from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.scenarios import scenario_app
+from app.ui.widgets.message_views import ToolStep
+from app.ui.widgets.sidebar import SessionSidebar
 
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
@@ -47,6 +50,41 @@ async def ask_for_approval(pilot: Pilot[Any]) -> None:
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
     await pilot.pause(0.2)
+
+
+async def ask_a_question(pilot: Pilot[Any]) -> None:
+    """Make the demo model ask the person something, and wait for the dialog."""
+    await settle(pilot)
+    app = pilot.app
+    app.screen.query_one("#composer").insert("ask me a question")  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, AskDialog))
+    await pilot.pause(0.2)
+
+
+async def expand_tool_step(pilot: Pilot[Any]) -> None:
+    """Open the finished read_file step to show its output."""
+    await settle(pilot)
+    pilot.app.screen.query_one(ToolStep).collapsed = False
+    await pilot.pause(0.2)
+
+
+async def review_closed_session(pilot: Pilot[Any]) -> None:
+    """Open the closed session from the sidebar."""
+    await settle(pilot)
+    app = pilot.app
+    closed = next(s for s in app.sidebar.sessions if s.is_closed)  # type: ignore[attr-defined]
+    app.post_message(SessionSidebar.SessionSelected(closed.id))
+    await wait_until(pilot, lambda: app.main.has_class("-read-only"))  # type: ignore[attr-defined]
+    await pilot.pause(0.2)
+
+
+async def search_sessions(pilot: Pilot[Any]) -> None:
+    """Search the sessions for a word."""
+    await settle(pilot)
+    await pilot.press("ctrl+f", *"retry")
+    await wait_until(pilot, lambda: pilot.app.sidebar.searching)  # type: ignore[attr-defined]
+    await pilot.pause(0.3)
 
 
 SHOTS: list[tuple[str, str, tuple[int, int], Steps]] = [

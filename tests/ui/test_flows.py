@@ -169,3 +169,23 @@ async def test_closed_sessions_are_read_only(make_app: AppFactory) -> None:
         await pilot.pause()
         assert app.main.has_class("-read-only")
         assert not app.screen.query_one("#composer").display
+
+
+async def test_a_long_session_shows_the_latest_and_loads_earlier_on_scroll(
+    make_app: AppFactory,
+) -> None:
+    app = await make_app()
+    session = await app.store.create_session("default", title="Long")
+    for number in range(1, 301):
+        role = "user" if number % 2 else "assistant"
+        await app.store.append_message(session.id, role, f"message {number}")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        transcript = app.transcript
+        first_page = len(transcript.children)
+        assert first_page <= 60 and transcript.has_earlier
+        assert transcript.first_seq == 241
+        assert transcript.is_vertical_scroll_end  # opened at the newest message
+        transcript.scroll_home(animate=False)
+        await until(pilot, lambda: len(transcript.children) > first_page)
+        assert transcript.first_seq == 181

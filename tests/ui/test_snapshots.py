@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from app.ui.scenarios import scenario_app
-from app.ui.screenshots import ask_for_approval, settle
+from app.ui.screenshots import (
+    ask_a_question,
+    ask_for_approval,
+    expand_tool_step,
+    review_closed_session,
+    search_sessions,
+    settle,
+)
 
 
 def test_welcome(snap_compare: Any, tmp_path: Path) -> None:
@@ -44,4 +51,38 @@ def test_narrow_terminal(snap_compare: Any, tmp_path: Path) -> None:
     """At 80×24 the sidebar folds away; the conversation uses the whole width."""
     assert snap_compare(
         scenario_app("conversation", tmp_path), terminal_size=(80, 24), run_before=settle
+    )
+
+
+def test_expanded_tool_step(snap_compare: Any, tmp_path: Path) -> None:
+    """The read_file step is open: its output (numbered lines of the test file) shows in a
+    box under the step line, as plain text."""
+    assert snap_compare(
+        scenario_app("conversation", tmp_path), terminal_size=(130, 40), run_before=expand_tool_step
+    )
+
+
+def test_ask_human_dialog(snap_compare: Any, tmp_path: Path) -> None:
+    """The demo model asks which to focus on first; the dialog shows the question, an input
+    and the keys (Enter replies, Esc sends no answer)."""
+    assert snap_compare(
+        scenario_app("conversation", tmp_path), terminal_size=(130, 40), run_before=ask_a_question
+    )
+
+
+def test_closed_session_under_review(snap_compare: Any, tmp_path: Path) -> None:
+    """The closed session "Explain the retry policy of the gateway" is open: its messages,
+    and instead of the composer a note that it can be read but not continued."""
+    assert snap_compare(
+        scenario_app("conversation", tmp_path),
+        terminal_size=(130, 40),
+        run_before=review_closed_session,
+    )
+
+
+def test_search_results(snap_compare: Any, tmp_path: Path) -> None:
+    """The sidebar searched for "retry": the matching session with the word highlighted in
+    its title and in the message snippet, and a count of matches."""
+    assert snap_compare(
+        scenario_app("conversation", tmp_path), terminal_size=(130, 40), run_before=search_sessions
     )
