@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from app.ui.dialogs.ask_human import AskDialog
 from app.ui.dialogs.confirm import ConfirmDialog
@@ -59,6 +60,7 @@ async def ask_a_question(pilot: Pilot[Any]) -> None:
     app.screen.query_one("#composer").insert("ask me a question")  # type: ignore[attr-defined]
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, AskDialog))
+    app.screen.query_one(Input).cursor_blink = False  # a stable picture
     await pilot.pause(0.2)
 
 
@@ -83,6 +85,7 @@ async def search_sessions(pilot: Pilot[Any]) -> None:
     """Search the sessions for a word."""
     await settle(pilot)
     await pilot.press("ctrl+f", *"retry")
+    pilot.app.screen.query_one("#session-search", Input).cursor_blink = False
     await wait_until(pilot, lambda: pilot.app.sidebar.searching)  # type: ignore[attr-defined]
     await pilot.pause(0.3)
 
