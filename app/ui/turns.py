@@ -7,6 +7,8 @@ them after what the database already holds.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from textual.worker import Worker
 
 from app.engine.cancel import CancellationToken
-from app.engine.events import Event
+from app.engine.events import Event, TokenEvent
 from app.engine.human import Human
 from app.engine.service import ChatService
 from app.engine.skills import ExecutionMode
@@ -80,6 +82,7 @@ class TurnRunner:
     async def _run(self, turn: LiveTurn, model: str | None, mode: ExecutionMode | None) -> None:
         status = "error"
         self.app.post_message(TurnStarted(turn.session_id, turn.text))
+        tokens = _TokenBatcher(lambda event: self._post(turn, event))
         try:
             async for event in self.service.send(
                 turn.session_id,
@@ -89,10 +92,45 @@ class TurnRunner:
                 cancel=turn.token,
                 mode=mode,
             ):
-                turn.events.append(event)
+                if isinstance(event, TokenEvent):
+                    tokens.add(event.content)
+                    continue
+                tokens.flush()
                 if event.type == "result":
                     status = event.data.status
-                self.app.post_message(TurnEvent(turn.session_id, event))
+                self._post(turn, event)
         finally:
+            tokens.flush()
             self.live.pop(turn.session_id, None)
             self.app.post_message(TurnFinished(turn.session_id, status))
+
+    def _post(self, turn: LiveTurn, event: Event) -> None:
+        turn.events.append(event)
+        self.app.post_message(TurnEvent(turn.session_id, event))
+
+
+class _TokenBatcher:
+    """Merges streamed tokens into one event per frame: the screen redraws ~60 times a
+    second, so thousands of tokens a second become at most that many updates."""
+
+    FRAME_SECONDS = 1 / 60
+
+    def __init__(self, post: Callable[[Event], None]) -> None:
+        self.post = post
+        self.parts: list[str] = []
+        self.timer: asyncio.TimerHandle | None = None
+
+    def add(self, text: str) -> None:
+        """Hold a token until the frame ends."""
+        self.parts.append(text)
+        if self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(self.FRAME_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        """Post what is held, as one token event."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.parts:
+            text, self.parts = "".join(self.parts), []
+            self.post(TokenEvent(content=text))
