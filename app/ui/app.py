@@ -53,7 +53,7 @@ COMMANDS: dict[str, str] = {
 }
 
 PAGE_SESSIONS = 200
-PAGE_MESSAGES = 60
+PAGE_MESSAGES = 30
 STYLE_FILES = ("app.tcss", "main.tcss", "sidebar.tcss", "transcript.tcss", "dialogs.tcss")
 
 #: Keys of widgets and dialogs (the app's own come from BINDINGS), for the help dialog.

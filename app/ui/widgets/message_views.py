@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Collapsible, Markdown, Static
+from rich.markdown import Markdown as RichMarkdown
 from textual.widgets.markdown import MarkdownStream
 
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -41,10 +42,20 @@ class UserMessage(Static):
 
 
 class AssistantMessage(Vertical):
-    """A reply rendered as Markdown while it streams; one full update when it ends."""
+    """A reply rendered as Markdown while it streams; one full update when it ends.
+
+    Replies loaded from history (``live=False``) render as one Rich Markdown renderable in
+    a Static: a Textual ``Markdown`` widget builds a widget per block, which makes opening
+    a long session take seconds. Live replies use the widget and its MarkdownStream.
+    """
 
     def __init__(
-        self, text: str = "", *, model: str | None = None, status: str = "complete"
+        self,
+        text: str = "",
+        *,
+        model: str | None = None,
+        status: str = "complete",
+        live: bool = True,
     ) -> None:
         super().__init__(classes="message assistant")
         self._initial = clean(text)
@@ -52,9 +63,14 @@ class AssistantMessage(Vertical):
         self._stream: MarkdownStream | None = None
         self.model = model
         self.status = status
+        self.live = live
 
     def compose(self) -> ComposeResult:
-        yield Markdown(self._initial, classes="reply")
+        if self.live:
+            yield Markdown(self._initial, classes="reply")
+        else:
+            rendered = RichMarkdown(self._initial, code_theme="monokai", hyperlinks=False)
+            yield Static(rendered, classes="reply -static")
         yield Static(self._status_text(), classes="status", markup=False)
 
     def _status_text(self) -> str:
@@ -80,6 +96,8 @@ class AssistantMessage(Vertical):
             return
         self._parts.append(delta)
         if self._stream is None:
+            if not self.live:
+                return  # history replies do not stream
             self._stream = Markdown.get_stream(self.query_one(Markdown))
         await self._stream.write(delta)
 
@@ -92,7 +110,10 @@ class AssistantMessage(Vertical):
             self._parts[:] = [clean(text)]
         if not self.is_attached:
             return  # removed meanwhile (the person opened another session)
-        await self.query_one(Markdown).update(self.text)
+        if self.live:
+            await self.query_one(Markdown).update(self.text)
+        else:
+            self.query_one(".reply", Static).update(RichMarkdown(self.text, code_theme="monokai"))
         self.set_status(status)
 
     async def on_unmount(self) -> None:

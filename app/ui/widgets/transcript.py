@@ -128,7 +128,9 @@ class Transcript(VerticalScroll):
                 views.append(step)
         elif message.content.strip() or message.status != "complete":
             views.append(
-                AssistantMessage(message.content, model=message.model, status=message.status)
+                AssistantMessage(
+                    message.content, model=message.model, status=message.status, live=False
+                )
             )
         return views
 
