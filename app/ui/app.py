@@ -99,6 +99,7 @@ class AgentKitApp(App[None]):
         # priority: these work while the composer (a TextArea with its own ctrl keys) has focus.
         Binding("ctrl+n", "new_session", "New", id="session.new", priority=True),
         Binding("escape", "cancel_turn", "Stop", id="turn.cancel"),
+        Binding("ctrl+c", "interrupt", "Stop", show=False, id="turn.interrupt", priority=True),
         Binding("ctrl+f", "focus_search", "Search", id="session.search", priority=True),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="view.sidebar", priority=True),
         Binding("ctrl+r", "retry", "Retry", id="turn.retry", priority=True),
@@ -441,6 +442,17 @@ class AgentKitApp(App[None]):
         """Stop the running turn of the open session (its partial reply is kept)."""
         if self.current is not None and self.runner.cancel(self.current.id):
             self.notify("Stopping the turn…", markup=False)
+
+    def action_interrupt(self) -> None:
+        """ctrl+c: stop the running turn; otherwise copy a selection, or say how to quit."""
+        if self.current is not None and self.runner.is_running(self.current.id):
+            self.action_cancel_turn()
+            return
+        focused = self.focused
+        if isinstance(focused, TextArea) and focused.selected_text:
+            self.copy_to_clipboard(focused.selected_text)
+            return
+        self.notify("Press ctrl+q to quit.", markup=False)
 
     def action_focus_search(self) -> None:
         """Jump to the session search box."""

@@ -190,3 +190,14 @@ async def test_a_long_session_shows_the_latest_and_loads_earlier_on_scroll(
         transcript.scroll_home(animate=False)
         await until(pilot, lambda: len(transcript.children) > first_page)
         assert transcript.first_seq == 241
+
+
+async def test_ctrl_c_once_stops_a_streaming_reply(make_app: AppFactory) -> None:
+    app = await make_app(demo_delay=0.02)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "show me a long markdown example")
+        await until(pilot, lambda: app.status.state == "streaming")
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: not app.runner.live)
+        assert app.screen.query_one(AssistantMessage).status == "cancelled"
+        assert app.is_running  # the app itself keeps going
