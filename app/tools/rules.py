@@ -191,6 +191,49 @@ def save_rule(
     return path
 
 
+def remove_rule(
+    rule: str,
+    kind: RuleKind,
+    scope: RuleScope,
+    user_config_file: Path,
+    workspace: Path,
+) -> bool:
+    """Remove ``rule`` from ``[approval] <kind>`` of the scope's config file, keeping comments.
+
+    Returns ``False`` when the file or the rule is not there (nothing is written then), and
+    raises :class:`RuleError` when the file cannot be read as TOML (it is left untouched).
+    """
+    path = config_file_for(scope, user_config_file, workspace)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"cannot remove the rule: {path} cannot be read ({exc})") from None
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as exc:
+        raise RuleError(f"cannot remove the rule: {path} cannot be read as TOML ({exc})") from None
+    approval = doc.get("approval")
+    if approval is None:
+        return False
+    if not isinstance(approval, Table | dict) or isinstance(approval, AoT):
+        raise RuleError(f"cannot remove the rule: 'approval' in {path} is not a table")
+    rules = approval.get(kind)
+    if rules is None:
+        return False
+    if not isinstance(rules, Array | list):
+        raise RuleError(f"cannot remove the rule: approval.{kind} in {path} is not a list")
+    wanted = rule.strip()
+    found = [index for index, item in enumerate(rules) if str(item).strip() == wanted]
+    if not found:
+        return False
+    for index in reversed(found):  # a hand-edited file may hold the rule twice
+        del rules[index]
+    _write_atomically(path, tomlkit.dumps(doc))
+    return True
+
+
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

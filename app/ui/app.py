@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
 from app.config import ConfigError, Settings, save_setting
-from app.engine.events import CallStep, StepEvent, UsageEvent
+from app.engine.events import CallStep, ConfirmationResultEvent, StepEvent, UsageEvent
 from app.engine.service import ChatService
 from app.llm.demo import DEMO_NOTICE
 from app.llm.describe import describe_models
@@ -105,6 +105,7 @@ class AgentKitApp(App[None]):
         Binding("ctrl+r", "retry", "Retry", id="turn.retry", priority=True),
         Binding("ctrl+s", "export", "Export", id="session.export", priority=True),
         Binding("f4", "close_session", "Close", id="session.close"),
+        Binding("f5", "continue_session", "Continue", show=False, id="session.continue"),
         Binding("end", "follow", "Follow", show=False, id="view.follow"),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "rename", "Rename", id="session.rename"),
@@ -243,7 +244,8 @@ class AgentKitApp(App[None]):
                 await self.transcript.handle(event)
         self.main.set_title(session.title or "New session")
         self.main.set_read_only(
-            "This session is closed: it can be read, not continued. ctrl+n starts a new one."
+            "This session is closed: it can be read, not continued. "
+            "f5 continues it in a new session; ctrl+n starts an empty one."
             if session.is_closed
             else None
         )
@@ -404,6 +406,12 @@ class AgentKitApp(App[None]):
             "ask_human": "waiting",
             "confirmation_result": "tool",
         }
+        if isinstance(event, ConfirmationResultEvent) and event.data.decider == "timeout":
+            self.notify(
+                "No answer in time: the call was denied, and the agent was told so.",
+                severity="warning",
+                markup=False,
+            )
         if event.type in states:
             self.status.state = states[event.type]
         elif isinstance(event, StepEvent):
@@ -478,6 +486,19 @@ class AgentKitApp(App[None]):
             self.notify("Nothing to retry yet.", markup=False)
             return
         await self.send(last_user.content)
+
+    async def action_continue_session(self) -> None:
+        """Start a new session that continues a closed one (it copies only the title)."""
+        if self.current is None or not self.current.is_closed:
+            self.notify("f5 continues a closed session in a new one.", markup=False)
+            return
+        old = self.current
+        title = f"Continued: {old.title}" if old.title else ""
+        self.current = await self.store.create_session(
+            old.agent_name, title=title, metadata={"continued_from": old.id}
+        )
+        await self.reload_sidebar()
+        await self.open_session(self.current.id)
 
     async def action_close_session(self) -> None:
         """Close the open session: it stays readable and takes no new messages."""

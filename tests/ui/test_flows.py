@@ -170,6 +170,10 @@ async def test_closed_sessions_are_read_only(make_app: AppFactory) -> None:
         await pilot.pause()
         assert app.main.has_class("-read-only")
         assert not app.screen.query_one("#composer").display
+        await pilot.press("f5")
+        await until(pilot, lambda: app.current is not None and app.current.id != session.id)
+        assert not app.main.has_class("-read-only")
+        assert app.current.metadata == {"continued_from": session.id}
 
 
 async def test_a_long_session_shows_the_latest_and_loads_earlier_on_scroll(
