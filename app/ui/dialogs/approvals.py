@@ -14,9 +14,11 @@ from datetime import datetime, tzinfo
 from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -25,7 +27,11 @@ from textual.widgets.option_list import Option
 
 from app.ui.widgets.message_views import one_line
 
-COMMAND_WIDTH = 56
+#: Column caps: with cell padding the table fits the dialog on a 110-column terminal; on a
+#: narrower one it scrolls sideways.
+TOOL_WIDTH = 12
+COMMAND_WIDTH = 32
+DECIDER_WIDTH = 28
 RULE_WIDTH = 70
 
 
@@ -97,17 +103,13 @@ def approval_rows(events: Iterable[LoggedEvent]) -> list[ApprovalRow]:
     return rows
 
 
-_SCOPE_WORDS = {"session": "for this session", "workspace": "in this workspace", "user": "everywhere"}
-
-
 def decided_by(row: ApprovalRow) -> str:
     """Who decided, in words: "you", "rule shell(ls *)", "policy", "no answer in time", …."""
     rule = one_line(row.rule or "", RULE_WIDTH)
     if row.decider == "user":
         if not rule:
             return "you"
-        where = _SCOPE_WORDS.get(row.scope or "", "")
-        return f"you, remembered as {rule}" + (f" {where}" if where else "")
+        return f"you, for the session: {rule}" if row.scope == "session" else f"you, saved {rule}"
     if row.decider == "rule":
         return f"rule {rule}" if rule else "a rule"
     if row.decider == "session_rule":
@@ -129,6 +131,14 @@ def rule_prompt(saved: SavedRule) -> Content:
         one_line(saved.rule, RULE_WIDTH),
         ("  this workspace" if saved.scope == "workspace" else "  everywhere", "dim"),
     )
+
+
+def theme_colour(variables: Mapping[str, str], name: str) -> Style:
+    """A theme colour as a Rich style for table cells (which do not resolve ``$variables``)."""
+    try:
+        return Style(color=Color.parse(variables.get(name, "")).rich_color)
+    except ColorParseError:
+        return Style(bold=True)
 
 
 class RuleList(OptionList):
@@ -171,12 +181,16 @@ class ApprovalsDialog(ModalScreen[SavedRule | None]):
                 )
             yield Label("Saved rules", classes="approvals-heading")
             if self.saved:
-                yield RuleList(*(Option(rule_prompt(rule)) for rule in self.saved), id="approvals-rules")
+                yield RuleList(
+                    *(Option(rule_prompt(rule)) for rule in self.saved), id="approvals-rules"
+                )
             else:
                 yield Static("No saved rules.", id="approvals-no-rules", markup=False)
             with Horizontal(id="approvals-keys"):
-                yield Static("[tab] switch", classes="key", markup=False)
-                yield Static("[↑↓] move", classes="key", markup=False)
+                if self.history and self.saved:
+                    yield Static("[tab] switch", classes="key", markup=False)
+                if self.history or self.saved:
+                    yield Static("[↑↓] move", classes="key", markup=False)
                 if self.saved:
                     yield Static("[r] remove rule", classes="key", markup=False)
                 yield Static("[esc] close", classes="key", markup=False)
@@ -190,12 +204,12 @@ class ApprovalsDialog(ModalScreen[SavedRule | None]):
             for row in self.history:
                 table.add_row(
                     Text(local_time(row.when, self.zone)),
-                    Text(one_line(row.tool, 24)),
+                    Text(one_line(row.tool, TOOL_WIDTH)),
                     Text(one_line(row.command, COMMAND_WIDTH)),
-                    Text("✓", style=colours.get("text-success", ""))
+                    Text("✓", style=theme_colour(colours, "text-success"))
                     if row.approved
-                    else Text("✗", style=colours.get("text-error", "")),
-                    Text(decided_by(row)),
+                    else Text("✗", style=theme_colour(colours, "text-error")),
+                    Text(one_line(decided_by(row), DECIDER_WIDTH)),
                 )
             table.move_cursor(row=len(self.history) - 1)
         if self.saved:
