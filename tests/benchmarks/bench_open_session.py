@@ -174,6 +174,7 @@ async def child(db_file: Path, long_id: str, pages: int) -> dict[str, Any]:
     from app.llm.gateway import Gateway
     from app.ui.app import AgentKitApp
     from app.ui.widgets.composer import Composer
+    from app.ui.widgets.message_views import AssistantMessage
     from app.ui.widgets.sidebar import SessionSidebar
 
     marks: dict[str, Any] = {}
@@ -200,56 +201,85 @@ async def child(db_file: Path, long_id: str, pages: int) -> dict[str, Any]:
         await done.wait()
         return time.perf_counter()
 
+    # Polls look at direct children only: a DOM query over the whole transcript every
+    # millisecond would itself slow the app down.
+    def replies() -> list[Markdown]:
+        return [
+            child
+            for message in transcript.children
+            if isinstance(message, AssistantMessage)
+            for child in message.children
+            if isinstance(child, Markdown)
+        ]
+
     def last_text(markdown: Markdown) -> str:
-        blocks = [child for child in markdown.children if isinstance(child, MarkdownBlock)]
-        return str(blocks[-1].content) if blocks else ""
+        last = markdown.children[-1] if markdown.children else None
+        return str(last.content) if isinstance(last, MarkdownBlock) else ""
 
-    async def until(condition: Any) -> None:
+    async def until(condition: Any, within: float = 60.0) -> None:
+        deadline = time.perf_counter() + within
         while not condition():
-            await asyncio.sleep(0.0005)
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the app did not reach the expected state within a minute")
+            await asyncio.sleep(0.001)
 
-    async with app.run_test(size=(140, 45)):
-        await until(
-            lambda: (
-                len(app.screen_stack) > 1
-                and app.current is not None
-                and isinstance(app.focused, Composer)
+    try:
+        async with app.run_test(size=(140, 45)):
+            await until(
+                lambda: (
+                    len(app.screen_stack) > 1
+                    and app.current is not None
+                    and isinstance(app.focused, Composer)
+                )
             )
-        )
-        await refreshed()
-        marks["rss_started"] = peak_rss_mb()
-        transcript = app.transcript
+            await refreshed()
+            marks["rss_started"] = peak_rss_mb()
+            transcript = app.transcript
 
-        def last_shown() -> bool:
-            if app.current is None or app.current.id != long_id:
-                return False
-            replies = transcript.query(Markdown)
-            return bool(replies) and LAST_WORD in last_text(replies.last())
+            def last_shown() -> bool:
+                if app.current is None or app.current.id != long_id:
+                    return False
+                last = transcript.children[-1] if transcript.children else None
+                if not isinstance(last, AssistantMessage):
+                    return False
+                reply = next((child for child in last.children if child.has_class("reply")), None)
+                if isinstance(reply, Markdown):
+                    return LAST_WORD in last_text(reply)
+                # A reply drawn by one widget (a Static with a Rich Markdown renderable) shows
+                # its whole text at the refresh after it is mounted.
+                return reply is not None and LAST_WORD in last.text
 
-        requested = time.perf_counter()
-        app.sidebar.post_message(SessionSidebar.SessionSelected(long_id))
-        await until(last_shown)
-        marks["first_paint"] = await refreshed() - requested
-        await until(lambda: all(markdown.children for markdown in transcript.query(Markdown)))
-        marks["full_page"] = await refreshed() - requested
-        marks["widgets"] = len(transcript.children)
-        marks["at_end"] = transcript.is_vertical_scroll_end
-        marks["rss_opened"] = peak_rss_mb()
+            requested = time.perf_counter()
+            app.sidebar.post_message(SessionSidebar.SessionSelected(long_id))
+            await until(last_shown)
+            marks["first_paint"] = await refreshed() - requested
+            await until(lambda: all(markdown.children for markdown in replies()))
+            marks["full_page"] = await refreshed() - requested
+            marks["widgets"] = len(transcript.children)
+            marks["at_end"] = transcript.is_vertical_scroll_end
+            marks["rss_opened"] = peak_rss_mb()
 
-        page_times = []
-        for _ in range(pages):
-            first_seq = transcript.first_seq
-            began = time.perf_counter()
-            transcript.scroll_home(animate=False, immediate=True)
-            await until(lambda first_seq=first_seq: transcript.first_seq != first_seq)
-            await until(lambda: all(markdown.children for markdown in transcript.query(Markdown)))
-            page_times.append(await refreshed() - began)
-        marks["pages"] = page_times
-        marks["widgets_after_pages"] = len(transcript.children)
-        marks["rss_peak"] = peak_rss_mb()
-        app.exit()
-    await gateway.aclose()
-    await store.close()
+            page_times = []
+            for _ in range(pages):
+                first_seq = transcript.first_seq
+                began = time.perf_counter()
+                deadline = began + 60
+                while transcript.first_seq == first_seq:
+                    # Scroll to the top again until the page arrives: a scroll that lands while
+                    # the previous page still restores its position does not count as a request.
+                    if time.perf_counter() > deadline:
+                        raise TimeoutError("scrolling to the top did not load an earlier page")
+                    transcript.scroll_home(animate=False, immediate=True)
+                    await refreshed()
+                await until(lambda: all(markdown.children for markdown in replies()))
+                page_times.append(await refreshed() - began)
+            marks["pages"] = page_times
+            marks["widgets_after_pages"] = len(transcript.children)
+            marks["rss_peak"] = peak_rss_mb()
+            app.exit()
+    finally:
+        await gateway.aclose()
+        await store.close()
     return marks
 
 
