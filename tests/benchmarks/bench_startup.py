@@ -212,7 +212,7 @@ def tmux_run(home: Path, workspace: Path, socket: str) -> tuple[float, float]:
     """Seconds from ``tmux new-session`` until ``idle``, and until the sidebar count, show."""
     agentkit = Path(sys.executable).with_name("agentkit")
     env = child_env(home)
-    tmux = ["tmux", "-L", socket]
+    tmux = ["tmux", "-S", socket]
     flags = [f"-e{key}={env[key]}" for key in ("AGENTKIT_HOME", "OLLAMA_HOST", "PYTHONPATH")]
     began = time.perf_counter()
     subprocess.run(
@@ -306,7 +306,7 @@ def main() -> int:
         if args.no_tmux or shutil.which("tmux") is None:
             print("\n(b) tmux: skipped")
         else:
-            socket = f"agentkit-bench-{os.getpid()}"
+            socket = str(folder / "tmux.sock")  # a private server, removed with the folder
             print(
                 f"\n(b) real terminal: tmux {SIZE[0]}x{SIZE[1]}, `agentkit tui`, "
                 "seconds from start:"
@@ -323,7 +323,7 @@ def main() -> int:
                     )
             finally:
                 subprocess.run(
-                    ["tmux", "-L", socket, "kill-server"], check=False, capture_output=True
+                    ["tmux", "-S", socket, "kill-server"], check=False, capture_output=True
                 )
             median = statistics.median(listed)
             ok &= median <= TARGET_S
