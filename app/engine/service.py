@@ -42,6 +42,7 @@ from app.llm.types import ChatMessage, ChatRequest
 from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry, builtin_registry
+from app.tools.rules import RuleKind
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,22 @@ class ChatService:
     def running_turns(self, session_id: str) -> int:
         """How many turns of the session are running now."""
         return len(self._turns.get(session_id, ()))
+
+    def forget_rule(self, rule: str, kind: RuleKind) -> None:
+        """Stop applying a rule the person removed (other session rules are kept)."""
+        approval = self.settings.approval
+        kept = [text for text in getattr(approval, kind) if text.strip() != rule.strip()]
+        self.settings = self.settings.model_copy(
+            update={"approval": approval.model_copy(update={kind: kept})}
+        )
+        old, self._policies = self._policies, {}
+        for key, policy in old.items():
+            session_id, _, mode = key.partition(":")
+            fresh = self._policy(session_id, None if mode == "None" else policy.mode)
+            for each in ("allow", "ask", "deny"):
+                for text in policy.session_rules(each):
+                    if not (each == kind and text.strip() == rule.strip()):
+                        fresh.add_session_rule(text, each)
 
     def _policy(self, session_id: str, agent_mode: ApprovalMode | None) -> ApprovalPolicy:
         key = f"{session_id}:{agent_mode}"

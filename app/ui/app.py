@@ -19,9 +19,11 @@ from app.engine.events import CallStep, ConfirmationResultEvent, StepEvent, Usag
 from app.engine.service import ChatService
 from app.llm.demo import DEMO_NOTICE
 from app.llm.describe import describe_models
-from app.paths import styles_dir
+from app.paths import styles_dir, workspace_config_file
 from app.store import Session, SessionStore, StoreError
 from app.store.base import Clock, utc_now
+from app.tools.rules import RuleError, read_rules_file, remove_rule
+from app.ui.dialogs.approvals import ApprovalsDialog, SavedRule, approval_rows
 from app.ui.dialogs.delete import DeleteDialog
 from app.ui.dialogs.help import HelpDialog
 from app.ui.dialogs.model_picker import ModelPicker
@@ -111,6 +113,7 @@ class AgentKitApp(App[None]):
         Binding("f2", "rename", "Rename", id="session.rename"),
         Binding("f3", "pick_model", "Model", id="session.model"),
         Binding("f6", "copy_answer", "Copy answer", id="turn.copy"),
+        Binding("f7", "approvals", "Approvals", id="session.approvals", priority=True),
         Binding("f8", "delete", "Delete", id="session.delete"),
     ]
 
@@ -632,6 +635,43 @@ class AgentKitApp(App[None]):
             save_setting(self.config_file, "ui", "theme", self.theme)
         except (ConfigError, OSError) as exc:
             self.notify(f"The theme was not saved: {exc}", severity="warning", markup=False)
+
+    async def action_approvals(self) -> None:
+        """Review the session's approvals and the saved rules; remove a saved rule."""
+        events = []
+        if self.current is not None:
+            events = await self.store.get_events(
+                self.current.id, types=["confirmation_request", "confirmation_result"]
+            )
+        workspace = self.service.workspace
+        saved: list[SavedRule] = []
+        try:
+            for scope, path in (
+                ("workspace", workspace_config_file(workspace)),
+                ("user", self.service.user_config_file),
+            ):
+                rules = read_rules_file(path)
+                for kind in ("allow", "deny"):
+                    saved += [SavedRule(rule=r, kind=kind, scope=scope) for r in rules[kind]]
+        except RuleError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+
+        def removed(choice: SavedRule | None) -> None:
+            if choice is None:
+                return
+            try:
+                found = remove_rule(
+                    choice.rule, choice.kind, choice.scope, self.service.user_config_file, workspace
+                )
+            except RuleError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            self.service.forget_rule(choice.rule, choice.kind)
+            where = "this workspace" if choice.scope == "workspace" else "your config"
+            verb = "Removed" if found else "Not found, nothing removed:"
+            self.notify(f"{verb} {choice.kind} rule {choice.rule} ({where}).", markup=False)
+
+        self.push_screen(ApprovalsDialog(approval_rows(events), saved), removed)
 
     async def action_copy_answer(self) -> None:
         """Copy the last answer of the open session to the clipboard (OSC 52)."""

@@ -153,3 +153,34 @@ async def test_a_chosen_theme_is_remembered(make_app: AppFactory, tmp_path: Path
         await pilot.pause(0.1)
     saved = app.config_file.read_text()
     assert 'theme = "nord"' in saved and "# my settings" in saved
+
+
+async def test_review_approvals_and_revoke_a_saved_rule(
+    make_app: AppFactory, workspace: Path
+) -> None:
+    from app.ui.dialogs.approvals import ApprovalsDialog
+    from app.ui.dialogs.confirm import ConfirmDialog
+
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "please run `mkdir one`")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("a")
+        dialog = app.screen
+        dialog.query_one("#confirm-scope").value = "workspace"  # type: ignore[attr-defined]
+        dialog.query_one("#confirm-rule-input").focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.runner.live)
+        saved = workspace / ".agentkit" / "config.toml"
+        assert "shell(mkdir *)" in saved.read_text()
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, ApprovalsDialog))
+        review = app.screen
+        assert [row.decider for row in review.history] == ["user"]  # type: ignore[attr-defined]
+        await pilot.press("r")
+        await until(pilot, lambda: not isinstance(app.screen, ApprovalsDialog))
+        assert "shell(mkdir *)" not in saved.read_text()
+        await type_and_send(pilot, "please run `mkdir two`")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asks again
+        await pilot.press("n")
+        await until(pilot, lambda: not app.runner.live)
