@@ -16,6 +16,9 @@ from rich.markdown import Markdown as RichMarkdown
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
@@ -41,12 +44,75 @@ class UserMessage(Static):
         super().__init__(self.text, markup=False, classes="message user")
 
 
-class AssistantMessage(Vertical):
-    """A reply rendered as Markdown while it streams; one full update when it ends.
+#: A live reply freezes its finished blocks once this much text waits in the streaming tail.
+FREEZE_AFTER_CHARS = 1_200
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)", re.MULTILINE)
 
-    Replies loaded from history (``live=False``) render as one Rich Markdown renderable in
-    a Static: a Textual ``Markdown`` widget builds a widget per block, which makes opening
-    a long session take seconds. Live replies use the widget and its MarkdownStream.
+
+def split_point(text: str) -> int:
+    """Where ``text`` can be cut into finished blocks and the rest: just after the last blank
+    line that is not inside a code fence (0 when there is none)."""
+    cut = 0
+    search_from = 0
+    while True:
+        found = text.find("\n\n", search_from)
+        if found < 0:
+            return cut
+        if len(_FENCE.findall(text, 0, found)) % 2 == 0:
+            cut = found + 2
+        search_from = found + 1
+
+
+def rich_markdown(text: str) -> RichMarkdown:
+    """Model text as a Rich Markdown renderable (never parsed as console markup)."""
+    return RichMarkdown(text, code_theme="monokai", hyperlinks=False)
+
+
+class RenderedMarkdown(Widget):
+    """Finished Markdown, rendered by Rich once per width and kept as lines.
+
+    A Static holding a Rich renderable renders it again for every layout pass (to learn its
+    height); with many of them in a transcript, streaming slows to a crawl. This keeps the
+    lines per width, so layout and paint are lookups.
+    """
+
+    def __init__(self, text: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.markdown_text = text
+        self._lines: dict[int, list[Strip]] = {}
+
+    def _render_at(self, width: int) -> list[Strip]:
+        width = max(1, width)
+        lines = self._lines.get(width)
+        if lines is None:
+            console = self.app.console
+            options = console.options.update(width=width, height=None)
+            rendered = console.render_lines(rich_markdown(self.markdown_text), options, pad=True)
+            base = self.visual_style.rich_style  # the theme's colours under Rich's own
+            lines = [Strip(line, width).apply_style(base) for line in rendered]
+            self._lines = {width: lines}  # one width at a time is enough
+        return lines
+
+    def rendered_text(self) -> str:
+        """What is on screen, as plain text (for tests and copying)."""
+        return "\n".join(strip.text for strip in self._render_at(self.content_region.width))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._render_at(width))
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._render_at(self.content_region.width)
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(self.content_region.width)
+
+
+class AssistantMessage(Vertical):
+    """A reply rendered as Markdown while it streams, with a final render when it ends.
+
+    Textual's ``Markdown`` builds a widget per block, and laying out hundreds of them every
+    frame makes a long reply fall seconds behind. So only the unfinished tail streams
+    through ``Markdown``/``MarkdownStream``; finished blocks (cut at a blank line outside a
+    code fence) freeze into Statics rendered with Rich Markdown, once. Replies loaded from
+    history (``live=False``) are one such Static.
     """
 
     def __init__(
@@ -61,6 +127,8 @@ class AssistantMessage(Vertical):
         self._initial = clean(text)
         self._parts: list[str] = [self._initial] if text else []
         self._stream: MarkdownStream | None = None
+        self._frozen_chars = 0
+        self._tail_chars = len(self._initial)
         self.model = model
         self.status = status
         self.live = live
@@ -69,8 +137,7 @@ class AssistantMessage(Vertical):
         if self.live:
             yield Markdown(self._initial, classes="reply")
         else:
-            rendered = RichMarkdown(self._initial, code_theme="monokai", hyperlinks=False)
-            yield Static(rendered, classes="reply -static")
+            yield RenderedMarkdown(self._initial, classes="reply -static")
         yield Static(self._status_text(), classes="status", markup=False)
 
     def _status_text(self) -> str:
@@ -92,28 +159,49 @@ class AssistantMessage(Vertical):
     async def append(self, delta: str) -> None:
         """Stream more text (batched by MarkdownStream when the screen falls behind)."""
         delta = clean(delta)
-        if not delta:
-            return
+        if not delta or not self.live:
+            return  # history replies do not stream
         self._parts.append(delta)
         if self._stream is None:
-            if not self.live:
-                return  # history replies do not stream
             self._stream = Markdown.get_stream(self.query_one(Markdown))
         await self._stream.write(delta)
+        self._tail_chars += len(delta)
+        if self._tail_chars >= FREEZE_AFTER_CHARS:
+            await self._freeze()
 
-    async def finish(self, text: str | None = None, status: str = "complete") -> None:
-        """Stop streaming and render the whole text once (so code fences end right)."""
+    async def _freeze(self) -> None:
+        """Move the finished blocks of the tail into a Static rendered once."""
+        tail = self.text[self._frozen_chars :]
+        cut = split_point(tail)
+        if cut < FREEZE_AFTER_CHARS // 4:
+            self._tail_chars = len(tail) - FREEZE_AFTER_CHARS // 2  # look again a bit later
+            return
         if self._stream is not None:
             stream, self._stream = self._stream, None
             await stream.stop()
-        if text is not None:
+        markdown = self.query_one(Markdown)
+        await self.mount(RenderedMarkdown(tail[:cut], classes="reply -static"), before=markdown)
+        await markdown.update(tail[cut:])
+        self._frozen_chars += cut
+        self._tail_chars = len(tail) - cut
+
+    async def finish(self, text: str | None = None, status: str = "complete") -> None:
+        """Stop streaming and render what is left once (so code fences end right)."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+        if text is not None and clean(text) != self.text:
             self._parts[:] = [clean(text)]
+            if self.is_attached:
+                await self.query(".reply.-static").remove()
+            self._frozen_chars = 0
         if not self.is_attached:
             return  # removed meanwhile (the person opened another session)
         if self.live:
-            await self.query_one(Markdown).update(self.text)
+            await self.query_one(Markdown).update(self.text[self._frozen_chars :])
         else:
-            self.query_one(".reply", Static).update(RichMarkdown(self.text, code_theme="monokai"))
+            await self.query(".reply").remove()
+            await self.mount(RenderedMarkdown(self.text, classes="reply -static"), before=0)
         self.set_status(status)
 
     async def on_unmount(self) -> None:
