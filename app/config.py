@@ -152,6 +152,61 @@ class EngineConfig(_Section):
     max_replans: int = Field(default=2, ge=0, le=10)
 
 
+ServeApproval = Literal["deny", "auto", "read-only"]
+
+
+class ServeConfig(_Section):
+    """``[serve]``: the REST + WebSocket API of ``agentkit serve``."""
+
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8765, ge=0, le=65535)
+    api_key_env: str | None = Field(
+        default=None, description="Env variable holding the API key clients must send."
+    )
+    approval: ServeApproval = Field(
+        default="deny",
+        description="REST turns have nobody to ask: deny, auto or read-only.",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024, description="Largest request body.")
+    confirmation_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="Unanswered WebSocket confirmations are denied after this."
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError("must be the name of an environment variable, e.g. AGENTKIT_API_KEY")
+        return value
+
+
+class ExpertConfig(_Section):
+    """One expert of a ``[teams.NAME]`` roster."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+    name: str
+    role: str = Field(default="", description="The expert's role prompt.")
+    color: str = Field(default="", description="Colour name or #hex for the team panel.")
+    tools: list[str] | None = Field(default=None, description="Tool names; absent = the agent's.")
+    model: str = Field(default="default", description="`provider/model`, an alias or `default`.")
+
+
+class TeamConfig(_Section):
+    """``[teams.NAME]``: a lead plus experts for team mode."""
+
+    description: str = ""
+    lead: str | None = Field(default=None, description="Expert id that leads; absent = the first.")
+    experts: list[ExpertConfig] = Field(min_length=1)
+
+    @field_validator("experts")
+    @classmethod
+    def _unique(cls, value: list[ExpertConfig]) -> list[ExpertConfig]:
+        ids = [expert.id for expert in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("expert ids must be unique")
+        return value
+
+
 class StorageConfig(_Section):
     """``[storage]``: where the session database lives (``--db`` beats it)."""
 
@@ -176,12 +231,16 @@ class Settings(_Section):
     ui: UIConfig = Field(default_factory=UIConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    teams: dict[str, TeamConfig] = Field(
+        default_factory=dict, description="Expert teams for team mode (built-in: 'default')."
+    )
     keys: dict[str, str] = Field(
         default_factory=dict,
         description="Key bindings by id, e.g. 'turn.cancel' = 'escape,ctrl+g' (see the help, f1).",
     )
 
-    @field_validator("providers", "agents", "aliases")
+    @field_validator("providers", "agents", "aliases", "teams")
     @classmethod
     def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
