@@ -135,8 +135,13 @@ class ChatService:
         model_override: str | None = None,
         cancel: CancellationToken | None = None,
         mode: ExecutionMode | None = None,
+        approval: ApprovalMode | None = None,
     ) -> AsyncIterator[Event]:
-        """Run one turn; yields its events. Closing the iterator cancels the turn."""
+        """Run one turn; yields its events. Closing the iterator cancels the turn.
+
+        ``approval`` replaces the ``[approval]`` mode for this turn (an agent's own mode
+        still wins), for callers with their own rule, like the server's REST turns.
+        """
         token = cancel or CancellationToken()
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
@@ -144,7 +149,7 @@ class ChatService:
             await queue.put(event)
 
         runner = asyncio.ensure_future(
-            self._turn(session_id, text, human, model_override, token, mode, emit)
+            self._turn(session_id, text, human, model_override, token, mode, emit, approval)
         )
         self._tasks.add(runner)
         runner.add_done_callback(self._tasks.discard)
@@ -173,6 +178,7 @@ class ChatService:
         token: CancellationToken,
         mode: ExecutionMode | None,
         emit_to_caller: Emit,
+        approval: ApprovalMode | None = None,
     ) -> None:
         turn_id = uuid.uuid4().hex[:16]
         status: TurnStatus = "error"
@@ -256,7 +262,7 @@ class ChatService:
                 store=self.store,
                 gateway=self.gateway,
                 registry=self.registry,
-                policy=self._policy(session_id, agent.approval),
+                policy=self._policy(session_id, agent.approval or approval),
                 human=human,
                 cancel=token,
                 settings=self.settings,
