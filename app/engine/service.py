@@ -208,6 +208,7 @@ class ChatService:
         limit = self.settings.engine.max_concurrent_turns
         if len(self._turns[session_id]) >= limit:
             message = (
+                "Too many concurrent requests: "
                 f"{limit} turns are already running in this session; your message was saved. "
                 "Wait for one to finish, or stop one, then send it again."
             )
