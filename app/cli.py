@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import NoReturn
 
-from app import __version__, cli_commands, cli_run
+from app import __version__, cli_commands, cli_run, cli_serve
 from app.cli_commands import Context, UsageError
 from app.config import ConfigError, load_settings
 from app.paths import resolve_paths
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     cli_commands.register(commands, lambda p: _add_common(p, top=False))
     cli_run.register(commands, lambda p: _add_common(p, top=False))
+    cli_serve.register(commands, lambda p: _add_common(p, top=False))
     return parser
 
 

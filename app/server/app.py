@@ -1,0 +1,75 @@
+"""The ASGI application: FastAPI routes wrapped in the key check, the body limit and a log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import JSONResponse
+
+from app import __version__
+from app.config import ServeApproval, ServeConfig
+from app.server.guards import AccessLog, ApiKeyGuard, ASGIApp, BodyLimit
+from app.server.hub import Hub
+from app.server.rest import build_router
+from app.server.ws import serve_session
+from app.store import SessionClosedError, SessionNotFoundError, StoreError
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How the API behaves: the key clients must send, approvals over REST, the body limit."""
+
+    api_key: str | None = None
+    approval: ServeApproval = "deny"
+    max_body_bytes: int = 1_048_576
+
+    @classmethod
+    def from_config(cls, config: ServeConfig, api_key: str | None) -> ServerOptions:
+        """Options from ``[serve]`` and the key read from its environment variable."""
+        return cls(api_key=api_key, approval=config.approval, max_body_bytes=config.max_body_bytes)
+
+    def __repr__(self) -> str:  # never show the key
+        key = "set" if self.api_key else "none"
+        return f"ServerOptions(api_key={key}, approval={self.approval!r})"
+
+
+def create_app(hub: Hub, options: ServerOptions) -> ASGIApp:
+    """The whole API over ``hub`` (its ``ChatService`` and store) as one ASGI app."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await hub.shutdown()
+
+    api = FastAPI(
+        title="AgentKit chat API",
+        version=__version__,
+        description="The reference chat API (REST + WebSocket) over AgentKit's engine and store.",
+        lifespan=lifespan,
+    )
+    api.include_router(build_router(hub, options.approval))
+
+    @api.websocket("/chat/ws/{session_id}")
+    async def chat_ws(websocket: WebSocket, session_id: str) -> None:
+        """Stream a session's events; send messages, answers and cancels."""
+        await serve_session(websocket, hub, session_id)
+
+    @api.exception_handler(SessionNotFoundError)
+    async def not_found(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @api.exception_handler(SessionClosedError)
+    async def closed(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @api.exception_handler(StoreError)
+    async def store_failed(_request: Request, exc: Exception) -> JSONResponse:
+        line = " ".join(str(exc).split())[:200]
+        return JSONResponse({"detail": f"Database error: {line}"}, status_code=500)
+
+    guarded: ASGIApp = BodyLimit(api, options.max_body_bytes)
+    guarded = ApiKeyGuard(guarded, options.api_key)
+    return AccessLog(guarded)

@@ -1,0 +1,192 @@
+"""The WebSocket half of the API: ``/chat/ws/{session_id}``.
+
+One connection watches one session. It gets ``connected`` first, then every event of every
+turn in that session (its own, other clients', REST ones) in the wire shapes of DESIGN.md.
+Its receive loop only reads and dispatches: turns run in their own tasks, so a reply to a
+confirmation or a question gets through while a turn waits for it. ``cancel`` stops the
+turns this connection started; so does leaving, which also counts a pending confirmation
+as denied, and the partial reply is saved and marked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from pydantic import ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.engine.cancel import CancellationToken
+from app.engine.events import short_error
+from app.server.hub import ChannelHuman, Hub, SessionChannel, Subscriber, dumps, encode
+from app.server.schemas import (
+    CLIENT_MESSAGE,
+    CLIENT_TYPES,
+    WsCancel,
+    WsConfirmationReply,
+    WsPing,
+    WsReply,
+    WsUserMessage,
+)
+from app.store import SessionNotFoundError, StoreError
+
+log = logging.getLogger(__name__)
+
+#: How long a leaving connection waits for its stopped turns to save their partial replies.
+DISCONNECT_GRACE_SECONDS = 10.0
+#: Close code for a client that fell too far behind (RFC 6455: try again later).
+CLOSE_TOO_SLOW = 1013
+PONG = '{"type":"pong"}'
+
+
+async def _refuse(websocket: WebSocket, message: str) -> None:
+    """As the reference: an error event, then a normal close."""
+    await websocket.send_text(encode(short_error(message)))
+    await websocket.close(code=1000)
+
+
+async def serve_session(websocket: WebSocket, hub: Hub, session_id: str) -> None:
+    """Handle one WebSocket connection to ``session_id`` until either side leaves."""
+    await websocket.accept()
+    try:
+        session = await hub.service.store.get_session(session_id)
+    except SessionNotFoundError as exc:
+        await _refuse(websocket, str(exc))
+        return
+    except StoreError as exc:
+        await _refuse(websocket, f"could not read the session: {exc}")
+        return
+    if session.is_closed:
+        await _refuse(websocket, f"Session '{session_id}' is closed")
+        return
+    connection = _Connection(websocket, hub, session_id)
+    await connection.run()
+
+
+class _Connection:
+    """One client on one session: a sender task, a receive loop, and the turns it started."""
+
+    def __init__(self, websocket: WebSocket, hub: Hub, session_id: str) -> None:
+        self.websocket = websocket
+        self.hub = hub
+        self.session_id = session_id
+        self.subscriber = Subscriber(on_overflow=self._too_slow)
+        self.tokens: set[CancellationToken] = set()
+        self.turns: set[asyncio.Task[None]] = set()
+        self.channel: SessionChannel | None = None
+        self._slow = False
+
+    def _too_slow(self) -> None:
+        self._slow = True
+        self.subscriber.end()
+
+    async def run(self) -> None:
+        """Say ``connected``, then read until the client leaves; clean up either way."""
+        self.subscriber.put(dumps({"type": "connected", "session_id": self.session_id}))
+        self.channel = self.hub.subscribe(self.session_id, self.subscriber)
+        sender = asyncio.create_task(self._send_all())
+        try:
+            await self._receive_all(sender)
+        finally:
+            self.hub.unsubscribe(self.channel, self.subscriber)
+            await self._stop_turns("disconnected")
+            self.subscriber.end()
+            with contextlib.suppress(BaseException):
+                await sender
+            if self._slow:
+                with contextlib.suppress(Exception):
+                    await self.websocket.close(CLOSE_TOO_SLOW, "client too slow")
+
+    async def _send_all(self) -> None:
+        queue = self.subscriber.queue
+        send = self.websocket.send_text
+        try:
+            while (text := await queue.get()) is not None:
+                await send(text)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the client left; the receive loop sees it too
+
+    async def _receive_all(self, sender: asyncio.Task[None]) -> None:
+        receiving = asyncio.ensure_future(self.websocket.receive())
+        while True:
+            done, _ = await asyncio.wait({receiving, sender}, return_when=asyncio.FIRST_COMPLETED)
+            if receiving not in done:  # the sender stopped: client gone or too slow
+                receiving.cancel()
+                with contextlib.suppress(BaseException):
+                    await receiving
+                return
+            try:
+                message = receiving.result()
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None and message.get("bytes") is not None:
+                raw = message["bytes"].decode("utf-8", "replace")
+            receiving = asyncio.ensure_future(self.websocket.receive())
+            if raw is not None:
+                self._dispatch(raw)
+
+    def _dispatch(self, raw: str) -> None:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return  # invalid JSON is ignored, as the reference did
+        if not isinstance(data, dict):
+            return
+        kind = data.get("type")
+        if kind not in CLIENT_TYPES:
+            self.subscriber.put(
+                encode(short_error(f"Unknown message type {str(kind)[:40]!r}: ignored"))
+            )
+            return
+        try:
+            message = CLIENT_MESSAGE.validate_python(data)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"][1:]) or str(kind)
+            self.subscriber.put(
+                encode(short_error(f"Invalid {kind} message: {where}: {problem['msg']}"))
+            )
+            return
+        assert self.channel is not None
+        if isinstance(message, WsUserMessage):
+            self._start_turn(message)
+        elif isinstance(message, WsConfirmationReply):
+            self.channel.answer_confirmation(message.confirmation_id, message.approved)
+        elif isinstance(message, WsReply):
+            self.channel.answer_question(message.request_id, message.content)
+        elif isinstance(message, WsCancel):
+            for token in list(self.tokens):
+                token.cancel("user")
+        elif isinstance(message, WsPing):
+            self.subscriber.put(PONG)
+
+    def _start_turn(self, message: WsUserMessage) -> None:
+        assert self.channel is not None
+        token = CancellationToken()
+        self.tokens.add(token)
+        task = asyncio.create_task(self._drive(message, token, ChannelHuman(self.channel)))
+        self.turns.add(task)
+        task.add_done_callback(self.turns.discard)
+
+    async def _drive(
+        self, message: WsUserMessage, token: CancellationToken, human: ChannelHuman
+    ) -> None:
+        try:
+            async for _event in self.hub.run_turn(
+                self.session_id, message.content, human=human, cancel=token, model=message.model
+            ):
+                pass
+        finally:
+            self.tokens.discard(token)
+
+    async def _stop_turns(self, reason: str) -> None:
+        """Cancel this connection's turns and wait for their partial replies to be saved."""
+        for token in list(self.tokens):
+            token.cancel(reason)
+        if self.turns:
+            await asyncio.wait(list(self.turns), timeout=DISCONNECT_GRACE_SECONDS)
