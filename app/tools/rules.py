@@ -128,6 +128,43 @@ def parse_rule(text: str, known_tools: Collection[str] = BUILTIN_TOOL_NAMES) -> 
     return Rule(stripped, tool, spec)
 
 
+def matching_calls(
+    text: str, calls: Collection[tuple[str, dict[str, Any]]], workspace: Path
+) -> list[tuple[str, dict[str, Any]]]:
+    """The calls (tool name, arguments) among ``calls`` that rule ``text`` would match.
+
+    Used to preview a rule before it is saved; raises :class:`RuleError` for a bad rule.
+    Shell commands are compared as the rule engine compares a whole command line.
+    """
+    rule = parse_rule(text)
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name, args in calls:
+        if not rule.covers_tool(name):
+            continue
+        if name == "shell":
+            command = str(args.get("command", ""))
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                words = command.split()
+            hit = rule.matches_text(command) or rule.matches_words(words)
+        else:
+            hit = rule.matches_call(name, _Args(args), workspace)
+        if hit:
+            found.append((name, args))
+    return found
+
+
+class _Args:
+    """Attribute access over a call's argument dict (what ``matches_call`` reads)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values.get(name)
+
+
 @functools.lru_cache(maxsize=512)
 def _shell_regex(spec: str) -> re.Pattern[str]:
     joined = " ".join(shlex.split(spec))

@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App
@@ -15,7 +15,15 @@ from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
 from app.config import ConfigError, Settings, save_setting
-from app.engine.events import CallStep, ConfirmationResultEvent, StepEvent, UsageEvent
+from app.engine.events import (
+    CallStep,
+    ConfirmationRequestEvent,
+    ConfirmationResultEvent,
+    StepEvent,
+    ToolCallData,
+    UsageEvent,
+)
+from app.engine.human import ConfirmationRequest, Decision
 from app.engine.service import ChatService
 from app.llm.demo import DEMO_NOTICE
 from app.llm.describe import describe_models
@@ -24,13 +32,15 @@ from app.store import Session, SessionStore, StoreError
 from app.store.base import Clock, utc_now
 from app.tools.rules import RuleError, read_rules_file, remove_rule
 from app.ui.dialogs.approvals import ApprovalsDialog, SavedRule, approval_rows
+from app.ui.dialogs.ask_human import AskDialog
+from app.ui.dialogs.confirm import ConfirmAnswer, ConfirmDialog, describe_call
 from app.ui.dialogs.delete import DeleteDialog
 from app.ui.dialogs.help import HelpDialog
 from app.ui.dialogs.model_picker import ModelPicker
 from app.ui.dialogs.new_session import NewSessionDialog
 from app.ui.dialogs.rename import RenameDialog
-from app.ui.human import TuiHuman
-from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
+from app.ui.human import Pending, PendingQueue, SessionHuman, Standing
+from app.ui.messages import ApprovalsChanged, TurnEvent, TurnFinished, TurnStarted
 from app.ui.screens.main import MainScreen
 from app.ui.turns import TurnRunner
 from app.ui.widgets.composer import Composer
@@ -56,6 +66,8 @@ COMMANDS: dict[str, str] = {
 
 PAGE_SESSIONS = 200
 PAGE_MESSAGES = 30
+#: How far back the rule preview of the approval dialog looks.
+EARLIER_CALLS_MESSAGES = 1000
 STYLE_FILES = ("app.tcss", "main.tcss", "sidebar.tcss", "transcript.tcss", "dialogs.tcss")
 
 #: Keys of widgets and dialogs (the app's own come from BINDINGS), for the help dialog.
@@ -140,7 +152,15 @@ class AgentKitApp(App[None]):
         self.clock = clock
         self.default_model = default_model
         self.export_dir = export_dir or Path.cwd()
-        self.human = TuiHuman(self)
+        #: Questions turns put to the person (approvals, the agent's questions), per session.
+        self.pending = PendingQueue(
+            lambda session_id: self.post_message(ApprovalsChanged(session_id))
+        )
+        #: The pending entry whose dialog is on screen, and that dialog.
+        self._shown: tuple[Pending, ConfirmDialog | AskDialog] | None = None
+        self._announced: set[Pending] = set()
+        #: Sessions whose question the person minimised (f7 brings it back).
+        self.minimised: set[str] = set()
         self._runner: TurnRunner | None = None
         self.current: Session | None = None
         #: Model chosen per session with the picker ("" = the session not made yet).
@@ -167,7 +187,9 @@ class AgentKitApp(App[None]):
     def runner(self) -> TurnRunner:
         """Starts and stops turns."""
         if self._runner is None:
-            self._runner = TurnRunner(self, self.service, self.human)
+            self._runner = TurnRunner(
+                self, self.service, lambda session_id: SessionHuman(self.pending, session_id)
+            )
         return self._runner
 
     # ------------------------------------------------------------------ start-up
@@ -211,6 +233,7 @@ class AgentKitApp(App[None]):
 
     async def show_new_session(self) -> None:
         """An empty conversation; the session is made when the first message is sent."""
+        self._hide_question()
         self.current = None
         self.main.set_title("New session")
         self.main.set_read_only(None)
@@ -234,6 +257,8 @@ class AgentKitApp(App[None]):
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
+        if self._shown is not None and self._shown[0].session_id != session_id:
+            self._hide_question()
         self.current = session
         live = self.runner.live.get(session_id)
         if live is not None:
@@ -263,6 +288,9 @@ class AgentKitApp(App[None]):
         )
         if not session.is_closed:
             self.main.query_one(Composer).focus()
+        if self.pending.for_session(session_id):
+            self.status.state = "minimised" if session_id in self.minimised else "waiting"
+            await self.show_question()
 
     async def reload_sidebar(self) -> None:
         """Fetch the first page of sessions again (after a change)."""
@@ -396,6 +424,8 @@ class AgentKitApp(App[None]):
 
     async def on_turn_event(self, message: TurnEvent) -> None:
         event = message.event
+        if isinstance(event, StepEvent) and isinstance(event.data, CallStep):
+            self.pending.step_started(message.session_id, event.data.step)
         if self.current is None or message.session_id != self.current.id:
             if event.type in ("confirmation_request", "ask_human"):
                 self.sidebar.attention.add(message.session_id)
@@ -424,12 +454,183 @@ class AgentKitApp(App[None]):
             self.status.model = event.data.model
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
+        self.pending.turn_ended(message.session_id)
+        self.minimised.discard(message.session_id)
         self.sidebar.running.discard(message.session_id)
         if self.current is not None and self.current.id == message.session_id:
             self.status.state = "idle"
             self.current = await self.store.get_session(message.session_id)
             self.main.set_title(self.current.title or "New session")
         await self.reload_sidebar()
+
+    # ------------------------------------------------------------------ questions
+
+    async def on_approvals_changed(self, message: ApprovalsChanged) -> None:
+        """A question was asked or went away: show it, or tell the person where it waits."""
+        session_id = message.session_id
+        shown = self._shown
+        if shown is not None and shown[0] not in self.pending.items:
+            # The engine stopped waiting (timeout, stop): its dialog goes too.
+            self._hide_question()
+        waiting = self.pending.for_session(session_id)
+        fresh = [item for item in waiting if item not in self._announced]
+        self._announced = {item for item in self._announced if item in self.pending.items}
+        self._announced.update(waiting)
+        if fresh:
+            self.bell()
+        if self.current is None or session_id != self.current.id:
+            if fresh:
+                self.sidebar.attention.add(session_id)
+                self.sidebar.refresh_marks()
+                title = (
+                    next((s.title for s in self.sidebar.sessions if s.id == session_id), "")
+                    or "Another session"
+                )
+                self.notify(f"“{title}” is waiting for your answer.", markup=False)
+            return
+        if not waiting:
+            return
+        if session_id in self.minimised:
+            self.status.state = "minimised"
+            if fresh:
+                self.notify("Another question is waiting: f7 shows it.", markup=False)
+            return
+        await self.show_question()
+
+    async def show_question(self) -> None:
+        """Show the open session's oldest waiting question (unless one is on screen)."""
+        if self.current is None or self._shown is not None:
+            return
+        session_id = self.current.id
+        waiting = self.pending.for_session(session_id)
+        if not waiting or session_id in self.minimised:
+            return
+        item = waiting[0]
+        request = item.request
+        if not isinstance(request, ConfirmationRequest):
+            ask = AskDialog(request.question)
+            self._shown = (item, ask)
+            await self.push_screen(ask, lambda reply: self._question_answered(item, reply))
+            return
+        step, rest = self._rest_of_step(session_id, request)
+        also = [
+            f"{other.request.tool}: {' '.join(other.request.command.split())[:100]}"
+            for other in waiting[1:]
+            if isinstance(other.request, ConfirmationRequest)
+        ]
+        also += [describe_call(name, args) for name, args in rest]
+        standing = Standing(
+            step,
+            Decision(action="approve"),
+            [(name, str(args.get("command")) if name == "shell" else None) for name, args in rest],
+        )
+        dialog = ConfirmDialog(
+            request,
+            also=also,
+            earlier_calls=await self._earlier_calls(session_id),
+            workspace=self.service.workspace,
+            timeout_seconds=self.settings.approval.timeout_seconds,
+        )
+        self._shown = (item, dialog)
+        await self.push_screen(
+            dialog, lambda answer: self._confirm_answered(item, answer, standing)
+        )
+
+    def _hide_question(self) -> None:
+        """Take the question's dialog off the screen; the question keeps waiting."""
+        if self._shown is None:
+            return
+        _item, dialog = self._shown
+        self._shown = None
+        if self.screen is dialog:
+            dialog.dismiss(None)
+        elif dialog in self.screen_stack:
+            # Under another dialog (help, say): it closes itself when uncovered.
+            dialog.expired = True
+
+    async def _question_answered(self, item: Pending, reply: str | None) -> None:
+        if self._shown is not None and self._shown[0] is item:
+            self._shown = None
+        if reply is not None:
+            self.pending.answer(item, reply)
+        await self.show_question()
+
+    async def _confirm_answered(
+        self, item: Pending, answer: ConfirmAnswer | None, standing: Standing
+    ) -> None:
+        if self._shown is not None and self._shown[0] is item:
+            self._shown = None
+        if answer is None:
+            return  # hidden, not answered: it waits for the person to come back
+        if answer.minimised:
+            self.minimised.add(item.session_id)
+            self.status.state = "minimised"
+            self.notify("The turn waits for your answer: f7 brings the question back.")
+            return
+        decision = answer.decision or Decision(action="deny")
+        self.pending.answer(item, decision)
+        if answer.everything:
+            for other in self.pending.for_session(item.session_id):
+                if other.is_confirmation:
+                    self.pending.answer(other, decision)
+            if standing.calls:
+                standing.decision = decision
+                self.pending.answer_ahead(item.session_id, standing)
+        await self.show_question()
+
+    def _rest_of_step(
+        self, session_id: str, request: ConfirmationRequest
+    ) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
+        """The step of ``request`` and its later calls that may ask too."""
+        live = self.runner.live.get(session_id)
+        if live is None:
+            return 0, []
+        step, start = 0, 0
+        calls: list[ToolCallData] = []
+        for index, event in enumerate(live.events):
+            if isinstance(event, StepEvent) and isinstance(event.data, CallStep):
+                if event.data.step != step or not calls:
+                    step, calls, start = event.data.step, [], index
+                calls.append(event.data.data)
+        position = -1
+        for event in live.events[start:]:
+            if isinstance(event, ConfirmationRequestEvent):
+                asked = event.data
+                position = next(
+                    (
+                        k
+                        for k in range(position + 1, len(calls))
+                        if calls[k].name == asked.tool
+                        and (
+                            asked.tool != "shell"
+                            or calls[k].arguments.get("command") == asked.command
+                        )
+                    ),
+                    position,
+                )
+        rest: list[tuple[str, dict[str, Any]]] = []
+        for call in calls[position + 1 :]:
+            try:
+                tool = self.service.registry.get(call.name)
+                if tool.access_for(tool.parse_args(call.arguments)) == "read":
+                    continue  # reads do not ask
+            except Exception:  # an invalid call is refused before it could ask
+                continue
+            rest.append((call.name, call.arguments))
+        return step, rest
+
+    async def _earlier_calls(self, session_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """Tool calls of the session before the running turn (for the rule preview)."""
+        live = self.runner.live.get(session_id)
+        try:
+            messages = await self.store.get_messages(session_id, last=EARLIER_CALLS_MESSAGES)
+        except StoreError:
+            return []
+        if live is not None:
+            # The running turn began with the newest user message: keep what came before.
+            last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=0)
+            messages = messages[:last_user]
+        return [(call.name, call.arguments) for m in messages for call in m.tool_calls or []]
 
     # ------------------------------------------------------------------ actions
 
@@ -637,7 +838,13 @@ class AgentKitApp(App[None]):
             self.notify(f"The theme was not saved: {exc}", severity="warning", markup=False)
 
     async def action_approvals(self) -> None:
-        """Review the session's approvals and the saved rules; remove a saved rule."""
+        """Bring back a minimised question; otherwise review the session's approvals and the
+        saved rules, and remove a saved rule."""
+        if self.current is not None and self.pending.for_session(self.current.id):
+            self.minimised.discard(self.current.id)
+            self.status.state = "waiting"
+            await self.show_question()
+            return
         events = []
         if self.current is not None:
             events = await self.store.get_events(

@@ -32,3 +32,11 @@ class TurnFinished(Message):
         super().__init__()
         self.session_id = session_id
         self.status = status
+
+
+class ApprovalsChanged(Message):
+    """A question for the person was added to (or left) ``session_id``'s queue."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id

@@ -41,10 +41,13 @@ class LiveTurn:
 class TurnRunner:
     """Starts, tracks and cancels turns; at most one live turn per session from the UI."""
 
-    def __init__(self, app: App[Any], service: ChatService, human: Human) -> None:
+    def __init__(
+        self, app: App[Any], service: ChatService, human_for: Callable[[str], Human]
+    ) -> None:
         self.app = app
         self.service = service
-        self.human = human
+        #: Makes the person's side of one turn, given the session id.
+        self.human_for = human_for
         self.live: dict[str, LiveTurn] = {}
 
     def is_running(self, session_id: str) -> bool:
@@ -87,7 +90,7 @@ class TurnRunner:
             async for event in self.service.send(
                 turn.session_id,
                 turn.text,
-                human=self.human,
+                human=self.human_for(turn.session_id),
                 model_override=model,
                 cancel=turn.token,
                 mode=mode,

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 
-class AskDialog(ModalScreen[str]):
+class AskDialog(ModalScreen[str | None]):
     """Returns the person's reply ("" for none)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "skip", "No answer", id="ask.skip")]
@@ -19,6 +19,13 @@ class AskDialog(ModalScreen[str]):
     def __init__(self, question: str) -> None:
         super().__init__()
         self.question = question
+        #: Set when the question went away while another dialog covered this one.
+        self.expired = False
+
+    def on_screen_resume(self) -> None:
+        """Close at once if the question went away while this dialog was covered."""
+        if self.expired:
+            self.dismiss(None)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ask-box"):

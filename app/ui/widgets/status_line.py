@@ -12,6 +12,7 @@ STATES = {
     "streaming": "writing…",
     "tool": "running a tool…",
     "waiting": "waiting for you",
+    "minimised": "waiting for you — f7 shows the question",
 }
 
 
@@ -31,4 +32,4 @@ class StatusLine(Static):
 
     def watch_state(self, state: str) -> None:
         self.set_class(state != "idle", "-busy")
-        self.set_class(state == "waiting", "-waiting")
+        self.set_class(state in ("waiting", "minimised"), "-waiting")
