@@ -188,9 +188,16 @@ class _PlainPrinter:
         self.ctx = ctx
         self.live = ctx.out.isatty()
         self.streamed = ""
+        #: The phase ids of the plan last printed (a replan prints the new plan).
+        self.plan_ids: list[str] = []
+        #: In team mode tool steps are printed from ``expert_step``, which names the expert.
+        self.team = False
+        self.experts: dict[str, str] = {}
 
     def show(self, event: Event) -> None:
         err = self.ctx.err
+        if self._show_mode_event(event):
+            return
         if event.type == "token" and self.live:
             self.streamed += event.content
             self.ctx.out.write(safe_text(event.content))
@@ -198,7 +205,7 @@ class _PlainPrinter:
         elif event.type == "thinking" and self.live and self.streamed:
             self.ctx.out.write("\n")
             self.streamed = ""
-        elif event.type == "step":
+        elif event.type == "step" and not self.team:
             step = event.data
             name = one_line(step.data.name, 40)
             if step.event_type == "tool_call":
@@ -232,6 +239,63 @@ class _PlainPrinter:
             self.streamed = ""
         elif event.type == "result" and event.data.status == "cancelled":
             err.write("cancelled: the partial reply was saved\n")
+
+    def _show_mode_event(self, event: Event) -> bool:
+        """Plan and team events as a short trace on stderr; False for other events."""
+        err = self.ctx.err
+        if event.type == "plan_update":
+            phases = event.data.plan_phases
+            ids = [phase.id for phase in phases]
+            if not self.team and ids != self.plan_ids:
+                head = "plan:" if not self.plan_ids else "new plan:"
+                self.plan_ids = ids
+                err.write(f"{head}\n")
+                for number, phase in enumerate(phases, start=1):
+                    mark = "" if phase.status == "pending" else f" [{phase.status}]"
+                    err.write(f"  {number}. {one_line(phase.title, 80)}{mark}\n")
+        elif event.type == "phase_started":
+            started = event.data
+            err.write(f"▶ phase {started.index + 1}: {one_line(started.title, 80)}\n")
+        elif event.type == "phase_completed":
+            err.write(f"✓ {event.data.phase_id} done: {one_line(event.data.result, 120)}\n")
+        elif event.type == "phase_failed":
+            err.write(f"✗ {event.data.phase_id} failed: {one_line(event.data.error, 160)}\n")
+        elif event.type == "replanning":
+            replan = event.data
+            err.write(f"↻ replanning (attempt {replan.attempt}): {one_line(replan.reason, 160)}\n")
+        elif event.type == "team_formed":
+            self.team = True
+            formed = event.data
+            self.experts = {expert.id: expert.name for expert in formed.experts}
+            names = [
+                one_line(e.name, 30) + (" (lead)" if e.id == formed.lead_expert else "")
+                for e in formed.experts
+            ]
+            err.write(f"team: {', '.join(names)}\n")
+            for item in formed.plan_phases:
+                who = self.experts.get(str(item.get("expert_id")), "?")
+                after = item.get("depends_on") or []
+                later = f" (after {', '.join(map(str, after))})" if after else ""
+                title = one_line(str(item.get("title", "")), 80)
+                err.write(f"  {item.get('id')} {title} → {one_line(who, 30)}{later}\n")
+        elif event.type == "expert_step":
+            step = event.data
+            who = one_line(step.expert_name, 30)
+            if step.kind == "tool_call":
+                err.write(f"[{who}] → {one_line(step.content, 120)}\n")
+            elif step.kind == "tool_result":
+                err.write(f"[{who}]   {one_line(step.content, 120)}\n")
+        elif event.type == "expert_result":
+            outcome = event.data
+            mark = "✗" if outcome.status == "failed" else "✓"
+            where = f" {outcome.phase_id}" if outcome.phase_id else ""
+            who = one_line(outcome.expert_name, 30)
+            err.write(f"[{who}] {mark}{where}: {one_line(outcome.content, 120)}\n")
+        elif event.type in ("plan_step", "team_synthesis", "team_dissolved"):
+            pass  # progress text is for the panels; the synthesis is the final answer
+        else:
+            return False
+        return True
 
     def close(self) -> None:
         self.ctx.out.flush()

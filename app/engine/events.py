@@ -123,6 +123,8 @@ class ConfirmationRequestData(_Wire):
     reason: str
     tool: str | None = None
     proposed_rule: str | None = None
+    #: Who asks, when an expert of a team (or a plan phase) made the call.
+    expert_name: str | None = None
 
 
 class ConfirmationRequestEvent(_Wire):
@@ -198,10 +200,15 @@ class UsageEvent(_Wire):
 # --------------------------------------------------------------------------- plan
 
 
+StepKind = Literal["text", "tool_call", "tool_result", "note"]
+
+
 class PhaseInfo(_Wire):
     id: str
     title: str
     status: PhaseStatus
+    #: Team mode: the expert the phase is assigned to (absent in plan mode).
+    expert_id: str | None = None
 
 
 class PlanUpdateData(_Wire):
@@ -209,6 +216,8 @@ class PlanUpdateData(_Wire):
 
 
 class PlanUpdateEvent(_Wire):
+    """Every phase of the current plan with its status (sent whenever one changes)."""
+
     type: Literal["plan_update"] = "plan_update"
     data: PlanUpdateData
 
@@ -217,9 +226,14 @@ class PlanStepData(_Wire):
     phase_id: str
     step: int
     content: str
+    #: ``text``: a piece of streamed text, appended to the earlier pieces of the same step;
+    #: ``tool_call`` / ``tool_result`` / ``note``: one line of its own.
+    kind: StepKind | None = None
 
 
 class PlanStepEvent(_Wire):
+    """Progress inside the running phase (``step`` counts its model calls from 1)."""
+
     type: Literal["plan_step"] = "plan_step"
     data: PlanStepData
 
@@ -231,6 +245,8 @@ class PhaseStartedData(_Wire):
 
 
 class PhaseStartedEvent(_Wire):
+    """A phase starts; ``index`` is its position (from 0) in the last ``plan_update``."""
+
     type: Literal["phase_started"] = "phase_started"
     data: PhaseStartedData
 
@@ -241,6 +257,8 @@ class PhaseCompletedData(_Wire):
 
 
 class PhaseCompletedEvent(_Wire):
+    """A phase finished; ``result`` is a short summary of what it produced."""
+
     type: Literal["phase_completed"] = "phase_completed"
     data: PhaseCompletedData
 
@@ -251,6 +269,8 @@ class PhaseFailedData(_Wire):
 
 
 class PhaseFailedEvent(_Wire):
+    """A phase failed (or was stopped), with the reason."""
+
     type: Literal["phase_failed"] = "phase_failed"
     data: PhaseFailedData
 
@@ -261,6 +281,8 @@ class ReplanningData(_Wire):
 
 
 class ReplanningEvent(_Wire):
+    """A phase failed and the remaining work is being planned again (``attempt`` from 1)."""
+
     type: Literal["replanning"] = "replanning"
     data: ReplanningData
 
@@ -279,11 +301,14 @@ class TeamFormedData(_Wire):
     team_id: str
     status: str
     experts: list[ExpertInfo]
+    #: ``{id, title, status, expert_id, depends_on}`` per phase, in plan order.
     plan_phases: list[dict[str, Any]]
     lead_expert: str
 
 
 class TeamFormedEvent(_Wire):
+    """The lead has planned: the experts and the phases assigned to them."""
+
     type: Literal["team_formed"] = "team_formed"
     data: TeamFormedData
 
@@ -294,9 +319,14 @@ class ExpertStepData(_Wire):
     expert_color: str
     content: str
     step: int
+    #: The phase the expert is working on, and what kind of progress this is (as in plan_step).
+    phase_id: str | None = None
+    kind: StepKind | None = None
 
 
 class ExpertStepEvent(_Wire):
+    """Progress of one expert: streamed text pieces, tool calls and results."""
+
     type: Literal["expert_step"] = "expert_step"
     data: ExpertStepData
 
@@ -306,9 +336,14 @@ class ExpertResultData(_Wire):
     expert_name: str
     expert_color: str
     content: str
+    phase_id: str | None = None
+    #: ``done``, or ``failed`` (then ``content`` says why).
+    status: Literal["done", "failed"] | None = None
 
 
 class ExpertResultEvent(_Wire):
+    """An expert finished a phase: its result in Markdown, or why it failed."""
+
     type: Literal["expert_result"] = "expert_result"
     data: ExpertResultData
 
@@ -318,6 +353,8 @@ class TeamSynthesisData(_Wire):
 
 
 class TeamSynthesisEvent(_Wire):
+    """The lead's synthesis; the same text is the turn's final answer."""
+
     type: Literal["team_synthesis"] = "team_synthesis"
     data: TeamSynthesisData
 
@@ -327,6 +364,8 @@ class TeamDissolvedData(_Wire):
 
 
 class TeamDissolvedEvent(_Wire):
+    """The team's work is over (sent after ``team_formed`` whatever ended the turn)."""
+
     type: Literal["team_dissolved"] = "team_dissolved"
     data: TeamDissolvedData
 

@@ -64,6 +64,8 @@ class Question(BaseModel):
 
     request_id: str
     question: str
+    #: The team expert (or plan phase) asking, if any.
+    expert_name: str | None = None
 
 
 class Human(Protocol):
@@ -135,7 +137,8 @@ class TerminalHuman:
             if request.proposed_rule
             else ""
         )
-        self.stderr.write(f"\n{_plain(request.tool)} wants to run:\n")
+        who = f" ({_plain(request.expert_name)})" if request.expert_name else ""
+        self.stderr.write(f"\n{_plain(request.tool)}{who} wants to run:\n")
         for line in _plain(request.command).splitlines() or [""]:
             self.stderr.write(f"    {line}\n")
         answer = (await self._prompt(f"{_plain(request.reason)}\nAllow? {options} ")).lower()
@@ -147,7 +150,8 @@ class TerminalHuman:
 
     async def ask(self, question: Question) -> str:
         """Print the question and read one line."""
-        return await self._prompt(f"\nThe agent asks: {_plain(question.question)}\n> ")
+        who = _plain(question.expert_name) if question.expert_name else "The agent"
+        return await self._prompt(f"\n{who} asks: {_plain(question.question)}\n> ")
 
 
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -9,7 +9,7 @@ answer); the same call with the same arguments in three steps in a row stops the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,9 +108,17 @@ async def stream_step(
 
 
 async def run_react(
-    ctx: TurnContext, history: list[ChatMessage], *, max_steps: int | None = None
+    ctx: TurnContext,
+    history: list[ChatMessage],
+    *,
+    max_steps: int | None = None,
+    finished: Callable[[], bool] | None = None,
 ) -> ReactOutcome:
-    """Run the tool loop from ``history`` until the model answers without tools."""
+    """Run the tool loop from ``history`` until the model answers without tools.
+
+    ``finished`` is asked after each step's tool calls: when it says yes the loop ends there
+    (a plan phase or an expert reported its outcome through a tool), status ``completed``.
+    """
     limit = max_steps or ctx.settings.engine.max_steps
     specs = [ToolSpec.model_validate(spec) for spec in ctx.registry.specs(ctx.tool_names)]
     streaks: dict[str, int] = {}
@@ -158,6 +166,8 @@ async def run_react(
             history = [*history, assistant, *outcome.messages]
             if outcome.aborted:
                 return ReactOutcome("cancelled", "")
+            if finished is not None and finished():
+                return ReactOutcome("completed", "")
             continue
         answer = reply.text if reply.text.strip() else EMPTY_REPLY_TEXT
         await reply.writer.finish("complete", content=answer, usage=reply.writer.usage)

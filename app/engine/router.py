@@ -29,6 +29,16 @@ _GREETING_LIST = """
     你好|您好|嗨|谢谢|謝謝|多谢|안녕|안녕하세요|감사합니다|고마워
     namaste|नमस्ते|धन्यवाद|shukran|شكرا|مرحبا|السلام عليكم|shalom|שלום|תודה
 """
+COMMAND_USAGE = {
+    "plan": (
+        "Say what to plan after `/plan`, for example `/plan add a --verbose flag to the CLI`: "
+        "the task is split into phases that run one after another."
+    ),
+    "team": (
+        "Say what the team should do after `/team`, for example `/team review the parser`: "
+        "a lead splits the work between experts who work on it at the same time."
+    ),
+}
 GREETINGS = frozenset(
     item.strip() for item in _GREETING_LIST.replace("\n", "|").split("|") if item.strip()
 )
@@ -47,8 +57,12 @@ class RoutingResult(BaseModel):
     agent_name: str
     clean_content: str
     execution_mode: ExecutionMode
+    #: The team for TEAM_COLLAB (a skill's ``team:``); ``None`` = the default team.
+    team: str | None = None
     #: Set when the message is answered locally without a model (an unknown ``@skill``).
     local_reply: str | None = None
+    #: The ``notice`` code that goes with a local reply.
+    local_code: str = "unknown_skill"
 
 
 def normalise(text: str) -> str:
@@ -88,9 +102,12 @@ class SimpleRouter:
         command = re.match(r"^/(plan|team)(?:\s+|$)(.*)", stripped, re.DOTALL)
         if command:
             forced = ExecutionMode.PLAN_EXEC if command[1] == "plan" else ExecutionMode.TEAM_COLLAB
-            return base.model_copy(
-                update={"execution_mode": forced, "clean_content": command[2].strip()}
-            )
+            task = command[2].strip()
+            update: dict[str, object] = {"execution_mode": forced, "clean_content": task}
+            if not task:
+                update["local_reply"] = COMMAND_USAGE[command[1]]
+                update["local_code"] = "usage"
+            return base.model_copy(update=update)
         prefix = re.match(r"^@([A-Za-z0-9_-]+)(?:\s+|$)(.*)", stripped, re.DOTALL)
         if prefix:
             return self._route_skill(prefix[1].lower(), prefix[2].strip(), base, mode)
@@ -118,6 +135,7 @@ class SimpleRouter:
                 "model": skill.model or base.model,
                 "clean_content": rest,
                 "execution_mode": mode or skill.mode,
+                "team": skill.team,
             }
         )
 

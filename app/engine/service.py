@@ -31,9 +31,12 @@ from app.engine.events import (
     to_wire,
 )
 from app.engine.human import Human
+from app.engine.plan import run_plan
 from app.engine.react import run_react, stream_step
 from app.engine.router import RoutingResult, SimpleRouter
 from app.engine.skills import ExecutionMode, SkillSet, resolve_agent
+from app.engine.subrun import ModeError
+from app.engine.team import resolve_team, run_team
 from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
 from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
 from app.llm.errors import LLMError
@@ -48,8 +51,6 @@ log = logging.getLogger(__name__)
 
 #: Modes that are not built yet run as REACT and say so.
 FALLBACK_MODES = {
-    ExecutionMode.PLAN_EXEC: "Plan mode is not built yet; running the normal tool loop.",
-    ExecutionMode.TEAM_COLLAB: "Team mode is not built yet; running the normal tool loop.",
     ExecutionMode.REWOO: "REWOO is not built yet; running the normal tool loop (REACT).",
     ExecutionMode.REFLEXION: "REFLEXION is not built yet; running the normal tool loop (REACT).",
 }
@@ -278,10 +279,17 @@ class ChatService:
                 history[-1] = history[-1].model_copy(update={"content": routing.clean_content})
             if run_mode == ExecutionMode.DIRECT_CHAT:
                 status = await self._direct(ctx, history)
+            elif run_mode == ExecutionMode.PLAN_EXEC:
+                status = await run_plan(ctx, history)
+            elif run_mode == ExecutionMode.TEAM_COLLAB:
+                status = await run_team(ctx, history, resolve_team(self.settings, routing.team))
             else:
                 status = (await run_react(ctx, history)).status
         except TurnCancelled:
             status = "cancelled"
+        except ModeError as exc:
+            status = "error"
+            await emit(short_error(str(exc)))
         except LLMError as exc:
             status = "error"
             await emit(short_error(_llm_message(exc)))
@@ -320,7 +328,7 @@ class ChatService:
         await self.store.append_message(
             session_id, "assistant", text, model="local", agent_name=agent_name, turn_id=turn_id
         )
-        await emit(notice("unknown_skill", text.splitlines()[0]))
+        await emit(notice(routing.local_code, text.splitlines()[0]))
         await emit(FinalAnswerEvent(content=text))
 
 

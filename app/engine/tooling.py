@@ -217,6 +217,13 @@ async def _emit_result(
 
 
 async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
+    async with ctx.human_lock:
+        # Another expert's question may have held the lock while the turn was stopped.
+        ctx.cancel.raise_if_cancelled()
+        return await _ask_person_now(ctx, planned, reason)
+
+
+async def _ask_person_now(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
     assert planned.tool is not None and planned.args is not None
     tool, args, call = planned.tool, planned.args, planned.call
     tool_ctx = _tool_context(ctx)
@@ -228,6 +235,7 @@ async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
         access=tool.access_for(args),
         workspace=str(ctx.workspace),
         proposed_rule=ctx.policy.propose_rule(tool, args),
+        expert_name=ctx.expert_name,
     )
     await ctx.emit(
         ConfirmationRequestEvent(
@@ -237,6 +245,7 @@ async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
                 reason=request.reason,
                 tool=call.name,
                 proposed_rule=request.proposed_rule,
+                expert_name=request.expert_name,
             )
         )
     )
@@ -301,7 +310,15 @@ def _tool_context(ctx: TurnContext) -> ToolContext:
 
 async def ask_person(ctx: TurnContext, question: str) -> str:
     """Put the agent's question to the person (engine-side timeout and cancel race)."""
-    request = Question(request_id=uuid.uuid4().hex[:12], question=question)
+    async with ctx.human_lock:
+        ctx.cancel.raise_if_cancelled()
+        return await _ask_now(ctx, question)
+
+
+async def _ask_now(ctx: TurnContext, question: str) -> str:
+    request = Question(
+        request_id=uuid.uuid4().hex[:12], question=question, expert_name=ctx.expert_name
+    )
     await ctx.emit(AskHumanEvent(question=question, request_id=request.request_id))
     timeout = ctx.confirm_timeout
     try:

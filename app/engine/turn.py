@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -70,6 +71,12 @@ class TurnContext:
     #: Calls announced (stored on an assistant row) whose result is not stored yet, with
     #: the step that made them.
     open_calls: dict[str, tuple[ToolCall, int]] = field(default_factory=dict)
+    #: Who is working, when a team expert (or a plan phase) runs the loop: named in approvals.
+    expert_name: str | None = None
+    #: One question to the person at a time, whoever asks: concurrent experts share this
+    #: lock (a child context copies the reference), so each confirmation request is followed
+    #: by its own result before the next request appears.
+    human_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def confirm_timeout(self) -> float | None:

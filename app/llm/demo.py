@@ -5,7 +5,8 @@ the model the UI tests and screenshots use. It recognises a few intents in the l
 message so that every feature can be seen: a greeting, a long Markdown answer, a read-only
 tool call answered from the tool's real output, a ``shell`` call that needs approval, a
 question back to the user, a thinking preamble, and a plan and a team for the planning
-modes. It always says that it is a demo and what to configure instead.
+modes (a JSON plan for the planner, a JSON team plan for the lead, one tool call per phase
+and a summary at the end). It always says that it is a demo and what to configure instead.
 """
 
 from __future__ import annotations
@@ -96,10 +97,19 @@ class DemoModel:
         offered = {tool.name for tool in request.tools}
         system = (request.system or "").lower()
         seed = f"{len(history)}:{text}"
-        if "planner" in system or re.search(r"\b(make|write|draft) a plan\b|^plan\b", lowered):
+        # The planning modes' own calls, recognised by their instructions.
+        if "write the final answer for the person" in system:
+            return DemoReply(text=_synthesis(text))
+        if "carrying out one phase" in system:
+            return _phase_step(text, offered, seed)
+        if "you lead a team of experts" in system:
+            return DemoReply(text=_team_plan(request.system or ""))
+        if "you are the planner" in system:
             return DemoReply(text=_plan(text))
+        if re.search(r"\b(make|write|draft) a plan\b|^plan\b", lowered):
+            return DemoReply(text=_PLAN_HINT + _TAG)
         if re.search(r"\bteam\b|\bexperts?\b", lowered):
-            return DemoReply(text=_team(text))
+            return DemoReply(text=_TEAM_HINT + _TAG)
         command = _command(text)
         if command is not None:
             return _tool(
@@ -215,45 +225,113 @@ def _describe_result(result: ChatMessage, call: ToolCall | None) -> str:
     return f"The `{name}` tool returned {len(output)} characters of output."
 
 
-def _plan(goal: str) -> str:
+# The planning modes. The plan and the team's phases are fixed, so that each phase's title
+# says what the demo does in it: survey → list_dir, README → read_file, else a short text.
+
+_PLAN_HINT = (
+    "To work on this in phases, send it as `/plan <the task>` (or run `agentkit run --mode "
+    "plan`): I then plan phases, carry them out one by one and sum up. For a team of experts "
+    "working at the same time, use `/team <the task>`."
+)
+_TEAM_HINT = (
+    "To hand this to a team of experts, send it as `/team <the task>` (or run `agentkit run "
+    "--mode team`): a lead splits the work, the experts work on it at the same time, and the "
+    "lead sums up. To plan in phases on my own, use `/plan <the task>`."
+)
+
+
+def _plan(task: str) -> str:
+    """The planner's reply: three phases as JSON."""
+    goal = " ".join(task.split())[:160] or "the task"
     phases = [
         {
-            "id": "phase_1",
+            "id": "p1",
             "title": "Survey the workspace",
-            "description": "List the files and read the README.",
+            "goal": "List the files in the workspace to see what is there.",
+            "produces": "An overview of the files.",
         },
         {
-            "id": "phase_2",
-            "title": "Make the change",
-            "description": f"Work on: {goal.strip()[:80] or 'the task'}.",
+            "id": "p2",
+            "title": "Read the README",
+            "goal": "Read README.md to learn what the project is and how it is used.",
+            "produces": "The facts that matter for the task.",
         },
         {
-            "id": "phase_3",
-            "title": "Check the result",
-            "description": "Run the tests and summarise.",
+            "id": "p3",
+            "title": "Propose the next steps",
+            "goal": f"Write down concrete next steps for: {goal}",
+            "produces": "A short list of steps.",
         },
     ]
-    return json.dumps({"goal": goal.strip()[:200], "phases": phases}, ensure_ascii=False, indent=2)
+    return json.dumps({"phases": phases}, ensure_ascii=False, indent=2)
 
 
-def _team(goal: str) -> str:
-    experts = [
-        {"id": "researcher", "name": "Researcher", "role": "Finds the relevant files and facts."},
-        {"id": "engineer", "name": "Engineer", "role": "Proposes the concrete change."},
-        {"id": "reviewer", "name": "Reviewer", "role": "Checks the proposal for risks."},
-    ]
+def _team_plan(system: str) -> str:
+    """The lead's reply: two independent phases and a review that needs both, as JSON."""
+    found = re.search(r"^Expert ids: (.+)$", system, re.MULTILINE)
+    ids = [part.strip() for part in found.group(1).split(",")] if found else []
+    ids = [expert for expert in ids if expert] or ["researcher", "engineer", "reviewer"]
     phases = [
-        {"id": "phase_1", "title": "Research", "expert": "researcher", "depends_on": []},
-        {"id": "phase_2", "title": "Proposal", "expert": "engineer", "depends_on": ["phase_1"]},
-        {"id": "phase_3", "title": "Review", "expert": "reviewer", "depends_on": ["phase_2"]},
+        {
+            "id": "p1",
+            "title": "Survey the workspace",
+            "goal": "List the files in the workspace and note what matters.",
+            "expert": ids[0],
+            "depends_on": [],
+        },
+        {
+            "id": "p2",
+            "title": "Read the README",
+            "goal": "Read README.md and propose how to approach the task.",
+            "expert": ids[1 % len(ids)],
+            "depends_on": [],
+        },
+        {
+            "id": "p3",
+            "title": "Review the findings",
+            "goal": "Check the survey and the proposal for risks and gaps.",
+            "expert": ids[2 % len(ids)],
+            "depends_on": ["p1", "p2"],
+        },
     ]
-    body = {
-        "goal": goal.strip()[:200],
-        "lead_expert": "engineer",
-        "experts": experts,
-        "phases": phases,
-    }
-    return json.dumps(body, ensure_ascii=False, indent=2)
+    return json.dumps({"phases": phases}, ensure_ascii=False, indent=2)
+
+
+def _phase_step(text: str, offered: set[str], seed: str) -> DemoReply:
+    """The first step of a phase (the tool results are answered by ``_answer_from_tools``)."""
+    found = re.search(r"^Your phase: \S+ — (.+)$", text, re.MULTILINE)
+    title = found.group(1).strip().lower() if found else ""
+    if "survey" in title:
+        return _tool("list_dir", {"path": "."}, offered, seed, "First, the files in the workspace.")
+    if "readme" in title:
+        return _tool("read_file", {"path": "README.md"}, offered, seed, "Now the README.")
+    if "review" in title:
+        return DemoReply(
+            text="I went through the survey and the proposal. Nothing in them is risky: the "
+            "files were only read, never changed. A real reviewer model would point at "
+            f"specific lines and edge cases here.{_TAG}"
+        )
+    return DemoReply(
+        text="Next steps, from what the earlier phases found:\n\n1. Decide where the change "
+        "belongs.\n2. Make it in a small, tested step.\n3. Run the tests and update the docs."
+        f"\n\nA real model would base these on the actual files.{_TAG}"
+    )
+
+
+def _synthesis(text: str) -> str:
+    """The final answer of a plan or team turn: one line per phase, from its heading."""
+    lines = []
+    for match in re.finditer(r"^## (\S+) — (.+?) \((.+)\)$", text, re.MULTILINE):
+        phase_id, title, how = match.groups()
+        status = how.rsplit(", ", 1)[-1]
+        who = how.rsplit(", ", 1)[0] + " — " if ", " in how else ""
+        lines.append(f"- **{title}** ({phase_id}): {who}{status}")
+    listed = "\n".join(lines) or "- (no phases ran)"
+    return (
+        "## Summary\n\nThe work was split into phases; here is how each went:\n\n"
+        f"{listed}\n\nWith a real model this answer would combine the phase results into one "
+        f"reply; the demo only shows how the modes run.{_TAG}"
+    )
 
 
 def _markdown() -> str:

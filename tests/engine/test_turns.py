@@ -166,13 +166,13 @@ async def test_skills_route_and_unknown_skills_answer_locally(harness: Harness) 
     assert "@review" in local.of("final_answer")[0].content and local.status == "completed"
 
 
-async def test_plan_and_team_fall_back_to_react_visibly(harness: Harness) -> None:
-    harness.script(harness.text("Planned."), harness.text("Teamed."))
-    for text, mode in (("/plan ship it", None), ("ship it", ExecutionMode.TEAM_COLLAB)):
-        turn = await harness.turn(text, mode=mode)
+async def test_rewoo_and_reflexion_fall_back_to_react_visibly(harness: Harness) -> None:
+    harness.script(harness.text("Rewoo'd."), harness.text("Reflected."))
+    for mode in (ExecutionMode.REWOO, ExecutionMode.REFLEXION):
+        turn = await harness.turn("ship it", mode=mode)
         notes = turn.of("notice")
         assert notes and notes[0].data.code == "mode_fallback"
-        assert turn.status == "completed"
+        assert mode.value in notes[0].data.message and turn.status == "completed"
     assert harness.request(0)["messages"][-1]["content"] == "ship it"
 
 

@@ -134,24 +134,50 @@ async def test_thinking_preamble_comes_before_the_answer() -> None:
     assert kinds.index("text") > max(i for i, k in enumerate(kinds) if k == "thinking")
 
 
-async def test_plan_and_team_outputs_are_json() -> None:
+async def _text(request: ChatRequest) -> str:
+    return (await collect(DemoModel().stream(request), catch=False)).text
+
+
+async def test_the_planner_gets_a_json_plan_and_chat_gets_a_hint() -> None:
     plan = json.loads(
-        (await collect(DemoModel().stream(_ask("make a plan to add a CLI flag")), catch=False)).text
+        await _text(_ask("add a CLI flag", system="Be brief.\n\nYou are the planner."))
     )
-    assert [p["id"] for p in plan["phases"]] == ["phase_1", "phase_2", "phase_3"]
-    planner = json.loads(
-        (
-            await collect(
-                DemoModel().stream(_ask("add a flag", system="You are the planner.")), catch=False
-            )
-        ).text
+    assert [p["id"] for p in plan["phases"]] == ["p1", "p2", "p3"]
+    assert all({"id", "title", "goal", "produces"} <= set(p) for p in plan["phases"])
+    assert "add a CLI flag" in plan["phases"][2]["goal"]
+    hint = await _text(_ask("make a plan to add a CLI flag"))
+    assert "/plan" in hint and "offline demo" in hint
+    assert "/team" in await _text(_ask("form a team of experts"))
+
+
+async def test_the_lead_assigns_phases_to_the_experts_it_is_given() -> None:
+    system = "You lead a team of experts. …\nExpert ids: scout, builder\n\nReply with JSON"
+    plan = json.loads(await _text(_ask("ship it", system=system)))
+    assert [(p["id"], p["expert"], p["depends_on"]) for p in plan["phases"]] == [
+        ("p1", "scout", []),
+        ("p2", "builder", []),
+        ("p3", "scout", ["p1", "p2"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "tool"),
+    [("Survey the workspace", "list_dir"), ("Read the README", "read_file"), ("Review", None)],
+)
+async def test_a_phase_calls_the_tool_its_title_names(title: str, tool: str | None) -> None:
+    prompt = f"Overall task:\nship it\n\nYour phase: p1 — {title}\nGoal: whatever"
+    reply = await collect(
+        DemoModel().stream(_ask(prompt, system="You are carrying out one phase of a plan.")),
+        catch=False,
     )
-    assert planner["phases"]
-    team = json.loads(
-        (await collect(DemoModel().stream(_ask("form a team of experts")), catch=False)).text
-    )
-    assert {e["id"] for e in team["experts"]} == {"researcher", "engineer", "reviewer"}
-    assert team["lead_expert"] == "engineer"
+    assert [call.name for call in reply.calls] == ([tool] if tool else [])
+    assert reply.text.strip()
+
+
+async def test_the_synthesis_lists_each_phase_and_how_it_went() -> None:
+    prompt = "Task:\nx\n\n## p1 — Survey (by Scout, done)\nfine\n\n## p2 — Build (failed)\nboom"
+    text = await _text(_ask(prompt, system="Write the final answer for the person from …"))
+    assert "**Survey** (p1): by Scout — done" in text and "**Build** (p2): failed" in text
 
 
 async def test_unknown_requests_get_the_demo_explanation() -> None:

@@ -1,0 +1,394 @@
+"""PLAN_EXEC: plan the task in phases, carry them out in order, replan when one fails.
+
+1. A planner call returns the plan as JSON (validated here; one repair attempt, then a
+   clear error): 2–8 phases, each with an id, a title, a goal and what it produces.
+2. Each phase is a ReAct run (the agent's tools and approvals, its own stored thread)
+   told the overall task, the plan and the results of the earlier phases.
+3. A failed phase triggers ``replanning`` and a new plan for the remaining work, at most
+   ``[engine] max_replans`` times; after that the remaining phases are skipped.
+4. A streamed synthesis writes the final answer from the phase results; what failed or
+   was skipped is added to it plainly.
+
+Events: ``plan_update`` (every phase with its status, whenever one changes),
+``phase_started``, ``plan_step`` (progress), ``phase_completed``, ``phase_failed``,
+``replanning``; then the answer's ``token``s and ``final_answer``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.engine.cancel import TurnCancelled
+from app.engine.events import (
+    FinalAnswerEvent,
+    PhaseCompletedData,
+    PhaseCompletedEvent,
+    PhaseFailedData,
+    PhaseFailedEvent,
+    PhaseInfo,
+    PhaseStartedData,
+    PhaseStartedEvent,
+    PhaseStatus,
+    PlanStepData,
+    PlanStepEvent,
+    PlanUpdateData,
+    PlanUpdateEvent,
+    ReplanningData,
+    ReplanningEvent,
+    StepKind,
+    TurnStatus,
+    notice,
+)
+from app.engine.subrun import (
+    EXECUTOR_NOTE,
+    SHORT_RESULT_CHARS,
+    ModeError,
+    ProgressMapper,
+    ReplyInvalid,
+    child_context,
+    cut,
+    describe_errors,
+    extract_json,
+    one_line,
+    quiet,
+    run_phase,
+    structured_call,
+    synthesise,
+    tools_summary,
+)
+from app.engine.turn import TurnContext
+from app.llm.errors import LLMError
+from app.llm.types import ChatMessage
+
+MAX_PHASES = 8
+STOPPED = "Stopped: the person stopped the turn during this phase."
+
+PLANNER_NOTE = """You are the planner. Break the person's task into {minimum} to {maximum} \
+phases that will be carried out in order, each by an assistant that can use these tools:
+{tools}
+
+Each phase needs:
+- "id": a short unique id, such as "p1"
+- "title": a few words
+- "goal": what to do, specific enough to act on
+- "produces": what the phase hands on to the next ones (a finding, a file, a decision)
+
+Reply with only a JSON object, no prose and no code fence:
+{{"phases": [{{"id": "p1", "title": "...", "goal": "...", "produces": "..."}}]}}"""
+
+REPLAN_PROMPT = """The plan for this task ran into a failure. Plan the remaining work again.
+
+Task:
+{task}
+
+The phases so far:
+{phases}
+
+{failure}
+
+Plan only the work that is still to do, in 1 to {maximum} phases with new ids (not {ids}). \
+Do not repeat finished phases; take another approach to what failed if there is one."""
+
+SYNTHESIS_NOTE = (
+    "Write the final answer for the person from the results of the phases below: what was "
+    "done, what was found or produced, and what the person should do next. Be concise and "
+    "use Markdown. Say plainly which phases failed or were skipped and what is therefore "
+    "missing; never present failed work as done."
+)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+class PlannedPhase(BaseModel):
+    """One phase as the planner wrote it."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    title: str = Field(min_length=1, max_length=120)
+    goal: str = Field(min_length=1)
+    produces: str = Field(min_length=1)
+
+
+class Plan(BaseModel):
+    """The planner's reply."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    phases: list[PlannedPhase] = Field(min_length=1, max_length=MAX_PHASES)
+
+    @field_validator("phases")
+    @classmethod
+    def _unique(cls, value: list[PlannedPhase]) -> list[PlannedPhase]:
+        ids = [phase.id for phase in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("phase ids must be unique")
+        return value
+
+
+def parse_plan(text: str, minimum: int = 2) -> Plan:
+    """Validate a planner reply into a Plan with at least ``minimum`` phases."""
+    data = extract_json(text)
+    if isinstance(data, list):
+        data = {"phases": data}
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        raise ReplyInvalid(describe_errors(exc)) from None
+    if len(plan.phases) < minimum:
+        raise ReplyInvalid(f"phases: the plan needs {minimum} to {MAX_PHASES} phases")
+    return plan
+
+
+@dataclass
+class PhaseState:
+    """A phase as it runs."""
+
+    id: str
+    title: str
+    goal: str
+    produces: str
+    status: PhaseStatus = "pending"
+    result: str = ""
+    error: str = ""
+
+
+def _states(plan: Plan, taken: set[str], attempt: int) -> list[PhaseState]:
+    states = []
+    for phase in plan.phases:
+        phase_id = phase.id
+        while phase_id in taken:
+            phase_id = f"{phase_id}-r{attempt}"
+        taken.add(phase_id)
+        states.append(PhaseState(phase_id, phase.title, phase.goal, phase.produces))
+    return states
+
+
+# --------------------------------------------------------------------------- the run
+
+
+class _PlanRun:
+    def __init__(self, ctx: TurnContext, history: list[ChatMessage]) -> None:
+        self.ctx = ctx
+        self.history = history
+        self.task = history[-1].content.strip() if history and history[-1].role == "user" else ""
+        self.phases: list[PhaseState] = []
+        self.planner = child_context(ctx, thread="plan", emit=quiet(ctx.emit))
+
+    async def update(self) -> None:
+        phases = [PhaseInfo(id=p.id, title=p.title, status=p.status) for p in self.phases]
+        await self.ctx.emit(PlanUpdateEvent(data=PlanUpdateData(plan_phases=phases)))
+
+    def planner_system(self, minimum: int) -> str:
+        note = PLANNER_NOTE.format(
+            minimum=minimum, maximum=MAX_PHASES, tools=tools_summary(self.ctx, self.ctx.tool_names)
+        )
+        return f"{self.ctx.system_prompt}\n\n{note}"
+
+    async def run(self) -> TurnStatus:
+        ctx = self.ctx
+        if not self.task:
+            raise ModeError("Say what to plan, for example: /plan add a --verbose flag")
+        await ctx.emit(notice("planning", "Planning the task in phases…"))
+        plan = await structured_call(
+            self.planner,
+            system=self.planner_system(2),
+            messages=self.history,
+            parse=parse_plan,
+            what="planner",
+        )
+        self.phases = _states(plan, set(), 0)
+        await self.update()
+        try:
+            await self.execute()
+        except TurnCancelled:
+            await self.stop()
+            raise
+        answer = await synthesise(
+            ctx,
+            self.history,
+            system=f"{ctx.system_prompt}\n\n{SYNTHESIS_NOTE}",
+            prompt=self.synthesis_prompt(),
+            fallback=self.fallback(),
+            missing=self.missing(),
+        )
+        await ctx.emit(FinalAnswerEvent(content=answer))
+        return "completed"
+
+    async def execute(self) -> None:
+        replans = 0
+        index = 0
+        while index < len(self.phases):
+            phase = self.phases[index]
+            if phase.status != "pending":
+                index += 1
+                continue
+            if await self.run_one(index, phase):
+                index += 1
+                continue
+            if replans >= self.ctx.settings.engine.max_replans:
+                await self.skip_rest("no replans left")
+                return
+            replans += 1  # counted before the call: a failing replanner uses it up too
+            reason = f"Phase {phase.id} “{phase.title}” failed: {phase.error}"
+            await self.ctx.emit(
+                ReplanningEvent(data=ReplanningData(reason=one_line(reason, 300), attempt=replans))
+            )
+            try:
+                plan = await structured_call(
+                    self.planner,
+                    system=self.planner_system(1),
+                    messages=[
+                        *self.history[:-1],
+                        ChatMessage(role="user", content=self.replan_prompt(phase)),
+                    ],
+                    parse=lambda text: parse_plan(text, minimum=1),
+                    what="replanner",
+                )
+            except (ModeError, LLMError) as exc:
+                await self.ctx.emit(notice("replan_failed", one_line(str(exc), 200)))
+                await self.skip_rest("the replan failed")
+                return
+            kept = self.phases[: index + 1]
+            taken = {p.id for p in self.phases}
+            self.phases = kept + _states(plan, taken, replans)
+            await self.update()
+            index += 1
+
+    async def run_one(self, index: int, phase: PhaseState) -> bool:
+        ctx = self.ctx
+        phase.status = "running"
+        await ctx.emit(
+            PhaseStartedEvent(
+                data=PhaseStartedData(phase_id=phase.id, index=index, title=phase.title)
+            )
+        )
+        await self.update()
+
+        def progress(content: str, step: int, kind: StepKind) -> PlanStepEvent:
+            return PlanStepEvent(
+                data=PlanStepData(phase_id=phase.id, step=step, content=content, kind=kind)
+            )
+
+        outcome = await run_phase(
+            ctx,
+            thread=f"phase:{phase.id}",
+            emit=ProgressMapper(ctx.emit, progress),
+            system=f"{ctx.system_prompt}\n\n{EXECUTOR_NOTE}",
+            prompt=self.phase_prompt(phase),
+            model=ctx.model,
+            tool_names=ctx.tool_names,
+        )
+        if outcome.ok:
+            phase.status, phase.result = "done", outcome.result or "(no result text)"
+            short = one_line(phase.result, SHORT_RESULT_CHARS)
+            await ctx.emit(
+                PhaseCompletedEvent(data=PhaseCompletedData(phase_id=phase.id, result=short))
+            )
+            await self.update()
+            return True
+        phase.status, phase.error, phase.result = "failed", outcome.error, outcome.result
+        await ctx.emit(
+            PhaseFailedEvent(
+                data=PhaseFailedData(phase_id=phase.id, error=one_line(outcome.error, 300))
+            )
+        )
+        await self.update()
+        return False
+
+    async def skip_rest(self, why: str) -> None:
+        changed = False
+        for phase in self.phases:
+            if phase.status == "pending":
+                phase.status, phase.error, changed = "skipped", why, True
+        if changed:
+            await self.update()
+
+    async def stop(self) -> None:
+        """After a cancel: the running phase failed (stopped), the rest skipped."""
+        with contextlib.suppress(Exception):
+            for phase in self.phases:
+                if phase.status == "running":
+                    phase.status, phase.error = "failed", STOPPED
+                    await self.ctx.emit(
+                        PhaseFailedEvent(data=PhaseFailedData(phase_id=phase.id, error=STOPPED))
+                    )
+            for phase in self.phases:
+                if phase.status == "pending":
+                    phase.status = "skipped"
+            if self.phases:
+                await self.update()
+
+    # ----------------------------------------------------------------- prompts
+
+    def overview(self, current: PhaseState | None = None) -> str:
+        lines = []
+        for number, phase in enumerate(self.phases, start=1):
+            mark = "current" if phase is current else phase.status
+            lines.append(f"{number}. [{mark}] {phase.id} — {phase.title}: {phase.goal}")
+        return "\n".join(lines)
+
+    def results(self, *, everything: bool = False) -> str:
+        parts = []
+        for phase in self.phases:
+            if phase.status == "done":
+                parts.append(f"## {phase.id} — {phase.title} (done)\n{cut(phase.result)}")
+            elif everything and phase.status == "failed":
+                partial = f"\nPartial result:\n{cut(phase.result)}" if phase.result else ""
+                parts.append(f"## {phase.id} — {phase.title} (failed)\n{phase.error}{partial}")
+            elif everything and phase.status == "skipped":
+                parts.append(f"## {phase.id} — {phase.title} (skipped)\n{phase.error}")
+        return "\n\n".join(parts)
+
+    def phase_prompt(self, phase: PhaseState) -> str:
+        earlier = self.results() or "(none yet)"
+        return (
+            f"Overall task:\n{self.task}\n\nThe plan:\n{self.overview(phase)}\n\n"
+            f"Results of the earlier phases:\n{earlier}\n\n"
+            f"Your phase: {phase.id} — {phase.title}\nGoal: {phase.goal}\n"
+            f"It should produce: {phase.produces}"
+        )
+
+    def replan_prompt(self, failed: PhaseState) -> str:
+        results = self.results(everything=True) or "(no results yet)"
+        failure = f"Phase {failed.id} “{failed.title}” failed: {failed.error}"
+        return REPLAN_PROMPT.format(
+            task=self.task,
+            phases=f"{self.overview()}\n\n{results}",
+            failure=failure,
+            maximum=MAX_PHASES,
+            ids=", ".join(p.id for p in self.phases),
+        )
+
+    def synthesis_prompt(self) -> str:
+        return (
+            f"Task:\n{self.task}\n\nThe plan and how each phase went:\n{self.overview()}\n\n"
+            f"Results:\n{self.results(everything=True) or '(no phase produced a result)'}"
+        )
+
+    def missing(self) -> str | None:
+        lines = []
+        for phase in self.phases:
+            if phase.status == "failed":
+                lines.append(f"- {phase.id} “{phase.title}” failed: {one_line(phase.error, 200)}")
+            elif phase.status == "skipped":
+                lines.append(f"- {phase.id} “{phase.title}” was skipped ({phase.error}).")
+        if not lines:
+            return None
+        return "**Not done:**\n" + "\n".join(lines)
+
+    def fallback(self) -> str:
+        done = [p for p in self.phases if p.status == "done"]
+        if not done:
+            return "No phase of the plan produced a result."
+        parts = [f"**{p.title}** — {one_line(p.result, 400)}" for p in done]
+        return "What the phases produced:\n\n" + "\n\n".join(parts)
+
+
+async def run_plan(ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
+    """Run a PLAN_EXEC turn from ``history`` (its last message is the task)."""
+    return await _PlanRun(ctx, history).run()
