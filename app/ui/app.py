@@ -79,6 +79,8 @@ EXTRA_KEYS: list[tuple[str, str, str]] = [
     ("Approval dialog", "y", "approve once"),
     ("Approval dialog", "n / esc", "deny"),
     ("Approval dialog", "a / d", "always approve / always deny (edit the rule first)"),
+    ("Approval dialog", "Y / N", "approve / deny every call listed as waiting"),
+    ("Approval dialog", "m", "minimise (f7 brings it back)"),
     ("App", "ctrl+p", "every command"),
     ("App", "ctrl+q", "quit"),
 ]
