@@ -34,6 +34,7 @@ from app.tools.rules import RuleError, read_rules_file, remove_rule
 from app.ui.dialogs.approvals import ApprovalsDialog, SavedRule, approval_rows
 from app.ui.dialogs.ask_human import AskDialog
 from app.ui.dialogs.confirm import ConfirmAnswer, ConfirmDialog, describe_call
+from app.ui.dialogs.copy_picker import CopyPicker, copy_choices
 from app.ui.dialogs.delete import DeleteDialog
 from app.ui.dialogs.help import HelpDialog
 from app.ui.dialogs.model_picker import ModelPicker
@@ -66,6 +67,8 @@ COMMANDS: dict[str, str] = {
 
 PAGE_SESSIONS = 200
 PAGE_MESSAGES = 30
+#: Answers whose code blocks the copy picker (f6) offers.
+COPY_ANSWERS = 3
 #: How far back the rule preview of the approval dialog looks.
 EARLIER_CALLS_MESSAGES = 1000
 STYLE_FILES = ("app.tcss", "main.tcss", "sidebar.tcss", "transcript.tcss", "dialogs.tcss")
@@ -126,7 +129,7 @@ class AgentKitApp(App[None]):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "rename", "Rename", id="session.rename"),
         Binding("f3", "pick_model", "Model", id="session.model"),
-        Binding("f6", "copy_answer", "Copy answer", id="turn.copy"),
+        Binding("f6", "copy_answer", "Copy", id="turn.copy", priority=True),
         Binding("f7", "approvals", "Approvals", id="session.approvals", priority=True),
         Binding("f8", "delete", "Delete", id="session.delete"),
     ]
@@ -883,18 +886,35 @@ class AgentKitApp(App[None]):
         self.push_screen(ApprovalsDialog(approval_rows(events), saved), removed)
 
     async def action_copy_answer(self) -> None:
-        """Copy the last answer of the open session to the clipboard (OSC 52)."""
+        """Copy the last answer, or one of the recent code blocks, to the clipboard (OSC 52)."""
         if self.current is None:
             return
         messages = await self.store.get_messages(self.current.id, last=PAGE_MESSAGES)
-        answer = next(
-            (m for m in reversed(messages) if m.role == "assistant" and m.content.strip()), None
-        )
-        if answer is None:
+        answers = [
+            m.content
+            for m in reversed(messages)
+            if m.role == "assistant"
+            and m.thread == "main"
+            and not m.tool_calls
+            and m.content.strip()
+        ][:COPY_ANSWERS]
+        choices = copy_choices(answers)
+        if not choices:
             self.notify("No answer to copy yet.", markup=False)
             return
-        self.copy_to_clipboard(answer.content)
-        self.notify("Copied the last answer.", markup=False)
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                return
+            self.copy_to_clipboard(text)
+            what = "the last answer" if text == answers[0] else "the code block"
+            lines = text.count("\n") + 1
+            self.notify(f"Copied {what} ({lines} line{'s' if lines != 1 else ''}).", markup=False)
+
+        if len(choices) == 1:
+            chosen(choices[0].text)  # nothing to choose between
+            return
+        self.push_screen(CopyPicker(choices), chosen)
 
     async def on_unmount(self) -> None:
         if self._service is not None:
