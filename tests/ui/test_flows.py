@@ -210,3 +210,30 @@ async def test_ctrl_c_once_stops_a_streaming_reply(make_app: AppFactory) -> None
         await until(pilot, lambda: not app.runner.live)
         assert app.screen.query_one(AssistantMessage).status == "cancelled"
         assert app.is_running  # the app itself keeps going
+
+
+async def test_a_huge_paste_is_sent_whole_and_shown_in_part(make_app: AppFactory) -> None:
+    from textual import events
+
+    from app.ui.widgets.message_views import USER_PREVIEW_CHARS
+
+    app = await make_app()
+    big = "\n".join(f"{i:07d} " + "x" * 92 for i in range(10_000))  # 1 MB, 10,000 lines
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = app.screen.query_one("#composer")
+        composer.focus()
+        paste = events.Paste(big)
+        paste.bubble = False  # delivered as the app forwards a terminal paste: to the widget
+        composer.post_message(paste)
+        await until(pilot, lambda: len(composer.text) == len(big))  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.runner.live)
+        bubble = app.screen.query_one(UserMessage)
+        assert bubble.text == big
+        shown = str(bubble.render())
+        assert len(shown) < USER_PREVIEW_CHARS + 200
+        assert "0000000 " in shown and "0009999 " not in shown
+        assert "more lines) not shown here" in shown
+        assert app.current is not None
+        stored = await app.store.get_messages(app.current.id)
+        assert stored[0].role == "user" and stored[0].content == big

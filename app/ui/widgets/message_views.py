@@ -36,12 +36,40 @@ def one_line(text: str, width: int = 80) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+#: A user message longer than this shows its start and a note (all of it is sent and saved).
+USER_PREVIEW_LINES = 60
+USER_PREVIEW_CHARS = 6_000
+
+
 class UserMessage(Static):
-    """What the person wrote."""
+    """What the person wrote (a huge paste shows its start: laying out a megabyte of text
+    would freeze the screen for seconds)."""
 
     def __init__(self, text: str) -> None:
         self.text = clean(text)
-        super().__init__(self.text, markup=False, classes="message user")
+        super().__init__(preview(self.text), classes="message user")
+
+
+def preview(text: str) -> Content:
+    """``text`` as plain Content, cut after ``USER_PREVIEW_LINES`` lines or
+    ``USER_PREVIEW_CHARS`` characters with a note of what is not shown."""
+    shown = text[:USER_PREVIEW_CHARS]
+    cut_at = -1
+    for _ in range(USER_PREVIEW_LINES):
+        cut_at = shown.find("\n", cut_at + 1)
+        if cut_at < 0:
+            break
+    if cut_at >= 0:
+        shown = shown[:cut_at]
+    if len(shown) == len(text):
+        return Content(text)
+    hidden_lines = text.count("\n", len(shown))
+    note = (
+        f"\n… {len(text) - len(shown):,} more characters"
+        + (f" ({hidden_lines:,} more lines)" if hidden_lines > 0 else "")
+        + " not shown here; the whole message was sent and saved (ctrl+s exports it)."
+    )
+    return Content.assemble(shown, (note, "dim italic"))
 
 
 #: A live reply freezes its finished blocks once this much text waits in the streaming tail.
