@@ -88,6 +88,9 @@ class Harness:
     workspace: Path
     settings: Settings
     session_id: str = ""
+    #: More loopback providers by name (``extra_fakes=("fa",)`` → models ``fa/…``), so
+    #: concurrent experts each get their own scripted queue.
+    fakes: dict[str, FakeProvider] = field(default_factory=dict)
 
     def script(self, *replies: Reply) -> None:
         self.fake.script(*replies)
@@ -147,14 +150,17 @@ def workspace(tmp_path: Path) -> Path:
 async def make_harness(tmp_path: Path, workspace: Path) -> AsyncIterator[Callable[..., Any]]:
     """Build harnesses (settings overrides as keyword arguments); all closed after the test."""
     made: list[tuple[Gateway, SessionStore, FakeProvider]] = []
+    extras: list[FakeProvider] = []
 
-    async def factory(**overrides: Any) -> Harness:
+    async def factory(extra_fakes: tuple[str, ...] = (), **overrides: Any) -> Harness:
         fake = await FakeProvider().start()
-        data: dict[str, Any] = {
-            "default_model": MODEL,
-            "providers": {"fake": {"kind": "openai", "base_url": fake.url, "max_retries": 0}},
-            **overrides,
+        fakes = {name: await FakeProvider().start() for name in extra_fakes}
+        extras.extend(fakes.values())
+        providers = {
+            name: {"kind": "openai", "base_url": server.url, "max_retries": 0}
+            for name, server in {"fake": fake, **fakes}.items()
         }
+        data: dict[str, Any] = {"default_model": MODEL, "providers": providers, **overrides}
         settings = Settings.model_validate(data)
         store = await SessionStore.open(tmp_path / f"agentkit-{len(made)}.db")
         gateway = Gateway(settings, env={}, demo_delay=0)
@@ -167,7 +173,7 @@ async def make_harness(tmp_path: Path, workspace: Path) -> AsyncIterator[Callabl
             user_config_file=tmp_path / "config.toml",
             skills=load_skills([BUILTIN_SKILLS_DIR]),
         )
-        harness = Harness(fake, store, gateway, service, workspace, settings)
+        harness = Harness(fake, store, gateway, service, workspace, settings, fakes=fakes)
         harness.session_id = (await store.create_session("default")).id
         return harness
 
@@ -176,6 +182,8 @@ async def make_harness(tmp_path: Path, workspace: Path) -> AsyncIterator[Callabl
         await gateway.aclose()
         await store.close()
         await fake.stop()
+    for extra in extras:
+        await extra.stop()
 
 
 @pytest.fixture

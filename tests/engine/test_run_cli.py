@@ -248,3 +248,29 @@ async def test_ctrl_c_cancels_the_turn_and_exits_130(agentkit_home: Path, worksp
     assert messages[0]["content"] == "Write a long essay"
     assert all(m["status"] in ("complete", "cancelled") for m in messages)
     assert len(messages) == 1 or messages[1]["status"] == "cancelled"
+
+
+async def test_plan_and_team_modes_trace_their_progress(
+    agentkit_home: Path, workspace: Path
+) -> None:
+    code, out, err = await agentkit(
+        "run", "--model", "demo", "--mode", "plan", "tidy up", home=agentkit_home, cwd=workspace
+    )
+    assert code == 0, err
+    assert "plan:\n  1. Survey the workspace\n  2. Read the README\n" in err
+    assert "▶ phase 1: Survey the workspace\n→ list_dir" in err and "✓ p3 done: " in err
+    assert out.startswith("## Summary") and "(p3): done" in out
+    code, out, err = await agentkit(
+        "run", "--model", "demo", "--mode", "team", "tidy up", home=agentkit_home, cwd=workspace
+    )
+    assert code == 0, err
+    assert "team: Researcher, Engineer (lead), Reviewer\n" in err
+    assert "  p3 Review the findings → Reviewer (after p1, p2)\n" in err
+    assert "[Researcher] → list_dir" in err and "[Reviewer] ✓ p3: " in err
+    assert "\n→ " not in err  # tool steps are named by their expert
+    assert "by Reviewer — done" in out
+    code, out, err = await agentkit(
+        "run", "--json", "--model", "demo", "/team tidy up", home=agentkit_home, cwd=workspace
+    )
+    kinds = [from_wire(json.loads(line)).type for line in out.splitlines()]
+    assert kinds.count("team_formed") == 1 and kinds[-1] == "result"
