@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -27,6 +28,35 @@ access_log = logging.getLogger("app.server.access")
 CLOSE_BAD_KEY = 4001
 INVALID_KEY_EVENT = {"type": "error", "data": {"message": "Invalid api_key"}}
 UNAUTHORIZED_DETAIL = "Invalid or missing API key: send it as 'Authorization: Bearer KEY'"
+
+
+_SECRET = re.compile(r"(?i)(api_key=)[^&\s\"']+|(bearer\s+)[^\s\"']+")
+#: Loggers the server (and uvicorn, and the websockets protocol under it) write to.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "app.server", "app.server.access")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace ``api_key=…`` and ``Bearer …`` in log records (uvicorn logs WebSocket request
+    lines with their query string, and headers at debug level)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message without secrets; never drops a record."""
+        message = record.getMessage()
+        cleaned = _SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "[redacted]", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_REDACT = RedactSecrets()
+
+
+def redact_server_logs() -> None:
+    """Put the redacting filter on every logger the server writes to (once)."""
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
 
 
 def supplied_keys(scope: Scope) -> list[str]:

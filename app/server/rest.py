@@ -109,7 +109,7 @@ def build_router(hub: Hub, approval: ServeApproval) -> APIRouter:
             return _detail(400, str(SessionClosedError(session_id)))
         if hub.closing:
             return _detail(503, "The server is shutting down")
-        before = session.last_seq
+        before = await store.count_messages(session_id)  # the turn's messages come after
         events: list[Event] = []
         async for event in hub.run_turn(
             session_id,
@@ -149,7 +149,8 @@ async def _reply(
 
 
 def _turn_reply(new: list[Message], text: str) -> Message | None:
-    """The last assistant message of the turn that saved ``text`` (messages after ``before``)."""
+    """The last assistant message of the turn that saved ``text``, among the messages
+    stored since it started (other turns may have run at the same time)."""
     turn_id = next(
         (m.turn_id for m in new if m.role == "user" and m.content == text and m.turn_id), None
     )

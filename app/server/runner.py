@@ -18,6 +18,7 @@ import uvicorn
 
 from app.config import Settings
 from app.server.app import ServerOptions, create_app
+from app.server.guards import redact_server_logs
 from app.server.hub import Hub
 
 #: How long a graceful stop waits for turns to save what they had.
@@ -89,6 +90,7 @@ class ApiServer(uvicorn.Server):
     ) -> None:
         host, port = sock.getsockname()[:2]
         check_bind(host, options.api_key)
+        redact_server_logs()
         config = uvicorn.Config(
             create_app(hub, options),
             host=host,
@@ -97,6 +99,8 @@ class ApiServer(uvicorn.Server):
             access_log=False,
             ws="websockets-sansio",
             ws_max_size=max(options.max_body_bytes, 64 * 1024),
+            # Token messages are tiny: compressing each costs more than it saves.
+            ws_per_message_deflate=False,
             lifespan="on",
             timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS) + 1,
         )
