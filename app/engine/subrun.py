@@ -127,7 +127,8 @@ class ProgressMapper:
         self._emit = emit
         self._make = make
         self._pieces: list[str] = []
-        self._flushed_at = time.monotonic()
+        #: The first text of each step goes out at once, so a panel shows work starting.
+        self._flushed_at = -PROGRESS_INTERVAL_SECONDS
         #: The model call the run is in (1-based), as in its ``step`` events.
         self.step = 1
 
@@ -148,6 +149,7 @@ class ProgressMapper:
             if step.data.name == FINISH_TOOL:
                 if step.event_type == "tool_result":
                     self.step = step.step + 1
+                    self._flushed_at = -PROGRESS_INTERVAL_SECONDS
                 return
             await self._emit(event)
             if step.event_type == "tool_call":
@@ -159,6 +161,7 @@ class ProgressMapper:
                 line = f"{step.data.name}: {mark}{one_line(step.data.output, 100)}"
                 await self._emit(self._make(line, step.step, "tool_result"))
                 self.step = step.step + 1
+                self._flushed_at = -PROGRESS_INTERVAL_SECONDS
             return
         if event.type == "notice":
             await self._emit(self._make(event.data.message, self.step, "note"))
