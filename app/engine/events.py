@@ -229,6 +229,8 @@ class PlanStepData(_Wire):
     #: ``text``: a piece of streamed text, appended to the earlier pieces of the same step;
     #: ``tool_call`` / ``tool_result`` / ``note``: one line of its own.
     kind: StepKind | None = None
+    #: For ``tool_call`` / ``tool_result``: the id of the call, as in its ``step`` event.
+    call_id: str | None = None
 
 
 class PlanStepEvent(_Wire):
@@ -322,6 +324,7 @@ class ExpertStepData(_Wire):
     #: The phase the expert is working on, and what kind of progress this is (as in plan_step).
     phase_id: str | None = None
     kind: StepKind | None = None
+    call_id: str | None = None
 
 
 class ExpertStepEvent(_Wire):

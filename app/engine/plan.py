@@ -269,9 +269,11 @@ class _PlanRun:
         )
         await self.update()
 
-        def progress(content: str, step: int, kind: StepKind) -> PlanStepEvent:
+        def progress(content: str, step: int, kind: StepKind, call_id: str | None) -> PlanStepEvent:
             return PlanStepEvent(
-                data=PlanStepData(phase_id=phase.id, step=step, content=content, kind=kind)
+                data=PlanStepData(
+                    phase_id=phase.id, step=step, content=content, kind=kind, call_id=call_id
+                )
             )
 
         outcome = await run_phase(

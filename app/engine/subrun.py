@@ -117,7 +117,8 @@ class FinishPhaseTool(Tool[FinishPhaseArgs]):
 
 # --------------------------------------------------------------------------- progress
 
-MakeProgress = Callable[[str, int, StepKind], Event]
+#: Builds a progress event from its text, step, kind and (for tool lines) the call id.
+MakeProgress = Callable[[str, int, StepKind, str | None], Event]
 
 
 class ProgressMapper:
@@ -155,16 +156,16 @@ class ProgressMapper:
             if step.event_type == "tool_call":
                 arguments = json.dumps(step.data.arguments, ensure_ascii=False)
                 line = f"{step.data.name} {one_line(arguments, 100)}"
-                await self._emit(self._make(line, step.step, "tool_call"))
+                await self._emit(self._make(line, step.step, "tool_call", step.data.id))
             else:
                 mark = "error: " if step.data.is_error else ""
                 line = f"{step.data.name}: {mark}{one_line(step.data.output, 100)}"
-                await self._emit(self._make(line, step.step, "tool_result"))
+                await self._emit(self._make(line, step.step, "tool_result", step.data.id))
                 self.step = step.step + 1
                 self._flushed_at = -PROGRESS_INTERVAL_SECONDS
             return
         if event.type == "notice":
-            await self._emit(self._make(event.data.message, self.step, "note"))
+            await self._emit(self._make(event.data.message, self.step, "note", None))
             return
         await self._emit(event)  # approvals, questions
 
@@ -174,7 +175,7 @@ class ProgressMapper:
         if not self._pieces:
             return
         text, self._pieces = "".join(self._pieces), []
-        await self._emit(self._make(text, self.step, "text"))
+        await self._emit(self._make(text, self.step, "text", None))
 
 
 def quiet(emit: Emit) -> Emit:

@@ -469,7 +469,9 @@ class _TeamRun:
         member = self.members[phase.expert.id]
         expert = member.expert
 
-        def progress(content: str, step: int, kind: StepKind) -> ExpertStepEvent:
+        def progress(
+            content: str, step: int, kind: StepKind, call_id: str | None
+        ) -> ExpertStepEvent:
             return ExpertStepEvent(
                 data=ExpertStepData(
                     expert_id=expert.id,
@@ -479,6 +481,7 @@ class _TeamRun:
                     step=step,
                     phase_id=phase.id,
                     kind=kind,
+                    call_id=call_id,
                 )
             )
 

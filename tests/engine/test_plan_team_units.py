@@ -344,8 +344,9 @@ async def test_progress_pieces_follow_the_steps_of_a_nested_run() -> None:
     async def emit(event: Event) -> None:
         sent.append(event)
 
-    def make(content: str, step: int, kind: Any) -> Event:
-        return PlanStepEvent(data=PlanStepData(phase_id="p", step=step, content=content, kind=kind))
+    def make(content: str, step: int, kind: Any, call_id: str | None) -> Event:
+        data = PlanStepData(phase_id="p", step=step, content=content, kind=kind, call_id=call_id)
+        return PlanStepEvent(data=data)
 
     mapper = ProgressMapper(emit, make)
     call = ToolCallData(id="c1", name="read_file", arguments={"path": "a.md"})
@@ -366,14 +367,16 @@ async def test_progress_pieces_follow_the_steps_of_a_nested_run() -> None:
         await mapper(event)
     await mapper.flush()
     progress = [
-        (e.data.step, e.data.kind, e.data.content) for e in sent if isinstance(e, PlanStepEvent)
+        (e.data.step, e.data.kind, e.data.content, e.data.call_id)
+        for e in sent
+        if isinstance(e, PlanStepEvent)
     ]
     assert progress == [
-        (1, "text", "Let "),
-        (1, "text", "me look."),
-        (1, "tool_call", 'read_file {"path": "a.md"}'),
-        (1, "tool_result", "read_file: error: x y"),
-        (2, "text", "Done."),
-        (2, "note", "Reached the limit."),
+        (1, "text", "Let ", None),
+        (1, "text", "me look.", None),
+        (1, "tool_call", 'read_file {"path": "a.md"}', "c1"),
+        (1, "tool_result", "read_file: error: x y", "c1"),
+        (2, "text", "Done.", None),
+        (2, "note", "Reached the limit.", None),
     ]
     assert [e.type for e in sent if not isinstance(e, PlanStepEvent)] == ["step", "step"]
