@@ -411,15 +411,19 @@ class _TeamRun:
                 if not running:
                     return
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                stopped = False
                 for task in done:
                     phase = running.pop(task)
                     self.members[phase.expert.id].busy = False
                     if task.cancelled() or isinstance(task.exception(), TurnCancelled):
-                        raise TurnCancelled(self.ctx.cancel.reason or "user")
+                        stopped = True
+                        continue
                     error = task.exception()
                     if error is not None:
                         raise error
                     await self.finished(phase, task.result())
+                if stopped:
+                    raise TurnCancelled(self.ctx.cancel.reason or "user")
         except TurnCancelled:
             # Stopped: the token reaches every expert, who save what they have and end.
             self.ctx.cancel.cancel("user")

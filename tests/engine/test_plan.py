@@ -295,3 +295,24 @@ async def test_plan_and_team_need_a_task(harness: Harness) -> None:
         assert turn.status == "completed" and turn.of("notice")[0].data.code == "usage"
         assert command.strip() + " " in turn.of("final_answer")[0].content.replace("`", " ")
     assert harness.fake.requests == []
+
+
+async def test_a_phase_that_reaches_its_step_limit_fails_with_what_it_had(
+    make_harness: Any,
+) -> None:
+    harness = await make_harness(engine={"max_steps": 2, "max_replans": 0})
+    harness.script(
+        harness.text(plan_json("p1", "p2")),
+        harness.calls(("read_file", {"path": "README.md"})),
+        harness.text("Half of it."),
+        harness.text("Summary."),
+    )
+    turn = await harness.turn("/plan x")
+    (failed,) = turn.of("phase_failed")
+    assert failed.data.error == "reached its limit of 2 steps"
+    assert not harness.request(2).get("tools")  # the last step is sent without tools
+    notes = [e.data for e in turn.of("plan_step") if e.data.kind == "note"]
+    assert notes and "limit of 2 steps" in notes[0].content
+    synthesis = harness.request(3)["messages"][-1]["content"]
+    assert "(failed)\nreached its limit of 2 steps\nPartial result:\nHalf of it." in synthesis
+    assert turn.status == "completed"
