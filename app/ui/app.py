@@ -428,6 +428,16 @@ class AgentKitApp(App[None]):
         await self.reload_sidebar()
 
     async def on_turn_event(self, message: TurnEvent) -> None:
+        try:
+            await self._turn_event(message)
+        finally:
+            if message.shown is not None:
+                if self.current is not None and message.session_id == self.current.id:
+                    self.call_after_refresh(message.shown)
+                else:
+                    message.shown()
+
+    async def _turn_event(self, message: TurnEvent) -> None:
         event = message.event
         if isinstance(event, StepEvent) and isinstance(event.data, CallStep):
             self.pending.step_started(message.session_id, event.data.step)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.message import Message
 
 from app.engine.events import Event
 
 
 class TurnEvent(Message):
-    """One engine event of a running turn in ``session_id``."""
+    """One engine event of a running turn in ``session_id``.
 
-    def __init__(self, session_id: str, event: Event) -> None:
+    ``shown``, when set, is called once the event is on screen (handled and painted): the
+    runner holds back the next batch of tokens until then, so a screen that falls behind a
+    fast stream draws fewer, larger updates instead of a growing queue of stale ones.
+    """
+
+    def __init__(
+        self, session_id: str, event: Event, shown: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
         self.session_id = session_id
         self.event = event
+        self.shown = shown
 
 
 class TurnStarted(Message):

@@ -13,7 +13,7 @@ read the same system clock. The app side records (same clock):
 
 - ``engine done``: ``ChatService`` yielded ``final_answer`` (the client has read and parsed
   the last byte; a subclass of ``ChatService`` timestamps the events it yields);
-- ``last token visible``: the last token (a unique word) is in the last Markdown block of
+- ``last token visible``: the last token (a unique word) is in the drawn lines of the live tail of
   the streaming reply and one screen refresh has followed;
 - ``final render``: the reply's closing full ``update`` is done (status no longer streaming)
   and one refresh has followed.
@@ -47,8 +47,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from textual import events  # noqa: E402
-from textual.widgets import Markdown  # noqa: E402
-from textual.widgets.markdown import MarkdownBlock  # noqa: E402
 
 from app.config import Settings  # noqa: E402
 from app.engine.events import Event  # noqa: E402
@@ -58,7 +56,7 @@ from app.llm.gateway import Gateway  # noqa: E402
 from app.store import SessionStore  # noqa: E402
 from app.ui.app import AgentKitApp  # noqa: E402
 from app.ui.widgets.composer import Composer  # noqa: E402
-from app.ui.widgets.message_views import AssistantMessage  # noqa: E402
+from app.ui.widgets.message_views import AssistantMessage, RenderedMarkdown  # noqa: E402
 from tests.fakes.provider import FakeProvider, Reply  # noqa: E402
 from tests.fakes.scripts import openai_text_events  # noqa: E402
 
@@ -189,11 +187,9 @@ async def refreshed(app: AgentKitApp) -> float:
 
 
 def last_block_text(message: AssistantMessage) -> str:
-    """The text of the last top-level block of the reply's last Markdown ('' when none)."""
-    markdowns = [child for child in message.children if isinstance(child, Markdown)]
-    blocks = markdowns[-1].children if markdowns else []
-    last = blocks[-1] if blocks else None
-    return str(last.content) if isinstance(last, MarkdownBlock) else ""
+    """The text already drawn by the reply's last Markdown widget (its live tail)."""
+    drawn = [child for child in message.children if isinstance(child, RenderedMarkdown)]
+    return drawn[-1].drawn_text() if drawn else ""
 
 
 class KeyProbe:

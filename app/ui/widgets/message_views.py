@@ -7,7 +7,7 @@ and escape sequences are stripped on the way in.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import json
 import re
 from typing import Any
@@ -19,8 +19,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Collapsible, Static
 
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -91,33 +90,80 @@ def split_point(text: str) -> int:
         search_from = found + 1
 
 
+def block_chunks(text: str, size: int) -> list[str]:
+    """``text`` (finished blocks) cut at blank lines outside code fences into pieces of
+    about ``size`` characters (a piece can be longer when one block is)."""
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > size:
+        cut = split_point(text[start : start + size])
+        if cut == 0:
+            # One long block: end the piece at the next place a cut is possible.
+            rest = text[start:]
+            probe = size
+            while cut == 0 and probe < len(rest):
+                probe *= 2
+                cut = split_point(rest[:probe])
+            if cut == 0:
+                break
+        pieces.append(text[start : start + cut])
+        start += cut
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
 def rich_markdown(text: str) -> RichMarkdown:
     """Model text as a Rich Markdown renderable (never parsed as console markup)."""
     return RichMarkdown(text, code_theme="monokai", hyperlinks=False)
 
 
+def estimate_lines(markdown: str, width: int) -> int:
+    """About how many lines ``markdown`` takes at ``width`` (source lines, wrapped)."""
+    usable = max(1, width - 2)
+    return sum(max(1, -(-len(line) // usable)) for line in markdown.split("\n"))
+
+
 class RenderedMarkdown(Widget):
-    """Finished Markdown, rendered by Rich once per width and kept as lines.
+    """Markdown rendered by Rich into lines, cached per width.
 
     A Static holding a Rich renderable renders it again for every layout pass (to learn its
     height); with many of them in a transcript, streaming slows to a crawl. This keeps the
-    lines per width, so layout and paint are lookups.
+    lines per width, so layout and paint are lookups. ``set_text`` replaces the text (the
+    live tail of a streaming reply): the next frame renders it once, however many updates
+    came in between.
     """
 
-    def __init__(self, text: str, **kwargs: Any) -> None:
+    DEFAULT_CSS = "RenderedMarkdown { height: auto; }"
+
+    def __init__(self, text: str, *, lazy: bool = False, **kwargs: Any) -> None:
+        """``lazy``: until it is first drawn (or ``render_now``), the height is an estimate,
+        so a block that streams past above the view costs nothing."""
         super().__init__(**kwargs)
         self.markdown_text = text
+        self.lazy = lazy
         self._lines: dict[int, list[Strip]] = {}
+
+    def set_text(self, text: str) -> None:
+        """Show ``text`` instead (rendered on the next frame)."""
+        if text != self.markdown_text:
+            self.markdown_text = text
+            self._lines = {}
+            self.refresh(layout=True)
 
     def _render_at(self, width: int) -> list[Strip]:
         width = max(1, width)
         lines = self._lines.get(width)
         if lines is None:
-            console = self.app.console
-            options = console.options.update(width=width, height=None)
-            rendered = console.render_lines(rich_markdown(self.markdown_text), options, pad=True)
-            base = self.visual_style.rich_style  # the theme's colours under Rich's own
-            lines = [Strip(line, width).apply_style(base) for line in rendered]
+            if not self.markdown_text:
+                lines = []
+            else:
+                console = self.app.console
+                options = console.options.update(width=width, height=None)
+                markdown = rich_markdown(self.markdown_text)
+                rendered = console.render_lines(markdown, options, pad=True)
+                base = self.visual_style.rich_style  # the theme's colours under Rich's own
+                lines = [Strip(line, width).apply_style(base) for line in rendered]
             self._lines = {width: lines}  # one width at a time is enough
         return lines
 
@@ -125,23 +171,45 @@ class RenderedMarkdown(Widget):
         """What is on screen, as plain text (for tests and copying)."""
         return "\n".join(strip.text for strip in self._render_at(self.content_region.width))
 
+    def drawn_text(self) -> str:
+        """The text of the lines already rendered for the screen ('' before the first frame
+        after a change); unlike ``rendered_text`` it never renders (benchmarks poll it)."""
+        lines = next(iter(self._lines.values()), [])
+        return "\n".join(strip.text for strip in lines)
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if self.lazy and max(1, width) not in self._lines:
+            return estimate_lines(self.markdown_text, width)
         return len(self._render_at(width))
 
     def render_line(self, y: int) -> Strip:
-        lines = self._render_at(self.content_region.width)
-        return lines[y] if 0 <= y < len(lines) else Strip.blank(self.content_region.width)
+        width = self.content_region.width
+        if self.lazy and max(1, width) not in self._lines:
+            self.render_now()
+        lines = self._render_at(width)
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(width)
+
+    def render_now(self) -> None:
+        """Render a lazy block for real (its height may change from the estimate)."""
+        width = max(1, self.content_region.width)
+        if not self.lazy or width in self._lines or not self.is_attached:
+            return
+        if len(self._render_at(width)) != estimate_lines(self.markdown_text, width):
+            self.refresh(layout=True)
 
 
 class AssistantMessage(Vertical):
     """A reply rendered as Markdown while it streams, with a final render when it ends.
 
-    Textual's ``Markdown`` builds a widget per block, and laying out hundreds of them every
-    frame makes a long reply fall seconds behind. So only the unfinished tail streams
-    through ``Markdown``/``MarkdownStream``; finished blocks (cut at a blank line outside a
-    code fence) freeze into Statics rendered with Rich Markdown, once. Replies loaded from
-    history (``live=False``) are one such Static.
+    Streaming keeps the cost of a frame flat however long the reply gets: finished blocks
+    (cut at a blank line outside a code fence) freeze into ``RenderedMarkdown`` widgets that
+    are rendered once, and only the unfinished tail — a bounded amount of text — is
+    rendered again, at most once per frame, however many tokens arrived since the last one.
+    History replies (``live=False``) are one ``RenderedMarkdown``. Everything is drawn by
+    Rich's Markdown, so a reply looks the same while it streams, when it ends, and later.
     """
+
+    DEFAULT_CSS = "AssistantMessage { height: auto; }"
 
     def __init__(
         self,
@@ -154,7 +222,6 @@ class AssistantMessage(Vertical):
         super().__init__(classes="message assistant")
         self._initial = clean(text)
         self._parts: list[str] = [self._initial] if text else []
-        self._stream: MarkdownStream | None = None
         self._frozen_chars = 0
         self._tail_chars = len(self._initial)
         self.model = model
@@ -162,10 +229,8 @@ class AssistantMessage(Vertical):
         self.live = live
 
     def compose(self) -> ComposeResult:
-        if self.live:
-            yield Markdown(self._initial, classes="reply")
-        else:
-            yield RenderedMarkdown(self._initial, classes="reply -static")
+        classes = "reply -static" if not self.live else "reply -tail"
+        yield RenderedMarkdown(self._initial, classes=classes)
         yield Static(self._status_text(), classes="status", markup=False)
 
     def _status_text(self) -> str:
@@ -184,40 +249,41 @@ class AssistantMessage(Vertical):
             self._parts[:] = ["".join(self._parts)]
         return self._parts[0] if self._parts else ""
 
+    @property
+    def tail(self) -> RenderedMarkdown:
+        """The widget showing the unfinished end of the reply."""
+        return self.query_one(".reply.-tail", RenderedMarkdown)
+
     async def append(self, delta: str) -> None:
-        """Stream more text (batched by MarkdownStream when the screen falls behind)."""
+        """Stream more text: the tail is drawn again on the next frame."""
         delta = clean(delta)
         if not delta or not self.live:
             return  # history replies do not stream
         self._parts.append(delta)
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self.query_one(Markdown))
-        await self._stream.write(delta)
         self._tail_chars += len(delta)
         if self._tail_chars >= FREEZE_AFTER_CHARS:
             await self._freeze()
+        if self.is_attached:
+            self.tail.set_text(self.text[self._frozen_chars :])
 
     async def _freeze(self) -> None:
-        """Move the finished blocks of the tail into a Static rendered once."""
+        """Move the finished blocks of the tail into a widget rendered once."""
         tail = self.text[self._frozen_chars :]
         cut = split_point(tail)
         if cut < FREEZE_AFTER_CHARS // 4:
             self._tail_chars = len(tail) - FREEZE_AFTER_CHARS // 2  # look again a bit later
             return
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            await stream.stop()
-        markdown = self.query_one(Markdown)
-        await self.mount(RenderedMarkdown(tail[:cut], classes="reply -static"), before=markdown)
-        await markdown.update(tail[cut:])
+        if self.is_attached:
+            frozen = [
+                RenderedMarkdown(piece, lazy=True, classes="reply -static")
+                for piece in block_chunks(tail[:cut], FREEZE_AFTER_CHARS)
+            ]
+            await self.mount_all(frozen, before=self.tail)
         self._frozen_chars += cut
         self._tail_chars = len(tail) - cut
 
     async def finish(self, text: str | None = None, status: str = "complete") -> None:
-        """Stop streaming and render what is left once (so code fences end right)."""
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            await stream.stop()
+        """Stop streaming and show the whole reply (the final text, when one is given)."""
         if text is not None and clean(text) != self.text:
             self._parts[:] = [clean(text)]
             if self.is_attached:
@@ -226,18 +292,16 @@ class AssistantMessage(Vertical):
         if not self.is_attached:
             return  # removed meanwhile (the person opened another session)
         if self.live:
-            await self.query_one(Markdown).update(self.text[self._frozen_chars :])
-        else:
-            await self.query(".reply").remove()
-            await self.mount(RenderedMarkdown(self.text, classes="reply -static"), before=0)
+            self.tail.set_text(self.text[self._frozen_chars :])
+            self.call_later(self._render_frozen)
         self.set_status(status)
 
-    async def on_unmount(self) -> None:
-        """A reply removed mid-stream (the person switched sessions) stops its stream."""
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            with contextlib.suppress(Exception):
-                await stream.stop()
+    async def _render_frozen(self) -> None:
+        """After the stream, render the blocks that streamed past unseen, one per turn of
+        the event loop (keys stay responsive), so scrolling back finds true heights."""
+        for block in list(self.query(".reply.-static").results(RenderedMarkdown)):
+            block.render_now()
+            await asyncio.sleep(0)
 
     def set_status(self, status: str) -> None:
         """Show how the reply ended."""
