@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -24,16 +25,21 @@ from app.engine.service import ChatService
 
 log = logging.getLogger(__name__)
 
-#: Messages a connection may fall behind before it is dropped (a stalled client must not
-#: make the server hold a whole reply per token for it).
-MAX_BACKLOG = 50_000
+#: Text a connection may fall behind by before it is dropped (a stalled client must not
+#: make the server keep every reply it has not read).
+MAX_BACKLOG_CHARS = 32 * 1024 * 1024
 
 
 def encode(event: Event) -> str:
     """The event as one WebSocket text message (compact JSON of its wire shape)."""
-    if event.type == "token":  # the hot path: one per streamed piece of text
-        return '{"type":"token","content":' + json.dumps(event.content, ensure_ascii=False) + "}"
+    if event.type == "token":
+        return encode_token(event.content)
     return dumps(to_wire(event))
+
+
+def encode_token(content: str) -> str:
+    """A ``token`` message (the hot path: one per streamed piece of text)."""
+    return '{"type":"token","content":' + json.dumps(content, ensure_ascii=False) + "}"
 
 
 def dumps(value: object) -> str:
@@ -41,27 +47,83 @@ def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class Subscriber:
-    """One connection's outgoing messages, in order; ``None`` ends the stream."""
+class _TokenRun:
+    """Tokens of one turn waiting, in a row, to be sent as one ``token`` message."""
 
-    def __init__(self, on_overflow: Callable[[], None]) -> None:
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+    __slots__ = ("parts", "turn")
+
+    def __init__(self, turn: object, content: str) -> None:
+        self.turn = turn
+        self.parts = [content]
+
+
+class Subscriber:
+    """One connection's outgoing messages, in order.
+
+    Tokens of a turn that pile up while the connection is still sending earlier messages
+    are merged into one ``token`` message (same text, same order, fewer frames): a client
+    that keeps up gets one message per token, one that falls behind catches up instead of
+    falling further behind. Tokens of different turns are never merged. Nothing is dropped;
+    a client too far behind is let go.
+    """
+
+    def __init__(
+        self, on_overflow: Callable[[], None], *, max_chars: int = MAX_BACKLOG_CHARS
+    ) -> None:
+        self._items: deque[str | _TokenRun | None] = deque()
+        self._max_chars = max_chars
+        self._ready = asyncio.Event()
         self._on_overflow = on_overflow
+        self._pending_chars = 0
         self.overflowed = False
 
     def put(self, text: str) -> None:
-        """Queue a message (a client too far behind is told to go)."""
-        if self.overflowed:
+        """Queue an encoded message."""
+        if self._admit(len(text)):
+            self._items.append(text)
+            self._ready.set()
+
+    def put_token(self, turn: object, content: str) -> None:
+        """Queue a token's text, joined to the same turn's tokens still waiting before it."""
+        if not self._admit(len(content)):
             return
-        if self.queue.qsize() >= MAX_BACKLOG:
-            self.overflowed = True
-            self._on_overflow()
-            return
-        self.queue.put_nowait(text)
+        last = self._items[-1] if self._items else None
+        if isinstance(last, _TokenRun) and last.turn is turn:
+            last.parts.append(content)
+        else:
+            self._items.append(_TokenRun(turn, content))
+        self._ready.set()
 
     def end(self) -> None:
-        """No more messages."""
-        self.queue.put_nowait(None)
+        """No more messages after those queued."""
+        self._items.append(None)
+        self._ready.set()
+
+    async def next(self) -> str | None:
+        """The next message to send; ``None`` once the stream has ended."""
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        item = self._items[0]
+        if item is None:
+            return None  # stays ended
+        self._items.popleft()
+        if isinstance(item, _TokenRun):
+            text = "".join(item.parts)
+            self._pending_chars -= len(text)
+            return encode_token(text)
+        self._pending_chars -= len(item)
+        return item
+
+    def _admit(self, size: int) -> bool:
+        if self.overflowed:
+            return False
+        if self._pending_chars + size > self._max_chars:
+            self.overflowed = True
+            self._on_overflow()
+            return False
+        self._pending_chars += size
+        return True
 
 
 @dataclass
@@ -79,8 +141,9 @@ class SessionChannel:
         """Nobody watches and nothing runs: the channel can go."""
         return not (self.subscribers or self.turns or self.confirmations or self.questions)
 
-    def publish(self, event: Event) -> None:
-        """Hand the event to every connection of the session."""
+    def publish(self, event: Event, turn: object = None) -> None:
+        """Hand the event to every connection of the session (``turn``: which turn it is
+        from, so only the same turn's waiting tokens are merged)."""
         if event.type == "confirmation_request":
             self.expect_confirmation(event.data.confirmation_id)
         elif event.type == "ask_human":
@@ -91,6 +154,10 @@ class SessionChannel:
             if stale is not None and not stale.done():
                 stale.cancel()
         if not self.subscribers:
+            return
+        if event.type == "token":
+            for subscriber in tuple(self.subscribers):
+                subscriber.put_token(turn, event.content)
             return
         text = encode(event)
         for subscriber in tuple(self.subscribers):
@@ -205,6 +272,7 @@ class Hub:
         """Run one turn through ``ChatService``; every watcher of the session gets its events."""
         channel = self.channel(session_id)
         channel.turns += 1
+        turn = object()  # identifies this turn's tokens in the connections' queues
         try:
             if self._closing:
                 cancel.cancel("shutdown")
@@ -218,12 +286,12 @@ class Hub:
             )
             async with contextlib.aclosing(events):
                 async for event in events:
-                    channel.publish(event)
+                    channel.publish(event, turn)
                     yield event
         except Exception as exc:  # the engine ends turns itself; this is a last resort
             log.exception("turn in session %s failed outside the engine", session_id)
             for event in (short_error(f"internal error: {type(exc).__name__}"), result("error")):
-                channel.publish(event)
+                channel.publish(event, turn)
                 yield event
         finally:
             channel.turns -= 1

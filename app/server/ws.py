@@ -100,10 +100,10 @@ class _Connection:
                     await self.websocket.close(CLOSE_TOO_SLOW, "client too slow")
 
     async def _send_all(self) -> None:
-        queue = self.subscriber.queue
+        following = self.subscriber.next
         send = self.websocket.send_text
         try:
-            while (text := await queue.get()) is not None:
+            while (text := await following()) is not None:
                 await send(text)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client left; the receive loop sees it too

@@ -127,6 +127,22 @@ async def until(ws: ClientConnection, kind: str, within: float = WITHIN) -> list
                 return seen
 
 
+async def read_text(ws: ClientConnection, text: str, within: float = WITHIN) -> None:
+    """Read ``token`` messages until they spell ``text`` (tokens that waited behind others
+    may arrive merged into one message)."""
+    got = ""
+    async with asyncio.timeout(within):
+        while got != text:
+            message = await receive(ws, within)
+            assert message["type"] == "token", (message, got)
+            got += message["content"]
+            assert text.startswith(got), (got, text)
+
+
+def without_tokens(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [message for message in messages if message["type"] != "token"]
+
+
 async def send(ws: ClientConnection, message: dict[str, Any]) -> None:
     await ws.send(json.dumps(message))
 

@@ -18,7 +18,7 @@ from app.cli import main
 from app.store import SessionStore
 from tests.conftest import REPO_ROOT
 from tests.fakes.provider import FakeProvider, Gate
-from tests.server.conftest import WITHIN, gated_reply, receive, send, until
+from tests.server.conftest import WITHIN, gated_reply, read_text, receive, send, until
 
 
 def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,18 +111,14 @@ async def test_ctrl_c_stops_turns_saves_partials_and_exits_cleanly(tmp_path: Pat
                 async with connect(url, open_timeout=WITHIN) as ws:
                     await receive(ws)
                     await send(ws, {"type": "message", "content": "over the socket"})
-                    assert (await receive(ws))["content"] == "streamed "
-                    await fake.wait_requests(1, within=WITHIN)
+                    await read_text(ws, "streamed so far")
                     posted = asyncio.create_task(
                         http.post(
                             f"/chat/sessions/{session_id}/messages",
                             json={"content": "over REST"},
                         )
                     )
-                    await fake.wait_requests(2, within=WITHIN)
-                    seen = await until(ws, "token")  # "so far"
-                    while len([m for m in seen if m["type"] == "token"]) < 3:
-                        seen += await until(ws, "token")  # REST tokens reach the socket too
+                    await read_text(ws, "rest partial")  # REST turns reach the socket too
                     process.send_signal(signal.SIGINT)
                     rest = await until(ws, "result")
                     assert rest[-1] == {"type": "result", "data": {"status": "cancelled"}}
