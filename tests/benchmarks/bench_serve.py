@@ -286,6 +286,9 @@ def main() -> None:
         default=0.0,
         help="pause between the provider's tokens (0 = full speed; 10 = a 100 token/s model)",
     )
+    parser.add_argument(
+        "--by-position", action="store_true", help="delays of early and late tokens apart"
+    )
     parser.add_argument("--provider", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--server", nargs=3, metavar=("PORT", "DB", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -295,11 +298,6 @@ def main() -> None:
     if args.server:
         serve = run_server(int(args.server[0]), Path(args.server[1]), Path(args.server[2]))
         profile_to = os.environ.get("BENCH_SERVE_PROFILE")
-        if os.environ.get("BENCH_SERVE_UVLOOP"):
-            import uvloop
-
-            uvloop.run(serve)
-            return
         if not profile_to:
             asyncio.run(serve)
             return
@@ -366,11 +364,9 @@ def main() -> None:
             for sent, got in r["stamps"]
             if sent in arrivals
         ]
-        if os.environ.get("BENCH_SERVE_DEBUG"):
+        if args.by_position:
             for lo, hi in ((0, 20), (20, 100), (100, 1000)):
-                part = [
-                    (got - sent) / 1e6 for r in results for sent, got in r["stamps"][lo:hi]
-                ]
+                part = [(got - sent) / 1e6 for r in results for sent, got in r["stamps"][lo:hi]]
                 print(f"    tokens {lo}-{hi}: p50 {pct(part, 0.5):.1f} p99 {pct(part, 0.99):.1f}")
         rate = delivered / seconds
         rates.append(rate)
