@@ -197,7 +197,6 @@ class AccessLog:
                 code = status[0] if status else 0
                 access_log.info("%s %s %s %.0fms", method, scope.get("path", ""), code, took)
             else:
-                code = status[-1] if status else 0
-                access_log.info(
-                    "WS %s closed %s after %.1fs", scope.get("path", ""), code, took / 1e3
-                )
+                closed = f"closed {status[-1]}" if status else "ended by the client"
+                path = scope.get("path", "")
+                access_log.info("WS %s %s after %.1fs", path, closed, took / 1e3)

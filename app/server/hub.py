@@ -236,6 +236,11 @@ class Hub:
         """Whether the server is shutting down (no new turns)."""
         return self._closing
 
+    @property
+    def channels_in_use(self) -> int:
+        """Sessions with a watcher, a running turn or a pending question (for tests, leaks)."""
+        return len(self._channels)
+
     def channel(self, session_id: str) -> SessionChannel:
         """The session's channel, made on first use."""
         channel = self._channels.get(session_id)
@@ -273,6 +278,8 @@ class Hub:
         channel = self.channel(session_id)
         channel.turns += 1
         turn = object()  # identifies this turn's tokens in the connections' queues
+        asked: list[str] = []
+        questions: list[str] = []
         try:
             if self._closing:
                 cancel.cancel("shutdown")
@@ -286,6 +293,10 @@ class Hub:
             )
             async with contextlib.aclosing(events):
                 async for event in events:
+                    if event.type == "confirmation_request":
+                        asked.append(event.data.confirmation_id)
+                    elif event.type == "ask_human":
+                        questions.append(event.request_id)
                     channel.publish(event, turn)
                     yield event
         except Exception as exc:  # the engine ends turns itself; this is a last resort
@@ -294,6 +305,12 @@ class Hub:
                 channel.publish(event, turn)
                 yield event
         finally:
+            # Whatever the turn's person was (a socket, or a REST policy), nothing of it
+            # waits any more: forget its questions so the channel can go.
+            for key in asked:
+                channel.confirmations.pop(key, None)
+            for key in questions:
+                channel.questions.pop(key, None)
             channel.turns -= 1
             self.release(channel)
 

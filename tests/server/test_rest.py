@@ -255,3 +255,15 @@ async def test_openapi_docs_are_served(api: Api) -> None:
 async def test_unknown_paths_are_404(api: Api) -> None:
     response = await api.http.get("/chat/nothing-here")
     assert response.status_code == 404
+
+
+async def test_rest_questions_get_no_answer_and_leave_nothing_behind(api: Api) -> None:
+    session_id = await api.new_session()
+    api.script(tool_calls(("ask_human", {"question": "Which?"})), text_reply("Guessed."))
+    response = await api.http.post(
+        f"/chat/sessions/{session_id}/messages", json={"content": "ask me"}
+    )
+    assert response.status_code == 200 and response.json()["content"] == "Guessed."
+    told = api.fake.requests[-1].json()["messages"][-1]
+    assert told["role"] == "tool" and "no answer" in told["content"].lower()
+    assert api.server.hub.channels_in_use == 0

@@ -290,6 +290,10 @@ async def test_every_client_of_a_session_gets_its_events(api: Api) -> None:
         assert tokens(await until(second, "result")) == "from REST"
         await send(elsewhere, {"type": "ping"})
         assert await receive(elsewhere) == {"type": "pong"}  # nothing of the other session
+        assert api.server.hub.channels_in_use == 2
+    async with asyncio.timeout(WITHIN):  # the server notices the sockets going
+        while api.server.hub.channels_in_use:
+            await asyncio.sleep(0.01)
 
 
 async def test_a_fifth_turn_is_refused_and_nothing_is_lost(api: Api) -> None:
