@@ -328,3 +328,31 @@ async def test_team_events_are_stored_and_a_past_team_can_be_rebuilt(team: Harne
     assert [(e.data.expert_id, e.data.content) for e in tool_steps] == [
         ("a", 'read_file {"path": "README.md"}')
     ]
+
+
+async def test_stopping_while_one_expert_waits_for_approval_asks_nobody_else(
+    make_harness: Any,
+) -> None:
+    team = await make_harness(extra_fakes=FAKES, teams=roster(a_tools=None))
+    team.script(team.text(lead_plan()))
+    for name, path in (("fa", "a.txt"), ("fb", "b.txt")):
+        team.fakes[name].script(team.calls(("write_file", {"path": path, "content": name})))
+    token = CancellationToken()
+
+    def stop_at_the_first_question(event: Event) -> None:
+        if event.type == "confirmation_request":
+            token.cancel()
+
+    human = ScriptedHuman(absent=True)
+    async with asyncio.timeout(10):
+        turn = await team.turn(
+            "/team x", human=human, cancel=token, on_event=stop_at_the_first_question
+        )
+    assert turn.status == "cancelled"
+    assert len(turn.of("confirmation_request")) == 1 == len(human.requests)
+    (decided,) = turn.of("confirmation_result")
+    assert decided.data.decider == "cancelled" and not decided.data.approved
+    outputs = [r.output for r in turn.tool_results()]
+    assert len(outputs) == 2 and all(o.startswith("Not run") for o in outputs)
+    assert not (team.workspace / "a.txt").exists() and not (team.workspace / "b.txt").exists()
+    assert [kind for kind in turn.types if kind != "usage"][-2:] == ["team_dissolved", "result"]
