@@ -9,6 +9,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from app.server.app import ServerOptions
 from app.server.guards import key_matches, supplied_keys
 from app.server.runner import BindError, check_bind, is_loopback
 from tests.server.conftest import MakeApi, receive, send, text_reply, until
@@ -103,6 +104,12 @@ async def test_the_key_never_reaches_logs_database_or_errors(
     await api.store.close()
     for path in api.db_path.parent.glob(api.db_path.name + "*"):
         assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_the_options_never_show_the_key() -> None:
+    options = ServerOptions(api_key=KEY)
+    assert KEY not in repr(options) and KEY not in str(options)
+    assert "api_key=set" in repr(options)
 
 
 def test_keys_are_read_from_the_header_and_the_query() -> None:
