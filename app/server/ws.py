@@ -149,7 +149,7 @@ class _Connection:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem["loc"][1:]) or str(kind)
             self.subscriber.put(
-                encode(short_error(f"Invalid {kind} message: {where}: {problem['msg']}"))
+                encode(short_error(f"Invalid '{kind}' message: {where}: {problem['msg']}"))
             )
             return
         assert self.channel is not None
