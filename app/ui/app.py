@@ -19,6 +19,7 @@ from app.engine.events import (
     CallStep,
     ConfirmationRequestEvent,
     ConfirmationResultEvent,
+    Event,
     StepEvent,
     ToolCallData,
     UsageEvent,
@@ -48,6 +49,8 @@ from app.ui.widgets.composer import Composer
 from app.ui.widgets.sidebar import SessionSidebar
 from app.ui.widgets.status_line import StatusLine
 from app.ui.widgets.transcript import Transcript
+from app.ui.widgets.work_panel import WorkPanel
+from app.ui.work import PANEL_TYPES, WorkState, state_from_log
 
 #: Makes the store and the service inside the app's own event loop (scenarios, snapshots).
 Opener = Callable[[], Awaitable[tuple[SessionStore, ChatService]]]
@@ -132,6 +135,7 @@ class AgentKitApp(App[None]):
         Binding("f6", "copy_answer", "Copy", id="turn.copy", priority=True),
         Binding("f7", "approvals", "Approvals", id="session.approvals", priority=True),
         Binding("f8", "delete", "Delete", id="session.delete"),
+        Binding("f9", "toggle_panel", "Plan panel", id="view.panel", priority=True),
     ]
 
     def __init__(
@@ -166,6 +170,9 @@ class AgentKitApp(App[None]):
         self._announced: set[Pending] = set()
         #: Sessions whose question the person minimised (f7 brings it back).
         self.minimised: set[str] = set()
+        #: The plan / team of each session's last planned turn (live ones kept up to date).
+        self.work: dict[str, WorkState | None] = {}
+        self.panel_hidden = False
         self._runner: TurnRunner | None = None
         self.current: Session | None = None
         #: Model chosen per session with the picker ("" = the session not made yet).
@@ -234,12 +241,45 @@ class AgentKitApp(App[None]):
     def status(self) -> StatusLine:
         return self.main.query_one(StatusLine)
 
+    @property
+    def panel(self) -> WorkPanel:
+        return self.main.query_one(WorkPanel)
+
+    async def show_panel(self, state: WorkState | None) -> None:
+        """Draw the open session's plan / team (hidden when there is none, or by f9)."""
+        planned = state is not None and state.has_plan
+        self.main.set_class(not planned or self.panel_hidden, "-no-panel")
+        await self.panel.show(state if planned else None)
+
+    def action_toggle_panel(self) -> None:
+        """Show or hide the plan / team panel."""
+        state = self.work.get(self.current.id) if self.current else None
+        if state is None or not state.has_plan:
+            self.notify("No plan in this session yet: /plan or /team starts one.", markup=False)
+            return
+        self.panel_hidden = not self.panel_hidden
+        self.main.set_class(self.panel_hidden, "-no-panel")
+
+    def _fold_work(self, session_id: str, event: Event) -> WorkState | None:
+        """Fold a live event into the session's panel state; the state when it changed."""
+        if event.type not in PANEL_TYPES:
+            return None
+        state = self.work.get(session_id)
+        fresh_plan = event.type == "plan_update" and (state is None or state.finished)
+        if event.type == "team_formed" or fresh_plan:
+            state = WorkState()
+            self.work[session_id] = state
+        if state is None or (state.finished and event.type == "result"):
+            return None
+        return state if state.apply(event, self.clock()) else None
+
     # ------------------------------------------------------------------ sessions
 
     async def show_new_session(self) -> None:
         """An empty conversation; the session is made when the first message is sent."""
         self._hide_question()
         self.current = None
+        await self.show_panel(None)
         self.main.set_title("New session")
         self.main.set_read_only(None)
         self.status.state = "idle"
@@ -256,7 +296,7 @@ class AgentKitApp(App[None]):
         """Show a session: its latest messages, its events, and a live turn if one runs."""
         try:
             session = await self.store.get_session(session_id)
-            messages = await self.store.get_messages(session_id, last=PAGE_MESSAGES)
+            messages = await self.store.get_messages(session_id, last=PAGE_MESSAGES, thread="main")
             first = messages[0].seq if messages else 0
             events = await self.store.get_events(session_id, after_seq=max(0, first - 1))
         except StoreError as exc:
@@ -275,6 +315,13 @@ class AgentKitApp(App[None]):
             await self.transcript.add_user(live.text)
             for event in live.events:
                 await self.transcript.handle(event)
+        if session_id not in self.work:
+            try:
+                logged = await self.store.get_events(session_id, types=list(PANEL_TYPES))
+            except StoreError:
+                logged = []
+            self.work[session_id] = state_from_log(logged)
+        await self.show_panel(self.work[session_id])
         self.main.set_title(session.title or "New session")
         self.main.set_read_only(
             "This session is closed: it can be read, not continued. "
@@ -333,7 +380,7 @@ class AgentKitApp(App[None]):
         if self.current is None:
             return
         messages = await self.store.get_messages(
-            self.current.id, last=PAGE_MESSAGES, before_seq=message.before_seq
+            self.current.id, last=PAGE_MESSAGES, before_seq=message.before_seq, thread="main"
         )
         first = messages[0].seq if messages else 0
         events = [
@@ -439,6 +486,10 @@ class AgentKitApp(App[None]):
 
     async def _turn_event(self, message: TurnEvent) -> None:
         event = message.event
+        changed = self._fold_work(message.session_id, event)
+        current = self.current.id if self.current is not None else None
+        if changed is not None and message.session_id == current:
+            await self.show_panel(changed)
         if isinstance(event, StepEvent) and isinstance(event.data, CallStep):
             self.pending.step_started(message.session_id, event.data.step)
         if self.current is None or message.session_id != self.current.id:
@@ -699,7 +750,7 @@ class AgentKitApp(App[None]):
         """Send the last message of the open session again."""
         if self.current is None:
             return
-        messages = await self.store.get_messages(self.current.id, last=PAGE_MESSAGES)
+        messages = await self.store.get_messages(self.current.id, last=PAGE_MESSAGES, thread="main")
         last_user = next((m for m in reversed(messages) if m.role == "user"), None)
         if last_user is None:
             self.notify("Nothing to retry yet.", markup=False)
@@ -899,7 +950,7 @@ class AgentKitApp(App[None]):
         """Copy the last answer, or one of the recent code blocks, to the clipboard (OSC 52)."""
         if self.current is None:
             return
-        messages = await self.store.get_messages(self.current.id, last=PAGE_MESSAGES)
+        messages = await self.store.get_messages(self.current.id, last=PAGE_MESSAGES, thread="main")
         answers = [
             m.content
             for m in reversed(messages)

@@ -237,3 +237,29 @@ async def test_a_huge_paste_is_sent_whole_and_shown_in_part(make_app: AppFactory
         assert app.current is not None
         stored = await app.store.get_messages(app.current.id)
         assert stored[0].role == "user" and stored[0].content == big
+
+
+async def test_a_reopened_session_replays_its_event_notes(
+    make_app: AppFactory, workspace: Path
+) -> None:
+    from app.ui.widgets.message_views import Note
+
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "please run `touch noted.txt`")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: not app.runner.live)
+        assert app.current is not None
+        session_id = app.current.id
+        await app.store.append_event(
+            session_id, "notice", {"data": {"code": "x", "message": "A stored notice"}}
+        )
+        await app.store.append_event(session_id, "notice", {"data": {"code": "y", "message": ""}})
+        await app.show_new_session()
+        await app.open_session(session_id)  # from the database this time
+        await pilot.pause()
+        notes = [str(note.render()) for note in app.screen.query(Note)]
+        assert any("approval asked: touch noted.txt" in note for note in notes), notes
+        assert any("approved by you" in note for note in notes), notes
+        assert any("A stored notice" in note for note in notes), notes

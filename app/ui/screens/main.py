@@ -12,6 +12,7 @@ from app.ui.widgets.composer import Composer
 from app.ui.widgets.sidebar import SessionSidebar
 from app.ui.widgets.status_line import StatusLine
 from app.ui.widgets.transcript import Transcript
+from app.ui.widgets.work_panel import WorkPanel
 
 
 class MainScreen(Screen[None]):
@@ -25,7 +26,9 @@ class MainScreen(Screen[None]):
             yield SessionSidebar(id="sidebar")
             with Vertical(id="conversation"):
                 yield Static("", id="session-title", markup=False)
-                yield Transcript(id="transcript")
+                with Horizontal(id="body"):
+                    yield Transcript(id="transcript")
+                    yield WorkPanel(id="work-panel")
                 yield Static("↓ new output below — press End to follow", id="new-output")
                 yield Static("", id="read-only-note", markup=False)
                 yield Static("", id="completions", markup=False)
@@ -34,6 +37,7 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.add_class("-no-panel")  # until a session with a plan is shown
         self.query_one(Composer).focus()
 
     def set_title(self, title: str) -> None:

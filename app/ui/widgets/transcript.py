@@ -58,7 +58,8 @@ def event_note(kind: str, data: dict[str, Any]) -> Widget | None:
     if kind == "skill_match":
         return Note(f"@{data.get('skill', '')} skill", "skill")
     if kind == "notice":
-        return Note(str(data.get("message", "")).splitlines()[0], "notice")
+        lines = str(data.get("message", "")).strip().splitlines()
+        return Note(lines[0], "notice") if lines else None
     if kind == "error":
         return ErrorLine(f"⚠ {data.get('message', '')} — press ctrl+r to retry")
     return None
@@ -101,7 +102,8 @@ class Transcript(VerticalScroll):
             if isinstance(entry, Message):
                 views += self._message_views(entry)
             else:
-                note = event_note(entry.type, entry.data)
+                payload = entry.data.get("data", entry.data)  # stored as on the wire
+                note = event_note(entry.type, payload if isinstance(payload, dict) else {})
                 if note is not None:
                     views.append(note)
         return views
