@@ -7,11 +7,43 @@ render exactly the same screens.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.config import Settings
+from app.engine.events import (
+    Event,
+    ExpertInfo,
+    ExpertResultData,
+    ExpertResultEvent,
+    ExpertStepData,
+    ExpertStepEvent,
+    PhaseCompletedData,
+    PhaseCompletedEvent,
+    PhaseFailedData,
+    PhaseFailedEvent,
+    PhaseInfo,
+    PhaseStartedData,
+    PhaseStartedEvent,
+    PlanStepData,
+    PlanStepEvent,
+    PlanUpdateData,
+    PlanUpdateEvent,
+    ReplanningData,
+    ReplanningEvent,
+    ResultData,
+    ResultEvent,
+    TeamDissolvedData,
+    TeamDissolvedEvent,
+    TeamFormedData,
+    TeamFormedEvent,
+    TeamSynthesisData,
+    TeamSynthesisEvent,
+    notice,
+    to_wire,
+)
 from app.engine.service import ChatService
 from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
 from app.llm.gateway import Gateway
@@ -100,9 +132,261 @@ async def _seed_nothing(store: SessionStore, clock: ScenarioClock) -> None:
     del store, clock
 
 
+class _Log:
+    """Writes a turn's events as the engine logs them, moving the clock between them."""
+
+    def __init__(self, store: SessionStore, clock: ScenarioClock, session_id: str) -> None:
+        self.store, self.clock, self.session_id = store, clock, session_id
+        self.turn_id = "scenario-turn"
+
+    async def __call__(self, event: Event, *, after: float = 0.5) -> None:
+        self.clock.advance(seconds=after)
+        wire = to_wire(event)
+        kind = wire.pop("type")
+        await self.store.append_event(self.session_id, kind, wire, turn_id=self.turn_id)
+
+
+def _phases(*rows: tuple[str, str, str, str | None]) -> PlanUpdateEvent:
+    infos = [
+        PhaseInfo(id=pid, title=title, status=status, expert_id=expert)
+        for pid, title, status, expert in rows
+    ]
+    return PlanUpdateEvent(data=PlanUpdateData(plan_phases=infos))
+
+
+PLAN_TITLES = [
+    ("p1", "Read parser.py and its tests"),
+    ("p2", "Make parse_date return aware datetimes"),
+    ("p3", "Run the tests"),
+]
+
+
+async def _seed_plan(store: SessionStore, clock: ScenarioClock, *, finished: bool) -> None:
+    await _seed_conversation(store, clock)
+    clock.advance(minutes=5)
+    session = await store.create_session("default")
+    await store.append_message(session.id, "user", "/plan make parse_date timezone-aware")
+    log = _Log(store, clock, session.id)
+    (p1, t1), (p2, t2), (p3, t3) = PLAN_TITLES
+    await log(notice("planning", "Planning the work…"))
+    await log(
+        _phases((p1, t1, "pending", None), (p2, t2, "pending", None), (p3, t3, "pending", None))
+    )
+    await log(PhaseStartedEvent(data=PhaseStartedData(phase_id=p1, index=0, title=t1)))
+    await log(
+        _phases((p1, t1, "running", None), (p2, t2, "pending", None), (p3, t3, "pending", None))
+    )
+    await log(
+        PlanStepEvent(
+            data=PlanStepData(phase_id=p1, step=1, content="read_file parser.py", kind="tool_call")
+        ),
+        after=1.2,
+    )
+    await log(
+        PhaseCompletedEvent(
+            data=PhaseCompletedData(phase_id=p1, result="parse_date builds naive datetimes.")
+        ),
+        after=2.1,
+    )
+    await log(_phases((p1, t1, "done", None), (p2, t2, "pending", None), (p3, t3, "pending", None)))
+    await log(PhaseStartedEvent(data=PhaseStartedData(phase_id=p2, index=1, title=t2)))
+    await log(_phases((p1, t1, "done", None), (p2, t2, "running", None), (p3, t3, "pending", None)))
+    await log(
+        PlanStepEvent(
+            data=PlanStepData(
+                phase_id=p2,
+                step=1,
+                content="Editing parser.py so every value carries UTC…",
+                kind="text",
+            )
+        ),
+        after=3.0,
+    )
+    if not finished:
+        clock.advance(seconds=9)
+        return
+    await log(
+        PhaseFailedEvent(
+            data=PhaseFailedData(
+                phase_id=p2, error="edit_file: the text to replace was not found in parser.py"
+            )
+        ),
+        after=4.0,
+    )
+    await log(_phases((p1, t1, "done", None), (p2, t2, "failed", None), (p3, t3, "pending", None)))
+    await log(
+        ReplanningEvent(
+            data=ReplanningData(reason="Phase p2 failed: the edit did not apply", attempt=1)
+        )
+    )
+    t2b = "Rewrite parse_date with an explicit zone"
+    await log(
+        _phases((p1, t1, "done", None), ("p2b", t2b, "pending", None), (p3, t3, "pending", None)),
+        after=2.0,
+    )
+    await log(PhaseStartedEvent(data=PhaseStartedData(phase_id="p2b", index=1, title=t2b)))
+    await log(
+        PhaseCompletedEvent(
+            data=PhaseCompletedData(phase_id="p2b", result="parse_date now returns UTC.")
+        ),
+        after=5.5,
+    )
+    await log(PhaseStartedEvent(data=PhaseStartedData(phase_id=p3, index=2, title=t3)))
+    await log(
+        PhaseCompletedEvent(data=PhaseCompletedData(phase_id=p3, result="12 passed.")), after=3.2
+    )
+    await log(_phases((p1, t1, "done", None), ("p2b", t2b, "done", None), (p3, t3, "done", None)))
+    await store.append_message(
+        session.id,
+        "assistant",
+        "`parse_date` now returns aware datetimes in UTC, and the tests pass (12 passed).\n\n"
+        "The first edit did not apply; the plan was revised once.",
+        model="demo",
+    )
+    await log(ResultEvent(data=ResultData(status="completed")))
+
+
+TEAM = [
+    ExpertInfo(id="researcher", name="Researcher", color="#4FC1FF", role="Finds facts."),
+    ExpertInfo(id="engineer", name="Engineer", color="#73C991", role="Writes code."),
+    ExpertInfo(id="reviewer", name="Reviewer", color="#C586C0", role="Reviews changes."),
+]
+
+
+async def _seed_team(store: SessionStore, clock: ScenarioClock, *, finished: bool) -> None:
+    await _seed_conversation(store, clock)
+    clock.advance(minutes=7)
+    session = await store.create_session("default")
+    await store.append_message(session.id, "user", "/team add a --strict flag to the parser CLI")
+    log = _Log(store, clock, session.id)
+    rows = [
+        ("p1", "Find where options are parsed", "researcher", []),
+        ("p2", "Add the --strict flag", "engineer", []),
+        ("p3", "Review the change", "reviewer", ["p1", "p2"]),
+    ]
+    await log(notice("team_planning", "Engineer is planning the team's work…"))
+    await log(
+        TeamFormedEvent(
+            data=TeamFormedData(
+                team_id="t1",
+                status="active",
+                experts=TEAM,
+                plan_phases=[
+                    {
+                        "id": pid,
+                        "title": title,
+                        "status": "pending",
+                        "expert_id": who,
+                        "depends_on": deps,
+                    }
+                    for pid, title, who, deps in rows
+                ],
+                lead_expert="engineer",
+            )
+        )
+    )
+    await log(
+        _phases(
+            *(
+                (pid, title, "running" if pid != "p3" else "pending", who)
+                for pid, title, who, _ in rows
+            )
+        )
+    )
+
+    def step(who: int, phase: str, content: str, kind: str, number: int = 1) -> ExpertStepEvent:
+        expert = TEAM[who]
+        return ExpertStepEvent(
+            data=ExpertStepData(
+                expert_id=expert.id,
+                expert_name=expert.name,
+                expert_color=expert.color,
+                content=content,
+                step=number,
+                phase_id=phase,
+                kind=kind,
+            )
+        )
+
+    def result(who: int, phase: str, content: str) -> ExpertResultEvent:
+        expert = TEAM[who]
+        return ExpertResultEvent(
+            data=ExpertResultData(
+                expert_id=expert.id,
+                expert_name=expert.name,
+                expert_color=expert.color,
+                content=content,
+                phase_id=phase,
+                status="done",
+            )
+        )
+
+    await log(step(0, "p1", "search_text --strict|argparse", "tool_call"), after=0.8)
+    await log(step(1, "p2", "I will add the flag next to --format in cli.py and thread it", "text"))
+    await log(
+        step(0, "p1", "Options are parsed in cli.py:12-40 with argparse.", "text", 2), after=1.5
+    )
+    await log(
+        result(
+            0,
+            "p1",
+            "Options are parsed in `cli.py` lines 12–40 (argparse); "
+            "`--format` is the closest sibling.",
+        ),
+        after=1.0,
+    )
+    await log(
+        _phases(
+            *(
+                (pid, title, {"p1": "done", "p2": "running"}.get(pid, "pending"), who)
+                for pid, title, who, _ in rows
+            )
+        )
+    )
+    await log(step(1, "p2", "edit_file cli.py", "tool_call", 2), after=2.0)
+    if not finished:
+        clock.advance(seconds=6)
+        return
+    await log(
+        result(
+            1,
+            "p2",
+            "Added `--strict` (default off) in `cli.py`; "
+            "`parse_date` raises on naive input when it is set.",
+        ),
+        after=3.0,
+    )
+    await log(
+        _phases(
+            *(
+                (pid, title, "done" if pid != "p3" else "running", who)
+                for pid, title, who, _ in rows
+            )
+        )
+    )
+    await log(step(2, "p3", "The change is small and covered by a new test.", "text"), after=1.0)
+    await log(
+        result(2, "p3", "Looks good: one new test, no behaviour change without the flag."),
+        after=2.0,
+    )
+    await log(_phases(*((pid, title, "done", who) for pid, title, who, _ in rows)))
+    synthesis = (
+        "`--strict` is in: it is parsed next to `--format` in `cli.py`, makes `parse_date` "
+        "refuse naive input, and is covered by a new test. The reviewer found nothing to change."
+    )
+    await log(TeamSynthesisEvent(data=TeamSynthesisData(content=synthesis)))
+    await store.append_message(session.id, "assistant", synthesis, model="demo")
+    await log(TeamDissolvedEvent(data=TeamDissolvedData(team_id="t1")))
+    await log(ResultEvent(data=ResultData(status="completed")))
+
+
 SEEDERS: dict[str, Callable[[SessionStore, ScenarioClock], Awaitable[None]]] = {
     "welcome": _seed_nothing,
     "conversation": _seed_conversation,
+    "plan_running": functools.partial(_seed_plan, finished=False),
+    "plan_finished": functools.partial(_seed_plan, finished=True),
+    "team_running": functools.partial(_seed_team, finished=False),
+    "team_finished": functools.partial(_seed_team, finished=True),
 }
 
 

@@ -81,6 +81,15 @@ async def review_closed_session(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.2)
 
 
+async def expand_results(pilot: Pilot[Any]) -> None:
+    """Open the first expert result in the team panel."""
+    await settle(pilot)
+    results = pilot.app.screen.query(".work-result")
+    if results:
+        results.first().collapsed = False  # type: ignore[attr-defined]
+    await pilot.pause(0.2)
+
+
 async def search_sessions(pilot: Pilot[Any]) -> None:
     """Search the sessions for a word."""
     await settle(pilot)
@@ -95,6 +104,8 @@ SHOTS: list[tuple[str, str, tuple[int, int], Steps]] = [
     ("approval", "conversation", (130, 40), ask_for_approval),
     ("welcome", "welcome", (130, 40), settle),
     ("narrow-80x24", "conversation", (80, 24), settle),
+    ("plan-panel", "plan_finished", (140, 40), settle),
+    ("team-panel", "team_running", (140, 40), settle),
 ]
 
 

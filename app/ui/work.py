@@ -207,8 +207,9 @@ class WorkState:
         if self._replan is not None or not self.revisions:
             reason, attempt = self._replan or ("", 0)
             self._replan = None
+            # A new revision keeps what the earlier one finished (same ids), nothing else.
+            known = {i: p for i, p in known.items() if p.status == "done"}
             self.revisions.append(Revision(attempt + 1 if reason else 1, reason))
-            known = {p.id: p for p in self.phases if p.status in ("done",)} if reason else {}
         revision = self.revisions[-1]
         phases: list[PhaseView] = []
         for info in event.data.plan_phases:

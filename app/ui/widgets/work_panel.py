@@ -133,6 +133,7 @@ class WorkPanel(VerticalScroll):
 
     async def _draw_experts(self, state: WorkState) -> None:
         area = self.query_one("#work-experts", Vertical)
+        area.display = bool(state.experts)
         new = [e for e in state.experts.values() if e.id not in self._experts]
         for expert in new:
             view = Static("", classes="expert")
