@@ -87,6 +87,8 @@ EXTRA_KEYS: list[tuple[str, str, str]] = [
     ("Approval dialog", "a / d", "always approve / always deny (edit the rule first)"),
     ("Approval dialog", "Y / N", "approve / deny every call listed as waiting"),
     ("Approval dialog", "m", "minimise (f7 brings it back)"),
+    ("Plan / team panel", "[ / ]", "wider / narrower (when the panel has focus)"),
+    ("Copy picker", "1-9", "copy that entry at once"),
     ("App", "ctrl+p", "every command"),
     ("App", "ctrl+q", "quit"),
 ]
