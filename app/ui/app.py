@@ -3,15 +3,17 @@ to the screen; widgets only show state and post what the person wants."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.widgets import TextArea
 
 from app.config import ConfigError, Settings, save_setting
@@ -884,6 +886,20 @@ class AgentKitApp(App[None]):
         """The model the open session's next message goes to."""
         key = self.current.id if self.current else ""
         return self.models_by_session.get(key) or self.default_model
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands (themes, quit, …) and every action of the app, with its key."""
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                keys = self.get_key_display(binding)
+                method = getattr(self, f"action_{binding.action}", None)
+                doc = (getattr(method, "__doc__", None) or "").strip().split("\n")[0]
+                yield SystemCommand(
+                    binding.description,
+                    f"{doc} ({keys})" if doc else keys,
+                    functools.partial(self.run_action, binding.action),
+                )
 
     def action_help(self) -> None:
         """Show every key and command, grouped."""

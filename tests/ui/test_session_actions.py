@@ -184,3 +184,22 @@ async def test_review_approvals_and_revoke_a_saved_rule(
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asks again
         await pilot.press("n")
         await until(pilot, lambda: not app.runner.live)
+
+
+async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> None:
+    from textual.command import CommandPalette
+
+    from app.ui.dialogs.help import HelpDialog
+
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        described = {b.description for b in app.BINDINGS if b.description}  # type: ignore[union-attr]
+        assert described <= titles
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Help")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
