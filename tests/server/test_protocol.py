@@ -206,3 +206,21 @@ def test_the_checker_rejects_what_a_reference_client_would_not_read() -> None:
         except AssertionError:
             continue
         raise AssertionError(f"accepted {message}")
+
+
+async def test_plan_and_team_events_reach_the_socket_in_their_documented_shapes(api: Api) -> None:
+    """The offline demo model plans and runs a team; every event conforms."""
+    session_id = await api.new_session()
+    received: list[dict[str, Any]] = []
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        for text in ("/plan look at the readme", "/team look at the readme"):
+            await send(ws, {"type": "message", "content": text, "model": "demo"})
+            turn = await until(ws, "result", within=30)
+            assert turn[-1]["data"]["status"] == "completed", turn[-3:]
+            received += turn
+    for message in received:
+        check(message)
+    seen = set(types(received))
+    assert {"plan_update", "phase_started", "plan_step", "phase_completed"} <= seen
+    assert {"team_formed", "expert_step", "expert_result", "team_dissolved"} <= seen
