@@ -21,6 +21,8 @@ class MainScreen(Screen[None]):
     #: Below 100 columns the sidebar folds away (ctrl+b brings it back).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Textual API)
 
+    _completions = ""
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             yield SessionSidebar(id="sidebar")
@@ -52,8 +54,11 @@ class MainScreen(Screen[None]):
     def show_completions(self, lines: list[str]) -> None:
         """Show what ``@`` or ``/`` can complete to (an empty list hides the hint)."""
         hint = self.query_one("#completions", Static)
-        hint.update("\n".join(lines[:6]))
-        hint.display = bool(lines)
+        text = "\n".join(lines[:6])
+        if text != self._completions:  # typing must not lay the screen out on every key
+            self._completions = text
+            hint.update(text)
+            hint.display = bool(lines)
 
     def on_transcript_follow_changed(self, event: Transcript.FollowChanged) -> None:
         self.set_class(not event.following, "-scrolled-up")

@@ -70,6 +70,7 @@ class WorkPanel(VerticalScroll):
         self.state: WorkState | None = None
         self._experts: dict[str, Static] = {}
         self._results_shown = 0
+        self._drawn: dict[str, Text] = {}
         self._ticker: Any = None
 
     def clock(self) -> datetime:
@@ -95,6 +96,7 @@ class WorkPanel(VerticalScroll):
             await self.query_one("#work-experts").remove_children()
             await self.query_one("#work-results").remove_children()
             self._experts = {}
+            self._drawn = {}
             self._results_shown = 0
         if state is None or not state.has_plan:
             return
@@ -129,7 +131,7 @@ class WorkPanel(VerticalScroll):
             header.append(f" · revision {len(state.revisions)}", style="yellow")
         if state.finished and state.outcome and state.outcome != "completed":
             header.append(f" · {state.outcome}", style="red")
-        self.query_one("#work-header", Static).update(header)
+        self._put("#work-header", header)
 
     async def _draw_experts(self, state: WorkState) -> None:
         area = self.query_one("#work-experts", Vertical)
@@ -141,8 +143,11 @@ class WorkPanel(VerticalScroll):
         if new:
             await area.mount_all([self._experts[e.id] for e in new])
         for expert in state.experts.values():
-            self._experts[expert.id].update(self._expert_text(expert, state))
-            self._experts[expert.id].set_class(expert.status == "working", "-working")
+            view = self._experts[expert.id]
+            text = self._expert_text(expert, state)
+            if text != self._drawn.get(expert.id):  # unchanged boxes cost no layout
+                self._drawn[expert.id] = text
+                view.update(text)
 
     def _expert_text(self, expert: ExpertView, state: WorkState) -> Text:
         text = Text()
@@ -186,7 +191,13 @@ class WorkPanel(VerticalScroll):
             if phase.status == "failed" and phase.error:
                 text.append("\n    ⚠ " + one_line(phase.error, 300), style="red")
             text.append("\n")
-        self.query_one("#work-phases", Static).update(text)
+        self._put("#work-phases", text)
+
+    def _put(self, selector: str, text: Text) -> None:
+        """Update a Static only when its text changed (each update lays the screen out)."""
+        if text != self._drawn.get(selector):
+            self._drawn[selector] = text
+            self.query_one(selector, Static).update(text)
 
     async def _draw_results(self, state: WorkState) -> None:
         results = state.results
@@ -201,7 +212,8 @@ class WorkPanel(VerticalScroll):
             expert = state.experts.get(expert_id)
             name = expert.name if expert is not None else expert_id
             title = f"{mark} {one_line(name, 30)}{where}"
-            body = RenderedMarkdown(clean(result.content), classes="work-result-text")
+            # lazy: a collapsed result is not rendered until it is opened
+            body = RenderedMarkdown(clean(result.content), lazy=True, classes="work-result-text")
             view = Collapsible(body, title="", collapsed=True, classes="work-result")
             view.title = Content(title)  # type: ignore[assignment]  # never parsed as markup
             view.set_class(result.status == "failed", "-failed")
