@@ -44,8 +44,10 @@ from app.engine.events import (
 )
 from app.engine.subrun import (
     EXECUTOR_NOTE,
+    MAX_PHASES,
     SHORT_RESULT_CHARS,
     ModeError,
+    PhaseSpec,
     ProgressMapper,
     ReplyInvalid,
     child_context,
@@ -58,12 +60,12 @@ from app.engine.subrun import (
     structured_call,
     synthesise,
     tools_summary,
+    unique_phase_ids,
 )
 from app.engine.turn import TurnContext
 from app.llm.errors import LLMError
 from app.llm.types import ChatMessage
 
-MAX_PHASES = 8
 STOPPED = "Stopped: the person stopped the turn during this phase."
 
 PLANNER_NOTE = """You are the planner. Break the person's task into {minimum} to {maximum} \
@@ -103,14 +105,9 @@ SYNTHESIS_NOTE = (
 # --------------------------------------------------------------------------- the plan
 
 
-class PlannedPhase(BaseModel):
+class PlannedPhase(PhaseSpec):
     """One phase as the planner wrote it."""
 
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, str_strip_whitespace=True)
-
-    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    title: str = Field(min_length=1, max_length=120)
-    goal: str = Field(min_length=1)
     produces: str = Field(min_length=1)
 
 
@@ -121,13 +118,7 @@ class Plan(BaseModel):
 
     phases: list[PlannedPhase] = Field(min_length=1, max_length=MAX_PHASES)
 
-    @field_validator("phases")
-    @classmethod
-    def _unique(cls, value: list[PlannedPhase]) -> list[PlannedPhase]:
-        ids = [phase.id for phase in value]
-        if len(ids) != len(set(ids)):
-            raise ValueError("phase ids must be unique")
-        return value
+    _unique = field_validator("phases")(unique_phase_ids)
 
 
 def parse_plan(text: str, minimum: int = 2) -> Plan:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.engine.cancel import TurnCancelled
 from app.engine.events import Event, StepKind, TokenEvent, notice
@@ -70,6 +70,9 @@ class ModeError(Exception):
 
 class ReplyInvalid(ValueError):
     """A structured reply that is not what was asked for; the text says what is wrong."""
+
+
+PhaseT = TypeVar("PhaseT", bound="PhaseSpec")
 
 
 # --------------------------------------------------------------------------- finish tool
@@ -281,6 +284,27 @@ async def run_phase(
 
 
 # --------------------------------------------------------------------------- JSON replies
+
+#: Most phases a planner or a lead may plan.
+MAX_PHASES = 8
+
+
+class PhaseSpec(BaseModel):
+    """A phase as a planner or a lead writes it: what plan and team phases share."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    title: str = Field(min_length=1, max_length=120)
+    goal: str = Field(min_length=1)
+
+
+def unique_phase_ids(phases: list[PhaseT]) -> list[PhaseT]:
+    """Validator: phase ids must not repeat."""
+    ids = [phase.id for phase in phases]
+    if len(ids) != len(set(ids)):
+        raise ValueError("phase ids must be unique")
+    return phases
 
 
 def extract_json(text: str) -> Any:

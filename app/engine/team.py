@@ -51,8 +51,10 @@ from app.engine.events import (
 )
 from app.engine.subrun import (
     EXECUTOR_NOTE,
+    MAX_PHASES,
     ModeError,
     PhaseOutcome,
+    PhaseSpec,
     ProgressMapper,
     ReplyInvalid,
     child_context,
@@ -66,11 +68,11 @@ from app.engine.subrun import (
     structured_call,
     synthesise,
     tools_summary,
+    unique_phase_ids,
 )
 from app.engine.turn import TurnContext
 from app.llm.types import ChatMessage
 
-MAX_PHASES = 8
 #: Experts working at the same time.
 MAX_CONCURRENT = 4
 PALETTE = ("#4FC1FF", "#73C991", "#C586C0", "#E2C08D", "#F48771", "#9CDCFE", "#D7BA7D")
@@ -165,14 +167,9 @@ def resolve_team(settings: Settings, name: str | None = None) -> Team:
 # --------------------------------------------------------------------------- the lead's plan
 
 
-class TeamPhase(BaseModel):
+class TeamPhase(PhaseSpec):
     """One phase as the lead wrote it."""
 
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, str_strip_whitespace=True)
-
-    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    title: str = Field(min_length=1, max_length=120)
-    goal: str = Field(min_length=1)
     expert: str = Field(
         min_length=1, validation_alias=AliasChoices("expert", "assignee", "expert_id")
     )
@@ -186,13 +183,7 @@ class TeamPlan(BaseModel):
 
     phases: list[TeamPhase] = Field(min_length=1, max_length=MAX_PHASES)
 
-    @field_validator("phases")
-    @classmethod
-    def _unique(cls, value: list[TeamPhase]) -> list[TeamPhase]:
-        ids = [phase.id for phase in value]
-        if len(ids) != len(set(ids)):
-            raise ValueError("phase ids must be unique")
-        return value
+    _unique = field_validator("phases")(unique_phase_ids)
 
 
 def parse_team_plan(text: str, team: Team) -> TeamPlan:
