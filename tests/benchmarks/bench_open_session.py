@@ -26,7 +26,6 @@ import asyncio
 import json
 import random
 import resource
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -40,52 +39,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from _fill import add_messages, add_sessions, bulk, sentence  # noqa: E402
+
 from app.store import SessionStore  # noqa: E402
 
 PAINT_TARGET_S = 0.3
 MEMORY_TARGET_MB = 250
 LAST_WORD = "quillwortlast"
-WORDS = [
-    "build",
-    "test",
-    "deploy",
-    "parser",
-    "config",
-    "gateway",
-    "session",
-    "model",
-    "token",
-    "stream",
-    "tool",
-    "shell",
-    "file",
-    "read",
-    "write",
-    "commit",
-    "branch",
-    "merge",
-    "error",
-    "retry",
-    "timeout",
-    "cache",
-    "index",
-    "query",
-    "table",
-    "schema",
-    "plan",
-    "team",
-    "review",
-    "explain",
-    "refactor",
-    "function",
-    "class",
-    "module",
-    "import",
-    "package",
-    "version",
-    "release",
-    "docs",
-]
 ANSWER_EXTRA = """
 
 Steps:
@@ -102,56 +62,33 @@ def handler(request):
 """
 
 
-def _sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
-
-
 def populate(db_file: Path, messages: int) -> str:
     """Fill a fresh database; return the id of the long session."""
-
-    async def create() -> None:
-        async with await SessionStore.open(db_file):
-            pass
-
-    asyncio.run(create())
     rng = random.Random(5)
     now = datetime.now(UTC)
-    raw = sqlite3.connect(db_file, isolation_level=None)
-    raw.execute("PRAGMA synchronous = OFF")
-    raw.execute("BEGIN")
-    long_id = uuid.UUID(int=rng.getrandbits(128)).hex
-    sessions = [(long_id, messages, now - timedelta(days=2))]
-    sessions += [
-        (uuid.UUID(int=rng.getrandbits(128)).hex, 6, now - timedelta(hours=20 - hour))
-        for hour in range(20)
-    ]
-    for session_id, count, began in sessions:
-        stamp = began.isoformat(timespec="microseconds")
-        raw.execute(
-            "INSERT INTO sessions (id, agent_name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            (session_id, "default", stamp, stamp),
-        )
-        rows = []
-        for seq in range(1, count + 1):
-            at = (began + timedelta(seconds=seq)).isoformat(timespec="microseconds")
-            if seq % 2:
-                text = _sentence(rng, rng.randint(10, 30))
-                role = "user"
-            else:
-                role = "assistant"
-                paragraphs = [_sentence(rng, rng.randint(40, 100)) for _ in range(2)]
-                text = "\n\n".join(paragraphs) + (ANSWER_EXTRA if seq % 6 == 0 else "")
-            if seq == count:
-                role, text = "assistant", f"{_sentence(rng, 30)}\n\nThe end: {LAST_WORD}."
-            rows.append((session_id, seq, role, text, "bench/m", at, at))
-        raw.executemany(
-            "INSERT INTO messages (session_id, seq, role, content, model, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-    raw.execute("COMMIT")
-    raw.execute("PRAGMA optimize")
-    raw.close()
+    with bulk(db_file) as raw:
+        long_id = uuid.UUID(int=rng.getrandbits(128)).hex
+        sessions = [(long_id, messages, now - timedelta(days=2))]
+        sessions += [
+            (uuid.UUID(int=rng.getrandbits(128)).hex, 6, now - timedelta(hours=20 - hour))
+            for hour in range(20)
+        ]
+        for session_id, count, began in sessions:
+            add_sessions(raw, [(session_id, began.isoformat(timespec="microseconds"))])
+            rows = []
+            for seq in range(1, count + 1):
+                at = (began + timedelta(seconds=seq)).isoformat(timespec="microseconds")
+                if seq % 2:
+                    text = sentence(rng, rng.randint(10, 30))
+                    role = "user"
+                else:
+                    role = "assistant"
+                    paragraphs = [sentence(rng, rng.randint(40, 100)) for _ in range(2)]
+                    text = "\n\n".join(paragraphs) + (ANSWER_EXTRA if seq % 6 == 0 else "")
+                if seq == count:
+                    role, text = "assistant", f"{sentence(rng, 30)}\n\nThe end: {LAST_WORD}."
+                rows.append((session_id, seq, role, text, at))
+            add_messages(raw, rows, model="bench/m")
     return long_id
 
 

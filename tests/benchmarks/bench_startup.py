@@ -23,12 +23,10 @@ closed port, so the Ollama probe is refused at once, as on a machine without Oll
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -41,53 +39,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from app.store import SessionStore  # noqa: E402
+from _fill import add_messages, add_sessions, bulk, sentence  # noqa: E402
 
 TARGET_S = 0.8
 SIZE = (140, 45)
 MESSAGES_PER_SESSION = 10
-WORDS = [
-    "build",
-    "test",
-    "deploy",
-    "parser",
-    "config",
-    "gateway",
-    "session",
-    "model",
-    "token",
-    "stream",
-    "tool",
-    "shell",
-    "file",
-    "read",
-    "write",
-    "commit",
-    "branch",
-    "merge",
-    "error",
-    "retry",
-    "timeout",
-    "cache",
-    "index",
-    "query",
-    "table",
-    "schema",
-    "plan",
-    "team",
-    "review",
-    "explain",
-    "refactor",
-    "function",
-    "class",
-    "module",
-    "import",
-    "package",
-    "version",
-    "release",
-    "docs",
-]
-
 # The child: ``agentkit tui`` with run_async replaced by a headless run that reports and quits.
 CHILD = """
 import sys, time
@@ -130,48 +86,26 @@ sys.exit(cli.main(["tui"]))
 """
 
 
-def _sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
-
-
 def populate(db_file: Path, sessions: int) -> None:
     """Make the schema through the real store, then bulk-insert sessions and messages."""
-
-    async def create() -> None:
-        async with await SessionStore.open(db_file):
-            pass
-
-    asyncio.run(create())
     rng = random.Random(11)
     now = datetime.now(UTC)
-    raw = sqlite3.connect(db_file, isolation_level=None)
-    raw.execute("PRAGMA synchronous = OFF")
-    raw.execute("BEGIN")
-    for number in range(sessions):
-        session_id = uuid.UUID(int=rng.getrandbits(128)).hex
-        # Spread over the last ~3 weeks so every recency group shows up.
-        stamp = (now - timedelta(minutes=30 * (sessions - number))).isoformat(
-            timespec="microseconds"
-        )
-        raw.execute(
-            "INSERT INTO sessions (id, agent_name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            (session_id, "default", stamp, stamp),
-        )
-        rows = []
-        for seq in range(1, MESSAGES_PER_SESSION + 1):
-            role = "user" if seq % 2 else "assistant"
-            text = _sentence(rng, 10 if role == "user" else 60)
-            if role == "assistant" and seq % 4 == 0:
-                text += "\n\n- one point\n- another point\n\n```python\nprint('hello')\n```\n"
-            rows.append((session_id, seq, role, text, stamp, stamp))
-        raw.executemany(
-            "INSERT INTO messages (session_id, seq, role, content, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-    raw.execute("COMMIT")
-    raw.execute("PRAGMA optimize")
-    raw.close()
+    with bulk(db_file) as raw:
+        for number in range(sessions):
+            session_id = uuid.UUID(int=rng.getrandbits(128)).hex
+            # Spread over the last ~3 weeks so every recency group shows up.
+            stamp = (now - timedelta(minutes=30 * (sessions - number))).isoformat(
+                timespec="microseconds"
+            )
+            add_sessions(raw, [(session_id, stamp)])
+            rows = []
+            for seq in range(1, MESSAGES_PER_SESSION + 1):
+                role = "user" if seq % 2 else "assistant"
+                text = sentence(rng, 10 if role == "user" else 60)
+                if role == "assistant" and seq % 4 == 0:
+                    text += "\n\n- one point\n- another point\n\n```python\nprint('hello')\n```\n"
+                rows.append((session_id, seq, role, text, stamp))
+            add_messages(raw, rows)
 
 
 def child_env(home: Path) -> dict[str, str]:

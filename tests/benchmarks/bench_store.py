@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -31,102 +30,41 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _fill import add_messages, add_sessions, bulk, sentence  # the script folder is on sys.path
+
 from app.store import SessionStore
 
 SESSIONS = 10_000
 MESSAGES_PER_SESSION = 10
 LONG_SESSION_MESSAGES = 5_000
 RARE_WORD = "quillwort"
-WORDS = [
-    "build",
-    "test",
-    "deploy",
-    "parser",
-    "config",
-    "gateway",
-    "session",
-    "model",
-    "token",
-    "stream",
-    "tool",
-    "shell",
-    "file",
-    "read",
-    "write",
-    "commit",
-    "branch",
-    "merge",
-    "error",
-    "retry",
-    "timeout",
-    "cache",
-    "index",
-    "query",
-    "table",
-    "schema",
-    "plan",
-    "team",
-    "review",
-    "explain",
-    "refactor",
-    "function",
-    "class",
-    "module",
-    "import",
-    "package",
-    "version",
-    "release",
-    "docs",
-]
-
-
-def _sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
 def populate(path: Path) -> str:
     """Fill a fresh database quickly (bulk transactions, same schema and triggers)."""
-    asyncio.run(_create_schema(path))
     rng = random.Random(7)
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    raw = sqlite3.connect(path, isolation_level=None)
-    raw.execute("PRAGMA synchronous = OFF")
-    raw.execute("BEGIN")
-    long_id = uuid.UUID(int=rng.getrandbits(128)).hex
-    session_rows = []
-    for number in range(SESSIONS + 1):
-        session_id = long_id if number == SESSIONS else uuid.UUID(int=rng.getrandbits(128)).hex
-        stamp = (start + timedelta(minutes=number)).isoformat(timespec="microseconds")
-        session_rows.append((session_id, "default", stamp, stamp))
-    raw.executemany(
-        "INSERT INTO sessions (id, agent_name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-        session_rows,
-    )
-    rare_left = 3
-    for index, (session_id, _agent, stamp, _u) in enumerate(session_rows):
-        count = LONG_SESSION_MESSAGES if session_id == long_id else MESSAGES_PER_SESSION
-        rows = []
-        for seq in range(1, count + 1):
-            role = "user" if seq % 2 else "assistant"
-            text = _sentence(rng, 8 if role == "user" else 40)
-            if rare_left and index in (17, 4_000, 9_999) and seq == 5:
-                text += f" The {RARE_WORD} grows in shallow water."
-                rare_left -= 1
-            rows.append((session_id, seq, role, text, stamp, stamp))
-        raw.executemany(
-            "INSERT INTO messages (session_id, seq, role, content, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-    raw.execute("COMMIT")
-    raw.execute("PRAGMA optimize")
-    raw.close()
+    with bulk(path) as raw:
+        long_id = uuid.UUID(int=rng.getrandbits(128)).hex
+        session_rows = []
+        for number in range(SESSIONS + 1):
+            session_id = long_id if number == SESSIONS else uuid.UUID(int=rng.getrandbits(128)).hex
+            stamp = (start + timedelta(minutes=number)).isoformat(timespec="microseconds")
+            session_rows.append((session_id, stamp))
+        add_sessions(raw, session_rows)
+        rare_left = 3
+        for index, (session_id, stamp) in enumerate(session_rows):
+            count = LONG_SESSION_MESSAGES if session_id == long_id else MESSAGES_PER_SESSION
+            rows = []
+            for seq in range(1, count + 1):
+                role = "user" if seq % 2 else "assistant"
+                text = sentence(rng, 8 if role == "user" else 40)
+                if rare_left and index in (17, 4_000, 9_999) and seq == 5:
+                    text += f" The {RARE_WORD} grows in shallow water."
+                    rare_left -= 1
+                rows.append((session_id, seq, role, text, stamp))
+            add_messages(raw, rows)
     return long_id
-
-
-async def _create_schema(path: Path) -> None:
-    async with await SessionStore.open(path):
-        pass
 
 
 async def timed(
