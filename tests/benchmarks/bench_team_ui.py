@@ -63,7 +63,6 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -73,7 +72,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from textual import events  # noqa: E402
+from _probe import KeyProbe, last_block_text, refreshed  # noqa: E402
 from textual.widgets import Static  # noqa: E402
 
 from app.config import Settings  # noqa: E402
@@ -84,7 +83,7 @@ from app.llm.gateway import Gateway  # noqa: E402
 from app.store import SessionStore  # noqa: E402
 from app.ui.app import AgentKitApp  # noqa: E402
 from app.ui.widgets.composer import Composer  # noqa: E402
-from app.ui.widgets.message_views import AssistantMessage, RenderedMarkdown  # noqa: E402
+from app.ui.widgets.message_views import AssistantMessage  # noqa: E402
 from tests.fakes.provider import FakeProvider, Reply  # noqa: E402
 from tests.fakes.scripts import openai_text_events  # noqa: E402
 
@@ -92,7 +91,6 @@ EXPERTS = 4
 NAMES = ("Ada", "Boole", "Curie", "Dirac")
 SYNTH_END = "zephyrsynthend"
 KEY_TARGET_S = 0.1
-KEY_INTERVAL_S = 0.04
 POLL_S = 0.002
 SETTLE_S = 0.2
 #: Time limits: a server's port, the app's start-up, one whole round.
@@ -208,14 +206,6 @@ class TimedService(ChatService):
             yield event
 
 
-async def refreshed(app: AgentKitApp) -> float:
-    """Wait for the next screen refresh; return its time."""
-    done = asyncio.Event()
-    app.call_after_refresh(done.set)
-    await done.wait()
-    return time.time()
-
-
 def drawn(widget: Static) -> str:
     """The lines Textual last rendered for ``widget`` ('' until the next frame after a
     change); reading the render cache never renders anything itself."""
@@ -224,56 +214,9 @@ def drawn(widget: Static) -> str:
     return "\n".join(strip.text for strip in lines)
 
 
-def last_block_text(message: AssistantMessage) -> str:
-    """The text already drawn by the reply's last Markdown widget (its live tail)."""
-    blocks = [child for child in message.children if isinstance(child, RenderedMarkdown)]
-    return blocks[-1].drawn_text() if blocks else ""
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
-
-
-class KeyProbe:
-    """Presses letters into the composer during the run; records latencies.
-
-    The presses come from a thread every ``KEY_INTERVAL_S``, posted to the app's loop with
-    ``call_soon_threadsafe`` as Textual's input thread does, so a press is timed from when
-    it happens, not from when a busy event loop gets round to it.
-    """
-
-    def __init__(self, app: AgentKitApp) -> None:
-        self.app = app
-        self.pressed: list[float] = []
-        self.pressed_at: list[float] = []  # wall clock, to compare with the servers' times
-        self.handled: list[float] = []
-        self.stop = threading.Event()
-
-    def _press(self, loop: asyncio.AbstractEventLoop) -> None:
-        while not self.stop.wait(KEY_INTERVAL_S):
-            letter = "abcdefghij"[len(self.pressed) % 10]
-            key = events.Key(letter, letter)
-            key.set_sender(self.app)
-            self.pressed_at.append(time.time())
-            self.pressed.append(time.perf_counter())
-            loop.call_soon_threadsafe(self.app.post_message, key)
-
-    async def run(self) -> None:
-        """Press until stopped; note when each letter reaches the composer's text."""
-        composer = self.app.main.query_one(Composer)
-        composer.clear()
-        presser = threading.Thread(target=self._press, args=(asyncio.get_running_loop(),))
-        presser.start()
-        try:
-            while not self.stop.is_set() or len(self.handled) < len(self.pressed):
-                arrived = min(len(composer.text), len(self.pressed))
-                while len(self.handled) < arrived:
-                    self.handled.append(time.perf_counter() - self.pressed[len(self.handled)])
-                await asyncio.sleep(0.001)
-        finally:
-            self.stop.set()
-            presser.join()
 
 
 @dataclass
@@ -308,7 +251,7 @@ async def one_round(
 ) -> dict[str, Any]:
     """Send one ``/team`` message; time the panel, the synthesis and the key presses."""
     stage = "opening a new session"
-    probe = KeyProbe(app)
+    probe = KeyProbe(app, track_paint=False)
     keys: asyncio.Future[None] | None = None
     try:
         async with asyncio.timeout(ROUND_LIMIT_S):

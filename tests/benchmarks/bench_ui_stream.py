@@ -37,7 +37,6 @@ import math
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -46,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from textual import events  # noqa: E402
+from _probe import KeyProbe, last_block_text, refreshed  # noqa: E402
 
 from app.config import Settings  # noqa: E402
 from app.engine.events import Event  # noqa: E402
@@ -56,14 +55,13 @@ from app.llm.gateway import Gateway  # noqa: E402
 from app.store import SessionStore  # noqa: E402
 from app.ui.app import AgentKitApp  # noqa: E402
 from app.ui.widgets.composer import Composer  # noqa: E402
-from app.ui.widgets.message_views import AssistantMessage, RenderedMarkdown  # noqa: E402
+from app.ui.widgets.message_views import AssistantMessage  # noqa: E402
 from tests.fakes.provider import FakeProvider, Reply  # noqa: E402
 from tests.fakes.scripts import openai_text_events  # noqa: E402
 
 END_WORD = "quillwortend"
 VISIBLE_TARGET_S = 0.3
 KEY_TARGET_S = 0.1
-KEY_INTERVAL_S = 0.04
 WORDS = [
     "the",
     "gateway",
@@ -172,70 +170,6 @@ class TimedService(ChatService):
             elif event.type == "final_answer":
                 self.marks["engine_done"] = time.time()
             yield event
-
-
-async def refreshed(app: AgentKitApp) -> float:
-    """Wait for the next screen refresh; return its time."""
-    done = asyncio.Event()
-    app.call_after_refresh(done.set)
-    await done.wait()
-    return time.time()
-
-
-# The polls below look at a few direct children only: a DOM query over the whole reply every
-# millisecond would itself slow the app down (it did, by a factor of two, in a first draft).
-
-
-def last_block_text(message: AssistantMessage) -> str:
-    """The text already drawn by the reply's last Markdown widget (its live tail)."""
-    drawn = [child for child in message.children if isinstance(child, RenderedMarkdown)]
-    return drawn[-1].drawn_text() if drawn else ""
-
-
-class KeyProbe:
-    """Presses letters into the composer while the reply streams; records latencies.
-
-    The presses come from a thread every ``KEY_INTERVAL_S``, posted to the app's loop with
-    ``call_soon_threadsafe`` as Textual's input thread does, so a press is timed from when
-    it happens, not from when a busy event loop gets round to it.
-    """
-
-    def __init__(self, app: AgentKitApp) -> None:
-        self.app = app
-        self.pressed: list[float] = []
-        self.handled: list[float] = []
-        self.painted: list[float] = []
-        self.stop = threading.Event()
-
-    def _press(self, loop: asyncio.AbstractEventLoop) -> None:
-        while not self.stop.wait(KEY_INTERVAL_S):
-            letter = "abcdefghij"[len(self.pressed) % 10]
-            key = events.Key(letter, letter)
-            key.set_sender(self.app)
-            self.pressed.append(time.perf_counter())
-            loop.call_soon_threadsafe(self.app.post_message, key)
-
-    def _painted(self, index: int) -> None:
-        self.painted.append(time.perf_counter() - self.pressed[index])
-
-    async def run(self) -> None:
-        """Press until stopped; note when each letter reaches the composer's text."""
-        composer = self.app.main.query_one(Composer)
-        composer.clear()
-        presser = threading.Thread(target=self._press, args=(asyncio.get_running_loop(),))
-        presser.start()
-        try:
-            while not self.stop.is_set() or len(self.handled) < len(self.pressed):
-                arrived = min(len(composer.text), len(self.pressed))
-                while len(self.handled) < arrived:
-                    index = len(self.handled)
-                    self.handled.append(time.perf_counter() - self.pressed[index])
-                    self.app.call_after_refresh(self._painted, index)
-                await asyncio.sleep(0.001)
-            await refreshed(self.app)
-        finally:
-            self.stop.set()
-            presser.join()
 
 
 async def one_round(
