@@ -593,11 +593,9 @@ class AgentKitApp(App[None]):
             if isinstance(other.request, ConfirmationRequest)
         ]
         also += [describe_call(name, args) for name, args in rest]
-        standing = Standing(
-            step,
-            Decision(action="approve"),
-            [(name, str(args.get("command")) if name == "shell" else None) for name, args in rest],
-        )
+        ahead = [
+            (name, str(args.get("command")) if name == "shell" else None) for name, args in rest
+        ]
         dialog = ConfirmDialog(
             request,
             also=also,
@@ -607,7 +605,7 @@ class AgentKitApp(App[None]):
         )
         self._shown = (item, dialog)
         await self.push_screen(
-            dialog, lambda answer: self._confirm_answered(item, answer, standing)
+            dialog, lambda answer: self._confirm_answered(item, answer, step, ahead)
         )
 
     def _hide_question(self) -> None:
@@ -630,7 +628,11 @@ class AgentKitApp(App[None]):
         await self.show_question()
 
     async def _confirm_answered(
-        self, item: Pending, answer: ConfirmAnswer | None, standing: Standing
+        self,
+        item: Pending,
+        answer: ConfirmAnswer | None,
+        step: int,
+        ahead: list[tuple[str, str | None]],
     ) -> None:
         if self._shown is not None and self._shown[0] is item:
             self._shown = None
@@ -647,9 +649,8 @@ class AgentKitApp(App[None]):
             for other in self.pending.for_session(item.session_id):
                 if other.is_confirmation:
                     self.pending.answer(other, decision)
-            if standing.calls:
-                standing.decision = decision
-                self.pending.answer_ahead(item.session_id, standing)
+            if ahead:
+                self.pending.answer_ahead(item.session_id, Standing(step, decision, ahead))
         await self.show_question()
 
     def _rest_of_step(

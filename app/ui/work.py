@@ -31,19 +31,21 @@ from app.engine.events import (
 from app.store import Event as StoredEvent
 
 #: Event types that change a panel (all of them are kept in the session's event log).
-PANEL_TYPES = (
-    "plan_update",
-    "plan_step",
-    "phase_started",
-    "phase_completed",
-    "phase_failed",
-    "replanning",
-    "team_formed",
-    "expert_step",
-    "expert_result",
-    "team_synthesis",
-    "team_dissolved",
-    "result",
+PANEL_TYPES = frozenset(
+    {
+        "plan_update",
+        "plan_step",
+        "phase_started",
+        "phase_completed",
+        "phase_failed",
+        "replanning",
+        "team_formed",
+        "expert_step",
+        "expert_result",
+        "team_synthesis",
+        "team_dissolved",
+        "result",
+    }
 )
 #: How much of a streamed step the panel keeps (it shows the end of it).
 STEP_CHARS = 400
