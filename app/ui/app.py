@@ -231,6 +231,12 @@ class AgentKitApp(App[None]):
         gc.freeze()
 
     @property
+    def ui_gone(self) -> bool:
+        """True once the main screen has gone (the app is closing): late turn messages
+        may still arrive then, and must not touch widgets."""
+        return len(self.screen_stack) < 2
+
+    @property
     def main(self) -> MainScreen:
         """The main screen (under any dialog)."""
         screen = self.screen_stack[1] if len(self.screen_stack) > 1 else self.screen
@@ -354,9 +360,13 @@ class AgentKitApp(App[None]):
 
     async def reload_sidebar(self) -> None:
         """Fetch the first page of sessions again (after a change)."""
+        if self.ui_gone:
+            return
         sessions = await self.store.list_sessions(
             limit=max(PAGE_SESSIONS, len(self.sidebar.sessions))
         )
+        if self.ui_gone:
+            return
         self.sidebar.show_sessions(
             sessions,
             exhausted=len(sessions) < PAGE_SESSIONS,
@@ -479,6 +489,8 @@ class AgentKitApp(App[None]):
         self.runner.start(session_id, text, started_at=self.clock(), model=model)
 
     async def on_turn_started(self, message: TurnStarted) -> None:
+        if self.ui_gone:
+            return
         self.sidebar.running.add(message.session_id)
         await self.reload_sidebar()
 
@@ -495,6 +507,8 @@ class AgentKitApp(App[None]):
     async def _turn_event(self, message: TurnEvent) -> None:
         event = message.event
         changed = self._fold_work(message.session_id, event)
+        if self.ui_gone:
+            return
         current = self.current.id if self.current is not None else None
         if changed is not None and message.session_id == current:
             await self.show_panel(changed)
@@ -530,10 +544,14 @@ class AgentKitApp(App[None]):
     async def on_turn_finished(self, message: TurnFinished) -> None:
         self.pending.turn_ended(message.session_id)
         self.minimised.discard(message.session_id)
+        if self.ui_gone:
+            return
         self.sidebar.running.discard(message.session_id)
         if self.current is not None and self.current.id == message.session_id:
             self.status.state = "idle"
             self.current = await self.store.get_session(message.session_id)
+            if self.ui_gone:
+                return
             self.main.set_title(self.current.title or "New session")
         await self.reload_sidebar()
 
@@ -541,6 +559,8 @@ class AgentKitApp(App[None]):
 
     async def on_approvals_changed(self, message: ApprovalsChanged) -> None:
         """A question was asked or went away: show it, or tell the person where it waits."""
+        if self.ui_gone:
+            return
         session_id = message.session_id
         shown = self._shown
         if shown is not None and shown[0] not in self.pending.items:

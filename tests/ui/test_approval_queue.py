@@ -210,3 +210,26 @@ async def test_timeout_closes_the_dialog_and_says_so(make_app: AppFactory, works
         assert not isinstance(app.screen, ConfirmDialog)
         assert not (workspace / "never.txt").exists()
         assert not app.pending.items
+
+
+async def test_turn_messages_that_arrive_while_closing_touch_no_widget(
+    make_app: AppFactory,
+) -> None:
+    """A turn can end just as the app closes (seen in CI: a timeout test left the pilot as
+    the turn's last message was handled). Messages that land once the main screen is gone
+    are ignored instead of raising ScreenStackError."""
+    from app.engine.events import TokenEvent
+    from app.ui.messages import ApprovalsChanged, TurnEvent, TurnFinished, TurnStarted
+
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "hello")
+        await until(pilot, lambda: app.current is not None and not app.runner.live)
+        assert not app.ui_gone
+        assert app.current is not None
+        session_id = app.current.id
+    assert app.ui_gone
+    await app.on_turn_started(TurnStarted(session_id, "hi"))
+    await app.on_turn_event(TurnEvent(session_id, TokenEvent(content="late")))
+    await app.on_approvals_changed(ApprovalsChanged(session_id))
+    await app.on_turn_finished(TurnFinished(session_id, "done"))
