@@ -6,9 +6,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 
 from app.ui.widgets.composer import Composer
+from app.ui.widgets.key_bar import KeyBar
 from app.ui.widgets.sidebar import SessionSidebar
 from app.ui.widgets.status_line import StatusLine
 from app.ui.widgets.transcript import Transcript
@@ -36,7 +37,7 @@ class MainScreen(Screen[None]):
                 yield Static("", id="completions", markup=False)
                 yield Composer(id="composer")
                 yield StatusLine(id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.add_class("-no-panel")  # until a session with a plan is shown
