@@ -71,7 +71,7 @@ COMMANDS: dict[str, str] = {
     "/help": "every key and command",
 }
 
-PAGE_SESSIONS = 200
+PAGE_SESSIONS = 60
 PAGE_MESSAGES = 30
 #: Answers whose code blocks the copy picker (f6) offers.
 COPY_ANSWERS = 3

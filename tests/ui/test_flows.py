@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Markdown
+from textual.widgets import Markdown, OptionList, Static
 
 from app.ui.dialogs.ask_human import AskDialog
 from app.ui.dialogs.confirm import ConfirmDialog
@@ -199,6 +199,34 @@ async def test_a_long_session_shows_the_latest_and_loads_earlier_on_scroll(
         transcript.scroll_home(animate=False)
         await until(pilot, lambda: len(transcript.children) > first_page)
         assert transcript.first_seq == 241
+
+
+async def test_the_sidebar_lists_a_page_and_fetches_more_by_wheel_or_keys(
+    make_app: AppFactory,
+) -> None:
+    """Thousands of sessions are never listed at once: a page, then more as the list's
+    end comes into view (scrolled with the wheel) or the highlight nears it (keys)."""
+    from app.ui.app import PAGE_SESSIONS
+
+    app = await make_app()
+    total = PAGE_SESSIONS * 2 + 10
+    for number in range(total):
+        await app.store.create_session("default", title=f"Session {number}")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        sidebar = app.sidebar
+        count = sidebar.query_one("#session-count", Static)
+        assert len(sidebar.sessions) == PAGE_SESSIONS
+        assert str(count.render()) == f"{PAGE_SESSIONS} sessions+"
+        option_list = sidebar.query_one(OptionList)
+        option_list.scroll_end(animate=False)
+        await until(pilot, lambda: len(sidebar.sessions) == 2 * PAGE_SESSIONS)
+        option_list.focus()
+        option_list.highlighted = option_list.option_count - 1
+        await until(pilot, lambda: len(sidebar.sessions) == total)
+        await until(pilot, lambda: str(count.render()) == f"{total} sessions")
+        titles = [session.title for session in sidebar.sessions]
+        assert len(set(titles)) == total  # every session once, none lost between pages
 
 
 async def test_ctrl_c_once_stops_a_streaming_reply(make_app: AppFactory) -> None:

@@ -165,11 +165,24 @@ class SessionSidebar(Vertical):
         if event.option.id:
             self.post_message(self.SessionSelected(event.option.id))
 
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        self.watch(option_list, "scroll_y", self._scrolled, init=False)
+
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         option_list = self.query_one(OptionList)
-        near_end = event.option_index >= option_list.option_count - 5
-        if near_end and not self.searching and not self.exhausted:
+        if event.option_index >= option_list.option_count - 5:
+            self._want_more()
+
+    def _scrolled(self, _old: float, new: float) -> None:
+        """The wheel or the scrollbar reached the last screenful: fetch the next page."""
+        option_list = self.query_one(OptionList)
+        if new >= option_list.max_scroll_y - option_list.scrollable_content_region.height:
+            self._want_more()
+
+    def _want_more(self) -> None:
+        if not self.searching and not self.exhausted:
             self.exhausted = True  # until the page arrives
             self.post_message(self.MoreWanted(len(self.sessions)))
 
