@@ -19,6 +19,7 @@ from app.paths import workspace_config_file
 if TYPE_CHECKING:
     from app.engine.events import Event
     from app.engine.human import Human
+    from app.engine.service import ChatService
 
 # The engine, gateway and tools are imported inside the commands that use them, so
 # `agentkit sessions …` starts without loading them.
@@ -338,40 +339,55 @@ async def cmd_default(ctx: Context) -> int:
 
 
 async def cmd_tui(ctx: Context) -> int:
-    """``agentkit tui``: the full-screen app over the same store, gateway and engine."""
-    from app.engine.service import ChatService
-    from app.engine.skills import load_skills, skill_folders
-    from app.llm.gateway import Gateway
+    """``agentkit tui``: the full-screen app over the same store, gateway and engine.
+
+    The app draws its first frame from the store alone; the engine (gateway, tools, skills)
+    is imported and started right after, so start-up does not wait for it."""
     from app.ui.app import AgentKitApp
 
     workspace = (getattr(ctx.args, "workspace", None) or Path.cwd()).resolve()
     if not workspace.is_dir():
         raise UsageError(f"--workspace {workspace} is not a folder")
     settings = with_workspace_rules(ctx.settings, workspace_config_file(workspace))
-    skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
     store = await ctx.open_store(create=True)
     assert store is not None
     _log_to_file(ctx.db_path.parent / "agentkit.log")  # never onto the full-screen app
-    async with store, Gateway(settings) as gateway:
-        default = (await gateway.resolve(None)).name
-        service = ChatService(
-            settings,
-            store,
-            gateway,
-            workspace=workspace,
-            user_config_file=ctx.paths.config_file,
-            skills=skills,
-            protected_dirs=(ctx.paths.config_dir,),
-        )
+    async with store, contextlib.AsyncExitStack() as stack:
+        app: AgentKitApp
+
+        async def start_engine() -> tuple[ChatService, str]:
+            from app.engine.service import ChatService
+            from app.engine.skills import load_skills, skill_folders
+            from app.llm.gateway import Gateway
+
+            skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
+            gateway = await stack.enter_async_context(Gateway(settings))
+            default = (await gateway.resolve(None)).name
+            service = ChatService(
+                settings,
+                store,
+                gateway,
+                workspace=workspace,
+                user_config_file=ctx.paths.config_file,
+                skills=skills,
+                protected_dirs=(ctx.paths.config_dir,),
+            )
+            for problem in skills.problems:
+                app.notify(problem, severity="warning", markup=False)
+            return service, default
+
         app = AgentKitApp(
             settings=settings,
             store=store,
-            service=service,
-            default_model=default,
+            engine=start_engine,
             export_dir=workspace,
             config_file=ctx.paths.config_file,
         )
-        for problem in skills.problems:
-            app.call_later(app.notify, problem, severity="warning", markup=False)
         await app.run_async()
+        if app.engine_error is not None:
+            from app.llm.errors import LLMError
+
+            if isinstance(app.engine_error, LLMError):  # e.g. default_model names no provider
+                raise UsageError(str(app.engine_error)) from app.engine_error
+            raise app.engine_error
     return 0

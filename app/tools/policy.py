@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from app.config import ApprovalConfig, ApprovalMode
 from app.tools.base import AccessKind, Tool
-from app.tools.registry import BUILTIN_TOOL_NAMES
+from app.tools.names import BUILTIN_TOOL_NAMES
 from app.tools.rules import (
     PATH_RULE_TOOLS,
     Rule,

@@ -9,20 +9,11 @@ from app.tools.base import Tool, ToolError
 from app.tools.edits import EditFileTool, WriteFileTool
 from app.tools.files import FindFilesTool, ListDirTool, ReadFileTool, SearchTextTool
 from app.tools.human import AskHumanTool
+from app.tools.names import BUILTIN_TOOL_NAMES
 from app.tools.shell import ShellTool
 from app.tools.web import WebFetchTool
 
-BUILTIN_TOOL_NAMES = (
-    "list_dir",
-    "read_file",
-    "find_files",
-    "search_text",
-    "write_file",
-    "edit_file",
-    "shell",
-    "web_fetch",
-    "ask_human",
-)
+__all__ = ["BUILTIN_TOOL_NAMES", "ToolRegistry", "UnknownToolError", "builtin_registry"]
 
 
 class UnknownToolError(ToolError):

@@ -30,7 +30,7 @@ import tomlkit.exceptions
 from tomlkit.items import AoT, Array, Table
 
 from app.paths import workspace_config_file
-from app.tools.registry import BUILTIN_TOOL_NAMES
+from app.tools.names import BUILTIN_TOOL_NAMES
 from app.tools.workspace import normalize_relative, path_glob_matches
 
 RuleKind = Literal["allow", "ask", "deny"]

@@ -3,13 +3,15 @@ to the screen; widgets only show state and post what the person wants."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
+import importlib
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -28,9 +30,7 @@ from app.engine.events import (
     UsageEvent,
 )
 from app.engine.human import ConfirmationRequest, Decision
-from app.engine.service import ChatService
 from app.llm.demo import DEMO_NOTICE
-from app.llm.describe import describe_models
 from app.paths import styles_dir, workspace_config_file
 from app.store import Session, SessionStore, StoreError
 from app.store.base import Clock, utc_now
@@ -55,8 +55,15 @@ from app.ui.widgets.transcript import Transcript
 from app.ui.widgets.work_panel import WorkPanel
 from app.ui.work import PANEL_TYPES, WorkState, state_from_log
 
+if TYPE_CHECKING:
+    from app.engine.service import ChatService
+
 #: Makes the store and the service inside the app's own event loop (scenarios, snapshots).
-Opener = Callable[[], Awaitable[tuple[SessionStore, ChatService]]]
+Opener = Callable[[], Awaitable[tuple[SessionStore, "ChatService"]]]
+#: Starts the engine once the first frame is up: the service and the default model's name.
+EngineStarter = Callable[[], Awaitable[tuple["ChatService", str]]]
+#: What an EngineStarter imports; loaded in a thread while the first frame is drawn.
+ENGINE_MODULES = ("app.engine.service", "app.llm.gateway", "app.llm.describe")
 
 #: Commands the composer understands (``/plan`` and ``/team`` go to the engine's router).
 COMMANDS: dict[str, str] = {
@@ -150,19 +157,28 @@ class AgentKitApp(App[None]):
         store: SessionStore | None = None,
         service: ChatService | None = None,
         opener: Opener | None = None,
+        engine: EngineStarter | None = None,
         clock: Clock = utc_now,
         default_model: str = "",
         export_dir: Path | None = None,
         config_file: Path | None = None,
     ) -> None:
-        """Give either ``store`` and ``service``, or an ``opener`` that makes them on mount."""
+        """Give ``store`` and ``service``; or an ``opener`` that makes both on mount; or
+        ``store`` and an ``engine`` that starts the service after the first frame (the
+        engine's imports are a third of start-up, and browsing history does not need it)."""
         super().__init__()
-        if (store is None or service is None) and opener is None:
-            raise ValueError("AgentKitApp needs a store and a service, or an opener")
+        if opener is None and (store is None or (service is None and engine is None)):
+            raise ValueError("AgentKitApp needs a store and a service (or engine), or an opener")
         self.settings = settings
         self._opener = opener
         self._store = store
         self._service = service
+        self._engine = engine
+        #: Set once the service exists (or failed to start: ``engine_error``).
+        self._engine_ready = asyncio.Event()
+        if service is not None:
+            self._engine_ready.set()
+        self.engine_error: BaseException | None = None
         self.clock = clock
         self.default_model = default_model
         self.export_dir = export_dir or Path.cwd()
@@ -205,7 +221,9 @@ class AgentKitApp(App[None]):
         """Starts and stops turns."""
         if self._runner is None:
             self._runner = TurnRunner(
-                self, self.service, lambda session_id: SessionHuman(self.pending, session_id)
+                self,
+                lambda: self.service,
+                lambda session_id: SessionHuman(self.pending, session_id),
             )
         return self._runner
 
@@ -214,6 +232,7 @@ class AgentKitApp(App[None]):
     async def on_mount(self) -> None:
         if self._opener is not None and self._store is None:
             self._store, self._service = await self._opener()
+            self._engine_ready.set()
         await self.push_screen(MainScreen())
         if self.settings.keys:
             self.set_keymap(self.settings.keys)
@@ -226,9 +245,46 @@ class AgentKitApp(App[None]):
             await self.open_session(sessions[0].id)
         else:
             await self.show_new_session()
+        if self._service is None:
+            self.call_after_refresh(self.run_worker, self._start_engine(), exit_on_error=False)
+        else:
+            self._freeze()
+
+    def _freeze(self) -> None:
         # What start-up built lives as long as the app: keep it out of the collector's full
         # passes (they paused the screen for 100-150 ms during busy turns).
         gc.freeze()
+
+    async def _start_engine(self) -> None:
+        """After the first frame: import the engine (in a thread, so keys are still read),
+        then start it here. A failure ends the app with the error (as before the app ran)."""
+        assert self._engine is not None
+        try:
+            await asyncio.to_thread(lambda: [importlib.import_module(m) for m in ENGINE_MODULES])
+            self._service, self.default_model = await self._engine()
+        except Exception as exc:
+            self.engine_error = exc
+            self._engine_ready.set()
+            self.exit(return_code=1)
+            return
+        self._engine_ready.set()
+        self._freeze()
+        if self.ui_gone:
+            return
+        if not self.status.model:
+            self.status.model = self.default_model
+        if self.current is None:
+            await self.main.show_welcome(self._welcome())
+
+    async def _send_when_started(self, text: str) -> None:
+        self.status.state = "thinking"
+        if await self.engine_started() and not self.ui_gone:
+            await self.send(text)
+
+    async def engine_started(self) -> bool:
+        """Wait until the engine is up (at once, after start-up); False if it failed."""
+        await self._engine_ready.wait()
+        return self._service is not None
 
     @property
     def ui_gone(self) -> bool:
@@ -298,13 +354,15 @@ class AgentKitApp(App[None]):
         self.main.set_read_only(None)
         self.status.state = "idle"
         self.status.tokens = 0
-        model_line = (
-            f"You are talking to **{self.default_model}**."
-            if self.default_model not in ("", "demo")
-            else DEMO_NOTICE
-        )
-        await self.main.show_welcome(WELCOME.format(model_line=model_line))
+        await self.main.show_welcome(self._welcome())
         self.main.query_one(Composer).focus()
+
+    def _welcome(self) -> str:
+        if self.default_model in ("", "demo"):
+            model_line = DEMO_NOTICE if self.default_model else "Starting…"
+        else:
+            model_line = f"You are talking to **{self.default_model}**."
+        return WELCOME.format(model_line=model_line)
 
     async def open_session(self, session_id: str) -> None:
         """Show a session: its latest messages, its events, and a live turn if one runs."""
@@ -422,7 +480,8 @@ class AgentKitApp(App[None]):
         if match:
             sigil, typed = match.groups()
             if sigil == "@":
-                skills = sorted(self.service.skills.skills.values(), key=lambda s: s.name)
+                known = self._service.skills.skills if self._service is not None else {}
+                skills = sorted(known.values(), key=lambda s: s.name)
                 found = [(f"@{s.name}", s.description) for s in skills if s.name.startswith(typed)]
             else:
                 found = [(c, d) for c, d in COMMANDS.items() if c[1:].startswith(typed)]
@@ -467,6 +526,12 @@ class AgentKitApp(App[None]):
 
     async def send(self, text: str) -> None:
         """Send the person's message in the open session (making the session if needed)."""
+        if not self._engine_ready.is_set():
+            # Sent in the first moments, before the engine is up: it goes when it is.
+            self.run_worker(self._send_when_started(text), group="early-sends")
+            return
+        if self._service is None:
+            return  # the engine failed to start: the app is closing with its error
         if self.current is None:
             try:
                 self.current = await self.store.create_session(self.new_agent)
@@ -892,6 +957,8 @@ class AgentKitApp(App[None]):
     @work(exclusive=True, group="models", exit_on_error=False)
     async def _load_models(self, picker: ModelPicker) -> None:
         """Ask the configured providers what they serve (a worker: the UI stays free)."""
+        from app.llm.describe import describe_models  # loaded with the engine, after start-up
+
         try:
             report = await describe_models(self.settings)
         except Exception as exc:  # shown in the dialog, never a crash
@@ -959,6 +1026,8 @@ class AgentKitApp(App[None]):
             events = await self.store.get_events(
                 self.current.id, types=["confirmation_request", "confirmation_result"]
             )
+        if not await self.engine_started():
+            return
         workspace = self.service.workspace
         saved: list[SavedRule] = []
         try:

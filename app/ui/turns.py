@@ -19,12 +19,13 @@ from textual.worker import Worker
 from app.engine.cancel import CancellationToken
 from app.engine.events import Event, TokenEvent
 from app.engine.human import Human
-from app.engine.service import ChatService
 from app.engine.skills import ExecutionMode
 from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from app.engine.service import ChatService
 
 
 @dataclass
@@ -43,8 +44,13 @@ class TurnRunner:
     """Starts, tracks and cancels turns; at most one live turn per session from the UI."""
 
     def __init__(
-        self, app: App[Any], service: ChatService, human_for: Callable[[str], Human]
+        self,
+        app: App[Any],
+        service: Callable[[], ChatService],
+        human_for: Callable[[str], Human],
     ) -> None:
+        """``service`` gives the chat service when a turn starts (the app starts it after
+        its first frame, so the runner can exist, and report no live turns, before that)."""
         self.app = app
         self.service = service
         #: Makes the person's side of one turn, given the session id.
@@ -88,7 +94,7 @@ class TurnRunner:
         self.app.post_message(TurnStarted(turn.session_id, turn.text))
         tokens = _TokenBatcher(lambda event, shown: self._post(turn, event, shown))
         try:
-            async for event in self.service.send(
+            async for event in self.service().send(
                 turn.session_id,
                 turn.text,
                 human=self.human_for(turn.session_id),

@@ -22,6 +22,10 @@ class MainScreen(Screen[None]):
     #: Below 100 columns the sidebar folds away (ctrl+b brings it back).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Textual API)
 
+    #: Focus the composer from the first frame, so text typed while the app starts lands there
+    #: (Textual's default focuses the first focusable widget: the sidebar's search box).
+    AUTO_FOCUS = "#composer"
+
     _completions = ""
 
     def compose(self) -> ComposeResult:

@@ -25,7 +25,7 @@ class StatusLine(Static):
     tokens: reactive[int] = reactive(0)
 
     def render(self) -> Content:
-        model = "demo — offline" if self.model == "demo" else self.model
+        model = "demo — offline" if self.model == "demo" else self.model or "…"  # … starting
         parts = [f"agent {self.agent}", f"model {model}", STATES.get(self.state, self.state)]
         parts.append(f"{self.tokens:,} tokens")
         return Content("  ·  ".join(parts))  # model names are text, never markup
