@@ -246,7 +246,9 @@ class AgentKitApp(App[None]):
         else:
             await self.show_new_session()
         if self._service is None:
-            self.call_after_refresh(self.run_worker, self._start_engine(), exit_on_error=False)
+            # After the frame that shows the history has been painted (two refreshes on),
+            # so the engine's imports do not compete with drawing it.
+            self.call_after_refresh(self.call_after_refresh, self._begin_engine)
         else:
             self._freeze()
 
@@ -254,6 +256,9 @@ class AgentKitApp(App[None]):
         # What start-up built lives as long as the app: keep it out of the collector's full
         # passes (they paused the screen for 100-150 ms during busy turns).
         gc.freeze()
+
+    def _begin_engine(self) -> None:
+        self.run_worker(self._start_engine(), exit_on_error=False)
 
     async def _start_engine(self) -> None:
         """After the first frame: import the engine (in a thread, so keys are still read),
