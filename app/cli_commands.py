@@ -13,13 +13,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
 from app.config import Settings, redacted, to_toml
 from app.paths import ENV_DB, Paths
 from app.store import Message, SessionNotFoundError, SessionStore
 from app.store.models import SearchHit, Session
+
+if TYPE_CHECKING:
+    from app.engine.service import ChatService
+    from app.engine.skills import SkillSet
+    from app.llm.gateway import Gateway
 
 
 class UsageError(Exception):
@@ -56,6 +61,29 @@ class Context:
         if create and self.is_default_db:
             self.paths.ensure_data_dir()
         return await SessionStore.open(path, create=create)
+
+    def chat_service(
+        self,
+        settings: Settings,
+        store: SessionStore,
+        gateway: Gateway,
+        *,
+        workspace: Path,
+        skills: SkillSet,
+    ) -> ChatService:
+        """The engine as every command runs it: rules saved to the user's config file, and
+        the config folder protected from the file tools."""
+        from app.engine.service import ChatService  # only the commands that run turns
+
+        return ChatService(
+            settings,
+            store,
+            gateway,
+            workspace=workspace,
+            user_config_file=self.paths.config_file,
+            skills=skills,
+            protected_dirs=(self.paths.config_dir,),
+        )
 
     def print(self, text: str = "") -> None:
         """Write a line to standard output."""

@@ -96,7 +96,6 @@ def _human(mode: str) -> Human:
 async def cmd_run(ctx: Context) -> int:
     """``agentkit run``: one turn through ChatService, streamed to the terminal."""
     from app.engine.cancel import CancellationToken
-    from app.engine.service import ChatService
     from app.engine.skills import ExecutionMode, load_skills, resolve_agent, skill_folders
     from app.llm.gateway import Gateway
 
@@ -137,15 +136,7 @@ async def cmd_run(ctx: Context) -> int:
                 agent = resolve_agent(settings, ctx.args.agent)
                 session_id = (await store.create_session(agent.name)).id
             ctx.err.write(f"session {session_id}\n")
-            service = ChatService(
-                settings,
-                store,
-                gateway,
-                workspace=workspace,
-                user_config_file=ctx.paths.config_file,
-                skills=skills,
-                protected_dirs=(ctx.paths.config_dir,),
-            )
+            service = ctx.chat_service(settings, store, gateway, workspace=workspace, skills=skills)
             printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
             mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
             async for event in service.send(
@@ -356,22 +347,13 @@ async def cmd_tui(ctx: Context) -> int:
         app: AgentKitApp
 
         async def start_engine() -> tuple[ChatService, str]:
-            from app.engine.service import ChatService
             from app.engine.skills import load_skills, skill_folders
             from app.llm.gateway import Gateway
 
             skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
             gateway = await stack.enter_async_context(Gateway(settings))
             default = (await gateway.resolve(None)).name
-            service = ChatService(
-                settings,
-                store,
-                gateway,
-                workspace=workspace,
-                user_config_file=ctx.paths.config_file,
-                skills=skills,
-                protected_dirs=(ctx.paths.config_dir,),
-            )
+            service = ctx.chat_service(settings, store, gateway, workspace=workspace, skills=skills)
             for problem in skills.problems:
                 app.notify(problem, severity="warning", markup=False)
             return service, default

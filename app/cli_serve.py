@@ -88,7 +88,6 @@ async def cmd_serve(ctx: Context) -> int:
     if serve_extra_missing():
         ctx.err.write(f"agentkit: error: {EXTRA_MISSING}\n")
         return 1
-    from app.engine.service import ChatService
     from app.engine.skills import load_skills, skill_folders
     from app.llm.gateway import Gateway
     from app.server.app import ServerOptions
@@ -118,15 +117,7 @@ async def cmd_serve(ctx: Context) -> int:
     store = await ctx.open_store(create=True)
     assert store is not None
     async with store, Gateway(settings) as gateway:
-        service = ChatService(
-            settings,
-            store,
-            gateway,
-            workspace=workspace,
-            user_config_file=ctx.paths.config_file,
-            skills=skills,
-            protected_dirs=(ctx.paths.config_dir,),
-        )
+        service = ctx.chat_service(settings, store, gateway, workspace=workspace, skills=skills)
         server = ApiServer(Hub(service), options, sock)
         shown = f"[{server.host}]" if ":" in server.host else server.host
         ctx.err.write(
