@@ -272,14 +272,14 @@ class AgentKitApp(App[None]):
             self._engine_ready.set()
             self.exit(return_code=1)
             return
+        if not self.ui_gone:
+            if not self.status.model:
+                self.status.model = self.default_model
+            if self.current is None:
+                # Before ready is set: a message waiting to be sent must not be drawn over.
+                await self.main.show_welcome(self._welcome())
         self._engine_ready.set()
         self._freeze()
-        if self.ui_gone:
-            return
-        if not self.status.model:
-            self.status.model = self.default_model
-        if self.current is None:
-            await self.main.show_welcome(self._welcome())
 
     async def _send_when_started(self, text: str) -> None:
         self.status.state = "thinking"
