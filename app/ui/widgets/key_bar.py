@@ -9,7 +9,7 @@ bindings costs one repaint. Clicking a key presses it; hovering shows its toolti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import events
@@ -110,13 +110,13 @@ class KeyBar(Widget, can_focus=False):
                 break  # what does not fit is left out whole, never cut in half
             start = line.cell_len
             line.append_text(piece)
-            placed.append(_at(item, start, start + piece.cell_len))
+            placed.append(replace(item, start=start, end=start + piece.cell_len))
         if palette is not None and self._palette is not None:
             start = max(width - palette.cell_len, line.cell_len + 1)
             line.pad_right(start - 1 - line.cell_len)
             line.append("▏", "dim")
             line.append_text(palette)
-            placed.append(_at(self._palette, start, start + palette.cell_len))
+            placed.append(replace(self._palette, start=start, end=start + palette.cell_len))
         self._placed = placed
         return line
 
@@ -152,7 +152,3 @@ class KeyBar(Widget, can_focus=False):
             self.app.simulate_key(item.key)
         else:
             self.app.bell()
-
-
-def _at(item: KeyItem, start: int, end: int) -> KeyItem:
-    return KeyItem(item.key, item.display, item.description, item.enabled, item.tooltip, start, end)
