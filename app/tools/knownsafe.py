@@ -1,0 +1,663 @@
+"""Known-safe shell commands: per-command argument validators, after Codex CLI's idea.
+
+``ask`` mode runs a command without asking only when it is *proven* read-only here: its
+name is on the table below, every option is on that command's own allow-list (an option
+that writes, runs a program or reads a file we cannot confine is simply absent), and every
+operand that can name a file resolves — symlinks followed, ``cd`` tracked — inside the
+workspace. ``/proc``, ``/sys`` and ``/dev`` (but ``/dev/null``) are outside by definition,
+and an operand that bash would expand (a brace list, a leading glob that could turn into an
+option, ``~``) is not proven. Anything not proven asks; nothing here ever runs a command.
+
+``git`` reads are known-safe only in a repository whose own config holds nothing that runs
+code, and the shell tool runs them with repository-controlled execution turned off
+(see :data:`HARDENED_GIT_CONFIG`).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Kind = Literal["any", "path"]
+
+#: Files outside the workspace that a known-safe command may still name.
+_HARMLESS_FILES = frozenset({"/dev/null", "/dev/stdin"})
+_BRACE = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one command may be given and still be known-safe."""
+
+    flags: str = ""  #: short options without a value, combinable (``-la``)
+    short_values: dict[str, Kind] = field(default_factory=dict)  #: short options with a value
+    longs: dict[str, Kind | None] = field(default_factory=dict)  #: long options (None = no value)
+    operands: Kind | None = "path"  #: what operands are; None = none allowed
+    max_operands: int | None = None
+    numeric_option: bool = False  #: ``head -5``
+    first_operand: Kind | None = None  #: a leading non-path operand (grep's pattern)
+    pattern_options: frozenset[str] = frozenset()  #: options that replace ``first_operand``
+
+
+def _values(letters: str, kind: Kind = "any") -> dict[str, Kind]:
+    return dict.fromkeys(letters, kind)
+
+
+def _longs(names: str, values: str = "", paths: str = "") -> dict[str, Kind | None]:
+    table: dict[str, Kind | None] = {name: None for name in names.split()}
+    table.update({name: "any" for name in values.split()})
+    table.update({name: "path" for name in paths.split()})
+    return table
+
+
+_COMMON = _longs("help version")
+
+SPECS: dict[str, Spec] = {
+    "cat": Spec(
+        "AbeEnstTuv",
+        longs=_longs("show-all number-nonblank show-ends number squeeze-blank show-tabs "
+                     "show-nonprinting"),
+    ),
+    "head": Spec(
+        "qvz", {"n": "any", "c": "any"},
+        _longs("quiet silent verbose zero-terminated", "lines bytes"), numeric_option=True,
+    ),
+    "tail": Spec(
+        "qvz", {"n": "any", "c": "any"},
+        _longs("quiet silent verbose zero-terminated", "lines bytes"), numeric_option=True,
+    ),
+    "wc": Spec("clmwL", longs=_longs("bytes chars lines words max-line-length", "total")),
+    "nl": Spec(
+        "p", _values("bdfhilnsvw"),
+        _longs("no-renumber", "body-numbering section-delimiter footer-numbering "
+               "header-numbering line-increment join-blank-lines number-format "
+               "number-separator starting-line-number number-width"),
+    ),
+    "cut": Spec(
+        "nsz", _values("bcdf"),
+        _longs("complement only-delimited zero-terminated",
+               "bytes characters delimiter fields output-delimiter"),
+    ),
+    "paste": Spec("sz", {"d": "any"}, _longs("serial zero-terminated", "delimiters")),
+    "rev": Spec(),
+    "tr": Spec(
+        "cCdst", longs=_longs("complement delete squeeze-repeats truncate-set1"), operands="any"
+    ),
+    "uniq": Spec(
+        "cdDiuz", _values("fsw"),
+        _longs("count repeated ignore-case unique zero-terminated",
+               "all-repeated skip-fields skip-chars check-chars group"),
+        max_operands=1,  # a second operand is an output file
+    ),
+    "sort": Spec(
+        "bdfgiMhnRrVcCsuz", {"k": "any", "t": "any", "S": "any"},
+        _longs("ignore-leading-blanks dictionary-order ignore-case general-numeric-sort "
+               "ignore-nonprinting month-sort human-numeric-sort numeric-sort random-sort "
+               "reverse version-sort stable unique zero-terminated check",
+               "sort key field-separator buffer-size parallel"),
+    ),
+    "ls": Spec(
+        "aAbBcCdfFgGhHiklmnNopqQrRsStuUvxXZ1",  # no -L: a recursive listing would follow links
+        {"w": "any", "I": "any", "T": "any"},
+        _longs("all almost-all author escape ignore-backups directory dired file-type "
+               "full-time group-directories-first no-group human-readable si "
+               "dereference-command-line dereference-command-line-symlink-to-dir inode "
+               "kibibytes literal numeric-uid-gid hide-control-chars show-control-chars "
+               "quote-name reverse recursive size context zero",
+               "block-size color classify format hide hyperlink indicator-style ignore "
+               "quoting-style sort time time-style tabsize width"),
+    ),
+    "stat": Spec("LftZ", {"c": "any"}, _longs("dereference file-system terse", "format printf "
+                                               "cached")),
+    "file": Spec(
+        "bdEhiklLNnrs0",  # no -C (writes), -p (touches times), -z (runs decompressors)
+        {"e": "any", "F": "any", "P": "any", "f": "path", "m": "path"},
+        _longs("brief mime mime-type mime-encoding keep-going list dereference no-dereference "
+               "raw special-files print0 extension apple no-buffer no-pad",
+               "separator exclude exclude-quiet parameter", "magic-file files-from"),
+    ),
+    "tree": Spec(
+        "adfixpsughDFqNQrtvUcCAnSJX",  # no -o (writes), -R (writes), -l (follows links)
+        {"L": "any", "P": "any", "I": "any"},
+        _longs("gitignore ignore-case matchdirs metafirst prune info noreport si du inodes "
+               "device dirsfirst filesfirst nolinks",
+               "filelimit charset timefmt sort", "gitfile infofile"),
+    ),
+    "du": Spec(
+        "abcDhHklmsSx0",  # no -L: it would follow links out of the workspace
+        {"d": "any", "B": "any", "t": "any", "X": "path"},
+        _longs("all apparent-size bytes total dereference-args human-readable inodes si "
+               "summarize one-file-system null count-links separate-dirs",
+               "block-size max-depth threshold time time-style exclude", "exclude-from"),
+    ),
+    "df": Spec(
+        "ahHiklPT", _values("Btx"),
+        _longs("all human-readable si inodes local portability print-type total sync no-sync",
+               "block-size output type exclude-type"),
+    ),
+    "realpath": Spec(
+        "eEmLPqsz",
+        longs=_longs("canonicalize-existing canonicalize-missing logical physical quiet "
+                     "no-symlinks strip zero", paths="relative-to relative-base"),
+    ),
+    "basename": Spec("az", {"s": "any"}, _longs("multiple zero", "suffix"), operands="any"),
+    "dirname": Spec("z", longs=_longs("zero"), operands="any"),
+    "pwd": Spec("LP", operands=None),
+    "whoami": Spec(operands=None),
+    "id": Spec("agGnruzZ", longs=_longs("group groups name real user zero context"),
+               operands="any", max_operands=1),
+    "uname": Spec(
+        "asnrvmpio",
+        longs=_longs("all kernel-name nodename kernel-release kernel-version machine "
+                     "processor hardware-platform operating-system"),
+        operands=None,
+    ),
+    "which": Spec("as", operands="any"),
+    "seq": Spec("w", {"f": "any", "s": "any"}, _longs("equal-width", "format separator"),
+                operands="any"),
+    "base64": Spec("di", {"w": "any"}, _longs("decode ignore-garbage", "wrap"), max_operands=1),
+    "grep": Spec(
+        "EFGPiywxcLlovqsbHhnTZzraUVI",  # no -R: it follows links out of the workspace
+        {"A": "any", "B": "any", "C": "any", "m": "any", "e": "any", "d": "any", "D": "any",
+         "f": "path"},
+        _longs("extended-regexp fixed-strings basic-regexp perl-regexp ignore-case "
+               "no-ignore-case word-regexp line-regexp null-data no-messages invert-match "
+               "byte-offset line-number line-buffered with-filename no-filename "
+               "only-matching quiet silent text recursive files-without-match "
+               "files-with-matches count initial-tab null",
+               "regexp max-count label binary-files directories devices include exclude "
+               "exclude-dir before-context after-context context color colour",
+               "file exclude-from"),
+        first_operand="any", pattern_options=frozenset({"-e", "-f", "--regexp", "--file"}),
+    ),
+    "rg": Spec(
+        "iSsFwxvclnNHoqa0IpuU",  # no -L (follows links), -z (runs decompressors), --pre
+        {"e": "any", "g": "any", "t": "any", "T": "any", "A": "any", "B": "any", "C": "any",
+         "m": "any", "M": "any", "j": "any", "f": "path"},
+        _longs("ignore-case smart-case case-sensitive fixed-strings word-regexp line-regexp "
+               "invert-match count count-matches files-with-matches files-without-match "
+               "line-number no-line-number with-filename no-filename only-matching quiet "
+               "hidden no-ignore no-ignore-vcs no-ignore-parent json files multiline "
+               "unrestricted vimgrep no-heading heading trim text column stats null "
+               "no-messages type-list",
+               "glob iglob type type-not regexp max-count max-depth context before-context "
+               "after-context sort sortr color colors max-columns threads",
+               "file ignore-file"),
+        first_operand="any",
+        pattern_options=frozenset({"-e", "-f", "--regexp", "--file", "--files", "--type-list"}),
+    ),
+    "diff": Spec(
+        "qsuciEZbwBaNTtpry", _values("UCIxFWLDS") | {"X": "path"},
+        _longs("brief report-identical-files side-by-side ignore-case ignore-tab-expansion "
+               "ignore-trailing-space ignore-space-change ignore-all-space ignore-blank-lines "
+               "text new-file unidirectional-new-file initial-tab expand-tabs "
+               "show-c-function recursive normal minimal speed-large-files strip-trailing-cr "
+               "suppress-common-lines",
+               "unified context label width color exclude ignore-matching-lines",
+               "from-file to-file exclude-from"),
+    ),
+    "echo": Spec(operands="any", flags="neE"),
+    "printf": Spec(operands="any", short_values={"v": "any"}),
+    "true": Spec(operands="any"),
+    "false": Spec(operands="any"),
+    "expr": Spec(operands="any"),
+}  # fmt: skip
+
+
+@dataclass
+class _Line:
+    """What a line's earlier commands did to the working directory, as far as we can tell."""
+
+    workspace: Path
+    #: Every directory an operand may be relative to (a ``cd`` inside a pipe does not stick).
+    cwds: list[Path]
+
+
+class KnownSafe:
+    """Decides whether the simple commands of one plain command line are known-safe.
+
+    ``check`` takes the line's commands in order and gives, for each, ``None`` when it is
+    known-safe or the reason it is not. ``cd`` into a directory inside the workspace moves
+    the base of later relative paths.
+    """
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace.resolve()
+
+    def check(self, commands: Iterable[list[str]]) -> list[str | None]:
+        """Per command: ``None`` if known-safe, else why not."""
+        line = _Line(self.workspace, [self.workspace])
+        return [self._one(words, line) for words in commands]
+
+    def all_safe(self, commands: Iterable[list[str]]) -> bool:
+        """Whether every command of the line is known-safe."""
+        verdicts = self.check(commands)
+        return bool(verdicts) and all(v is None for v in verdicts)
+
+    def _one(self, words: list[str], line: _Line) -> str | None:
+        if not words:
+            return "no command"
+        name, args = words[0], words[1:]
+        if name == "cd":
+            return self._cd(args, line)
+        if name == "git":
+            return _git(args, line)
+        if name == "find":
+            return _find(args, line)
+        if name == "sed":
+            return _sed(args, line)
+        if name == "date":
+            return _date(args, line)
+        spec = SPECS.get(name)
+        if spec is None:
+            return f"{name} is not on the known-safe list"
+        return _validate(spec, name, args, line)
+
+    def _cd(self, args: list[str], line: _Line) -> str | None:
+        rest = [a for a in args if a not in ("-P", "-L")]
+        if len(rest) != 1 or rest[0] == "-":
+            return "cd needs exactly one directory"
+        why = _confined(rest[0], line)
+        if why:
+            return why
+        target = rest[0]
+        line.cwds = list(dict.fromkeys([*line.cwds, *((c / target).resolve() for c in line.cwds)]))
+        return None
+
+
+def _validate(spec: Spec, name: str, args: list[str], line: _Line) -> str | None:
+    operands: list[str] = []
+    needs_pattern = spec.first_operand is not None
+    index = 0
+    options_done = False
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if options_done or word == "-" or not word.startswith("-"):
+            operands.append(word)
+            continue
+        if word == "--":
+            options_done = True
+            continue
+        if word.startswith("--"):
+            option, has_value, value = word.partition("=")
+            key = option[2:]
+            if key in _COMMON and not has_value:
+                continue
+            if key not in spec.longs:
+                return f"{name} {option} is not known to be safe"
+            kind = spec.longs[key]
+            if option in spec.pattern_options:
+                needs_pattern = False
+            if kind is None:
+                if has_value and key not in ("color", "colour"):
+                    return f"{name} {option} takes no value"
+                continue
+            if not has_value:
+                if index >= len(args):
+                    return f"{name} {option} needs a value"
+                value = args[index]
+                index += 1
+            why = _value_ok(kind, value, line)
+            if why:
+                return why
+            continue
+        if spec.numeric_option and word[1:].isdigit():
+            continue
+        letters = word[1:]
+        for position, letter in enumerate(letters):
+            if letter in spec.flags:
+                continue
+            kind = spec.short_values.get(letter)
+            if kind is None:
+                return f"{name} -{letter} is not known to be safe"
+            if f"-{letter}" in spec.pattern_options:
+                needs_pattern = False
+            value = letters[position + 1 :]
+            if not value:
+                if index >= len(args):
+                    return f"{name} -{letter} needs a value"
+                value = args[index]
+                index += 1
+            why = _value_ok(kind, value, line)
+            if why:
+                return why
+            break
+    if needs_pattern and operands:
+        operands = operands[1:]  # the pattern: text, not a file
+    if spec.operands is None and operands:
+        return f"{name} takes no operands here"
+    if spec.max_operands is not None and len(operands) > spec.max_operands:
+        return f"{name} with {len(operands)} operands may write a file"
+    if spec.operands == "path":
+        for operand in operands:
+            why = _confined(operand, line)
+            if why:
+                return why
+    return None
+
+
+def _value_ok(kind: Kind, value: str, line: _Line) -> str | None:
+    return _confined(value, line) if kind == "path" else None
+
+
+def _confined(text: str, line: _Line) -> str | None:
+    """``None`` when ``text``, used as a path, stays inside the workspace from every cwd."""
+    if text == "-" or text in _HARMLESS_FILES:
+        return None
+    if "\0" in text:
+        return "a path with a NUL byte"
+    if text.startswith("~"):
+        return f"{text} is in a home directory, outside the workspace"
+    if _BRACE.search(text):
+        return f"{text} would be brace-expanded"
+    globbed = any(char in _GLOB_CHARS for char in text)
+    if globbed and text[0] in _GLOB_CHARS:
+        return f"{text} could expand to a name that reads as an option"
+    for cwd in line.cwds:
+        candidates = [text]
+        if globbed:
+            candidates += glob.glob(text, root_dir=cwd)
+        for candidate in candidates:
+            path = Path(candidate) if os.path.isabs(candidate) else cwd / candidate
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError, ValueError):
+                return f"{text} cannot be resolved"
+            if not resolved.is_relative_to(line.workspace):
+                return f"{text} leads outside the workspace"
+    return None
+
+
+# --------------------------------------------------------------------------- sed, date, find
+
+_SED_ADDRESS = r"(?:\d+|\$|/[^/\\\n]*/)"
+_SED_COMMAND = re.compile(rf"\s*(?:{_SED_ADDRESS}(?:\s*,\s*{_SED_ADDRESS})?)?\s*!?\s*[pdqQ=l]?\s*")
+
+
+def _sed(args: list[str], line: _Line) -> str | None:
+    """``sed`` that only prints: -n/-E/-s/-z/-u options, scripts of p, d, q, = and l."""
+    scripts: list[str] = []
+    operands: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word.startswith("--expression"):
+            value = word.partition("=")[2] if "=" in word else None
+            if value is None:
+                value = args[index] if index < len(args) else ""
+                index += 1
+            scripts.append(value)
+        elif word in _SED_LONG:
+            continue
+        elif word.startswith("-") and word != "-" and not word.startswith("--"):
+            letters = word[1:]
+            head, e, script = letters.partition("e")
+            if not set(head) <= set("nErsuz"):
+                return f"sed {word} is not known to be safe (it may edit, write or run)"
+            if e:
+                if not script:
+                    script = args[index] if index < len(args) else ""
+                    index += 1
+                scripts.append(script)
+        elif word.startswith("-") and word != "-":
+            return f"sed {word} is not known to be safe (it may edit, write or run)"
+        else:
+            operands.append(word)
+    if not scripts:
+        if not operands:
+            return "sed without a script"
+        scripts.append(operands.pop(0))
+    for script in scripts:
+        for part in re.split(r"[;\n]", script):
+            if not _SED_COMMAND.fullmatch(part):
+                return f"the sed script {script!r} does more than print"
+    for operand in operands:
+        why = _confined(operand, line)
+        if why:
+            return why
+    return None
+
+
+_SED_LONG = frozenset(
+    {"--quiet", "--silent", "--regexp-extended", "--posix", "--separate", "--null-data",
+     "--unbuffered", "--debug", "--sandbox"}
+)  # fmt: skip
+
+
+def _date(args: list[str], line: _Line) -> str | None:
+    """``date`` that prints: formats, -u, -R, -I, --rfc-3339, -d TEXT, -r FILE (confined)."""
+    index = 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word.startswith("+") or word in ("-u", "--utc", "--universal", "-R", "--rfc-email"):
+            continue
+        if word.startswith(("-I", "--iso-8601", "--rfc-3339=", "--date=")):
+            continue
+        if word.startswith("-d"):
+            index += 1 if word == "-d" else 0
+            continue
+        if word == "--date":
+            index += 1
+            continue
+        if word.startswith(("-r", "--reference")):
+            if word in ("-r", "--reference"):
+                value = args[index] if index < len(args) else ""
+                index += 1
+            else:
+                value = word.partition("=")[2] if word.startswith("--") else word[2:]
+            why = _confined(value, line)
+            if why:
+                return why
+            continue
+        return f"date {word} may set the clock or read a file"
+    return None
+
+
+_FIND_TESTS_WITH_VALUE = frozenset(
+    {
+        "-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex",
+        "-type", "-xtype", "-size", "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin",
+        "-perm", "-user", "-group", "-uid", "-gid", "-links", "-inum", "-maxdepth", "-mindepth",
+        "-printf", "-regextype", "-fstype", "-used", "-lname", "-ilname",
+    }
+)  # fmt: skip
+_FIND_PATH_TESTS = frozenset({"-newer", "-anewer", "-cnewer", "-samefile"})
+_FIND_WORDS = frozenset(
+    {
+        "-print", "-print0", "-ls", "-prune", "-empty", "-readable", "-writable", "-executable",
+        "-true", "-false", "-depth", "-mount", "-xdev", "-noleaf", "-quit", "-nouser", "-nogroup",
+        "-daystart", "-ignore_readdir_race", "-not", "!", "-a", "-and", "-o", "-or", "(", ")", ",",
+    }
+)  # fmt: skip
+
+
+def _find(args: list[str], line: _Line) -> str | None:
+    """``find`` with tests and printing actions only, over starting points in the workspace."""
+    index = 0
+    while index < len(args) and args[index] in ("-H", "-P"):
+        index += 1
+    starts: list[str] = []
+    while index < len(args) and not args[index].startswith("-") and args[index] not in "!(),":
+        starts.append(args[index])
+        index += 1
+    for start in starts or ["."]:
+        why = _confined(start, line)
+        if why:
+            return why
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word in _FIND_WORDS:
+            continue
+        if word in _FIND_TESTS_WITH_VALUE or word in _FIND_PATH_TESTS:
+            if index >= len(args):
+                return f"find {word} needs a value"
+            if word in _FIND_PATH_TESTS:
+                why = _confined(args[index], line)
+                if why:
+                    return why
+            index += 1
+            continue
+        return f"find {word} is not known to be safe (it may run, delete or write)"
+    return None
+
+
+# --------------------------------------------------------------------------- git
+
+#: Read-only git subcommands; ``branch`` only lists.
+_GIT_READ = frozenset({"status", "log", "diff", "show", "branch"})
+_GIT_BRANCH_LIST = frozenset(
+    {"-a", "-r", "-v", "-vv", "--list", "--all", "--remotes", "--show-current", "--verbose",
+     "--no-color", "--color", "--contains", "--merged", "--no-merged"}
+)  # fmt: skip
+#: Options of the read subcommands that write files, run programs or read outside the repo.
+_GIT_UNSAFE = (
+    "--output", "--ext-diff", "--textconv", "--no-index", "--exec", "--upload-pack", "-O",
+    "--orderfile", "--open-files-in-pager", "--contents", "--config", "--git-dir",
+    "--work-tree", "--word-diff-regex", "--run", "--pathspec-from-file",
+)  # fmt: skip
+
+#: ``-c`` settings the shell tool gives known-safe git calls (``GIT_CONFIG_COUNT``), so the
+#: repository cannot make a read run its code (fsmonitor, pager, external diff, hooks) and a
+#: bare repository hidden in the workspace is never picked up implicitly.
+HARDENED_GIT_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.fsmonitor", "false"),
+    ("core.pager", "cat"),
+    ("core.hooksPath", "/dev/null"),
+    ("safe.bareRepository", "explicit"),
+    ("diff.ignoreSubmodules", "all"),
+    ("status.submoduleSummary", "false"),
+    ("submodule.recurse", "false"),
+    ("core.untrackedCache", "false"),
+)
+
+#: Keys a repository's own config may hold for a git read to count as known-safe.
+_GIT_CONFIG_OK = re.compile(
+    r"(core\.(repositoryformatversion|filemode|bare|logallrefupdates|ignorecase|"
+    r"precomposeunicode|symlinks|autocrlf|eol|safecrlf|quotepath|checkstat|trustctime|"
+    r"sharedrepository|abbrev|compression|looseCompression|commentchar|whitespace)"
+    r"|(remote|branch)\..+\.[a-z]+"
+    r"|(user|pull|push|fetch|init|color|column|advice|gc|pack|index|feature|maintenance|"
+    r"rebase|log|format|status|diff|merge|lfs|extensions|protocol|http)\.[a-z]+"
+    r"|submodule\..+\.(url|active|branch|update)"
+    r"|color\..+\.[a-z]+)",
+    re.IGNORECASE,
+)
+_GIT_SECTION = re.compile(r'^\s*\[\s*([A-Za-z0-9.\-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*(.*)$')
+_GIT_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9\-]*)\s*(?:=|$)")
+
+
+def _git(args: list[str], line: _Line) -> str | None:
+    rest = list(args)
+    while rest and rest[0] in ("--no-pager", "-P", "--no-optional-locks"):
+        rest.pop(0)
+    if not rest or rest[0] not in _GIT_READ:
+        return "only git status, log, diff, show and branch (listing) are known-safe"
+    sub, options = rest[0], rest[1:]
+    for word in options:
+        if word.startswith(_GIT_UNSAFE):
+            return f"git {sub} {word} may write, run a program or read outside the repository"
+    if sub == "branch" and not all(w in _GIT_BRANCH_LIST for w in options):
+        return "git branch that does more than list"
+    for word in options:
+        if word == "--":
+            continue
+        if not word.startswith("-"):
+            why = _confined(word, line)  # revisions resolve inside too; paths must
+            if why:
+                return why
+    for cwd in line.cwds:
+        why = _repository_risk(cwd, line.workspace)
+        if why:
+            return why
+    return None
+
+
+def _repository_risk(cwd: Path, workspace: Path) -> str | None:
+    """Why the repository git would use from ``cwd`` could run code, or ``None``.
+
+    Repositories whose metadata is outside the workspace are the person's own; inside it,
+    the metadata may have come with the files (an unpacked archive, an embedded repo).
+    """
+    current = cwd
+    while True:
+        if not current.is_relative_to(workspace):
+            return None
+        dot_git = current / ".git"
+        if dot_git.is_dir():
+            return _config_risk(dot_git)
+        if dot_git.is_file():
+            target = _gitdir_of(dot_git)
+            if target is None:
+                return "a .git file git cannot follow safely"
+            return _config_risk(target)
+        if (current / "HEAD").is_file() and (current / "objects").is_dir():
+            return f"{current} looks like a bare repository"
+        if current == workspace or current.parent == current:
+            return None
+        current = current.parent
+
+
+def _gitdir_of(dot_git_file: Path) -> Path | None:
+    try:
+        text = dot_git_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.match(r"gitdir:\s*(.+)", text.strip())
+    if not match:
+        return None
+    target = Path(match.group(1).strip())
+    return (dot_git_file.parent / target).resolve() if not target.is_absolute() else target
+
+
+def _config_risk(git_dir: Path) -> str | None:
+    files = [git_dir / "config", git_dir / "config.worktree"]
+    common = git_dir / "commondir"
+    if common.is_file():
+        try:
+            base = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+        except OSError:
+            return "an unreadable commondir"
+        files += [base / "config", base / "config.worktree"]
+    for path in files:
+        why = _config_file_risk(path)
+        if why:
+            return why
+    return None
+
+
+def _config_file_risk(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return f"{path} cannot be read"
+    section = ""
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        header = _GIT_SECTION.match(stripped)
+        if header:
+            name, sub, tail = header.groups()
+            section = f"{name}.{sub}" if sub is not None else name
+            stripped = tail
+            if not stripped:
+                continue
+        key = _GIT_KEY.match(stripped)
+        if key is None:
+            continue  # a continued value
+        setting = f"{section}.{key.group(1)}"
+        if not _GIT_CONFIG_OK.fullmatch(setting):
+            return f"the repository config sets {setting}, which may run code"
+    return None
