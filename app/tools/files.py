@@ -226,7 +226,7 @@ class SearchTextTool(Tool[SearchTextArgs]):
         def search(cancelled: threading.Event) -> tuple[list[str], int, int]:
             hits: list[str] = []
             total = files = 0
-            for path in walk_files(base, cancelled):
+            for path in walk_files(base, cancelled, root):
                 rel = path.relative_to(root).as_posix()
                 if args.glob and not path_glob_matches(args.glob, rel):
                     continue

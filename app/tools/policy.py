@@ -1,10 +1,13 @@
 """The approval policy: decides allow / ask / deny for one tool call, first match wins.
 
 Order (ENGINE.md 2.9): the hard safety floor → deny rules (for shell, a deny rule matching
-any part of the command denies) → read-only mode denies anything but reading → protected
-paths (``.git/``, ``.agentkit/``) ask, even in ``auto`` → ask rules (and tools whose deny
-rule was invalid: fail closed) → allow rules and session rules (for shell, every part must
-be covered and the line must be plain) → the mode's default. Never trust the model's own
+any part of what the command runs denies, seen through launchers, ``eval`` and ``sh -c``;
+a command whose command word cannot be known matches every shell deny rule) → read-only
+mode denies anything but reading → protected paths (``.git/``, ``.agentkit/``) ask, even in
+``auto`` → ask rules (and tools whose deny rule was invalid: fail closed) → a command that
+cannot be seen through asks even in ``auto`` → allow rules and session rules (for shell,
+every part must be covered and the line must be plain; path rules match the resolved
+path) → the mode's default (``ask``: reads and known-safe commands run). Never trust the model's own
 claims about safety: only the tool, its arguments and these rules decide.
 """
 
@@ -20,6 +23,7 @@ from pydantic import BaseModel
 
 from app.config import ApprovalConfig, ApprovalMode
 from app.tools.base import AccessKind, Tool
+from app.tools.knownsafe import KnownSafe
 from app.tools.names import BUILTIN_TOOL_NAMES
 from app.tools.rules import (
     PATH_RULE_TOOLS,
@@ -29,8 +33,8 @@ from app.tools.rules import (
     glob_escape,
     parse_rule,
 )
-from app.tools.safety import floor_violation, is_known_safe, propose_shell_rule
-from app.tools.shellparse import ParsedCommand, deny_candidates, parse_command
+from app.tools.safety import floor_violation, propose_shell_rule
+from app.tools.shellparse import Effective, ParsedCommand, effective_commands, parse_command
 from app.tools.workspace import normalize_relative
 
 Action = Literal["allow", "ask", "deny"]
@@ -50,6 +54,9 @@ class PolicyDecision:
     rule: str | None
     reason: str
     source: Source
+    #: Allowed (in part) because it is known-safe, not because a person or rule said so:
+    #: the shell tool runs it with repository-controlled execution off and no network.
+    known_safe: bool = False
 
 
 class ApprovalPolicy:
@@ -132,7 +139,7 @@ class ApprovalPolicy:
         access = tool.access_for(args)
         command = str(getattr(args, "command", "")) if name == "shell" else None
         parsed = parse_command(command) if command is not None else None
-        hidden = deny_candidates(command) if command is not None else []
+        effective = effective_commands(command) if command is not None else Effective()
 
         if command is not None:
             hit = floor_violation(command)
@@ -141,7 +148,11 @@ class ApprovalPolicy:
                 return PolicyDecision("deny", None, reason, "floor")
 
         for rule in self.rules("deny"):
-            if self._matches(rule, name, args, command, hidden):
+            if command is not None and effective.unknown and rule.covers_tool(name):
+                why = effective.unknown[0]
+                reason = f"denied by rule `{rule.text}`: {why}, so every deny rule applies"
+                return PolicyDecision("deny", rule.text, reason, "rule")
+            if self._matches(rule, name, args, command, effective.commands):
                 return PolicyDecision("deny", rule.text, f"denied by rule `{rule.text}`", "rule")
 
         if self.mode == "read-only" and access not in _HARMLESS:
@@ -164,11 +175,14 @@ class ApprovalPolicy:
             reason = f"the deny rule `{broken}` is invalid, so this tool asks (fail closed)"
             return PolicyDecision("ask", broken, reason, "rule")
 
-        allowed = self._allowed_by_rule(name, args, parsed)
+        if effective.unknown and self.mode == "auto":
+            reason = f"{effective.unknown[0]}, so it asks even in auto mode"
+            return PolicyDecision("ask", None, reason, "floor")
+
+        allowed, known_safe = self._allowed_by_rule(name, args, parsed)
         if allowed:
-            return PolicyDecision(
-                "allow", allowed.text, f"allowed by rule `{allowed.text}`", "rule"
-            )
+            reason = f"allowed by rule `{allowed.text}`"
+            return PolicyDecision("allow", allowed.text, reason, "rule", known_safe)
         return self._default(name, access, parsed)
 
     def _matches(
@@ -182,29 +196,38 @@ class ApprovalPolicy:
         if not rule.covers_tool(name):
             return False
         if command is None:
-            return rule.matches_call(name, args, self.workspace)
+            return rule.matches_call(name, args, self.workspace, written=True)
         if rule.matches_text(command):
             return True
         return any(rule.matches_words(words) for words in candidates)
 
     def _allowed_by_rule(
         self, name: str, args: BaseModel, parsed: ParsedCommand | None
-    ) -> Rule | None:
+    ) -> tuple[Rule | None, bool]:
+        """The allow rule that covers the call, and whether known-safe parts were relied on.
+
+        Path rules match the resolved path (a link cannot carry a write elsewhere).
+        """
         rules = [rule for rule in self.rules("allow") if rule.covers_tool(name)]
         if parsed is None:
-            return next((r for r in rules if r.matches_call(name, args, self.workspace)), None)
+            found = (r for r in rules if r.matches_call(name, args, self.workspace, written=False))
+            return next(found, None), False
         bare = next((rule for rule in rules if rule.specifier is None), None)
         if bare or not parsed.plain:
-            return bare  # a bare `shell` rule allows every call; otherwise non-plain never matches
+            # A bare `shell` rule allows every call; otherwise non-plain never matches.
+            return bare, False
+        verdicts = KnownSafe(self.workspace).check(parsed.commands)
         decisive: Rule | None = None
-        for words in parsed.commands:
+        relied = False
+        for words, why in zip(parsed.commands, verdicts, strict=True):
             match = next((rule for rule in rules if rule.matches_words(words)), None)
             if match is None:
-                if self.mode == "ask" and is_known_safe(words):
+                if self.mode == "ask" and why is None:
+                    relied = True
                     continue
-                return None
+                return None, False
             decisive = decisive or match
-        return decisive
+        return decisive, relied
 
     def _default(
         self, name: str, access: AccessKind, parsed: ParsedCommand | None
@@ -218,8 +241,14 @@ class ApprovalPolicy:
                 why = ", ".join(parsed.reasons) or "no command"
                 reason = f"the command is not a plain command ({why}), so it needs approval"
                 return PolicyDecision("ask", None, reason, "mode")
-            if all(is_known_safe(words) for words in parsed.commands):
-                return PolicyDecision("allow", None, "known-safe read-only command", "mode")
+            verdicts = KnownSafe(self.workspace).check(parsed.commands)
+            if all(why is None for why in verdicts):
+                reason = "known-safe read-only command"
+                return PolicyDecision("allow", None, reason, "mode", known_safe=True)
+            why = next(why for why in verdicts if why)
+            return PolicyDecision(
+                "ask", None, f"It runs a command that is not known to be safe ({why}).", "mode"
+            )
         what = {
             "write": "It changes files in the workspace",
             "exec": "It runs a command in the workspace",
@@ -255,7 +284,7 @@ def propose_rule(tool: Tool[Any], args: BaseModel, workspace: Path) -> str | Non
     """A sensible, editable rule covering calls like this one, or ``None`` if none is safe."""
     name = tool.name
     if name == "shell":
-        return propose_shell_rule(str(getattr(args, "command", "")))
+        return propose_shell_rule(str(getattr(args, "command", "")), workspace)
     if name == "ask_human":
         return None
     if name == "web_fetch":

@@ -31,7 +31,7 @@ from tomlkit.items import AoT, Array, Table
 
 from app.paths import workspace_config_file
 from app.tools.names import BUILTIN_TOOL_NAMES
-from app.tools.workspace import normalize_relative, path_glob_matches
+from app.tools.workspace import normalize_relative, path_glob_matches, resolved_relative
 
 RuleKind = Literal["allow", "ask", "deny"]
 RuleScope = Literal["workspace", "user"]
@@ -72,8 +72,13 @@ class Rule:
             return True
         return bool(_shell_regex(self.specifier).match(" ".join(command.split())))
 
-    def matches_call(self, name: str, args: Any, workspace: Path) -> bool:
-        """For non-shell tools: whether a call of ``name`` with ``args`` matches this rule."""
+    def matches_call(self, name: str, args: Any, workspace: Path, *, written: bool) -> bool:
+        """For non-shell tools: whether a call of ``name`` with ``args`` matches this rule.
+
+        Path rules always match the resolved path (symlinks followed), so a link cannot carry
+        an allowed write elsewhere; with ``written`` (deny and ask rules) the path as written
+        matches too, so neither spelling escapes them.
+        """
         if not self.covers_tool(name):
             return False
         if self.specifier is None:
@@ -82,8 +87,11 @@ class Rule:
             host = (urlsplit(str(getattr(args, "url", ""))).hostname or "").lower()
             return _domain_matches(self.specifier.removeprefix("domain:"), host)
         if self.tool in PATH_RULE_TOOLS:
-            rel = normalize_relative(workspace, str(getattr(args, "path", "") or "."))
-            return rel is not None and path_glob_matches(self.specifier, rel)
+            raw = str(getattr(args, "path", "") or ".")
+            forms = [resolved_relative(workspace, raw)]
+            if written:
+                forms.append(normalize_relative(workspace, raw))
+            return any(rel is not None and path_glob_matches(self.specifier, rel) for rel in forms)
         return False
 
 
@@ -149,7 +157,7 @@ def matching_calls(
                 words = command.split()
             hit = rule.matches_text(command) or rule.matches_words(words)
         else:
-            hit = rule.matches_call(name, _Args(args), workspace)
+            hit = rule.matches_call(name, _Args(args), workspace, written=False)
         if hit:
             found.append((name, args))
     return found

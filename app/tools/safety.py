@@ -1,8 +1,9 @@
 """Shell command classification: the hard safety floor, known-safe commands, and rule proposals.
 
 The floor names commands no mode and no rule can allow (``rm -rf /``, ``mkfs``, ``dd`` to a
-device, fork bombs, ``chmod -R 777 /``). The known-safe list (after Codex CLI's) names
-read-only commands that ``ask`` mode runs without asking. :func:`propose_shell_rule` offers
+device, fork bombs, ``chmod -R 777 /``); it looks through launchers, ``eval``, ``sh -c`` and
+brace lists, and counts a target it cannot know as the worst. Known-safe commands are
+decided per command in :mod:`app.tools.knownsafe`. :func:`propose_shell_rule` offers
 the person an editable "always allow" rule, never for interpreters and launchers (a rule
 for ``python *`` allows anything) and never one that would also match ``rm``.
 """
@@ -14,29 +15,116 @@ import re
 import shlex
 from pathlib import Path
 
+from app.tools.knownsafe import KnownSafe
 from app.tools.rules import Rule
-from app.tools.shellparse import deny_candidates, parse_command
+from app.tools.shellparse import UNKNOWN, effective_commands, parse_command
 
 _FORK_BOMB = re.compile(r"(\w+|:)\(\)\{\1\|\1&\};?\1")
-_DISK_WRITE = re.compile(r">\s*/dev/(sd|hd|vd|xvd|nvme|mmcblk|disk|mapper/)")
-_HARMLESS_DEVICES = frozenset({"/dev/null", "/dev/zero", "/dev/stdout", "/dev/stderr"})
-
-#: Read-only commands (Codex CLI's list, slightly extended) that ``ask`` mode runs unasked.
-SAFE_COMMANDS = frozenset(
-    {
-        "cat", "cd", "cut", "echo", "expr", "false", "grep", "head", "id", "ls", "nl",
-        "paste", "pwd", "rev", "seq", "stat", "tail", "tr", "true", "uname", "uniq", "wc",
-        "which", "whoami", "basename", "dirname", "realpath", "date", "printf", "tree",
-        "file", "du", "df",
-    }
-)  # fmt: skip
-_FIND_UNSAFE = ("-exec", "-execdir", "-ok", "-okdir", "-delete", "-fls", "-fprint")
-_RG_UNSAFE = ("--pre", "--hostname-bin", "-z", "--search-zip")
-_GIT_READ = frozenset({"status", "log", "diff", "show", "branch"})
-_GIT_UNSAFE = ("--output", "--ext-diff", "--textconv", "--exec", "-c", "--config")
-_GIT_BRANCH_LIST = frozenset(
-    {"-a", "-r", "-v", "-vv", "--list", "--all", "--remotes", "--show-current", "--verbose"}
+#: Block devices and memory: writing them destroys data whatever the path was called.
+_DEVICE = re.compile(
+    r"/dev/(sd|hd|vd|xvd|nvme|mmcblk|disk/|mapper/|loop|md\d|dm-|sr\d|mtd|ram|nbd|zd|rbd|"
+    r"mem$|kmem|port$|root$)"
 )
+_DEVICE_REDIRECT = re.compile(r"(?:>>?|>\||&>|<>)\s*[\"']?(/[^\s\"';&|]+)")
+_HARMLESS_DEVICES = frozenset({"/dev/null", "/dev/zero", "/dev/stdout", "/dev/stderr"})
+#: Commands that only read what they are given: naming a device to them destroys nothing.
+_DEVICE_READERS = frozenset(
+    {"cat", "head", "tail", "ls", "stat", "file", "lsblk", "blkid", "hexdump", "xxd", "od",
+     "wc", "cmp", "md5sum", "sha1sum", "sha256sum", "smartctl", "udevadm", "readlink",
+     "realpath", "du", "df", "findmnt", "mount", "echo", "printf", "grep"}
+)  # fmt: skip
+_WIPERS = ("mkfs", "mke2fs", "wipefs", "mkswap", "blkdiscard", "sgdisk", "sfdisk")
+
+
+def floor_violation(command: str) -> str | None:
+    """The name of the hard-floor pattern ``command`` hits, or ``None``; checks every part.
+
+    Parts are seen through launchers, ``eval``, ``sh -c``, literal text piped into a shell,
+    brace lists and ``find -delete``/``-exec`` (:func:`effective_commands`).
+    """
+    if _FORK_BOMB.search(re.sub(r"\s+", "", command)):
+        return "fork bomb"
+    for match in _DEVICE_REDIRECT.finditer(command):
+        if _is_device(match.group(1)):
+            return "writing to a disk device"
+    home = str(Path.home())
+    for words in effective_commands(command).commands:
+        hit = _floor_words(words, home)
+        if hit:
+            return hit
+    return None
+
+
+def _floor_words(words: list[str], home: str) -> str | None:
+    name = posixpath.basename(words[0])
+    args = words[1:]
+    flags = [w for w in args if w.startswith("-") and w != UNKNOWN]
+    targets = [w for w in args if not w.startswith("-") or w == UNKNOWN]
+    recursive = any(
+        f in ("--recursive", "-R") or (not f.startswith("--") and "r" in f.lower()) for f in flags
+    )
+    if name == "rm" and recursive and any(_root_or_home(t, home) for t in targets):
+        return "rm -rf / or ~"
+    if name.startswith(_WIPERS):
+        return "wiping a file system or disk"
+    if name == "dd" and any(w.startswith("of=") and _is_device(w[3:]) for w in args):
+        return "dd to a device"
+    if name not in _DEVICE_READERS and any(_is_device(w.partition("=")[2] or w) for w in args):
+        return "writing to a disk device"
+    if (
+        name in ("chmod", "chown", "chgrp")
+        and any(f in ("-R", "--recursive") or f.startswith("-R") for f in flags)
+        and any(_root_or_home(t, home) for t in targets)
+    ):
+        return f"recursive {name} of / or ~"
+    return None
+
+
+def _is_device(path: str) -> bool:
+    if not path.startswith("/dev/"):
+        return False
+    normal = posixpath.normpath(path)
+    return normal not in _HARMLESS_DEVICES and bool(_DEVICE.match(normal))
+
+
+def _root_or_home(target: str, home: str) -> bool:
+    """Whether a target is /, a top-level directory, the home directory or above it, or
+    cannot be known (a variable, a substitution, what ``xargs`` reads)."""
+    if target == UNKNOWN or "`" in target or "$(" in target:
+        return True
+    text = target
+    for name in ("${HOME}", "$HOME"):
+        if text == name or text.startswith(name + "/"):
+            text = home + text[len(name) :]
+    if "$" in text:
+        return True
+    if text.startswith("~"):
+        head, _, rest = text[1:].partition("/")
+        base = home if not head else posixpath.join(posixpath.dirname(home), head)
+        text = base + "/" + rest
+    if not text.startswith("/"):
+        return False  # relative to the workspace: not the floor's business
+    parts = posixpath.normpath(text).split("/")[1:]
+    fixed: list[str] = []
+    for part in parts:
+        if any(char in part for char in "*?["):
+            break
+        fixed.append(part)
+    stem = "/" + "/".join(fixed)
+    protected = {"/", home, *_ancestors(home)}
+    if stem in protected:
+        return True
+    return len(fixed) <= 1 and len(fixed) == len(parts)  # /usr, /etc, /home …
+
+
+def _ancestors(path: str) -> list[str]:
+    found = []
+    current = posixpath.dirname(path)
+    while current not in ("/", ""):
+        found.append(current)
+        current = posixpath.dirname(current)
+    return found
+
 
 #: Commands that run other code: never offered an "always allow" rule.
 INTERPRETERS = frozenset(
@@ -81,78 +169,13 @@ def is_interpreter(name: str) -> bool:
     return base in INTERPRETERS or bool(re.fullmatch(r"(python|pypy)[\d.]*w?", base))
 
 
-def floor_violation(command: str) -> str | None:
-    """The name of the hard-floor pattern ``command`` hits, or ``None``; checks every part."""
-    if _FORK_BOMB.search(re.sub(r"\s+", "", command)):
-        return "fork bomb"
-    if _DISK_WRITE.search(command):
-        return "writing to a disk device"
-    home = str(Path.home())
-    for words in deny_candidates(command):
-        name = posixpath.basename(words[0])
-        flags = [w for w in words[1:] if w.startswith("-")]
-        targets = [w for w in words[1:] if not w.startswith("-")]
-        recursive = any(
-            f in ("--recursive", "-R") or (not f.startswith("--") and "r" in f.lower())
-            for f in flags
-        )
-        if name == "rm" and recursive and any(_root_or_home(t, home) for t in targets):
-            return "rm -rf / or ~"
-        if name.startswith("mkfs") or name in ("mke2fs", "wipefs"):
-            return "mkfs"
-        if name == "dd" and any(
-            w.startswith("of=/dev/") and w[3:] not in _HARMLESS_DEVICES for w in words
-        ):
-            return "dd to a device"
-        if (
-            name in ("chmod", "chown", "chgrp")
-            and any(f in ("-R", "--recursive") or f.startswith("-R") for f in flags)
-            and any(_root_or_home(t, home) for t in targets)
-        ):
-            return f"recursive {name} of / or ~"
-    return None
-
-
-def _root_or_home(target: str, home: str) -> bool:
-    text = target.rstrip("*")
-    if not text:
-        return False
-    normal = posixpath.normpath(text)
-    return normal in ("/", "//", "~", "$HOME", "${HOME}", home) or normal.rstrip("/") == home
-
-
-def is_known_safe(words: list[str]) -> bool:
-    """Whether one simple command (wrappers stripped) is on the known-safe read-only list."""
-    if not words:
-        return False
-    name, args = words[0], words[1:]
-    if name in SAFE_COMMANDS:
-        return True
-    if name == "find":
-        return not any(a.startswith(_FIND_UNSAFE) for a in args)
-    if name == "rg":
-        return not any(a in _RG_UNSAFE or a.startswith(("--pre=", "--hostname-bin=")) for a in args)
-    if name == "git":
-        if not args or args[0] not in _GIT_READ:
-            return False
-        if any(a.startswith(_GIT_UNSAFE) for a in args[1:]):
-            return False
-        if args[0] == "branch":
-            return all(a in _GIT_BRANCH_LIST for a in args[1:])
-        return True
-    if name == "sed":
-        return len(args) >= 2 and args[0] == "-n" and bool(re.fullmatch(r"\d+(,\d+)?p", args[1]))
-    if name == "base64":
-        return not any(a in ("-o", "--output") or a.startswith("--output=") for a in args)
-    return False
-
-
-def propose_shell_rule(command: str) -> str | None:
+def propose_shell_rule(command: str, workspace: Path) -> str | None:
     """An editable "always allow" rule for ``command``, or ``None`` when none would be safe."""
     parsed = parse_command(command)
     if not parsed.plain:
         return None
-    unsafe = [words for words in parsed.commands if not is_known_safe(words)]
+    verdicts = KnownSafe(workspace).check(parsed.commands)
+    unsafe = [words for words, why in zip(parsed.commands, verdicts, strict=True) if why]
     proposals = {_propose_words(words) for words in (unsafe or parsed.commands)}
     if len(proposals) != 1:
         return None

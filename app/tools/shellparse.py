@@ -10,6 +10,7 @@ for matching rules, not a sandbox.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ class ParsedCommand:
     raw: str
     commands: list[list[str]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    #: For each command: whether its standard input is the previous command's output.
+    piped: list[bool] = field(default_factory=list)
 
     @property
     def plain(self) -> bool:
@@ -41,9 +44,9 @@ class ParsedCommand:
 def parse_command(command: str) -> ParsedCommand:
     """Split ``command`` into simple commands and record every non-plain construct found."""
     parsed = ParsedCommand(raw=command)
-    segments, reasons = _scan(command)
+    segments, reasons, piped = _scan(command)
     parsed.reasons.extend(reasons)
-    for segment in segments:
+    for segment, from_pipe in zip(segments, piped, strict=True):
         if not segment.strip():
             continue
         try:
@@ -56,6 +59,7 @@ def parse_command(command: str) -> ParsedCommand:
         if _ASSIGNMENT.match(words[0]):
             _note(parsed.reasons, "environment assignment")
         parsed.commands.append(strip_wrappers(words))
+        parsed.piped.append(from_pipe)
     return parsed
 
 
@@ -64,17 +68,22 @@ def _note(reasons: list[str], reason: str) -> None:
         reasons.append(reason)
 
 
-def _scan(text: str) -> tuple[list[str], list[str]]:
-    """Cut ``text`` at top-level separators, noting constructs that make it non-plain."""
+def _scan(text: str) -> tuple[list[str], list[str], list[bool]]:
+    """Cut ``text`` at top-level separators, noting constructs that make it non-plain.
+
+    Also says, per segment, whether it reads the previous segment's output (``|``).
+    """
     segments: list[str] = []
     reasons: list[str] = []
+    piped: list[bool] = [False]
     current: list[str] = []
     quote: str | None = None
     i, n = 0, len(text)
 
-    def cut() -> None:
+    def cut(pipe: bool = False) -> None:
         segments.append("".join(current))
         current.clear()
+        piped.append(pipe)
 
     while i < n:
         char = text[i]
@@ -116,12 +125,12 @@ def _scan(text: str) -> tuple[list[str], list[str]]:
             _note(reasons, "comment")
         elif char in ";\n" or (char == "|" and nxt != "&"):
             step = 2 if text.startswith(("||", ";;"), i) else 1
-            cut()
+            cut(pipe=char == "|" and step == 1)
             i += step
             continue
         elif char == "|" and nxt == "&":
             _note(reasons, "redirection")
-            cut()
+            cut(pipe=True)
             i += 2
             continue
         elif char == "&":
@@ -141,7 +150,7 @@ def _scan(text: str) -> tuple[list[str], list[str]]:
     if quote:
         _note(reasons, "unbalanced quotes")
     segments.append("".join(current))
-    return segments, reasons
+    return segments, reasons, piped
 
 
 def _is_word_start(text: str, index: int) -> bool:
@@ -188,31 +197,269 @@ def strip_launchers(words: list[str]) -> list[str]:
     return words
 
 
-def deny_candidates(command: str, depth: int = 0) -> list[list[str]]:
-    """Every word list a deny rule should be tested against: an over-approximation.
+#: Stands for an operand we cannot know (what ``xargs`` reads, what a variable holds).
+UNKNOWN = "\x00unknown"
+#: Launchers that run the rest of their words as a command, with their value-taking options.
+_RUNS_REST: dict[str, frozenset[str]] = {
+    "sudo": frozenset({"-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D", "-R", "-T"}),
+    "doas": frozenset({"-u", "-C"}),
+    "env": frozenset({"-u", "--unset", "-C", "--chdir"}),
+    "exec": frozenset({"-a"}),
+    "command": frozenset(),
+    "builtin": frozenset(),
+    "xargs": frozenset({"-I", "-L", "-n", "-P", "-s", "-d", "-E", "-a", "--arg-file",
+                        "--delimiter", "--max-args", "--max-procs", "--max-lines"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+    "busybox": frozenset(),
+    "toybox": frozenset(),
+    "setsid": frozenset(),
+    "unbuffer": frozenset(),
+    "nsenter": frozenset({"-t", "--target"}),
+    "unshare": frozenset(),
+    "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
+    "chrt": frozenset(),
+    "runuser": frozenset({"-u", "-g", "-G", "--user", "--group"}),
+    "firejail": frozenset(),
+    "catchsegv": frozenset(),
+    "strace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
+    "ltrace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
+    "fakeroot": frozenset(),
+    "proot": frozenset(),
+    "faketime": frozenset(),
+}  # fmt: skip
+#: Launchers whose first operand is not the command: ``chroot DIR cmd``, ``flock FILE cmd``.
+_SKIP_ONE = frozenset({"chroot", "flock", "taskset", "chpst", "sg"})
+#: Launchers that take a script as one string: ``su -c 'cmd'``, ``watch 'cmd'``.
+_SCRIPT_FLAGS = {"su": "-c", "runuser": "-c", "script": "-c", "env": "-S", "flock": "-c"}
+#: Shell keywords and group brackets that stand before a command.
+_KEYWORDS = frozenset(
+    {"{", "}", "(", ")", "!", "if", "then", "else", "elif", "fi", "do", "done", "while", "until",
+     "esac", "in"}
+)  # fmt: skip
+_EXPANSION = re.compile(r"[$`*?\[\]{}]")
+_BRACE_ITEMS = re.compile(r"\{([^{}]*)\}")
+_MAX_EXPANSIONS = 64
 
-    It holds the simple commands, the same with launchers stripped, the pieces found by a
-    quote-blind split on every shell metacharacter (so ``$(rm -rf x)`` and ``(rm x)`` are
-    seen), and the inside of ``bash -c '…'`` scripts.
+
+@dataclass
+class Effective:
+    """What a command line may run, seen as plainly as text analysis can.
+
+    ``commands`` are simple commands with launchers unwrapped, the command word reduced to
+    its base name and brace lists expanded, including those inside substitutions, ``eval``,
+    ``sh -c`` and text piped into a shell. ``unknown`` says why some command cannot be seen
+    (a variable or glob as the command word, text from elsewhere piped into a shell): callers
+    fail closed on it.
     """
-    found: list[list[str]] = []
+
+    commands: list[list[str]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    def add(self, words: list[str]) -> None:
+        """Record one command (once)."""
+        if words and words not in self.commands:
+            self.commands.append(words)
+
+
+def expand_braces(word: str) -> list[str] | None:
+    """Bash brace expansion of one word (``{a,b}``, ``{1..3}``); ``None`` if too large."""
+    match = next((m for m in _BRACE_ITEMS.finditer(word) if "," in m.group(1) or ".." in
+                  m.group(1)), None)  # fmt: skip
+    if match is None:
+        return [word]
+    body = match.group(1)
+    if "," in body:
+        items = body.split(",")
+    else:
+        low, _, high = body.partition("..")
+        if not (low.lstrip("-").isdigit() and high.lstrip("-").isdigit()):
+            if len(low) == 1 and len(high) == 1:
+                step = 1 if ord(high) >= ord(low) else -1
+                items = [chr(c) for c in range(ord(low), ord(high) + step, step)]
+            else:
+                return [word]
+        else:
+            a, b = int(low), int(high)
+            if abs(b - a) >= _MAX_EXPANSIONS:
+                return None
+            step = 1 if b >= a else -1
+            items = [str(v) for v in range(a, b + step, step)]
+    out: list[str] = []
+    for item in items:
+        expanded = expand_braces(word[: match.start()] + item + word[match.end() :])
+        if expanded is None:
+            return None
+        out.extend(expanded)
+        if len(out) > _MAX_EXPANSIONS:
+            return None
+    return out
+
+
+def _expand_words(words: list[str]) -> list[str] | None:
+    out: list[str] = []
+    for word in words:
+        expanded = expand_braces(word)
+        if expanded is None:
+            return None
+        out.extend(expanded)
+    return out
+
+
+def _skip_launcher_options(name: str, words: list[str]) -> list[str]:
+    valued = _RUNS_REST.get(name, frozenset())
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            index += 1
+            break
+        if _ASSIGNMENT.match(word) and name in ("env", "sudo", "doas"):
+            index += 1
+            continue
+        if not word.startswith("-") or word == "-":
+            break
+        index += 2 if word in valued else 1
+    return words[index:]
+
+
+def _script_flag_value(name: str, words: list[str]) -> str | None:
+    flag = _SCRIPT_FLAGS.get(name)
+    for index, word in enumerate(words):
+        if flag and (word == flag or (flag == "-S" and word == "--split-string")):
+            return words[index + 1] if index + 1 < len(words) else ""
+        if flag == "-S" and word.startswith(("-S", "--split-string=")) and word not in ("-S",):
+            return word.split("=", 1)[1] if word.startswith("--") else word[2:]
+    if name == "watch":
+        rest = [w for w in words if not w.startswith("-")]
+        return " ".join(rest) if rest else None
+    return None
+
+
+def effective_commands(command: str, depth: int = 0) -> Effective:
+    """Everything ``command`` may run, for deny rules and the floor (an over-approximation)."""
+    found = Effective()
     parsed = parse_command(command)
-    pieces = [*parsed.commands]
+    pieces: list[tuple[list[str], list[str] | None]] = []
+    for index, words in enumerate(parsed.commands):
+        feeder = parsed.commands[index - 1] if index and parsed.piped[index] else None
+        pieces.append((words, feeder))
     for chunk in _LOOSE_SPLIT.split(command):
         words = _loose_words(chunk)
-        if words:
-            pieces.append(strip_wrappers(words))
-    for words in pieces:
-        for variant in (words, strip_launchers(words)):
-            if variant and variant not in found:
-                found.append(variant)
-            if depth < 3 and len(variant) >= 3 and variant[0] in _SHELLS:
-                script = _script_of(variant)
-                if script is not None:
-                    for inner in deny_candidates(script, depth + 1):
-                        if inner not in found:
-                            found.append(inner)
+        if words and strip_wrappers(words) not in parsed.commands:
+            pieces.append((strip_wrappers(words), []))  # [] = no pipe information
+    for words, feeder in pieces:
+        _unwrap_into(found, words, feeder, depth)
     return found
+
+
+def _unwrap_into(found: Effective, words: list[str], feeder: list[str] | None, depth: int) -> None:
+    expanded = _expand_words(words)
+    if expanded is None:
+        found.unknown.append(f"a brace expansion too large to follow in {' '.join(words)!r}")
+        return
+    words = expanded
+    while words and (_ASSIGNMENT.match(words[0]) or words[0] in _KEYWORDS):
+        words = words[1:]
+    if words and words[0] in ("[", "[["):
+        found.add(words)
+        return
+    for _ in range(16):
+        if not words:
+            return
+        if _EXPANSION.search(words[0]):
+            found.unknown.append(f"the command word {words[0]!r} is only known when it runs")
+            return
+        name = posixpath.basename(words[0])
+        words = [name, *words[1:]]
+        script = _script_flag_value(name, words[1:]) if name in (*_SCRIPT_FLAGS, "watch") else None
+        if script is not None:
+            _recurse(found, script, depth)
+            return
+        if name in WRAPPERS:
+            stripped = strip_wrappers(words)
+            if stripped == words:
+                found.add(words)
+                return
+            words = stripped
+            continue
+        if name in _RUNS_REST or name in _SKIP_ONE:
+            rest = _skip_launcher_options(name, words[1:])
+            if name in _SKIP_ONE and rest:
+                rest = _skip_launcher_options(name, rest[1:])
+            found.add(words)
+            if name == "xargs":
+                rest = [*rest, UNKNOWN] if rest else ["echo", UNKNOWN]
+            words = rest
+            continue
+        break
+    else:
+        found.unknown.append("too many nested launchers")
+        return
+    if not words:
+        return
+    name = words[0]
+    found.add(words)
+    if name == "eval":
+        _recurse(found, " ".join(words[1:]), depth)
+    elif name in _SHELLS:
+        script = _script_of(words) if len(words) >= 2 else None
+        operands = [w for w in words[1:] if not w.startswith("-")]
+        if script is not None:
+            _recurse(found, script, depth)
+        elif (not operands or "-s" in words) and feeder != []:
+            _piped_script(found, feeder, depth)
+    elif name == "find":
+        _find_actions(found, words, depth)
+
+
+def _piped_script(found: Effective, feeder: list[str] | None, depth: int) -> None:
+    """A shell reading its script from standard input: follow literal text, else unknown."""
+    if feeder and posixpath.basename(feeder[0]) in ("echo", "printf"):
+        text = " ".join(w for w in feeder[1:] if not w.startswith("-"))
+        _recurse(found, text.replace("\\n", "\n"), depth)
+    else:
+        found.unknown.append("a shell runs text from standard input that cannot be seen here")
+
+
+def _find_actions(found: Effective, words: list[str], depth: int) -> None:
+    starts = []
+    for word in words[1:]:
+        if word.startswith("-") or word in "!(),":
+            break
+        starts.append(word)
+    starts = starts or ["."]
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word == "-delete":
+            for start in starts:
+                found.add(["rm", "-r", start])
+        elif word in ("-exec", "-execdir", "-ok", "-okdir"):
+            end = index
+            while end < len(words) and words[end] not in (";", "+"):
+                end += 1
+            action = words[index:end]
+            index = end + 1
+            for start in starts:
+                replaced = [start if w == "{}" else w for w in action]
+                if depth < 3:
+                    _unwrap_into(found, replaced, None, depth + 1)
+
+
+def _recurse(found: Effective, script: str, depth: int) -> None:
+    if depth >= 3:
+        found.unknown.append("commands nested too deeply to follow")
+        return
+    inner = effective_commands(script, depth + 1)
+    for words in inner.commands:
+        found.add(words)
+    found.unknown.extend(inner.unknown)
+
+
+def deny_candidates(command: str) -> list[list[str]]:
+    """Every word list a deny rule should be tested against (see :func:`effective_commands`)."""
+    return effective_commands(command).commands
 
 
 def _loose_words(chunk: str) -> list[str]:

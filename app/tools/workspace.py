@@ -48,6 +48,8 @@ def resolve_in_workspace(workspace: Path, raw: str) -> Path:
     """Resolve ``raw`` against the workspace root; refuse paths that lead outside it."""
     root = workspace.resolve()
     text = raw.strip() or "."
+    if "\0" in text:
+        raise ToolError(f"Path {raw!r} contains a NUL byte; no file can have that name.")
     if text.startswith("~"):
         raise ToolError(
             f"Path {raw!r} points into a home directory, outside the workspace. "
@@ -58,7 +60,7 @@ def resolve_in_workspace(workspace: Path, raw: str) -> Path:
         candidate = root / candidate
     try:
         resolved = candidate.resolve()
-    except (OSError, RuntimeError) as exc:  # symlink loops and the like
+    except (OSError, RuntimeError, ValueError) as exc:  # symlink loops and the like
         raise ToolError(f"Cannot resolve path {raw!r}: {exc}") from None
     if not resolved.is_relative_to(root):
         how = "through a symlink " if _through_symlink(root, candidate) else ""
@@ -93,6 +95,24 @@ def normalize_relative(workspace: Path, raw: str) -> str | None:
     return rel or "."
 
 
+def resolved_relative(workspace: Path, raw: str) -> str | None:
+    """The workspace-relative POSIX form of ``raw`` with symlinks followed, or ``None``."""
+    root = workspace.resolve()
+    text = raw.strip() or "."
+    if "\0" in text or text.startswith("~"):
+        return None
+    candidate = Path(text)
+    if not candidate.is_absolute():
+        candidate = root / candidate
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not resolved.is_relative_to(root):
+        return None
+    return resolved.relative_to(root).as_posix() or "."
+
+
 def _through_symlink(root: Path, candidate: Path) -> bool:
     current = root
     try:
@@ -106,8 +126,15 @@ def _through_symlink(root: Path, candidate: Path) -> bool:
     return False
 
 
-def walk_files(base: Path, cancelled: threading.Event) -> Iterator[Path]:
-    """Every regular file under ``base``, sorted, skipping SKIP_DIRS, until ``cancelled`` is set."""
+def walk_files(
+    base: Path, cancelled: threading.Event, root: Path | None = None
+) -> Iterator[Path]:
+    """Every regular file under ``base``, sorted, skipping SKIP_DIRS, until ``cancelled`` is set.
+
+    A file that is a symlink is yielded only when its target is inside ``root`` (the
+    workspace; ``base`` when not given), so a link cannot carry a search outside.
+    """
+    inside = (root or base).resolve()
     if base.is_file():
         yield base
         return
@@ -117,8 +144,18 @@ def walk_files(base: Path, cancelled: threading.Event) -> Iterator[Path]:
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for filename in sorted(filenames):
             path = Path(dirpath) / filename
-            if path.is_file():
-                yield path
+            if not path.is_file():
+                continue
+            if path.is_symlink() and not _resolves_inside(path, inside):
+                continue
+            yield path
+
+
+def _resolves_inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
 
 
 def is_binary(path: Path, sample: int = 8192) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from app.tools.safety import floor_violation, is_known_safe
+from app.tools.knownsafe import KnownSafe
+from app.tools.safety import floor_violation
 from app.tools.shellparse import deny_candidates, parse_command, strip_wrappers
 
 
@@ -126,5 +129,5 @@ def test_floor_leaves_ordinary_commands(command: str) -> None:
         (["python", "x.py"], False),
     ],
 )
-def test_known_safe_commands(words: list[str], safe: bool) -> None:
-    assert is_known_safe(words) is safe
+def test_known_safe_commands(words: list[str], safe: bool, tmp_path: Path) -> None:
+    assert KnownSafe(tmp_path).all_safe([words]) is safe
