@@ -15,9 +15,9 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import NoReturn
 
-from app import __version__, cli_commands, cli_run, cli_serve
+from app import __version__, cli_commands, cli_run, cli_serve, secretenv
 from app.cli_commands import Context, UsageError
-from app.config import ConfigError, load_settings
+from app.config import ConfigError, Settings, load_settings
 from app.paths import resolve_paths
 from app.store import StoreError
 from app.store.errors import DatabaseFileError
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ)
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
         settings = load_settings(paths.config_file, env)
+        secretenv.hide(key_variables(settings, getattr(args, "api_key_env", None)))
         context = Context(args, paths, settings, sys.stdout, sys.stderr)
         handler: Handler = args.handler
         return asyncio.run(handler(context))
@@ -87,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), EXIT_ERROR)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
+
+
+def key_variables(settings: Settings, serve_key_env: str | None = None) -> list[str]:
+    """Every environment variable that holds an API key for us or for our clients."""
+    names = [*secretenv.WELL_KNOWN, serve_key_env or "", settings.serve.api_key_env or ""]
+    names += [p.api_key_env or "" for p in settings.providers.values()]
+    return [name for name in names if name]
 
 
 def _fail(message: str, code: int) -> int:

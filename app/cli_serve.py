@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app import secretenv
 from app.cli_commands import Context, UsageError
 from app.config import with_workspace_rules
 from app.paths import workspace_config_file
@@ -63,7 +63,7 @@ def _api_key(env_name: str | None) -> str | None:
     """The key from the named variable; a named but empty variable is an error."""
     if env_name is None:
         return None
-    key = os.environ.get(env_name, "").strip()
+    key = secretenv.environ().get(env_name, "").strip()
     if not key:
         raise UsageError(
             f"the API key variable {env_name} is not set (or empty): set it, or drop "

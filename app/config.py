@@ -152,6 +152,22 @@ class EngineConfig(_Section):
     max_replans: int = Field(default=2, ge=0, le=10)
 
 
+SandboxMode = Literal["auto", "bwrap", "off"]
+
+
+class ToolsConfig(_Section):
+    """``[tools]``: how the agent's tools run."""
+
+    sandbox: SandboxMode = Field(
+        default="auto",
+        description=(
+            "Run shell commands in a bubblewrap sandbox (workspace writable, the rest "
+            "read-only, no network unless approved): auto = when available, bwrap = always "
+            "(fail without it), off = never."
+        ),
+    )
+
+
 ServeApproval = Literal["deny", "auto", "read-only"]
 
 
@@ -230,6 +246,7 @@ class Settings(_Section):
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
     ui: UIConfig = Field(default_factory=UIConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
     teams: dict[str, TeamConfig] = Field(

@@ -125,6 +125,8 @@ class ConfirmationRequestData(_Wire):
     proposed_rule: str | None = None
     #: Who asks, when an expert of a team (or a plan phase) made the call.
     expert_name: str | None = None
+    #: For commands: whether they run in the OS sandbox, in words.
+    sandbox: str | None = None
 
 
 class ConfirmationRequestEvent(_Wire):

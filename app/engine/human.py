@@ -37,6 +37,8 @@ class ConfirmationRequest(BaseModel):
     #: (interpreters, compound commands).
     proposed_rule: str | None = None
     expert_name: str | None = None
+    #: For commands: whether they will run in the OS sandbox, in words.
+    sandbox: str | None = None
 
 
 class Decision(BaseModel):

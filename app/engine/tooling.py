@@ -13,7 +13,7 @@ import contextlib
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,6 +37,7 @@ from app.engine.human import ConfirmationRequest, Decision, Question
 from app.engine.turn import TurnContext
 from app.llm.types import ChatMessage, ToolCall
 from app.store import StoreError
+from app.tools import sandbox
 from app.tools.base import Tool, ToolContext, ToolError, ToolResult, execute
 from app.tools.rules import RuleError, RuleKind, save_rule
 
@@ -72,6 +73,8 @@ class _Planned:
     result: ToolResult | None = None
     task: asyncio.Task[ToolResult] | None = None
     started: float = 0.0
+    #: Allowed only as known-safe: no network, repository-controlled execution off.
+    known_safe: bool = False
 
 
 def _minutes(seconds: float | None) -> str:
@@ -186,6 +189,7 @@ async def _decide(ctx: TurnContext, planned: _Planned) -> bool:
         await _emit_result(ctx, call, False, "rule" if decision.rule else "policy", decision.rule)
         return True
     if decision.action == "allow":
+        planned.known_safe = decision.known_safe and decision.source == "mode"
         if access != "read" or decision.rule:
             decider: Decider = "rule" if decision.rule else "policy"
             await _emit_result(ctx, call, True, decider, decision.rule)
@@ -236,6 +240,7 @@ async def _ask_person_now(ctx: TurnContext, planned: _Planned, reason: str) -> b
         workspace=str(ctx.workspace),
         proposed_rule=ctx.policy.propose_rule(tool, args),
         expert_name=ctx.expert_name,
+        sandbox=sandbox_words(ctx) if call.name == "shell" else None,
     )
     await ctx.emit(
         ConfirmationRequestEvent(
@@ -246,6 +251,7 @@ async def _ask_person_now(ctx: TurnContext, planned: _Planned, reason: str) -> b
                 tool=call.name,
                 proposed_rule=request.proposed_rule,
                 expert_name=request.expert_name,
+                sandbox=request.sandbox,
             )
         )
     )
@@ -305,7 +311,37 @@ def _tool_context(ctx: TurnContext) -> ToolContext:
         timeout=ctx.settings.engine.tool_timeout_seconds,
         max_output_chars=ctx.settings.engine.max_tool_output_chars,
         ask=ask,
+        sandbox=ctx.settings.tools.sandbox,
     )
+
+
+def sandbox_words(ctx: TurnContext) -> str:
+    """How a command would run here, for the approval dialog."""
+    try:
+        return sandbox.state(ctx.settings.tools.sandbox).description
+    except sandbox.SandboxUnavailable as exc:
+        return f"nowhere: {exc}"
+
+
+async def _say_once_unsandboxed(ctx: TurnContext) -> None:
+    """``[tools] sandbox = "auto"`` without a working sandbox: a notice, once per process."""
+    global _TOLD_UNSANDBOXED
+    mode = ctx.settings.tools.sandbox
+    if mode != "auto" or _TOLD_UNSANDBOXED:
+        return
+    current = sandbox.state(mode)
+    if not current.active:
+        _TOLD_UNSANDBOXED = True
+        await ctx.emit(
+            notice(
+                "sandbox_unavailable",
+                f"Shell commands run {current.description}; only the approval rules and the "
+                "known-safe checks protect this machine.",
+            )
+        )
+
+
+_TOLD_UNSANDBOXED = False
 
 
 async def ask_person(ctx: TurnContext, question: str) -> str:
@@ -344,8 +380,11 @@ async def run_tool_calls(ctx: TurnContext, calls: list[ToolCall], step: int) -> 
                 break
             if item.result is None:
                 assert item.tool is not None and item.args is not None
+                if item.call.name == "shell":
+                    await _say_once_unsandboxed(ctx)
+                call_ctx = replace(tool_ctx, network=not item.known_safe, hardened=item.known_safe)
                 item.started = time.monotonic()
-                item.task = asyncio.ensure_future(execute(item.tool, item.call.arguments, tool_ctx))
+                item.task = asyncio.ensure_future(execute(item.tool, item.call.arguments, call_ctx))
                 running.append(item)
                 if item.tool.access_for(item.args) != "read":
                     # Writes and commands run one at a time, in the model's order.

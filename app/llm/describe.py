@@ -6,13 +6,13 @@ Nothing here prints; :func:`describe_models` returns a :class:`ModelsReport` and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Literal
 
 import httpx
 from pydantic import BaseModel, Field
 
+from app import secretenv
 from app.config import Settings
 from app.llm.demo import DEMO_MODEL, DEMO_NOTICE
 from app.llm.models import (
@@ -54,7 +54,7 @@ async def describe_models(
     probe_timeout: float = PROBE_TIMEOUT,
 ) -> ModelsReport:
     """Find out which providers are usable, which model is the default and why."""
-    env = os.environ if env is None else env
+    env = secretenv.environ() if env is None else env
     detection: Detection = await detect_default(
         settings, env, transport=transport, probe_timeout=probe_timeout
     )

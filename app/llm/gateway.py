@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from app import secretenv
 from app.config import ProviderConfig, Settings
 from app.llm import anthropic, ollama, openai_chat
 from app.llm.demo import DEMO_MODEL, DemoModel
@@ -74,7 +74,7 @@ class Gateway:
         max_retry_wait: float = 60.0,
     ) -> None:
         self.settings = settings
-        self.env: Mapping[str, str] = dict(os.environ if env is None else env)
+        self.env: Mapping[str, str] = dict(secretenv.environ() if env is None else env)
         self.providers: dict[str, ProviderConfig] = providers(settings, self.env)
         delay = settings.ui.stream_delay_ms / 1000 if demo_delay is None else demo_delay
         self.demo = DemoModel(delay=delay)

@@ -20,6 +20,8 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.config import SandboxMode
+
 AccessKind = Literal["read", "write", "exec", "network", "interactive"]
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -47,6 +49,13 @@ class ToolContext:
     timeout: float = DEFAULT_TIMEOUT
     max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS
     ask: Callable[[str], Awaitable[str]] | None = None
+    #: ``[tools] sandbox``: whether shell commands run in an OS sandbox.
+    sandbox: SandboxMode = "off"
+    #: Whether the call may use the network (in the sandbox; a person or rule allowed it).
+    network: bool = True
+    #: Allowed as known-safe: run with repository-controlled execution (git hooks,
+    #: fsmonitor, pagers, external diff and textconv) turned off.
+    hardened: bool = False
 
 
 class ToolResult(BaseModel):

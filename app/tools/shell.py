@@ -20,7 +20,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from app.tools.base import Tool, ToolArgs, ToolContext, ToolResult
+from app import secretenv
+from app.tools import sandbox
+from app.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult
+from app.tools.knownsafe import HARDENED_GIT_CONFIG
 
 KILL_GRACE_SECONDS = 2.0
 _FOOTER_ROOM = 300
@@ -174,10 +177,41 @@ def _signal_name(number: int) -> str:
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
-def _environment() -> dict[str, str]:
-    """The environment for commands: the app's own, without secret-looking variables."""
-    env = {name: value for name, value in os.environ.items() if not _SECRET_NAME.search(name)}
+#: A ``git`` function for known-safe calls: diff, log and show never run an external diff
+#: program or a textconv filter the repository names (bash imports it from the environment).
+_GIT_SHIM = (
+    "() { local sub=; local -a pre=(); "
+    'while [ $# -gt 0 ]; do case "$1" in -*) pre+=("$1"); shift;; *) sub=$1; shift; break;; '
+    "esac; done; "
+    'case "$sub" in diff|log|show) command git "${pre[@]}" "$sub" --no-ext-diff --no-textconv '
+    '"$@";; "") command git "${pre[@]}";; *) command git "${pre[@]}" "$sub" "$@";; esac; }'
+)
+
+
+def environment(*, hardened: bool = False) -> dict[str, str]:
+    """The environment for commands: the app's own, without keys or secret-looking variables.
+
+    ``hardened`` (a known-safe call nobody approved) also turns off what a repository can
+    make git run: fsmonitor, pager, hooks, external diff, textconv, implicit bare repos.
+    """
+    hidden = secretenv.hidden_names()
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not _SECRET_NAME.search(name) and name not in hidden
+    }
+    if hardened:  # nothing from our environment may point git elsewhere
+        env = {name: value for name, value in env.items() if not name.startswith("GIT_")}
     env.update({"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "NO_COLOR": "1"})
+    if hardened:
+        env["GIT_CONFIG_NOSYSTEM"] = "1"
+        env["GIT_CONFIG_COUNT"] = str(len(HARDENED_GIT_CONFIG))
+        for index, (key, value) in enumerate(HARDENED_GIT_CONFIG):
+            env[f"GIT_CONFIG_KEY_{index}"] = key
+            env[f"GIT_CONFIG_VALUE_{index}"] = value
+        env["BASH_FUNC_git%%"] = _GIT_SHIM
+        env.pop("BASH_ENV", None)
+        env.pop("ENV", None)
     return env
 
 
@@ -208,7 +242,7 @@ class ShellTool(Tool[ShellArgs]):
         """Run the command; on timeout or cancellation kill its whole process group."""
         limit = args.timeout or ctx.timeout
         started = time.monotonic()
-        proc = await self._spawn(args.command, ctx.workspace)
+        proc = await self._spawn(args.command, ctx)
         pgid = proc.pid  # a session leader's group id is its pid
         capture = _Capture(max(ctx.max_output_chars - _FOOTER_ROOM, 200))
         assert proc.stdout is not None
@@ -220,6 +254,9 @@ class ShellTool(Tool[ShellArgs]):
                     await wait_for_exit(proc)
             except TimeoutError:
                 timed_out = True
+            if not timed_out and group_members(pgid):
+                # A sandbox's inner processes leave a moment after the outer one.
+                await _wait_group_empty(pgid, asyncio.get_running_loop().time() + 0.25)
             if timed_out or group_members(pgid):
                 leftovers = not timed_out
                 await stop_process_group(proc, pgid, self.kill_grace)
@@ -239,22 +276,27 @@ class ShellTool(Tool[ShellArgs]):
                 await asyncio.gather(reader, return_exceptions=True)
         return self._result(code, capture, limit, timed_out, leftovers, started)
 
-    async def _spawn(self, command: str, cwd: Path) -> asyncio.subprocess.Process:
+    async def _spawn(self, command: str, ctx: ToolContext) -> asyncio.subprocess.Process:
         """Start bash in a new session; a cancel that lands while the pipes connect still kills it.
 
         asyncio's own cleanup for that case kills only bash, not what it already started.
+        In the sandbox (``ctx.sandbox``) bash runs inside bubblewrap.
         """
+        try:
+            argv = sandbox.wrap(
+                ["bash", "-c", command], ctx.workspace, ctx.sandbox, network=ctx.network
+            )
+        except sandbox.SandboxUnavailable as exc:
+            raise ToolError(f"Not run: {exc}.") from None
         spawning = asyncio.ensure_future(
             asyncio.create_subprocess_exec(
-                "bash",
-                "-c",
-                command,
-                cwd=cwd,
+                *argv,
+                cwd=ctx.workspace,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                env=_environment(),
+                env=environment(hardened=ctx.hardened),
             )
         )
         try:

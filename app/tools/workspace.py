@@ -126,9 +126,7 @@ def _through_symlink(root: Path, candidate: Path) -> bool:
     return False
 
 
-def walk_files(
-    base: Path, cancelled: threading.Event, root: Path | None = None
-) -> Iterator[Path]:
+def walk_files(base: Path, cancelled: threading.Event, root: Path | None = None) -> Iterator[Path]:
     """Every regular file under ``base``, sorted, skipping SKIP_DIRS, until ``cancelled`` is set.
 
     A file that is a symlink is yielded only when its target is inside ``root`` (the

@@ -123,6 +123,10 @@ class ConfirmDialog(ModalScreen[ConfirmAnswer | None]):
             if waiting:
                 reason += f" No answer within {waiting} counts as a denial."
             yield Static(reason, id="confirm-reason", markup=False)
+            if request.sandbox:
+                yield Static(
+                    f"If approved it runs {request.sandbox}.", id="confirm-sandbox", markup=False
+                )
             if self.also:
                 lines = "\n".join(f"  • {line}" for line in self.also)
                 yield Static(
