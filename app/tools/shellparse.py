@@ -443,6 +443,8 @@ def _find_actions(found: Effective, words: list[str], depth: int) -> None:
             index = end + 1
             for start in starts:
                 replaced = [start if w == "{}" else w for w in action]
+                if action and posixpath.basename(action[0]) in ("rm", "shred", "unlink"):
+                    replaced.insert(1, "-r")  # over everything below the start: recursive
                 if depth < 3:
                     _unwrap_into(found, replaced, None, depth + 1)
 
