@@ -320,7 +320,7 @@ def sandbox_words(ctx: TurnContext) -> str:
     try:
         return sandbox.state(ctx.settings.tools.sandbox).description
     except sandbox.SandboxUnavailable as exc:
-        return f"nowhere: {exc}"
+        return f"nowhere: {exc} (it will not run)"
 
 
 async def _say_once_unsandboxed(ctx: TurnContext) -> None:

@@ -23,12 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["any", "path"]
+Kind = Literal["any", "path", "num", "word"]
+_NUMBER = re.compile(r"[+-]?\d+[A-Za-z]{0,3}")
 
 #: Files outside the workspace that a known-safe command may still name.
 _HARMLESS_FILES = frozenset({"/dev/null", "/dev/stdin"})
 _BRACE = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
 _GLOB_CHARS = frozenset("*?[")
+#: Characters that make text show other than it is: controls and direction overrides.
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,11 @@ def _values(letters: str, kind: Kind = "any") -> dict[str, Kind]:
     return dict.fromkeys(letters, kind)
 
 
-def _longs(names: str, values: str = "", paths: str = "") -> dict[str, Kind | None]:
+def _longs(names: str, values: str = "", paths: str = "", nums: str = "") -> dict[str, Kind | None]:
     table: dict[str, Kind | None] = {name: None for name in names.split()}
     table.update({name: "any" for name in values.split()})
     table.update({name: "path" for name in paths.split()})
+    table.update({name: "num" for name in nums.split()})
     return table
 
 
@@ -65,16 +69,16 @@ SPECS: dict[str, Spec] = {
                      "show-nonprinting"),
     ),
     "head": Spec(
-        "qvz", {"n": "any", "c": "any"},
-        _longs("quiet silent verbose zero-terminated", "lines bytes"), numeric_option=True,
+        "qvz", _values("nc", "num"),
+        _longs("quiet silent verbose zero-terminated", nums="lines bytes"), numeric_option=True,
     ),
     "tail": Spec(
-        "qvz", {"n": "any", "c": "any"},
-        _longs("quiet silent verbose zero-terminated", "lines bytes"), numeric_option=True,
+        "qvz", _values("nc", "num"),
+        _longs("quiet silent verbose zero-terminated", nums="lines bytes"), numeric_option=True,
     ),
     "wc": Spec("clmwL", longs=_longs("bytes chars lines words max-line-length", "total")),
     "nl": Spec(
-        "p", _values("bdfhilnsvw"),
+        "p", _values("bdfhs") | _values("ilvw", "num") | _values("n", "word"),
         _longs("no-renumber", "body-numbering section-delimiter footer-numbering "
                "header-numbering line-increment join-blank-lines number-format "
                "number-separator starting-line-number number-width"),
@@ -90,9 +94,9 @@ SPECS: dict[str, Spec] = {
         "cCdst", longs=_longs("complement delete squeeze-repeats truncate-set1"), operands="any"
     ),
     "uniq": Spec(
-        "cdDiuz", _values("fsw"),
-        _longs("count repeated ignore-case unique zero-terminated",
-               "all-repeated skip-fields skip-chars check-chars group"),
+        "cdDiuz", _values("fsw", "num"),
+        _longs("count repeated ignore-case unique zero-terminated", "all-repeated group",
+               nums="skip-fields skip-chars check-chars"),
         max_operands=1,  # a second operand is an output file
     ),
     "sort": Spec(
@@ -104,7 +108,7 @@ SPECS: dict[str, Spec] = {
     ),
     "ls": Spec(
         "aAbBcCdfFgGhHiklmnNopqQrRsStuUvxXZ1",  # no -L: a recursive listing would follow links
-        {"w": "any", "I": "any", "T": "any"},
+        {"w": "num", "I": "any", "T": "num"},
         _longs("all almost-all author escape ignore-backups directory dired file-type "
                "full-time group-directories-first no-group human-readable si "
                "dereference-command-line dereference-command-line-symlink-to-dir inode "
@@ -131,7 +135,7 @@ SPECS: dict[str, Spec] = {
     ),
     "du": Spec(
         "abcDhHklmsSx0",  # no -L: it would follow links out of the workspace
-        {"d": "any", "B": "any", "t": "any", "X": "path"},
+        {"d": "num", "B": "any", "t": "any", "X": "path"},
         _longs("all apparent-size bytes total dereference-args human-readable inodes si "
                "summarize one-file-system null count-links separate-dirs",
                "block-size max-depth threshold time time-style exclude", "exclude-from"),
@@ -164,7 +168,7 @@ SPECS: dict[str, Spec] = {
     "base64": Spec("di", {"w": "any"}, _longs("decode ignore-garbage", "wrap"), max_operands=1),
     "grep": Spec(
         "EFGPiywxcLlovqsbHhnTZzraUVI",  # no -R: it follows links out of the workspace
-        {"A": "any", "B": "any", "C": "any", "m": "any", "e": "any", "d": "any", "D": "any",
+        {"A": "num", "B": "num", "C": "num", "m": "num", "e": "any", "d": "any", "D": "any",
          "f": "path"},
         _longs("extended-regexp fixed-strings basic-regexp perl-regexp ignore-case "
                "no-ignore-case word-regexp line-regexp null-data no-messages invert-match "
@@ -178,8 +182,8 @@ SPECS: dict[str, Spec] = {
     ),
     "rg": Spec(
         "iSsFwxvclnNHoqa0IpuU",  # no -L (follows links), -z (runs decompressors), --pre
-        {"e": "any", "g": "any", "t": "any", "T": "any", "A": "any", "B": "any", "C": "any",
-         "m": "any", "M": "any", "j": "any", "f": "path"},
+        {"e": "any", "g": "any", "t": "any", "T": "any", "A": "num", "B": "num", "C": "num",
+         "m": "num", "M": "num", "j": "num", "f": "path"},
         _longs("ignore-case smart-case case-sensitive fixed-strings word-regexp line-regexp "
                "invert-match count count-matches files-with-matches files-without-match "
                "line-number no-line-number with-filename no-filename only-matching quiet "
@@ -193,7 +197,7 @@ SPECS: dict[str, Spec] = {
         pattern_options=frozenset({"-e", "-f", "--regexp", "--file", "--files", "--type-list"}),
     ),
     "diff": Spec(
-        "qsuciEZbwBaNTtpry", _values("UCIxFWLDS") | {"X": "path"},
+        "qsuciEZbwBaNTtpry", _values("IxFLDS") | _values("UCW", "num") | {"X": "path"},
         _longs("brief report-identical-files side-by-side ignore-case ignore-tab-expansion "
                "ignore-trailing-space ignore-space-change ignore-all-space ignore-blank-lines "
                "text new-file unidirectional-new-file initial-tab expand-tabs "
@@ -243,6 +247,8 @@ class KnownSafe:
     def _one(self, words: list[str], line: _Line) -> str | None:
         if not words:
             return "no command"
+        if any(_HIDDEN.search(word) for word in words):
+            return "it holds control or direction characters that hide what it says"
         name, args = words[0], words[1:]
         if name == "cd":
             return self._cd(args, line)
@@ -344,6 +350,10 @@ def _validate(spec: Spec, name: str, args: list[str], line: _Line) -> str | None
 
 
 def _value_ok(kind: Kind, value: str, line: _Line) -> str | None:
+    if kind == "num":
+        return None if _NUMBER.fullmatch(value) else f"{value!r} is not a number"
+    if kind == "word":
+        return None if value.isalpha() else f"{value!r} is not a plain word"
     return _confined(value, line) if kind == "path" else None
 
 

@@ -246,9 +246,9 @@ class ApprovalPolicy:
                 reason = "known-safe read-only command"
                 return PolicyDecision("allow", None, reason, "mode", known_safe=True)
             why = next(why for why in verdicts if why)
-            return PolicyDecision(
-                "ask", None, f"It runs a command that is not known to be safe ({why}).", "mode"
-            )
+            if not why.endswith("is not on the known-safe list"):
+                reason = f"It is not proven read-only ({why}), so it needs your approval."
+                return PolicyDecision("ask", None, reason, "mode")
         what = {
             "write": "It changes files in the workspace",
             "exec": "It runs a command in the workspace",

@@ -104,7 +104,7 @@ def _root_or_home(target: str, home: str) -> bool:
         text = base + "/" + rest
     if not text.startswith("/"):
         return False  # relative to the workspace: not the floor's business
-    parts = posixpath.normpath(text).split("/")[1:]
+    parts = posixpath.normpath("/" + text.lstrip("/")).split("/")[1:]
     fixed: list[str] = []
     for part in parts:
         if any(char in part for char in "*?["):

@@ -50,7 +50,7 @@ def find_bwrap() -> str | None:
 def state(mode: SandboxMode) -> SandboxState:
     """Probe once per mode whether bubblewrap works on this machine."""
     if mode == "off":
-        return SandboxState(False, None, 'not sandboxed: [tools] sandbox = "off"')
+        return SandboxState(False, None, 'without a sandbox ([tools] sandbox = "off")')
     if not sys.platform.startswith("linux"):
         why = "there is no sandbox for this system yet (bubblewrap is Linux only)"
         return _unavailable(mode, why)
@@ -65,13 +65,13 @@ def state(mode: SandboxMode) -> SandboxState:
     if done.returncode != 0:
         detail = done.stderr.decode(errors="replace").strip().splitlines()
         return _unavailable(mode, f"bubblewrap cannot run here ({(detail or ['?'])[-1]})")
-    return SandboxState(True, binary, "sandboxed: only the workspace is writable")
+    return SandboxState(True, binary, "in the sandbox: only the workspace is writable")
 
 
 def _unavailable(mode: SandboxMode, why: str) -> SandboxState:
     if mode == "bwrap":
         raise SandboxUnavailable(f'[tools] sandbox = "bwrap", but {why}')
-    return SandboxState(False, None, f"not sandboxed: {why}")
+    return SandboxState(False, None, f"without a sandbox: {why}")
 
 
 def _base_arguments(workspace: Path, *, network: bool) -> list[str]:

@@ -22,7 +22,7 @@ LAUNCHERS = frozenset({"sudo", "doas", "env", "exec", "command", "builtin", "xar
 _SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "fish"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 _DURATION = re.compile(r"^\d+(\.\d+)?[smhd]?$")
-_LOOSE_SPLIT = re.compile(r"\$\(|[;&|()`\n<>{}]")
+_LOOSE_SPLIT = re.compile(r"\$\(|[;&|()`\n<>]")
 
 
 @dataclass
@@ -414,11 +414,31 @@ def _unwrap_into(found: Effective, words: list[str], feeder: list[str] | None, d
 
 def _piped_script(found: Effective, feeder: list[str] | None, depth: int) -> None:
     """A shell reading its script from standard input: follow literal text, else unknown."""
-    if feeder and posixpath.basename(feeder[0]) in ("echo", "printf"):
-        text = " ".join(w for w in feeder[1:] if not w.startswith("-"))
+    name = posixpath.basename(feeder[0]) if feeder else ""
+    if feeder and name in ("echo", "printf"):
+        args = [w for w in feeder[1:] if not (name == "echo" and w in ("-n", "-e", "-E"))]
+        text = _printf_text(args) if name == "printf" else " ".join(args)
+        if text is None:
+            found.unknown.append("a printf format that cannot be followed feeds a shell")
+            return
         _recurse(found, text.replace("\\n", "\n"), depth)
     else:
         found.unknown.append("a shell runs text from standard input that cannot be seen here")
+
+
+def _printf_text(args: list[str]) -> str | None:
+    """What ``printf FORMAT ARGS…`` prints, for ``%s``/``%b``/``%%`` formats; else ``None``."""
+    if not args:
+        return ""
+    form, rest = args[0], list(args[1:])
+    if re.search(r"%[^sb%]", form):
+        return None
+    pieces: list[str] = []
+    while True:
+        text = re.sub(r"%[sb]", lambda _: rest.pop(0) if rest else "", form.replace("%%", "\0"))
+        pieces.append(text.replace("\0", "%"))
+        if not rest or "%" not in form:
+            return "".join(pieces)
 
 
 def _find_actions(found: Effective, words: list[str], depth: int) -> None:

@@ -161,6 +161,9 @@ async def make_harness(tmp_path: Path, workspace: Path) -> AsyncIterator[Callabl
             for name, server in {"fake": fake, **fakes}.items()
         }
         data: dict[str, Any] = {"default_model": MODEL, "providers": providers, **overrides}
+        # Engine tests follow process ids of the commands they start, which a sandbox's own
+        # pid namespace renumbers; the sandbox has its own tests (tests/tools/test_sandbox.py).
+        data.setdefault("tools", {"sandbox": "off"})
         settings = Settings.model_validate(data)
         store = await SessionStore.open(tmp_path / f"agentkit-{len(made)}.db")
         gateway = Gateway(settings, env={}, demo_delay=0)

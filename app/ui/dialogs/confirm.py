@@ -125,7 +125,7 @@ class ConfirmDialog(ModalScreen[ConfirmAnswer | None]):
             yield Static(reason, id="confirm-reason", markup=False)
             if request.sandbox:
                 yield Static(
-                    f"If approved it runs {request.sandbox}.", id="confirm-sandbox", markup=False
+                    f"If approved, it runs {request.sandbox}.", id="confirm-sandbox", markup=False
                 )
             if self.also:
                 lines = "\n".join(f"  • {line}" for line in self.also)
