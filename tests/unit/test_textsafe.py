@@ -1,11 +1,18 @@
-"""The text helpers every layer uses: URL credentials masked in free text."""
+"""The text helpers every layer uses: URL credentials masked in free text; escape sequences,
+control characters and direction controls stripped from what is shown (and escaped in JSON);
+the CLI and the Markdown export through a real database file."""
 
 from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.cli import main
 from app.engine.events import (
     ErrorData,
     PhaseFailedData,
@@ -16,7 +23,13 @@ from app.engine.events import (
     to_wire,
 )
 from app.llm import errors
-from app.textsafe import redact_url_credentials
+from app.store import SessionStore
+from app.textsafe import (
+    BIDI_CONTROLS,
+    escape_controls_in_json,
+    redact_url_credentials,
+    strip_controls,
+)
 
 
 @pytest.mark.parametrize(
@@ -101,3 +114,129 @@ def test_error_and_notice_events_never_carry_url_credentials() -> None:
     assert "s3cret" not in ReplanningData(reason=message, attempt=1).reason
     stored = {"type": "error", "data": {"message": message}}
     assert "s3cret" not in str(to_wire(from_wire(stored)))
+
+
+# --------------------------------------------------------------------------- controls
+
+#: Trojan Source: a terminal that honours the override shows "ls exe.txt".
+TROJAN = "ls \u202e txt.exe"
+
+
+def _forbidden(char: str) -> bool:
+    """A character nothing we show may contain: C0 (but newline and tab), DEL, C1, bidi."""
+    code = ord(char)
+    c0 = code < 0x20 and char not in "\n\t"
+    return c0 or 0x7F <= code <= 0x9F or char in BIDI_CONTROLS
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (TROJAN, "ls  txt.exe"),
+        ("a\u2066b\u2069c\u200e\u200f\u061c\u202a\u202b\u202c\u202d", "abc"),
+        ("red \x1b[1;31mbold\x1b[0m done", "red bold done"),
+        ("\x1b]52;c;cm0gLXJmIH4=\x07copied? no", "copied? no"),  # OSC 52: the clipboard
+        ("\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\", "click"),  # a hidden link
+        ("\x1bPq#0;2;0;0;0\x1b\\sixel", "sixel"),
+        ("\x1b(B\x1b=\x1bc reset", " reset"),
+        ("c1 \x9b31m csi", "c1 31m csi"),
+        ("over\rwrite\x08\x07\x00\x7f", "overwrite"),
+        ("keeps\ttabs\nand lines, [markup], émoji 👍🏽 and עברית", None),
+    ],
+)
+def test_controls_are_stripped(text: str, shown: str | None) -> None:
+    assert strip_controls(text) == (text if shown is None else shown)
+
+
+#: Any character, with the ones that matter (controls, direction controls, the pieces of
+#: escape sequences) drawn as often as all the others together. (Joined from a list:
+#: ``st.text(alphabet=st.one_of(...))`` merges the alternatives and drops the sampled ones.)
+_ANY = st.one_of(
+    st.characters(codec="utf-8"),
+    st.sampled_from([*BIDI_CONTROLS, "\x1b", "[", "]", "\\", "\x07", "\x9b", "\x85", "\x7f"]),
+    st.characters(max_codepoint=0x9F),
+)
+_ANY_TEXT = st.lists(_ANY, max_size=40).map("".join)
+
+
+@given(_ANY_TEXT)
+def test_no_control_or_direction_character_survives(text: str) -> None:
+    shown = strip_controls(text)
+    assert not [char for char in shown if _forbidden(char)]
+    assert strip_controls(shown) == shown
+
+
+_VISIBLE = st.characters(
+    codec="utf-8", exclude_categories=("Cc",), exclude_characters=BIDI_CONTROLS
+)
+
+
+@given(st.text(alphabet=st.one_of(_VISIBLE, st.sampled_from("\n\t"))))
+def test_text_without_controls_is_left_alone(text: str) -> None:
+    assert strip_controls(text) == text
+
+
+@given(st.recursive(_ANY_TEXT | st.integers(), lambda inner: st.lists(inner, max_size=4)))
+def test_json_escapes_keep_the_value_and_show_no_controls(value: object) -> None:
+    encoded = escape_controls_in_json(json.dumps(value, ensure_ascii=False, indent=2))
+    assert json.loads(encoded) == value
+    assert not [char for char in encoded if _forbidden(char) and char != "\n"]
+
+
+def _seed(db: Path) -> str:
+    async def seed() -> str:
+        async with await SessionStore.open(db) as store:
+            session = await store.create_session("default")
+            await store.append_message(session.id, "user", f"run `{TROJAN}` \x1b[2Jplease")
+            await store.append_message(
+                session.id,
+                "assistant",
+                f"Running \u2067{TROJAN}\u2069.",
+                tool_calls=[{"id": "c1", "name": "shell", "arguments": {"command": TROJAN}}],
+            )
+            await store.append_message(
+                session.id, "tool", "out\u202eput", tool_call_id="c1", tool_name="shell"
+            )
+            await store.append_event(
+                session.id,
+                "confirmation_request",
+                {"data": {"confirmation_id": "k", "command": TROJAN, "reason": "r\u202el"}},
+            )
+            return session.id
+
+    return asyncio.run(seed())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sessions", "list"],
+        ["sessions", "show", "ID"],
+        ["sessions", "search", "txt.exe"],
+        ["sessions", "export", "ID", "--format", "md"],
+    ],
+)
+def test_the_cli_and_the_markdown_export_show_no_hidden_characters(
+    capsys: pytest.CaptureFixture[str], agentkit_home: Path, argv: list[str]
+) -> None:
+    session_id = _seed(agentkit_home / "agentkit.db")
+    code = main([session_id if arg == "ID" else arg for arg in argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "txt.exe" in out
+    assert not [char for char in out + err if _forbidden(char) and char not in "\n\t"], out
+
+
+def test_json_output_keeps_every_character_escaped(
+    capsys: pytest.CaptureFixture[str], agentkit_home: Path
+) -> None:
+    session_id = _seed(agentkit_home / "agentkit.db")
+    assert main(["sessions", "show", session_id, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "\u202e" not in out and "\\u202e" in out  # escaped, not dropped
+    messages = json.loads(out)["messages"]
+    assert messages[1]["tool_calls"][0]["arguments"]["command"] == TROJAN
+    assert main(["sessions", "export", session_id, "--format", "json"]) == 0
+    exported = capsys.readouterr().out
+    assert "\u202e" not in exported and "\\u202e" in exported
+    assert TROJAN in json.dumps(json.loads(exported), ensure_ascii=False)  # the record is exact
