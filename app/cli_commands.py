@@ -20,6 +20,7 @@ from app.config import Settings, redacted, to_toml
 from app.paths import ENV_DB, Paths
 from app.store import Message, SessionNotFoundError, SessionStore
 from app.store.models import SearchHit, Session
+from app.textsafe import escape_controls_in_json, strip_controls
 
 if TYPE_CHECKING:
     from app.engine.service import ChatService
@@ -90,8 +91,9 @@ class Context:
         self.out.write(text + "\n")
 
     def print_json(self, value: Any) -> None:
-        """Write ``value`` as indented JSON."""
-        self.out.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+        """Write ``value`` as indented JSON (control and direction characters escaped)."""
+        encoded = json.dumps(value, ensure_ascii=False, indent=2)
+        self.out.write(escape_controls_in_json(encoded) + "\n")
 
     @property
     def is_tty(self) -> bool:
@@ -99,12 +101,10 @@ class Context:
         return self.out.isatty()
 
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def safe_text(text: str) -> str:
-    """Text from models and tools without escape sequences or control characters."""
-    return _CONTROL.sub("", text)
+    """Text from models and tools without escape sequences, control characters or direction
+    controls (newlines and tabs stay), so a terminal shows what the text really says."""
+    return strip_controls(text)
 
 
 def one_line(text: str, width: int) -> str:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.paths import ENV_CONFIG, ENV_DB, ENV_HOME
+from app.textsafe import redact_url_credentials
 
 ENV_PREFIX = "AGENTKIT_"
 #: ``AGENTKIT_*`` variables that are not settings (paths, test knobs).
@@ -510,7 +511,7 @@ def redacted(settings: Settings, env: Mapping[str, str] | None = None) -> dict[s
 
 
 def _redact_url(url: str) -> str:
-    url = re.sub(r"//([^/@:]+):([^/@]+)@", r"//\1:***@", url)
+    url = redact_url_credentials(url)
     return re.sub(
         r"([?&][^=&]*(?:key|token|secret|sig|password)[^=&]*=)[^&#]*", r"\1***", url, flags=re.I
     )

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+
+from app.textsafe import redact_url_credentials
 
 TurnStatus = Literal["completed", "cancelled", "error", "max_steps", "loop_stopped"]
 PhaseStatus = Literal["pending", "running", "done", "failed", "skipped"]
@@ -23,6 +25,12 @@ MAX_ERROR_CHARS = 200
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+#: An error or a note built from what failed (an exception, a provider's message): the
+#: credentials of any URL in it are masked whoever built the event, so no stored, printed
+#: or sent event carries them (the last line of defence; the gateway masks its errors too).
+Redacted = Annotated[str, BeforeValidator(redact_url_credentials)]
 
 
 # --------------------------------------------------------------------------- text
@@ -68,7 +76,7 @@ class SkillMatchEvent(_Wire):
 
 class NoticeData(_Wire):
     code: str
-    message: str
+    message: Redacted
 
 
 class NoticeEvent(_Wire):
@@ -165,7 +173,7 @@ class AskHumanEvent(_Wire):
 
 
 class ErrorData(_Wire):
-    message: str = Field(max_length=MAX_ERROR_CHARS)
+    message: Redacted = Field(max_length=MAX_ERROR_CHARS)
 
 
 class ErrorEvent(_Wire):
@@ -269,7 +277,7 @@ class PhaseCompletedEvent(_Wire):
 
 class PhaseFailedData(_Wire):
     phase_id: str
-    error: str
+    error: Redacted
 
 
 class PhaseFailedEvent(_Wire):
@@ -280,7 +288,7 @@ class PhaseFailedEvent(_Wire):
 
 
 class ReplanningData(_Wire):
-    reason: str
+    reason: Redacted
     attempt: int
 
 
@@ -443,8 +451,9 @@ def from_wire(data: dict[str, Any]) -> Event:
 
 
 def short_error(message: str) -> ErrorEvent:
-    """An error event whose message is one line of at most 200 characters."""
-    line = " ".join(message.split())
+    """An error event whose message is one line of at most 200 characters (URL credentials
+    masked before it is cut, so a cut cannot leave half a password behind)."""
+    line = " ".join(redact_url_credentials(message).split())
     if len(line) > MAX_ERROR_CHARS:
         line = line[: MAX_ERROR_CHARS - 1] + "…"
     return ErrorEvent(data=ErrorData(message=line or "unknown error"))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 from typing import Literal, Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict
 
+from app.textsafe import strip_controls
 from app.tools.base import AccessKind
 
 DecisionAction = Literal["approve", "deny", "approve_always", "deny_always", "abort"]
@@ -156,9 +156,7 @@ class TerminalHuman:
         return await self._prompt(f"\n{who} asks: {_plain(question.question)}\n> ")
 
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _plain(text: str) -> str:
-    """Text from a model without escape sequences or control characters (for terminals)."""
-    return _CONTROL.sub("", text)
+    """Text from a model without escape sequences, control characters or direction controls
+    (for terminals)."""
+    return strip_controls(text)

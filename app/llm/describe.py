@@ -7,10 +7,10 @@ Nothing here prints; :func:`describe_models` returns a :class:`ModelsReport` and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from app import secretenv
 from app.config import Settings
@@ -23,6 +23,11 @@ from app.llm.models import (
     probe_ollama,
     providers,
 )
+from app.textsafe import redact_url_credentials
+
+#: Text that may quote a provider's URL: its credentials are masked whatever built it
+#: (``base_url``, a probe's error, the reason for the default), for the text and --json.
+Shown = Annotated[str, BeforeValidator(redact_url_credentials)]
 
 
 class ProviderStatus(BaseModel):
@@ -30,10 +35,10 @@ class ProviderStatus(BaseModel):
 
     name: str
     kind: Literal["openai", "anthropic", "ollama", "demo"]
-    base_url: str
+    base_url: Shown
     source: Literal["config", "environment", "built-in"]
     ready: bool
-    detail: str
+    detail: Shown
     models: list[str] = Field(default_factory=list)
 
 
@@ -41,7 +46,7 @@ class ModelsReport(BaseModel):
     """Everything ``agentkit models`` needs to say."""
 
     default: str
-    default_reason: str
+    default_reason: Shown
     providers: list[ProviderStatus]
     aliases: dict[str, str] = Field(default_factory=dict)
 

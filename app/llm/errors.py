@@ -2,7 +2,8 @@
 
 Every error says which provider failed, what kind of failure it was, and quotes the
 provider's own message. API keys never appear: messages pass through :func:`redact`
-with the secrets of the provider before the error is raised.
+with the secrets of the provider before the error is raised, and the credentials of any
+URL in them (``http://user:***@host``) are masked when the error is made.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
+
+from app.textsafe import redact_url_credentials
 
 MAX_MESSAGE_CHARS = 400
 
@@ -33,7 +36,8 @@ class LLMError(Exception):
         retry_after: float | None = None,
         retryable: bool | None = None,
     ) -> None:
-        self.message = one_line(message)
+        # Mask before cutting: a URL cut inside its password would no longer look like one.
+        self.message = one_line(redact_url_credentials(message))
         self.provider = provider
         self.status = status
         self.code = code
@@ -46,7 +50,7 @@ class LLMError(Exception):
 
     def redact(self, secrets: Iterable[str]) -> None:
         """Remove every secret from the message (called before the error leaves the gateway)."""
-        self.message = redact(self.message, secrets)
+        self.message = redact_url_credentials(redact(self.message, secrets))
         self.args = (self.message,)
 
 

@@ -1,4 +1,5 @@
-"""The ASGI application: FastAPI routes wrapped in the key check, the body limit and a log."""
+"""The ASGI application: FastAPI routes wrapped in the loopback or key check, the body limit
+and a log."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from app import __version__
 from app.config import ServeApproval, ServeConfig
-from app.server.guards import AccessLog, ApiKeyGuard, ASGIApp, BodyLimit
+from app.server.guards import AccessLog, ApiKeyGuard, ASGIApp, BodyLimit, LoopbackOnly
 from app.server.hub import Hub
 from app.server.rest import build_router
 from app.server.ws import serve_session
@@ -36,8 +37,11 @@ class ServerOptions:
         return f"ServerOptions(api_key={key}, approval={self.approval!r})"
 
 
-def create_app(hub: Hub, options: ServerOptions) -> ASGIApp:
-    """The whole API over ``hub`` (its ``ChatService`` and store) as one ASGI app."""
+def create_app(hub: Hub, options: ServerOptions, *, port: int) -> ASGIApp:
+    """The whole API over ``hub`` (its ``ChatService`` and store) as one ASGI app, for a
+    server listening on ``port``: without a key only requests addressed to loopback on that
+    port (and WebSockets from no page or a loopback page) get through; with one, every
+    request needs the key."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -71,5 +75,9 @@ def create_app(hub: Hub, options: ServerOptions) -> ASGIApp:
         return JSONResponse({"detail": f"Database error: {line}"}, status_code=500)
 
     guarded: ASGIApp = BodyLimit(api, options.max_body_bytes)
-    guarded = ApiKeyGuard(guarded, options.api_key)
+    if options.api_key is None:
+        # The server is on loopback (runner.check_bind); keep web pages out (DNS rebinding).
+        guarded = LoopbackOnly(guarded, port)
+    else:
+        guarded = ApiKeyGuard(guarded, options.api_key)
     return AccessLog(guarded)

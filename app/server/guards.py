@@ -1,20 +1,24 @@
-"""ASGI layers in front of the API: the API key, the body size limit, and an access log.
+"""ASGI layers in front of the API: the loopback check, the API key, the body size limit, and
+an access log.
 
 They are plain ASGI (no framework types), so they see every request and WebSocket before
 any route does. The key is compared in constant time and never written anywhere: the
 access log has the path without its query string, and errors never repeat what was sent.
+Without a key, :class:`LoopbackOnly` refuses any request not addressed to this machine by
+a loopback name, which is what stops a web page from reaching the API by DNS rebinding.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -117,6 +121,127 @@ class ApiKeyGuard:
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.send", "text": json.dumps(INVALID_KEY_EVENT)})
         await send({"type": "websocket.close", "code": CLOSE_BAD_KEY, "reason": "Invalid api_key"})
+
+
+FORBIDDEN_HOST_DETAIL = (
+    "Forbidden: without an API key this server only answers requests addressed to "
+    "localhost, 127.0.0.1 or [::1] on its own port, from pages of this machine"
+)
+
+
+def _loopback_name(host: str) -> bool:
+    """Whether ``host`` (lower case, IPv6 without brackets) names this machine's loopback:
+    ``localhost`` (also as the absolute ``localhost.``), ``127.0.0.0/8`` written as a plain
+    dotted quad, or ``::1``. Any other name is refused, even one that resolves to loopback
+    (``127.0.0.1.nip.io``): a name that someone else's DNS answers is what rebinding uses."""
+    if host in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def split_host(value: str) -> tuple[str, int | None] | None:
+    """``host[:port]`` as (lower-case host, port or None); IPv6 must be bracketed.
+    None when malformed (an unbracketed IPv6 address, a non-numeric port, a user-info)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            return None
+        host, rest = value[1:end], value[end + 1 :]
+        if not host or ":" not in host:  # brackets are only for IPv6
+            return None
+    else:
+        host, colon, port_text = value.partition(":")
+        rest = colon + port_text
+        if not host:
+            return None
+    if not rest:
+        return host, None
+    if not rest.startswith(":") or not rest[1:].isascii() or not rest[1:].isdigit():
+        return None
+    port = int(rest[1:])
+    return (host, port) if 0 < port < 65536 else None
+
+
+def loopback_host(value: str, port: int, scheme: str) -> bool:
+    """Whether a ``Host`` header names loopback and ``port``. A missing port means the
+    scheme's default (80, or 443 for https/wss)."""
+    parts = split_host(value)
+    if parts is None:
+        return False
+    host, given = parts
+    if given is None:
+        given = 443 if scheme in ("https", "wss") else 80
+    return given == port and _loopback_name(host)
+
+
+def loopback_origin(value: str) -> bool:
+    """Whether an ``Origin`` header is a page served from this machine: http(s) on a
+    loopback name, any port. ``null`` (sandboxed frames, files) is not."""
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password:
+        return False
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return False
+    host = parts.hostname  # lower case, IPv6 without brackets
+    return host is not None and _loopback_name(host)
+
+
+class LoopbackOnly:
+    """Without an API key: refuse (403) every request and WebSocket whose ``Host`` is not a
+    loopback name with our port, or that comes from a page (``Origin``) not served from a
+    loopback name.
+
+    The server listens on loopback only without a key, but a web page in the person's
+    browser can still reach it: it rebinds its own domain to 127.0.0.1, and the browser
+    then sends that domain as ``Host``. It can also open a WebSocket to 127.0.0.1 from its
+    own origin (WebSockets are not bound by the same-origin policy; the browser says where
+    the page came from in ``Origin``). A refused WebSocket is refused before it is accepted.
+    """
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        self.app = app
+        self.port = port
+
+    def allowed(self, scope: Scope) -> bool:
+        """Whether the request is addressed to loopback (and, if from a page, one of ours)."""
+        hosts: list[str] = []
+        origins: list[str] = []
+        for name, value in scope.get("headers", ()):
+            if name == b"host":
+                hosts.append(value.decode("latin-1"))
+            elif name == b"origin":
+                origins.append(value.decode("latin-1"))
+        if len(hosts) != 1 or len(origins) > 1:
+            return False  # no Host (HTTP/1.0), or an ambiguous request
+        if not loopback_host(hosts[0], self.port, str(scope.get("scheme", "http"))):
+            return False
+        return all(loopback_origin(origin) for origin in origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self.allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http":
+            await send_json(send, 403, {"detail": FORBIDDEN_HOST_DETAIL})
+            return
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        if "websocket.http.response" in scope.get("extensions", {}):
+            raw = json.dumps({"detail": FORBIDDEN_HOST_DETAIL}).encode()
+            head = [(b"content-type", b"application/json")]
+            await send({"type": "websocket.http.response.start", "status": 403, "headers": head})
+            await send({"type": "websocket.http.response.body", "body": raw})
+        else:
+            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
 
 
 class BodyLimit:

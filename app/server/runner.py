@@ -92,7 +92,7 @@ class ApiServer(uvicorn.Server):
         check_bind(host, options.api_key)
         redact_server_logs()
         config = uvicorn.Config(
-            create_app(hub, options),
+            create_app(hub, options, port=port),
             host=host,
             port=port,
             log_config=None,  # the CLI sets up logging; uvicorn's access log shows query strings

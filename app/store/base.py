@@ -11,6 +11,7 @@ from typing import Any
 
 from app.store.db import Database
 from app.store.models import Event, Message, Session, ToolCallRecord
+from app.textsafe import strip_controls
 
 Clock = Callable[[], datetime]
 
@@ -55,16 +56,20 @@ EVENT_COLUMNS = "id, session_id, seq, type, data, turn_id, created_at"
 
 
 def session_from_row(row: sqlite3.Row) -> Session:
-    """Build a :class:`Session` from a row selected with ``SESSION_COLUMNS``."""
+    """Build a :class:`Session` from a row selected with ``SESSION_COLUMNS``.
+
+    The title and the preview are shown everywhere (sidebar, header, CLI lists, exports)
+    and an automatic title is the first message's text as it was sent (an SQL trigger
+    writes it): escape sequences, control and direction characters are stripped here."""
     return Session(
         id=row["id"],
         agent_name=row["agent_name"],
-        title=row["title"],
+        title=strip_controls(row["title"]),
         status=row["status"],
         metadata=json.loads(row["metadata"]),
         created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
-        preview=row["preview"],
+        preview=strip_controls(row["preview"]),
         message_count=row["message_count"],
         last_seq=row["last_seq"],
     )

@@ -1,4 +1,10 @@
-"""Export a session as Markdown (to read or share) or JSON (to process or archive)."""
+"""Export a session as Markdown (to read or share) or JSON (to process or archive).
+
+The Markdown is for people: escape sequences, control characters and direction controls
+are stripped from it (a file opened in an editor or a terminal shows text in its real
+order). The JSON keeps every character as it was stored, the controls and direction
+characters written as ``\\uXXXX`` escapes.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from app.store.models import Event, Message, Session
+from app.textsafe import escape_controls_in_json, strip_controls
 
 ExportFormat = Literal["md", "json"]
 EXPORT_FORMAT_NAME = "agentkit.session"
@@ -27,7 +34,7 @@ def to_json(
         "messages": [message.model_dump(mode="json") for message in messages],
         "events": [event.model_dump(mode="json") for event in events],
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return escape_controls_in_json(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
 
 
 def fence(text: str, info: str = "") -> str:
@@ -121,4 +128,4 @@ def to_markdown(session: Session, messages: Sequence[Message], events: Sequence[
             lines += _message_md(entry)
         else:
             lines += [_event_md(entry), ""]
-    return "\n".join(lines).rstrip() + "\n"
+    return strip_controls("\n".join(lines)).rstrip() + "\n"

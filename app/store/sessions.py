@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 from app.store.base import SESSION_COLUMNS, StorePart, dump_json, session_from_row
 from app.store.errors import AmbiguousSessionIdError, SessionNotFoundError
 from app.store.models import Session, SessionStatus
+from app.textsafe import strip_controls
 
 MAX_TITLE_CHARS = 200
 #: Shortest id prefix accepted where a full session id is expected (CLI, palette).
@@ -16,9 +16,9 @@ MIN_PREFIX_CHARS = 4
 
 
 def clean_title(title: str) -> str:
-    """One line, no control characters, trimmed and at most ``MAX_TITLE_CHARS`` long."""
-    one_line = re.sub(r"[\x00-\x1f\x7f]+", " ", title)
-    return re.sub(r"\s{2,}", " ", one_line).strip()[:MAX_TITLE_CHARS]
+    """One line, no control characters (nor escape sequences or direction controls), trimmed
+    and at most ``MAX_TITLE_CHARS`` long."""
+    return " ".join(strip_controls(title).split())[:MAX_TITLE_CHARS]
 
 
 class SessionsPart(StorePart):

@@ -78,8 +78,8 @@ async def test_rename_cleans_the_title_and_keeps_the_order(
 ) -> None:
     session = await store.create_session("a")
     clock.advance(hours=1)
-    renamed = await store.rename_session(session.id, "  Fix the\nbuild\t\x1b[31m  ")
-    assert renamed.title == "Fix the build [31m"
+    renamed = await store.rename_session(session.id, "  Fix the\nbuild\t\x1b[31m\u202e  ")
+    assert renamed.title == "Fix the build"  # the whole escape sequence goes, and the override
     assert renamed.updated_at == session.updated_at
     with pytest.raises(ValueError, match="cannot be empty"):
         await store.rename_session(session.id, " \n ")

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from app.ui.widgets.message_views import clean
+
 
 class AskDialog(ModalScreen[str | None]):
     """Returns the person's reply ("" for none)."""
@@ -30,7 +32,7 @@ class AskDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="ask-box"):
             yield Label("The agent asks", id="ask-title")
-            yield Static(self.question, id="ask-question", markup=False)
+            yield Static(clean(self.question), id="ask-question", markup=False)
             yield Input(placeholder="Your answer", id="ask-input")
             yield Static("Enter replies · Esc sends no answer", classes="hint", markup=False)
 

@@ -4,6 +4,10 @@ Besides once-answers it offers: approve or deny *all* (this call, the others wai
 session and the later calls of the same step, which it lists), minimise (the turn keeps
 waiting; f7 brings the dialog back), and for "always" answers a live preview of the earlier
 calls of this session the edited rule would have matched.
+
+Everything it shows comes from the model: escape sequences, control characters and
+direction controls are stripped (a Trojan Source command such as ``ls \u202e txt.exe``
+shows its characters in their real order), and the dialog says when the command held any.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from app.engine.human import ConfirmationRequest, Decision, DecisionAction, RuleScope
 from app.tools.rules import RuleError, matching_calls
+from app.ui.widgets.message_views import clean
 
 SCOPES: list[tuple[str, RuleScope]] = [
     ("this session", "session"),
@@ -32,6 +37,10 @@ SCOPES: list[tuple[str, RuleScope]] = [
 
 #: Calls listed in the rule preview before "… and N more".
 PREVIEW_LINES = 6
+HIDDEN_CHARACTERS_NOTE = (
+    "Careful: the command holds control or direction characters that are not shown here; "
+    "they are part of what would run."
+)
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,9 @@ def describe_call(name: str, args: dict[str, Any]) -> str:
     """One line for a call: the command, path or URL it is about."""
     for key in ("command", "path", "url", "pattern", "query"):
         if args.get(key):
-            text = " ".join(str(args[key]).split())
-            return f"{name}: {text[:100]}{'…' if len(text) > 100 else ''}"
-    return name
+            text = " ".join(clean(str(args[key])).split())
+            return f"{clean(name)}: {text[:100]}{'…' if len(text) > 100 else ''}"
+    return clean(name)
 
 
 def _lexer(request: ConfirmationRequest) -> str:
@@ -111,14 +120,17 @@ class ConfirmDialog(ModalScreen[ConfirmAnswer | None]):
     def compose(self) -> ComposeResult:
         request = self.request
         who = f"{request.expert_name} ({request.tool})" if request.expert_name else request.tool
+        command = clean(request.command)
         with Vertical(id="confirm-box"):
-            yield Label(f"{who} wants to run", id="confirm-title", markup=False)
+            yield Label(f"{clean(who)} wants to run", id="confirm-title", markup=False)
             with VerticalScroll(id="confirm-command"):
                 yield Static(
-                    Syntax(request.command, _lexer(request), word_wrap=True, theme="ansi_dark"),
+                    Syntax(command, _lexer(request), word_wrap=True, theme="ansi_dark"),
                     id="confirm-code",
                 )
-            reason = request.reason
+            reason = clean(request.reason)
+            if command != request.command:
+                reason = f"{HIDDEN_CHARACTERS_NOTE} {reason}"
             waiting = _minutes(self.timeout_seconds)
             if waiting:
                 reason += f" No answer within {waiting} counts as a denial."
@@ -128,7 +140,7 @@ class ConfirmDialog(ModalScreen[ConfirmAnswer | None]):
                     f"If approved, it runs {request.sandbox}.", id="confirm-sandbox", markup=False
                 )
             if self.also:
-                lines = "\n".join(f"  • {line}" for line in self.also)
+                lines = "\n".join(f"  • {clean(line)}" for line in self.also)
                 yield Static(
                     f"Y / N also answer {len(self.also)} more call"
                     f"{'s' if len(self.also) != 1 else ''} of this turn:\n{lines}",
@@ -137,7 +149,8 @@ class ConfirmDialog(ModalScreen[ConfirmAnswer | None]):
                 )
             with Vertical(id="confirm-rule"):
                 yield Label("Rule (edit it before saving):", id="confirm-rule-label")
-                yield Input(request.proposed_rule or "", id="confirm-rule-input")
+                # What is shown is what is saved: no hidden characters in the rule either.
+                yield Input(clean(request.proposed_rule or ""), id="confirm-rule-input")
                 yield Static("", id="confirm-preview", markup=False)
                 yield Select(SCOPES, value="session", allow_blank=False, id="confirm-scope")
                 yield Static("Enter saves · Esc goes back", classes="hint", markup=False)
@@ -201,7 +214,7 @@ class ConfirmDialog(ModalScreen[ConfirmAnswer | None]):
         try:
             found = matching_calls(rule, self.earlier_calls, self.workspace)
         except RuleError as exc:
-            preview.update(f"✗ {exc}")
+            preview.update(f"✗ {clean(str(exc))}")
             return
         if not self.earlier_calls:
             preview.update("No earlier tool calls in this session to compare with.")

@@ -1,8 +1,8 @@
 """The pieces of a transcript: user and assistant messages, thinking, tool steps, notes.
 
 Text from models and tools is never parsed as markup: it goes through ``Markdown`` (which
-shows ``[bold]`` literally), ``Static(markup=False)`` or ``Content``; control characters
-and escape sequences are stripped on the way in.
+shows ``[bold]`` literally), ``Static(markup=False)`` or ``Content``; control characters,
+escape sequences and direction controls are stripped on the way in (:func:`clean`).
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from app.textsafe import strip_controls
 
 
 def clean(text: str) -> str:
-    """Untrusted text without escape sequences or control characters (newlines and tabs stay)."""
-    return _CONTROL.sub("", text)
+    """Untrusted text without escape sequences, control characters or direction controls
+    (newlines and tabs stay): what is shown is the characters in their real order."""
+    return strip_controls(text)
 
 
 def one_line(text: str, width: int = 80) -> str:
