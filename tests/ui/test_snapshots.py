@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from app.tools import sandbox
 from app.ui.scenarios import scenario_app
 from app.ui.screenshots import (
     ask_a_question,
@@ -38,6 +41,10 @@ def test_finished_conversation(snap_compare: Any, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.skipif(
+    not sandbox.state("auto").active,
+    reason="the dialog says how the command would run; the snapshot shows a working sandbox",
+)
 def test_confirmation_dialog(snap_compare: Any, tmp_path: Path) -> None:
     """The demo model asked to run `pytest tests/test_parser.py -q`: the approval dialog shows
     the exact command, why it asks, and the keys y / n / a / d; the status line says
