@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = dict(os.environ)
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
-        settings = load_settings(paths.config_file, env)
+        settings = load_settings(paths.config_file, env, check_rule=_check_rule)
         context = Context(args, paths, settings, sys.stdout, sys.stderr)
         handler: Handler = args.handler
         return asyncio.run(handler(context))
@@ -87,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), EXIT_ERROR)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
+
+
+def _check_rule(rule: str) -> None:
+    """Parse one approval rule of the user's config or env (a bad one is a config error)."""
+    from app.tools.rules import parse_rule  # only when there are rules to check
+
+    parse_rule(rule)
 
 
 def _fail(message: str, code: int) -> int:
