@@ -386,6 +386,8 @@ async def cmd_tui(ctx: Context) -> int:
         app: AgentKitApp
 
         async def start_engine() -> tuple[ChatService, str]:
+            import logging
+
             from app.engine.skills import load_skills, skill_folders
             from app.llm.gateway import Gateway
             from app.ui.dialogs.trust import settle_trust
@@ -398,6 +400,8 @@ async def cmd_tui(ctx: Context) -> int:
             service = ctx.chat_service(
                 settings, store, gateway, workspace=workspace, skills=skills, workspace_rules=rules
             )
+            for problem in service.rule_problems:  # also in the first turn's notice
+                logging.getLogger(__name__).warning("%s: %s", found and found.file, problem)
             for problem in skills.problems:
                 app.notify(problem, severity="warning", markup=False)
             return service, default
