@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.config import ConfigError, load_settings, read_workspace_rules, with_workspace_rules
+from app.config import (
+    ConfigError,
+    load_settings,
+    read_workspace_rules,
+    rules_notice,
+    with_workspace_rules,
+)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -201,3 +207,18 @@ def test_a_link_to_another_workspaces_trusted_file_is_not_trusted(
     rules = read_workspace_rules(cloned.resolve() / ".agentkit" / "config.toml", settings)
 
     assert rules is not None and rules.digest == digest and not rules.trusted
+
+
+def test_rules_are_named_without_control_or_bidi_characters(workspace: Path) -> None:
+    _rules_file(workspace).write_text(
+        '[approval]\nallow = ["shell(echo \\u001b[31mred)"]\ndeny = ["shell(rm \\u202e x)"]\n'
+    )
+    rules = read_workspace_rules(_rules_file(workspace), load_settings(None, {}))
+    assert rules is not None and rules.allow == ("shell(echo \x1b[31mred)",)
+
+    told = rules_notice(rules, [])
+    assert told is not None
+    assert told.endswith(
+        "deny shell(rm ? x); 1 allow rule not trusted, so ignored (shell(echo ?[31mred))"
+    )
+    assert "(shell(echo ?[31mred)) is ignored" in rules.ignored_note()
