@@ -41,7 +41,7 @@ class TrustDialog(ModalScreen[bool]):
         with Vertical(id="trust-box"):
             yield Label("Trust this workspace's approval rules?", id="trust-title")
             yield Static(
-                f"{rules.file} lets these tools run without asking you.{changed}",
+                f"{rules.file} has rules that let tools run without asking you.{changed}",
                 id="trust-file",
                 markup=False,
             )
