@@ -48,6 +48,8 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\(.*\))?$", re.DOTALL)
 _SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
+#: Control and bidi characters, shown as ``?`` when rules from a workspace file are named.
+_UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class ConfigError(Exception):
@@ -369,7 +371,7 @@ class WorkspaceRules:
         why = "changed since you trusted it" if self.changed else "not trusted"
         return (
             f"{count} allow rule{'s' if count != 1 else ''} in {self.file} "
-            f"({', '.join(self.allow)}) {'is' if count == 1 else 'are'} ignored: the file is "
+            f"({_listed(self.allow)}) {'is' if count == 1 else 'are'} ignored: the file is "
             f"{why}. Run agentkit in a terminal in this workspace to review and trust it."
         )
 
@@ -439,20 +441,25 @@ def rules_notice(rules: WorkspaceRules | None, problems: Sequence[str]) -> str |
     if rules is not None:
         for kind in ("deny", "ask"):
             if getattr(rules, kind):
-                parts.append(f"{kind} {', '.join(getattr(rules, kind))}")
+                parts.append(f"{kind} {_listed(getattr(rules, kind))}")
         if rules.trusted and rules.allow:
-            parts.append(f"allow {', '.join(rules.allow)} (trusted)")
+            parts.append(f"allow {_listed(rules.allow)} (trusted)")
         elif rules.allow:
             count = len(rules.allow)
             parts.append(
                 f"{count} allow rule{'s' if count != 1 else ''} not trusted, so ignored "
-                f"({', '.join(rules.allow)})"
+                f"({_listed(rules.allow)})"
             )
     parts += problems
     if not parts:
         return None
     head = f"Workspace rules from {rules.file}" if rules is not None else "Approval rules"
     return f"{head}: {'; '.join(parts)}"
+
+
+def _listed(rules: Sequence[str]) -> str:
+    """Rules from an untrusted file, comma-separated, without control or bidi characters."""
+    return ", ".join(_UNSHOWN.sub("?", rule) for rule in rules)
 
 
 def _env_overrides(env: Mapping[str, str]) -> Iterator[tuple[str, list[str], Any]]:
