@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = dict(os.environ)
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
-        settings = load_settings(paths.config_file, env)
+        settings = load_settings(paths.config_file, env, check_rule=_check_rule)
         secretenv.hide(key_variables(settings, getattr(args, "api_key_env", None)))
         context = Context(args, paths, settings, sys.stdout, sys.stderr)
         handler: Handler = args.handler
@@ -95,6 +95,13 @@ def key_variables(settings: Settings, serve_key_env: str | None = None) -> list[
     names = [*secretenv.WELL_KNOWN, serve_key_env or "", settings.serve.api_key_env or ""]
     names += [p.api_key_env or "" for p in settings.providers.values()]
     return [name for name in names if name]
+
+
+def _check_rule(rule: str) -> None:
+    """Parse one approval rule of the user's config or env (a bad one is a config error)."""
+    from app.tools.rules import parse_rule  # only when there are rules to check
+
+    parse_rule(rule)
 
 
 def _fail(message: str, code: int) -> int:

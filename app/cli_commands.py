@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
-from app.config import Settings, redacted, to_toml
-from app.paths import ENV_DB, Paths
+from app.config import Settings, WorkspaceRules, read_workspace_rules, redacted, to_toml
+from app.paths import ENV_DB, Paths, workspace_config_file
 from app.store import Message, SessionNotFoundError, SessionStore
 from app.store.models import SearchHit, Session
 from app.textsafe import escape_controls_in_json, strip_controls
@@ -71,6 +71,7 @@ class Context:
         *,
         workspace: Path,
         skills: SkillSet,
+        workspace_rules: WorkspaceRules | None = None,
     ) -> ChatService:
         """The engine as every command runs it: rules saved to the user's config file, and
         the config folder protected from the file tools."""
@@ -84,6 +85,7 @@ class Context:
             user_config_file=self.paths.config_file,
             skills=skills,
             protected_dirs=(self.paths.config_dir,),
+            workspace_rules=workspace_rules,
         )
 
     def print(self, text: str = "") -> None:
@@ -186,6 +188,9 @@ def register(
     add_common(path)
     path.set_defaults(handler=cmd_config_path)
     show_config = config_actions.add_parser("show", help="the effective config, secrets hidden")
+    show_config.add_argument(
+        "--workspace", type=Path, help="whose .agentkit/config.toml rules to show (default .)"
+    )
     _json_flag(show_config)
     add_common(show_config)
     show_config.set_defaults(handler=cmd_config_show)
@@ -497,11 +502,50 @@ async def cmd_config_path(ctx: Context) -> int:
 
 
 async def cmd_config_show(ctx: Context) -> int:
-    """``agentkit config show``: the effective settings, secrets hidden."""
+    """``agentkit config show``: the effective settings, secrets hidden, and the workspace's
+    own rules with whether its allow rules are trusted."""
     data = redacted(ctx.settings)
+    workspace = (ctx.args.workspace or Path.cwd()).resolve()
+    rules = read_workspace_rules(workspace_config_file(workspace), ctx.settings)
     if ctx.args.json:
-        ctx.print_json(data)
+        ctx.print_json({**data, "workspace_rules": _rules_state(rules)})
         return 0
     ctx.print(f"# Effective AgentKit config (file: {ctx.paths.config_file}; env overrides applied)")
     ctx.out.write(to_toml(data))
+    ctx.print()
+    if rules is None:
+        ctx.print(f"# Workspace rules: none ({workspace_config_file(workspace)} does not exist)")
+        return 0
+    ctx.print(f"# Workspace rules: {rules.file} ({rules.digest})")
+    ctx.print(f"#   {_trust_state(rules)}")
+    for kind in ("allow", "ask", "deny"):
+        for rule in getattr(rules, kind):
+            ignored = " (ignored: not trusted)" if kind == "allow" and not rules.trusted else ""
+            ctx.print(f"#   {kind} {one_line(rule, 200)}{ignored}")
     return 0
+
+
+def _trust_state(rules: WorkspaceRules) -> str:
+    """Whether the workspace file's allow rules apply, in words."""
+    if rules.trusted:
+        return "trusted: its allow rules apply"
+    if not rules.allow:
+        return "no allow rules (deny and ask rules apply without trust)"
+    if rules.changed:
+        return "changed since you trusted it: its allow rules are ignored until trusted again"
+    return "not trusted: its allow rules are ignored until you trust the file"
+
+
+def _rules_state(rules: WorkspaceRules | None) -> dict[str, Any] | None:
+    """The workspace rules and their trust state as plain data (``None``: no file)."""
+    if rules is None:
+        return None
+    return {
+        "file": str(rules.file),
+        "digest": rules.digest,
+        "trusted": rules.trusted,
+        "state": _trust_state(rules),
+        "allow": list(rules.allow),
+        "ask": list(rules.ask),
+        "deny": list(rules.deny),
+    }

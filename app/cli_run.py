@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import signal
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli_commands import Context, UsageError, cmd_home, one_line, safe_text
-from app.config import with_workspace_rules
+from app.config import WorkspaceRules, read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
 
 if TYPE_CHECKING:
@@ -104,7 +105,10 @@ async def cmd_run(ctx: Context) -> int:
     if not workspace.is_dir():
         raise UsageError(f"--workspace {workspace} is not a folder")
     approve = ctx.args.approve or ctx.settings.approval.mode
-    settings = with_workspace_rules(ctx.settings, workspace_config_file(workspace))
+    rules = _trust_on_terminal(
+        ctx, read_workspace_rules(workspace_config_file(workspace), ctx.settings)
+    )
+    settings = with_workspace_rules(ctx.settings, rules)
     settings = settings.model_copy(
         update={"approval": settings.approval.model_copy(update={"mode": approve})}
     )
@@ -136,7 +140,12 @@ async def cmd_run(ctx: Context) -> int:
                 agent = resolve_agent(settings, ctx.args.agent)
                 session_id = (await store.create_session(agent.name)).id
             ctx.err.write(f"session {session_id}\n")
-            service = ctx.chat_service(settings, store, gateway, workspace=workspace, skills=skills)
+            service = ctx.chat_service(
+                settings, store, gateway, workspace=workspace, skills=skills, workspace_rules=rules
+            )
+            where = f"{rules.file}: " if rules is not None else ""
+            for problem in service.rule_problems:
+                ctx.err.write(f"agentkit: warning: {where}{one_line(problem, 300)}\n")
             printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
             mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
             async for event in service.send(
@@ -157,6 +166,36 @@ async def cmd_run(ctx: Context) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
     return EXIT_FOR_STATUS.get(status, 1)
+
+
+def _trust_on_terminal(ctx: Context, rules: WorkspaceRules | None) -> WorkspaceRules | None:
+    """Ask on the terminal whether to trust the workspace file's allow rules (remembered by
+    its hash); without a terminal they are ignored, and a note on stderr says so."""
+    if rules is None or not rules.needs_trust:
+        return rules
+    if not sys.stdin.isatty():
+        ctx.err.write(f"agentkit: note: {safe_text(rules.ignored_note())}\n")
+        return rules
+    from app.tools.rules import RuleError, trust_rules_file
+
+    changed = " (changed since you trusted it)" if rules.changed else ""
+    ctx.err.write(f"The workspace file {rules.file}{changed} has rules that let tools run\n")
+    ctx.err.write("without asking you:\n")
+    for rule in rules.allow:
+        ctx.err.write(f"  allow {one_line(rule, 200)}\n")
+    for kind in ("deny", "ask"):
+        for rule in getattr(rules, kind):
+            ctx.err.write(f"  {kind} {one_line(rule, 200)} (applies either way)\n")
+    ctx.err.write("Trust this file, so its allow rules apply? (asked again if it changes) [y/N] ")
+    ctx.err.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        ctx.err.write("Not trusted: its allow rules are ignored this time.\n")
+        return rules
+    try:
+        trust_rules_file(ctx.paths.config_file, rules.file, rules.digest)
+    except (RuleError, OSError) as exc:
+        ctx.err.write(f"agentkit: warning: the trust was not remembered: {exc}\n")
+    return dataclasses.replace(rules, trusted=True, changed=False)
 
 
 class _JsonPrinter:
@@ -339,7 +378,7 @@ async def cmd_tui(ctx: Context) -> int:
     workspace = (getattr(ctx.args, "workspace", None) or Path.cwd()).resolve()
     if not workspace.is_dir():
         raise UsageError(f"--workspace {workspace} is not a folder")
-    settings = with_workspace_rules(ctx.settings, workspace_config_file(workspace))
+    found = read_workspace_rules(workspace_config_file(workspace), ctx.settings)
     store = await ctx.open_store(create=True)
     assert store is not None
     _log_to_file(ctx.db_path.parent / "agentkit.log")  # never onto the full-screen app
@@ -347,19 +386,28 @@ async def cmd_tui(ctx: Context) -> int:
         app: AgentKitApp
 
         async def start_engine() -> tuple[ChatService, str]:
+            import logging
+
             from app.engine.skills import load_skills, skill_folders
             from app.llm.gateway import Gateway
+            from app.ui.dialogs.trust import settle_trust
 
+            rules = await settle_trust(app, found, ctx.paths.config_file)
+            settings = with_workspace_rules(ctx.settings, rules)
             skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
             gateway = await stack.enter_async_context(Gateway(settings))
             default = (await gateway.resolve(None)).name
-            service = ctx.chat_service(settings, store, gateway, workspace=workspace, skills=skills)
+            service = ctx.chat_service(
+                settings, store, gateway, workspace=workspace, skills=skills, workspace_rules=rules
+            )
+            for problem in service.rule_problems:  # also in the first turn's notice
+                logging.getLogger(__name__).warning("%s: %s", found and found.file, problem)
             for problem in skills.problems:
                 app.notify(problem, severity="warning", markup=False)
             return service, default
 
         app = AgentKitApp(
-            settings=settings,
+            settings=ctx.settings,
             store=store,
             engine=start_engine,
             export_dir=workspace,

@@ -15,7 +15,7 @@ from typing import Any
 
 from app import secretenv
 from app.cli_commands import Context, UsageError
-from app.config import with_workspace_rules
+from app.config import read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
 
 EXTRA_MISSING = (
@@ -109,15 +109,24 @@ async def cmd_serve(ctx: Context) -> int:
         sock = bind_socket(host, port)
     except BindError as exc:
         raise UsageError(str(exc)) from None
-    settings = server_settings(with_workspace_rules(ctx.settings, workspace_config_file(workspace)))
+    # Nobody can be asked here: the allow rules of an untrusted workspace file are ignored.
+    rules = read_workspace_rules(workspace_config_file(workspace), ctx.settings)
+    settings = server_settings(with_workspace_rules(ctx.settings, rules))
     skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
     _setup_logging(ctx.err)
+    log = logging.getLogger(__name__)
+    if rules is not None and rules.needs_trust:
+        log.warning("workspace rules: %s", rules.ignored_note())
     for problem in skills.problems:
         ctx.err.write(f"agentkit: warning: {problem}\n")
     store = await ctx.open_store(create=True)
     assert store is not None
     async with store, Gateway(settings) as gateway:
-        service = ctx.chat_service(settings, store, gateway, workspace=workspace, skills=skills)
+        service = ctx.chat_service(
+            settings, store, gateway, workspace=workspace, skills=skills, workspace_rules=rules
+        )
+        for problem in service.rule_problems:
+            log.warning("%s: %s", rules.file if rules is not None else "approval rules", problem)
         server = ApiServer(Hub(service), options, sock)
         shown = f"[{server.host}]" if ":" in server.host else server.host
         ctx.err.write(

@@ -11,15 +11,24 @@ nested keys: ``AGENTKIT_DEFAULT_MODEL=openai/gpt-4.1-mini``,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.paths import ENV_CONFIG, ENV_DB, ENV_HOME
 from app.textsafe import redact_url_credentials
@@ -40,6 +49,8 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\(.*\))?$", re.DOTALL)
 _SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
+#: Control and bidi characters, shown as ``?`` when rules from a workspace file are named.
+_UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class ConfigError(Exception):
@@ -111,13 +122,21 @@ class AgentConfig(_Section):
     )
 
 
-def _check_rules(rules: list[str]) -> list[str]:
+#: Checks one rule fully (known tool, pattern syntax), raising ValueError that names it. The
+#: rule parser lives with the tools, above this module: the CLI passes it to load_settings.
+RuleCheck = Callable[[str], object]
+
+
+def _check_rules(rules: list[str], info: ValidationInfo) -> list[str]:
+    check: RuleCheck | None = (info.context or {}).get("check_rule")
     for rule in rules:
         if not _RULE.match(rule.strip()):
             raise ValueError(
                 f"rule {rule!r} is not of the form TOOL or TOOL(pattern), "
                 "e.g. 'shell(git status *)'"
             )
+        if check is not None:
+            check(rule)
     return [rule.strip() for rule in rules]
 
 
@@ -129,6 +148,10 @@ class ApprovalConfig(_Section):
     ask: list[str] = Field(default_factory=list, description="Rules that always ask.")
     deny: list[str] = Field(default_factory=list, description="Rules that never run; deny wins.")
     timeout_seconds: float = Field(default=300.0, ge=0, description="0 waits forever.")
+    trusted_workspaces: dict[str, str] = Field(
+        default_factory=dict,
+        description="Workspace rule files whose allow rules you trusted: path = 'sha256:…'.",
+    )
 
     _validate_rules = field_validator("allow", "ask", "deny")(_check_rules)
 
@@ -273,9 +296,15 @@ class Settings(_Section):
 def load_settings(
     config_file: Path | None,
     env: Mapping[str, str] | None = None,
+    *,
+    check_rule: RuleCheck | None = None,
 ) -> Settings:
-    """Read ``config_file`` (absent is fine) and apply ``AGENTKIT_*`` env overrides."""
+    """Read ``config_file`` (absent is fine) and apply ``AGENTKIT_*`` env overrides.
+
+    ``check_rule`` validates each approval rule fully (the CLI passes the rule parser), so
+    an invalid rule is a config error naming the file or variable, the key and the rule."""
     env = os.environ if env is None else env
+    context = {"check_rule": check_rule} if check_rule is not None else None
     data: dict[str, Any] = {}
     text = ""
     if config_file is not None:
@@ -300,7 +329,7 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config error in {config_file}: invalid TOML: {exc}") from None
     try:
-        file_settings = Settings.model_validate(data)
+        file_settings = Settings.model_validate(data, context=context)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source=str(config_file), text=text)) from None
     overrides = list(_env_overrides(env))
@@ -310,7 +339,7 @@ def load_settings(
     for _var, keys, value in overrides:
         _set_nested(merged, keys, value)
     try:
-        return Settings.model_validate(merged)
+        return Settings.model_validate(merged, context=context)
     except ValidationError as exc:
         names = {tuple(keys): var for var, keys, _ in overrides}
         raise ConfigError(_describe(exc, source="environment", text="", env_names=names)) from None
@@ -321,12 +350,60 @@ def load_settings(
 WORKSPACE_KEYS = {"approval": {"allow", "ask", "deny"}}
 
 
-def with_workspace_rules(settings: Settings, workspace_file: Path) -> Settings:
-    """Add the approval rules saved for a workspace (``.agentkit/config.toml``), if any."""
+def file_digest(data: bytes) -> str:
+    """How trust remembers a workspace rules file: ``sha256:<hex>`` of its bytes."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def trust_key(workspace_file: Path) -> str:
+    """The key of a workspace rules file in ``[approval.trusted_workspaces]``: its absolute
+    path in the (resolved) workspace. A link in the workspace to another, trusted file is
+    not followed, so that file's trust does not carry over to this workspace."""
+    return os.path.abspath(workspace_file)
+
+
+@dataclass(frozen=True)
+class WorkspaceRules:
+    """The rules of a workspace's own ``.agentkit/config.toml`` and whether its allow rules
+    count. Deny and ask rules always count; allow rules only once the person trusted this
+    exact file (its SHA-256 in the user's config). The rules are as written: invalid ones
+    are reported by the approval policy, never a reason to stop."""
+
+    file: Path
+    digest: str
+    allow: tuple[str, ...]
+    ask: tuple[str, ...]
+    deny: tuple[str, ...]
+    trusted: bool
+    #: The person trusted an earlier version of the file.
+    changed: bool = False
+
+    @property
+    def needs_trust(self) -> bool:
+        """Whether the file has allow rules that do not count until the person trusts it."""
+        return bool(self.allow) and not self.trusted
+
+    def ignored_note(self) -> str:
+        """One line: the allow rules are ignored because nobody trusted this file."""
+        count = len(self.allow)
+        why = "changed since you trusted it" if self.changed else "not trusted"
+        return (
+            f"{count} allow rule{'s' if count != 1 else ''} in {self.file} "
+            f"({_listed(self.allow)}) {'is' if count == 1 else 'are'} ignored: the file is "
+            f"{why}. Run agentkit in a terminal in this workspace to review and trust it."
+        )
+
+
+def read_workspace_rules(workspace_file: Path, settings: Settings) -> WorkspaceRules | None:
+    """Read a workspace's rules file (``None`` if there is none) and its trust state.
+
+    A file that is not TOML, or holds anything but ``[approval]`` rule lists, is a
+    :class:`ConfigError`. Whether a rule itself is valid is the approval policy's to say."""
     try:
-        text = workspace_file.read_text(encoding="utf-8")
+        raw = workspace_file.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
-        return settings
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config error in {workspace_file}: cannot read it ({exc})") from None
     try:
@@ -341,20 +418,66 @@ def with_workspace_rules(settings: Settings, workspace_file: Path) -> Settings:
                 f"config error in {workspace_file}: a workspace config may only hold "
                 "[approval] allow, ask and deny rules"
             )
-    rules = data.get("approval", {})
-    merged = settings.approval.model_dump()
-    for key in ("allow", "ask", "deny"):
-        extra = rules.get(key, [])
-        if not isinstance(extra, list) or not all(isinstance(r, str) for r in extra):
+    found: dict[str, tuple[str, ...]] = {}
+    for kind in ("allow", "ask", "deny"):
+        rules = data.get("approval", {}).get(kind, [])
+        if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
             raise ConfigError(
-                f"config error in {workspace_file}, key approval.{key}: expected a list of rules"
+                f"config error in {workspace_file}, key approval.{kind}: expected a list of rules"
             )
-        merged[key] = [*merged[key], *(r for r in extra if r not in merged[key])]
-    try:
-        approval = ApprovalConfig.model_validate(merged)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, source=str(workspace_file), text=text)) from None
-    return settings.model_copy(update={"approval": approval})
+        found[kind] = tuple(dict.fromkeys(rule.strip() for rule in rules))
+    digest = file_digest(raw)
+    known = settings.approval.trusted_workspaces.get(trust_key(workspace_file))
+    return WorkspaceRules(
+        file=Path(trust_key(workspace_file)),
+        digest=digest,
+        allow=found["allow"],
+        ask=found["ask"],
+        deny=found["deny"],
+        trusted=known == digest,
+        changed=known is not None and known != digest,
+    )
+
+
+def with_workspace_rules(settings: Settings, rules: WorkspaceRules | None) -> Settings:
+    """Add a workspace's deny and ask rules, and its allow rules only if the file is trusted."""
+    if rules is None:
+        return settings
+    approval = settings.approval
+    kinds = ("allow", "ask", "deny") if rules.trusted else ("ask", "deny")
+    merged: dict[str, Any] = {}
+    for kind in kinds:
+        mine: list[str] = getattr(approval, kind)
+        merged[kind] = [*mine, *(r for r in getattr(rules, kind) if r not in mine)]
+    # No validation here: the policy reports invalid workspace rules (and fails closed).
+    return settings.model_copy(update={"approval": approval.model_copy(update=merged)})
+
+
+def rules_notice(rules: WorkspaceRules | None, problems: Sequence[str]) -> str | None:
+    """One line naming the workspace rules in force and the rule problems, or ``None``."""
+    parts: list[str] = []
+    if rules is not None:
+        for kind in ("deny", "ask"):
+            if getattr(rules, kind):
+                parts.append(f"{kind} {_listed(getattr(rules, kind))}")
+        if rules.trusted and rules.allow:
+            parts.append(f"allow {_listed(rules.allow)} (trusted)")
+        elif rules.allow:
+            count = len(rules.allow)
+            parts.append(
+                f"{count} allow rule{'s' if count != 1 else ''} not trusted, so ignored "
+                f"({_listed(rules.allow)})"
+            )
+    parts += problems
+    if not parts:
+        return None
+    head = f"Workspace rules from {rules.file}" if rules is not None else "Approval rules"
+    return f"{head}: {'; '.join(parts)}"
+
+
+def _listed(rules: Sequence[str]) -> str:
+    """Rules from an untrusted file, comma-separated, without control or bidi characters."""
+    return ", ".join(_UNSHOWN.sub("?", rule) for rule in rules)
 
 
 def _env_overrides(env: Mapping[str, str]) -> Iterator[tuple[str, list[str], Any]]:

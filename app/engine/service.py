@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from app.config import ApprovalMode, Settings
+from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
 from app.engine.cancel import CancellationToken, TurnCancelled
 from app.engine.events import (
     LOGGED_TYPES,
@@ -70,6 +70,7 @@ class ChatService:
         skills: SkillSet,
         registry: ToolRegistry | None = None,
         protected_dirs: tuple[Path, ...] = (),
+        workspace_rules: WorkspaceRules | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -87,6 +88,12 @@ class ChatService:
         self._tokens: set[CancellationToken] = set()
         #: Session-scoped "always" answers live as long as the service (one app run).
         self._policies: dict[str, ApprovalPolicy] = {}
+        #: The workspace's own rules file (already merged into ``settings``), for the notice.
+        self.workspace_rules = workspace_rules
+        #: Invalid rules, as the policy reports them (invalid deny rules make tools ask).
+        self.rule_problems = ApprovalPolicy(settings.approval, workspace).problems
+        #: Sessions told this run which workspace rules are in force.
+        self._rules_told: set[str] = set()
 
     async def shutdown(self, grace_seconds: float = 5.0) -> None:
         """Stop every running turn and wait (a few seconds at most) for their partial
@@ -224,6 +231,11 @@ class ChatService:
         self._turns[session_id].add(turn_id)
         ctx: TurnContext | None = None
         try:
+            if session_id not in self._rules_told:
+                self._rules_told.add(session_id)
+                told = rules_notice(self.workspace_rules, self.rule_problems)
+                if told:
+                    await emit(notice("workspace_rules", told))
             await self.store.append_message(session_id, "user", text, turn_id=turn_id)
             agent = resolve_agent(self.settings, session.agent_name)
             routing = self.router.route(text, agent, mode)

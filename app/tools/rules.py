@@ -29,6 +29,7 @@ import tomlkit
 import tomlkit.exceptions
 from tomlkit.items import AoT, Array, Table
 
+from app.config import file_digest, trust_key
 from app.paths import workspace_config_file
 from app.tools.names import BUILTIN_TOOL_NAMES
 from app.tools.workspace import normalize_relative, path_glob_matches, resolved_relative
@@ -214,10 +215,12 @@ def save_rule(
     parse_rule(rule)
     path = config_file_for(scope, user_config_file, workspace)
     try:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        doc = tomlkit.parse(text)
+        raw = path.read_bytes() if path.exists() else b""
+        doc = tomlkit.parse(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
         raise RuleError(f"cannot save the rule: {path} cannot be read as TOML ({exc})") from None
+    # The person's own answer must not untrust the workspace file it changes.
+    keep_trust = scope == "workspace" and _trusted_or_no_allow(path, raw, doc, user_config_file)
     approval = doc.get("approval")
     if approval is None:
         approval = tomlkit.table()
@@ -232,8 +235,61 @@ def save_rule(
         raise RuleError(f"cannot save the rule: approval.{kind} in {path} is not a list")
     if rule.strip() not in [str(item) for item in rules]:
         rules.append(rule.strip())
-    _write_atomically(path, tomlkit.dumps(doc))
+    text = tomlkit.dumps(doc)
+    _write_atomically(path, text)
+    if keep_trust and _allow_rules(doc):
+        trust_rules_file(user_config_file, path, file_digest(text.encode("utf-8")))
     return path
+
+
+def _trusted_or_no_allow(
+    path: Path, raw: bytes, doc: tomlkit.TOMLDocument, user_config_file: Path
+) -> bool:
+    """Whether a workspace rules file (as read: ``raw``) is trusted or has no allow rules."""
+    if not _allow_rules(doc):
+        return True
+    try:
+        data = tomllib.loads(user_config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    trusted = data.get("approval", {}).get("trusted_workspaces", {})
+    return isinstance(trusted, dict) and trusted.get(trust_key(path)) == file_digest(raw)
+
+
+def _allow_rules(doc: tomlkit.TOMLDocument) -> bool:
+    approval = doc.get("approval")
+    return isinstance(approval, Table | dict) and bool(approval.get("allow"))
+
+
+def trust_rules_file(user_config_file: Path, rules_file: Path, digest: str) -> None:
+    """Remember that the person trusts the workspace rules file with this ``digest``: set
+    ``[approval.trusted_workspaces]`` in their config file, keeping its comments."""
+    try:
+        text = user_config_file.read_text(encoding="utf-8") if user_config_file.exists() else ""
+        doc = tomlkit.parse(text)
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
+        raise RuleError(
+            f"cannot remember the trust: {user_config_file} cannot be read as TOML ({exc})"
+        ) from None
+    approval = doc.get("approval")
+    if approval is None:
+        approval = tomlkit.table()
+        doc["approval"] = approval
+    elif not isinstance(approval, Table | dict) or isinstance(approval, AoT):
+        raise RuleError(
+            f"cannot remember the trust: 'approval' in {user_config_file} is not a table"
+        )
+    trusted = approval.get("trusted_workspaces")
+    if trusted is None:
+        trusted = tomlkit.table()
+        approval["trusted_workspaces"] = trusted
+    elif not isinstance(trusted, Table | dict):
+        raise RuleError(
+            f"cannot remember the trust: approval.trusted_workspaces in {user_config_file} "
+            "is not a table"
+        )
+    trusted[trust_key(rules_file)] = digest
+    _write_atomically(user_config_file, tomlkit.dumps(doc))
 
 
 def remove_rule(
@@ -250,7 +306,8 @@ def remove_rule(
     """
     path = config_file_for(scope, user_config_file, workspace)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         return False
     except (OSError, UnicodeDecodeError) as exc:
@@ -259,6 +316,7 @@ def remove_rule(
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.TOMLKitError as exc:
         raise RuleError(f"cannot remove the rule: {path} cannot be read as TOML ({exc})") from None
+    keep_trust = scope == "workspace" and _trusted_or_no_allow(path, raw, doc, user_config_file)
     approval = doc.get("approval")
     if approval is None:
         return False
@@ -275,7 +333,10 @@ def remove_rule(
         return False
     for index in reversed(found):  # a hand-edited file may hold the rule twice
         del rules[index]
-    _write_atomically(path, tomlkit.dumps(doc))
+    text = tomlkit.dumps(doc)
+    _write_atomically(path, text)
+    if keep_trust and _allow_rules(doc):
+        trust_rules_file(user_config_file, path, file_digest(text.encode("utf-8")))
     return True
 
 

@@ -18,7 +18,16 @@ from app.cli import main
 from app.store import SessionStore
 from tests.conftest import REPO_ROOT
 from tests.fakes.provider import FakeProvider, Gate
-from tests.server.conftest import WITHIN, gated_reply, read_text, receive, send, until
+from tests.server.conftest import (
+    WITHIN,
+    gated_reply,
+    read_text,
+    receive,
+    send,
+    text_reply,
+    tool_calls,
+    until,
+)
 
 
 def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,3 +152,79 @@ async def test_ctrl_c_stops_turns_saves_partials_and_exits_cleanly(tmp_path: Pat
         assert results == [{"data": {"status": "cancelled"}}] * 2
     finally:
         await store.close()
+
+
+@pytest.mark.slow
+async def test_untrusted_workspace_allow_rules_are_ignored_and_logged(tmp_path: Path) -> None:
+    """A cloned repository's ``allow = ["shell"]`` does not let a command run unasked over
+    the API (nobody can be asked to trust the file here): the log says so in one line, and
+    the WebSocket client is asked; denied, the command does not run."""
+    workspace = (tmp_path / "cloned-repo").resolve()
+    (workspace / ".agentkit").mkdir(parents=True)
+    rules_file = workspace / ".agentkit" / "config.toml"
+    rules_file.write_text('[approval]\nallow = ["shell"]\n')
+    async with FakeProvider() as fake:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            'default_model = "fake/test-model"\n'
+            f'[providers.fake]\nkind = "openai"\nbase_url = "{fake.url}"\nmax_retries = 0\n'
+        )
+        fake.script(tool_calls(("shell", {"command": "touch PWNED"})), text_reply("Not run."))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app",
+            "serve",
+            "--port",
+            "0",
+            "--config",
+            str(config),
+            "--db",
+            str(tmp_path / "served.db"),
+            "--workspace",
+            str(workspace),
+            cwd=REPO_ROOT,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stderr is not None
+        try:
+            logged: list[str] = []
+            while not logged or "listening on" not in logged[-1]:
+                logged.append((await asyncio.wait_for(process.stderr.readline(), WITHIN)).decode())
+            note = next(line for line in logged if "workspace rules:" in line)
+            assert f"1 allow rule in {rules_file} (shell) is ignored" in note
+            port = re.search(r"listening on http://127\.0\.0\.1:(\d+)", logged[-1])
+            assert port
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port.group(1)}", timeout=WITHIN
+            ) as http:
+                created = await http.post("/chat/sessions", json={"agent_name": "default"})
+                session_id = created.json()["session_id"]
+            url = f"ws://127.0.0.1:{port.group(1)}/chat/ws/{session_id}"
+            async with connect(url, open_timeout=WITHIN) as ws:
+                await receive(ws)
+                await send(ws, {"type": "message", "content": "make the marker file"})
+                seen = await until(ws, "confirmation_request")
+                told = [
+                    m["data"]["message"]
+                    for m in seen
+                    if m["type"] == "notice" and m["data"]["code"] == "workspace_rules"
+                ]
+                assert len(told) == 1 and "1 allow rule not trusted, so ignored (shell)" in told[0]
+                asked = seen[-1]["data"]
+                await send(
+                    ws,
+                    {
+                        "type": "confirmation_reply",
+                        "confirmation_id": asked["confirmation_id"],
+                        "approved": False,
+                    },
+                )
+                await until(ws, "result")
+            assert not (workspace / "PWNED").exists()
+            process.send_signal(signal.SIGINT)
+            assert await asyncio.wait_for(process.wait(), WITHIN) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.config import ApprovalConfig, load_settings
+from app.config import ApprovalConfig, load_settings, read_workspace_rules
 from app.paths import workspace_config_file
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry
@@ -181,7 +181,10 @@ def test_save_rule_creates_the_workspace_file(tmp_path: Path, workspace: Path) -
     path = save_rule("edit_file(src/**)", "allow", "workspace", tmp_path / "u.toml", workspace)
     assert path == workspace_config_file(workspace) and path.exists()
     assert read_rules_file(path) == {"allow": ["edit_file(src/**)"], "ask": [], "deny": []}
-    assert not (tmp_path / "u.toml").exists()
+    # The person's own "always allow in this workspace": the new file is trusted as it is.
+    settings = load_settings(tmp_path / "u.toml", env={})
+    found = read_workspace_rules(path, settings)
+    assert found is not None and found.trusted and found.allow == ("edit_file(src/**)",)
 
 
 def test_save_rule_adds_the_table_to_a_file_without_it(tmp_path: Path, workspace: Path) -> None:
