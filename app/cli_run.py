@@ -84,13 +84,21 @@ def _prompt(ctx: Context) -> str:
     return text
 
 
+AUTO_STILL_ASKS = (
+    "auto mode runs every call it can decide alone; this one needs a person, and there is "
+    "no terminal to ask on"
+)
+
+
 def _human(mode: str) -> Human:
     from app.engine.human import PolicyHuman, TerminalHuman
 
-    if mode == "auto":
-        return PolicyHuman(approve=True)
-    if mode == "ask" and sys.stdin.isatty() and sys.stderr.isatty():
+    # In auto mode the policy itself allows every call it can; what still asks (a protected
+    # path, a command it cannot see through, a tool whose deny rule is broken) needs a person.
+    if sys.stdin.isatty() and sys.stderr.isatty() and mode in ("ask", "auto"):
         return TerminalHuman()
+    if mode == "auto":
+        return PolicyHuman(approve=False, reason=AUTO_STILL_ASKS)
     return PolicyHuman(approve=False)
 
 

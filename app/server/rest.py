@@ -37,8 +37,8 @@ REST_MODES: dict[ServeApproval, ApprovalMode] = {
     "read-only": "read-only",
 }
 NOBODY_TO_ASK = (
-    "nobody can approve tool calls over REST (the server's [serve] approval is 'deny'); "
-    "use the WebSocket to approve calls"
+    "nobody can approve tool calls over REST (with [serve] approval 'deny', or 'auto' for the "
+    "calls auto mode still asks about); use the WebSocket to approve calls"
 )
 #: ``limit`` when a client gives none: the reference returned everything.
 ALL = 1 << 62
@@ -114,7 +114,9 @@ def build_router(hub: Hub, approval: ServeApproval) -> APIRouter:
         async for event in hub.run_turn(
             session_id,
             body.content,
-            human=PolicyHuman(approve=approval == "auto", reason=NOBODY_TO_ASK),
+            # In auto mode the policy allows all it can decide alone; what still asks
+            # (protected paths, commands it cannot see through) has nobody to ask here.
+            human=PolicyHuman(approve=False, reason=NOBODY_TO_ASK),
             cancel=CancellationToken(),
             approval=REST_MODES[approval],
         ):

@@ -80,3 +80,28 @@ async def test_an_ordinary_command_still_runs_in_auto_mode(
     )  # fmt: skip
     assert (workspace / "made").exists()
     assert done.decisions[-1]["approved"] is True
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("write_file", {"path": ".agentkit/config.toml", "content": '[approval]\nallow=["shell"]'}),
+        ("write_file", {"path": ".git/hooks/pre-commit", "content": "touch PWNED"}),
+        ("shell", {"command": "c=touch; $c PWNED"}),
+        ("shell", {"command": "cat notes | sh"}),
+    ],
+)
+async def test_what_auto_mode_still_asks_is_denied_without_a_terminal(
+    tool: str, arguments: dict[str, str], agentkit_home: Path, workspace: Path
+) -> None:
+    """Protected paths and commands the policy cannot see through need a person, also in auto."""
+    (workspace / ".git" / "hooks").mkdir(parents=True)
+    (workspace / "notes").write_text("touch PWNED\n")
+    done = await propose(
+        agentkit_home, workspace, tool, arguments, approve="auto", config=NO_SANDBOX
+    )
+    assert done.asked == 1
+    assert done.decisions[-1]["approved"] is False
+    assert not (workspace / "PWNED").exists()
+    assert not (workspace / ".agentkit" / "config.toml").exists()
+    assert not (workspace / ".git" / "hooks" / "pre-commit").exists()
