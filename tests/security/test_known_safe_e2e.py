@@ -122,3 +122,31 @@ async def test_a_repository_that_runs_code_on_git_status_asks(
         done = await propose(agentkit_home, workspace, "shell", {"command": command})
         assert done.asked == 1, command
         assert not marker.exists(), command
+
+
+async def test_a_known_safe_git_diff_runs_no_external_diff_program(
+    agentkit_home: Path, workspace: Path, tmp_path: Path
+) -> None:
+    """The person's own git config names an external diff: an unasked `git diff` skips it
+    (known-safe calls run with repository-controlled execution off), an approved one not."""
+    _git_repo(workspace)
+    (workspace / "README.md").write_text("# Changed\n")
+    marker = tmp_path / "RAN"
+    program = tmp_path / "extdiff.sh"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    program.chmod(0o755)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(f"[diff]\n\texternal = {program}\n")
+    env = {"HOME": str(home)}
+    no_sandbox = '[tools]\nsandbox = "off"\n'  # the program lives under /tmp, which it hides
+    done = await propose(
+        agentkit_home, workspace, "shell", {"command": "git diff"}, env=env, config=no_sandbox
+    )
+    assert done.asked == 0 and "+# Changed" in done.outputs[0]
+    assert not marker.exists()
+    config = no_sandbox + '[approval]\nallow = ["shell(git diff)"]\n'
+    done = await propose(
+        agentkit_home, workspace, "shell", {"command": "git diff"}, env=env, config=config
+    )
+    assert done.asked == 0 and marker.exists()  # a rule the person wrote: their config applies
