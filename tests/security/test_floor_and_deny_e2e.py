@@ -68,6 +68,7 @@ async def test_deny_rules_match_what_runs(
     )
     assert (workspace / "victim").exists(), command
     assert done.decisions[-1]["approved"] is False
+    assert done.asked == 0 and done.decisions[-1]["decider"] == "rule"  # the rule said no
 
 
 async def test_an_ordinary_command_still_runs_in_auto_mode(

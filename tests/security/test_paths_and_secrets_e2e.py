@@ -44,6 +44,15 @@ async def test_a_deny_path_rule_holds_for_a_link_into_the_denied_folder(
     )  # fmt: skip
     assert (workspace / "src" / "main.py").read_text() == "print('hello')\n"
     assert done.decisions[-1]["approved"] is False
+    # And the other way round: the path as written is in the denied folder.
+    (workspace / "docs" / "out").symlink_to(workspace / "src" / "main.py")
+    config = '[approval]\nmode = "auto"\ndeny = ["write_file(docs/**)"]\n'
+    done = await propose(
+        agentkit_home, workspace, "write_file", {"path": "docs/out", "content": "x"},
+        config=config, approve="auto",
+    )  # fmt: skip
+    assert (workspace / "src" / "main.py").read_text() == "print('hello')\n"
+    assert done.decisions[-1]["approved"] is False
 
 
 async def test_search_text_does_not_follow_a_link_out(

@@ -93,6 +93,11 @@ def test_deny_candidates_look_inside_substitutions_and_shells() -> None:
         ":(){ :|:& };:",
         "chmod -R 777 /",
         "echo x > /dev/sda",
+        "tee /dev/sda < image",
+        "cp image.iso /dev/sdb",
+        "shred -n 1 /dev/nvme0n1",
+        "cat image > /dev/mapper/root",
+        "sudo dd if=image of=/dev/disk/by-id/usb-x",
     ],
 )
 def test_safety_floor(command: str) -> None:
@@ -101,7 +106,16 @@ def test_safety_floor(command: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["rm -rf build", "rm -rf ./node_modules", "dd if=a of=/dev/null", "chmod -R 755 src", "ls /"],
+    [
+        "rm -rf build",
+        "rm -rf ./node_modules",
+        "dd if=a of=/dev/null",
+        "chmod -R 755 src",
+        "ls /",
+        "cat /dev/sda | head -c 512 | xxd",
+        "lsblk /dev/sda",
+        "echo hi > /dev/null",
+    ],
 )
 def test_floor_leaves_ordinary_commands(command: str) -> None:
     assert floor_violation(command) is None
@@ -127,6 +141,8 @@ def test_floor_leaves_ordinary_commands(command: str) -> None:
         (["sed", "-i", "s/a/b/", "f"], False),
         (["base64", "-o", "out"], False),
         (["python", "x.py"], False),
+        (["ls", "\u202e txt.exe"], False),
+        (["cat", "notes\x1b[2Jx"], False),
     ],
 )
 def test_known_safe_commands(words: list[str], safe: bool, tmp_path: Path) -> None:
