@@ -28,7 +28,7 @@ _NUMBER = re.compile(r"[+-]?\d+[A-Za-z]{0,3}")
 
 #: Files outside the workspace that a known-safe command may still name.
 _HARMLESS_FILES = frozenset({"/dev/null", "/dev/stdin"})
-_BRACE = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
+_BRACE = re.compile(r"\{([^{}]*)\}")
 _GLOB_CHARS = frozenset("*?[")
 #: Characters that make text show other than it is: controls and direction overrides.
 _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -121,10 +121,10 @@ SPECS: dict[str, Spec] = {
                                                "cached")),
     "file": Spec(
         "bdEhiklLNnrs0",  # no -C (writes), -p (touches times), -z (runs decompressors)
-        {"e": "any", "F": "any", "P": "any", "f": "path", "m": "path"},
+        {"e": "any", "F": "any", "P": "any", "m": "path"},  # no -f: it names files to read
         _longs("brief mime mime-type mime-encoding keep-going list dereference no-dereference "
                "raw special-files print0 extension apple no-buffer no-pad",
-               "separator exclude exclude-quiet parameter", "magic-file files-from"),
+               "separator exclude exclude-quiet parameter", "magic-file"),
     ),
     "tree": Spec(
         "adfixpsughDFqNQrtvUcCAnSJX",  # no -o (writes), -R (writes), -l (follows links)
@@ -197,11 +197,12 @@ SPECS: dict[str, Spec] = {
         pattern_options=frozenset({"-e", "-f", "--regexp", "--file", "--files", "--type-list"}),
     ),
     "diff": Spec(
-        "qsuciEZbwBaNTtpry", _values("IxFLDS") | _values("UCW", "num") | {"X": "path"},
+        "qsuciEZbwBaNTtpy",  # no -r: a recursive diff follows links out of the workspace
+        _values("IxFLDS") | _values("UCW", "num") | {"X": "path"},
         _longs("brief report-identical-files side-by-side ignore-case ignore-tab-expansion "
                "ignore-trailing-space ignore-space-change ignore-all-space ignore-blank-lines "
                "text new-file unidirectional-new-file initial-tab expand-tabs "
-               "show-c-function recursive normal minimal speed-large-files strip-trailing-cr "
+               "show-c-function normal minimal speed-large-files strip-trailing-cr "
                "suppress-common-lines",
                "unified context label width color exclude ignore-matching-lines",
                "from-file to-file exclude-from"),
@@ -365,7 +366,7 @@ def _confined(text: str, line: _Line) -> str | None:
         return "a path with a NUL byte"
     if text.startswith("~"):
         return f"{text} is in a home directory, outside the workspace"
-    if _BRACE.search(text):
+    if any("," in m.group(1) or ".." in m.group(1) for m in _BRACE.finditer(text)):
         return f"{text} would be brace-expanded"
     globbed = any(char in _GLOB_CHARS for char in text)
     if globbed and text[0] in _GLOB_CHARS:
@@ -388,7 +389,7 @@ def _confined(text: str, line: _Line) -> str | None:
 # --------------------------------------------------------------------------- sed, date, find
 
 _SED_ADDRESS = r"(?:\d+|\$|/[^/\\\n]*/)"
-_SED_COMMAND = re.compile(rf"\s*(?:{_SED_ADDRESS}(?:\s*,\s*{_SED_ADDRESS})?)?\s*!?\s*[pdqQ=l]?\s*")
+_SED_COMMAND = re.compile(rf"(?:{_SED_ADDRESS}(?:\s*,\s*{_SED_ADDRESS})?)?\s*(?:!\s*)?[pdqQ=l]?")
 
 
 def _sed(args: list[str], line: _Line) -> str | None:
@@ -427,7 +428,7 @@ def _sed(args: list[str], line: _Line) -> str | None:
         scripts.append(operands.pop(0))
     for script in scripts:
         for part in re.split(r"[;\n]", script):
-            if not _SED_COMMAND.fullmatch(part):
+            if not _SED_COMMAND.fullmatch(part.strip()):
                 return f"the sed script {script!r} does more than print"
     for operand in operands:
         why = _confined(operand, line)
@@ -574,7 +575,7 @@ def _git(args: list[str], line: _Line) -> str | None:
         return "only git status, log, diff, show and branch (listing) are known-safe"
     sub, options = rest[0], rest[1:]
     for word in options:
-        if word.startswith(_GIT_UNSAFE):
+        if _git_unsafe_option(word):
             return f"git {sub} {word} may write, run a program or read outside the repository"
     if sub == "branch" and not all(w in _GIT_BRANCH_LIST for w in options):
         return "git branch that does more than list"
@@ -590,6 +591,18 @@ def _git(args: list[str], line: _Line) -> str | None:
         if why:
             return why
     return None
+
+
+def _git_unsafe_option(word: str) -> bool:
+    """Whether ``word`` is, or abbreviates (git takes unique prefixes), an unsafe option."""
+    if word.startswith(_GIT_UNSAFE):
+        return True
+    name = word.partition("=")[0]
+    return (
+        name.startswith("--")
+        and len(name) > 2
+        and any(unsafe.startswith(name) for unsafe in _GIT_UNSAFE if unsafe.startswith("--"))
+    )
 
 
 def _repository_risk(cwd: Path, workspace: Path) -> str | None:

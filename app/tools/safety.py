@@ -19,7 +19,7 @@ from app.tools.knownsafe import KnownSafe
 from app.tools.rules import Rule
 from app.tools.shellparse import UNKNOWN, effective_commands, parse_command
 
-_FORK_BOMB = re.compile(r"(\w+|:)\(\)\{\1\|\1&\};?\1")
+_FORK_BOMB = re.compile(r"(\w{1,64}|:)\(\)\{\1\|\1&\};?\1")
 #: Block devices and memory: writing them destroys data whatever the path was called.
 _DEVICE = re.compile(
     r"/dev/(sd|hd|vd|xvd|nvme|mmcblk|disk/|mapper/|loop|md\d|dm-|sr\d|mtd|ram|nbd|zd|rbd|"

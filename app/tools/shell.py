@@ -34,7 +34,9 @@ _PROC = Path("/proc")
 class ShellArgs(ToolArgs):
     """Arguments of shell."""
 
-    command: str = Field(min_length=1, description="A bash command line, run with `bash -c`.")
+    command: str = Field(
+        min_length=1, max_length=100_000, description="A bash command line, run with `bash -c`."
+    )
     timeout: float | None = Field(
         default=None,
         gt=0,
@@ -200,6 +202,7 @@ def environment(*, hardened: bool = False) -> dict[str, str]:
         for name, value in os.environ.items()
         if not _SECRET_NAME.search(name) and name not in hidden
     }
+    env.pop("CDPATH", None)  # `cd name` must mean the workspace's name, as the checks assume
     if hardened:  # nothing from our environment may point git elsewhere
         env = {name: value for name, value in env.items() if not name.startswith("GIT_")}
     env.update({"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "NO_COLOR": "1"})

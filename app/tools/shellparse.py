@@ -10,6 +10,7 @@ for matching rules, not a sandbox.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import shlex
@@ -22,7 +23,7 @@ LAUNCHERS = frozenset({"sudo", "doas", "env", "exec", "command", "builtin", "xar
 _SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "fish"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 _DURATION = re.compile(r"^\d+(\.\d+)?[smhd]?$")
-_LOOSE_SPLIT = re.compile(r"\$\(|[;&|()`\n<>]")
+_LOOSE_SPLIT = re.compile(r"\$\(|[;&|()`\n]")  # not < >: what follows them is a file
 
 
 @dataclass
@@ -100,6 +101,8 @@ def _scan(text: str) -> tuple[list[str], list[str], list[bool]]:
             continue
         if char == "$" and (nxt in "({" or nxt.isalnum() or nxt in "_@*#?$!-"):
             _note(reasons, "command substitution" if nxt == "(" else "variable expansion")
+        elif char == "$" and nxt in "'\"" and quote is None:
+            _note(reasons, "ANSI-C or locale quoting")
         elif char == "`":
             _note(reasons, "command substitution")
         if quote == '"':
@@ -217,7 +220,6 @@ _RUNS_REST: dict[str, frozenset[str]] = {
     "nsenter": frozenset({"-t", "--target"}),
     "unshare": frozenset(),
     "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
-    "chrt": frozenset(),
     "runuser": frozenset({"-u", "-g", "-G", "--user", "--group"}),
     "firejail": frozenset(),
     "catchsegv": frozenset(),
@@ -226,9 +228,19 @@ _RUNS_REST: dict[str, frozenset[str]] = {
     "fakeroot": frozenset(),
     "proot": frozenset(),
     "faketime": frozenset(),
+    "parallel": frozenset({"-j", "-N", "-n", "-S", "--jobs", "-a", "--arg-file", "-d",
+                           "--delimiter", "-I", "--joblog", "--results", "--tmpdir"}),
+    "pkexec": frozenset({"--user"}),
+    "systemd-run": frozenset({"-u", "--unit", "-p", "--property", "-E", "--setenv",
+                              "--uid", "--gid", "--working-directory", "-M", "--machine"}),
+    "valgrind": frozenset(),
+    "torsocks": frozenset(),
+    "proxychains": frozenset({"-f"}),
+    "dbus-run-session": frozenset(),
+    "xvfb-run": frozenset({"-a", "-n", "-s", "-e", "-f"}),
 }  # fmt: skip
 #: Launchers whose first operand is not the command: ``chroot DIR cmd``, ``flock FILE cmd``.
-_SKIP_ONE = frozenset({"chroot", "flock", "taskset", "chpst", "sg"})
+_SKIP_ONE = frozenset({"chroot", "flock", "taskset", "chpst", "sg", "chrt"})
 #: Launchers that take a script as one string: ``su -c 'cmd'``, ``watch 'cmd'``.
 _SCRIPT_FLAGS = {"su": "-c", "runuser": "-c", "script": "-c", "env": "-S", "flock": "-c"}
 #: Shell keywords and group brackets that stand before a command.
@@ -337,7 +349,23 @@ def _script_flag_value(name: str, words: list[str]) -> str | None:
 
 def effective_commands(command: str, depth: int = 0) -> Effective:
     """Everything ``command`` may run, for deny rules and the floor (an over-approximation)."""
+    if depth == 0:
+        return _effective_top(command)
+    return _effective(command, depth)
+
+
+@functools.lru_cache(maxsize=64)
+def _effective_top(command: str) -> Effective:
+    return _effective(command, 0)
+
+
+_HERE_STRING = re.compile(r"<<<\s*(?:'([^']*)'|\"([^\"]*)\"|(\S+))")
+
+
+def _effective(command: str, depth: int) -> Effective:
     found = Effective()
+    for match in _HERE_STRING.finditer(command):
+        _recurse(found, next(g for g in match.groups() if g is not None), depth)
     parsed = parse_command(command)
     pieces: list[tuple[list[str], list[str] | None]] = []
     for index, words in enumerate(parsed.commands):
@@ -402,28 +430,71 @@ def _unwrap_into(found: Effective, words: list[str], feeder: list[str] | None, d
     if name == "eval":
         _recurse(found, " ".join(words[1:]), depth)
     elif name in _SHELLS:
-        script = _script_of(words) if len(words) >= 2 else None
-        operands = [w for w in words[1:] if not w.startswith("-")]
-        if script is not None:
-            _recurse(found, script, depth)
-        elif (not operands or "-s" in words) and feeder != []:
-            _piped_script(found, feeder, depth)
+        _shell_script(found, words, feeder, depth)
     elif name == "find":
         _find_actions(found, words, depth)
+    elif name in ("ssh", "rsh"):
+        _remote_script(found, words, depth)
+
+
+def _shell_script(found: Effective, words: list[str], feeder: list[str] | None, depth: int) -> None:
+    """What a shell runs: ``-c`` text, a here-string, text piped in; a file is not read."""
+    for index, word in enumerate(words):
+        if word == "<<<" and index + 1 < len(words):
+            _recurse(found, words[index + 1], depth)
+            return
+        if word.startswith("<<<") and len(word) > 3:
+            _recurse(found, word[3:], depth)
+            return
+        if word.startswith("<") and not word.startswith("<<"):
+            found.unknown.append("a shell reads its script from a file")
+            return
+    script = _script_of(words) if len(words) >= 2 else None
+    operands = [w for w in words[1:] if not w.startswith("-")]
+    if script is not None:
+        _recurse(found, script, depth)
+    elif (not operands or "-s" in words) and feeder != []:
+        _piped_script(found, feeder, depth)
+
+
+_SSH_VALUED = frozenset("bcDEeFIiJLlmOopQRSWw")
+
+
+def _remote_script(found: Effective, words: list[str], depth: int) -> None:
+    """``ssh [options] host command…``: the command runs in the remote user's shell."""
+    index = 1
+    while index < len(words) and words[index].startswith("-"):
+        flag = words[index]
+        index += 2 if len(flag) == 2 and flag[1] in _SSH_VALUED else 1
+    rest = words[index + 1 :]  # after the host
+    if rest:
+        _recurse(found, " ".join(rest), depth)
 
 
 def _piped_script(found: Effective, feeder: list[str] | None, depth: int) -> None:
     """A shell reading its script from standard input: follow literal text, else unknown."""
     name = posixpath.basename(feeder[0]) if feeder else ""
     if feeder and name in ("echo", "printf"):
-        args = [w for w in feeder[1:] if not (name == "echo" and w in ("-n", "-e", "-E"))]
-        text = _printf_text(args) if name == "printf" else " ".join(args)
+        text = _printed_text(name, feeder[1:])
         if text is None:
-            found.unknown.append("a printf format that cannot be followed feeds a shell")
+            found.unknown.append(f"{name} turns escapes into text that feeds a shell")
             return
-        _recurse(found, text.replace("\\n", "\n"), depth)
+        _recurse(found, text, depth)
     else:
         found.unknown.append("a shell runs text from standard input that cannot be seen here")
+
+
+def _printed_text(name: str, args: list[str]) -> str | None:
+    """What ``echo``/``printf`` prints, or ``None`` when escapes could turn into anything."""
+    if name == "echo":
+        flags = {w for w in args if w in ("-n", "-e", "-E")}
+        words = [w for w in args if w not in ("-n", "-e", "-E")]
+        text = " ".join(words)
+        return None if "-e" in flags and "\\" in text.replace("\\n", "") else text
+    if (args and "\\" in args[0].replace("\\n", "")) or any("%b" in a for a in args[:1]):
+        return None
+    printed = _printf_text(args)
+    return None if printed is None else printed.replace("\\n", "\n")
 
 
 def _printf_text(args: list[str]) -> str | None:

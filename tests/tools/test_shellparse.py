@@ -8,7 +8,12 @@ import pytest
 
 from app.tools.knownsafe import KnownSafe
 from app.tools.safety import floor_violation
-from app.tools.shellparse import deny_candidates, parse_command, strip_wrappers
+from app.tools.shellparse import (
+    deny_candidates,
+    effective_commands,
+    parse_command,
+    strip_wrappers,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,6 +99,14 @@ def test_deny_candidates_look_inside_substitutions_and_shells() -> None:
         "chmod -R 777 /",
         "echo x > /dev/sda",
         "tee /dev/sda < image",
+        "bash<<<'rm -rf ~'",
+        'sh <<< "rm -rf /"',
+        "ssh localhost rm -rf ~",
+        "ssh -p 22 me@host 'rm -rf ~/'",
+        "parallel rm -rf ::: ~",
+        "chrt 10 rm -rf ~",
+        "printf '%s\\n' 'rm -rf ~' | sh",
+        "xargs -I{} rm -rf {} < list",
         "cp image.iso /dev/sdb",
         "shred -n 1 /dev/nvme0n1",
         "cat image > /dev/mapper/root",
@@ -142,8 +155,23 @@ def test_floor_leaves_ordinary_commands(command: str) -> None:
         (["base64", "-o", "out"], False),
         (["python", "x.py"], False),
         (["ls", "\u202e txt.exe"], False),
+        (["git", "diff", "--outp=x"], False),  # git takes unique prefixes of long options
+        (["git", "diff", "--no-ind", "/etc/passwd", "x"], False),
+        (["diff", "-r", "a", "b"], False),
+        (["file", "-f", "names"], False),
+        (["sed", "-n", " " * 50_000 + "x"], False),  # and quickly
         (["cat", "notes\x1b[2Jx"], False),
     ],
 )
 def test_known_safe_commands(words: list[str], safe: bool, tmp_path: Path) -> None:
     assert KnownSafe(tmp_path).all_safe([words]) is safe
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["cat $'/etc/passwd'", 'cat $"/etc/passwd"', "printf '\\x72m -rf ~' | sh",
+     "echo -e '\\x72m -rf ~' | bash", "cat notes | sh", "sh < script.sh"],
+)  # fmt: skip
+def test_what_cannot_be_seen_through_is_never_plain_or_is_unknown(command: str) -> None:
+    parsed = parse_command(command)
+    assert not parsed.plain or effective_commands(command).unknown, command
