@@ -83,6 +83,12 @@ class ProviderConfig(_Section):
         default=60.0, gt=0, description="Longest silence mid-stream, in seconds."
     )
     max_retries: int = Field(default=3, ge=0, le=10, description="Retries before the first byte.")
+    context_window: int | None = Field(
+        default=None, ge=1_000, description="Context window in tokens of this server's models."
+    )
+    context_windows: dict[str, int] = Field(
+        default_factory=dict, description="Context window per model name (beats context_window)."
+    )
 
     @field_validator("api_key_env")
     @classmethod
@@ -174,6 +180,17 @@ class EngineConfig(_Section):
     tool_timeout_seconds: float = Field(default=120.0, gt=0)
     max_tool_output_chars: int = Field(default=30_000, ge=1_000)
     max_replans: int = Field(default=2, ge=0, le=10)
+    compact_at: float = Field(
+        default=0.8,
+        ge=0.3,
+        le=0.95,
+        description="Share of the model's context window a request may fill before older "
+        "tool output is shortened and the oldest turns are left out of it.",
+    )
+    project_instructions: bool = Field(
+        default=True, description="Read AGENTS.md (or CLAUDE.md) into the system prompt."
+    )
+    project_instructions_max_bytes: int = Field(default=32_768, ge=1_024)
 
 
 SandboxMode = Literal["auto", "bwrap", "off"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.engine.cancel import TurnCancelled, cancellable_iter
+from app.engine.context import CALIBRATION, context_window, fit
 from app.engine.events import (
     FinalAnswerEvent,
     ThinkingEvent,
@@ -28,6 +29,7 @@ from app.engine.tooling import (
     run_tool_calls,
 )
 from app.engine.turn import EMPTY_REPLY_TEXT, ReplyWriter, TurnContext
+from app.llm.errors import ContextTooLongError
 from app.llm.types import (
     ChatMessage,
     ChatRequest,
@@ -71,12 +73,17 @@ class ReactOutcome:
 async def stream_step(
     ctx: TurnContext, request: ChatRequest, *, live_tokens: bool = True
 ) -> StepReply:
-    """Stream one model call, emitting tokens and thinking, saving the reply as it grows."""
+    """Stream one model call, emitting tokens and thinking, saving the reply as it grows.
+
+    The request is first fitted to the model's context window; a "context too long" answer
+    before anything streamed is fitted harder and tried once more.
+    """
     writer = ReplyWriter(ctx, request.model)
     calls: list[ToolCall] = []
     finish: FinishChunk | None = None
     usage: dict[str, Any] | None = None
-    chunks: AsyncIterator[Any] = cancellable_iter(ctx.gateway.stream(request), ctx.cancel)
+    sent = _Sent(await _fit(ctx, request, hard=False))
+    chunks: AsyncIterator[Any] = cancellable_iter(_stream_fitted(ctx, sent), ctx.cancel)
     try:
         async for chunk in chunks:
             if isinstance(chunk, TextDelta):
@@ -104,7 +111,58 @@ async def stream_step(
     if usage:
         ctx.usage.add(model, usage["input_tokens"], usage["output_tokens"])
         writer.usage = usage
+        CALIBRATION.learn(request.model, sent.request, usage["input_tokens"])
     return StepReply(text=writer.text, calls=calls, finish=finish, writer=writer)
+
+
+@dataclass
+class _Sent:
+    """The request as last sent (it changes when a refusal makes us fit it harder)."""
+
+    request: ChatRequest
+
+
+async def _stream_fitted(ctx: TurnContext, sent: _Sent) -> AsyncIterator[Any]:
+    """The gateway's chunks; one harder fit and retry on "context too long" before any."""
+    started = False
+    try:
+        async for chunk in ctx.gateway.stream(sent.request):
+            started = True
+            yield chunk
+        return
+    except ContextTooLongError:
+        if started:
+            raise
+    CALIBRATION.refused(sent.request.model)
+    sent.request = await _fit(ctx, sent.request, hard=True)
+    async for chunk in ctx.gateway.stream(sent.request):
+        yield chunk
+
+
+async def _fit(ctx: TurnContext, request: ChatRequest, *, hard: bool) -> ChatRequest:
+    """Fit ``request`` to the window (see :mod:`app.engine.context`) and say what was done."""
+    window = context_window(ctx.settings, request.model)
+    if window is None and not hard:
+        return request
+    estimate = CALIBRATION.estimate(request.model, request)
+    limit = int(window.tokens * ctx.settings.engine.compact_at) if window else estimate
+    fitted = fit(request, limit, CALIBRATION, hard=hard)
+    if fitted.elided or fitted.left_out:
+        parts = []
+        if fitted.elided:
+            parts.append(
+                f"{fitted.elided} older tool output{'s' if fitted.elided != 1 else ''} "
+                f"shortened ({fitted.elided_chars:,} characters)"
+            )
+        if fitted.left_out:
+            parts.append(f"the {fitted.left_out} earliest messages left out")
+        why = "the provider said the request was too long" if hard else (
+            f"the request would fill over {ctx.settings.engine.compact_at:.0%} of "
+            f"{request.model}'s {window.tokens:,}-token window" if window else "it was too long"
+        )  # fmt: skip
+        text = f"To fit the context window ({why}): {'; '.join(parts)}. The session keeps it all."
+        await ctx.emit(notice("context_fitted", text))
+    return fitted.request
 
 
 async def run_react(

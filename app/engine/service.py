@@ -39,7 +39,7 @@ from app.engine.subrun import ModeError
 from app.engine.team import resolve_team, run_team
 from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
 from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
-from app.llm.errors import LLMError
+from app.llm.errors import ContextTooLongError, LLMError
 from app.llm.gateway import Gateway
 from app.llm.types import ChatMessage, ChatRequest
 from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
@@ -351,4 +351,11 @@ def _log_payload(event: Event) -> dict[str, object]:
 
 
 def _llm_message(exc: LLMError) -> str:
+    if isinstance(exc, ContextTooLongError):
+        return (
+            "The conversation is too long for this model's context window, even with older "
+            "output shortened and the earliest turns left out. Continue in a new session "
+            "(f5 / agentkit run --new), or pick a model with a larger window. Your message "
+            "is saved."
+        )
     return str(exc)

@@ -152,7 +152,12 @@ async def make_harness(tmp_path: Path, workspace: Path) -> AsyncIterator[Callabl
     made: list[tuple[Gateway, SessionStore, FakeProvider]] = []
     extras: list[FakeProvider] = []
 
-    async def factory(extra_fakes: tuple[str, ...] = (), **overrides: Any) -> Harness:
+    async def factory(
+        extra_fakes: tuple[str, ...] = (),
+        fake_options: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> Harness:
+        """``fake_options``: more ``[providers.fake]`` settings (a context window, …)."""
         fake = await FakeProvider().start()
         fakes = {name: await FakeProvider().start() for name in extra_fakes}
         extras.extend(fakes.values())
@@ -160,6 +165,7 @@ async def make_harness(tmp_path: Path, workspace: Path) -> AsyncIterator[Callabl
             name: {"kind": "openai", "base_url": server.url, "max_retries": 0}
             for name, server in {"fake": fake, **fakes}.items()
         }
+        providers["fake"].update(fake_options or {})
         data: dict[str, Any] = {"default_model": MODEL, "providers": providers, **overrides}
         # Engine tests follow process ids of the commands they start, which a sandbox's own
         # pid namespace renumbers; the sandbox has its own tests (tests/tools/test_sandbox.py).

@@ -111,6 +111,11 @@ class FakeProvider:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
+        #: A context window, as the largest request body (bytes) a model call may have;
+        #: bigger ones get ``too_long`` (a provider's 400) without using a scripted reply.
+        self.max_request_bytes: int | None = None
+        self.too_long: Reply | None = None
+        self.refused = 0
 
     @property
     def url(self) -> str:
@@ -202,6 +207,10 @@ class FakeProvider:
         path = target.split("?", 1)[0]
         self.requests.append(Recorded(method, path, headers, body))
         await self._notify()
+        limit = self.max_request_bytes
+        if limit is not None and self.too_long is not None and len(body) > limit:
+            self.refused += 1
+            return await self._send(self.too_long, reader, writer)
         reply = self._take(path)
         if reply.hold:
             await self._until_client_leaves(reader)

@@ -1,0 +1,193 @@
+"""The context budget: how big a model's window is, how big a request is, and how to fit.
+
+Before every model call (ReAct steps, direct answers, plan phases, experts, synthesis all
+go through :func:`app.engine.react.stream_step`) the request is measured — characters / 4,
+calibrated per model by the input tokens the provider reported for an earlier request —
+and, when it would pass ``[engine] compact_at`` of the window:
+
+1. old tool output is elided: results older than the last few steps keep their head and
+   tail with a marker (the stored messages are untouched);
+2. if that is not enough, the oldest turns are left out of the request, and the first
+   kept user message says how many were left out and repeats the first request (the task).
+
+A provider's "context too long" answer does the same once, harder, and retries once. The
+session's messages are never changed: this shapes what one request sends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from app.config import Settings
+from app.llm.types import ChatMessage, ChatRequest
+
+#: Well-known families and their windows in tokens, checked 2026-12. First match wins; a
+#: model not listed has an unknown window unless the config names it.
+BUILTIN_WINDOWS: tuple[tuple[str, int], ...] = (
+    (r"claude-(opus|sonnet)-4|claude-sonnet-4-5|claude-haiku-4", 200_000),
+    (r"claude-3", 200_000),
+    (r"gpt-5", 400_000),
+    (r"gpt-4\.1", 1_047_576),
+    (r"gpt-4o|gpt-4-turbo|o1|o3|o4-mini", 128_000),
+    (r"gpt-3\.5-turbo", 16_385),
+    (r"llama-?3\.[123]|llama3\.[123]", 128_000),
+    (r"qwen2\.5|qwen3", 32_768),
+    (r"mistral-large|mistral-medium|mistral-small", 128_000),
+    (r"deepseek", 64_000),
+    (r"gemma-?3", 128_000),
+    (r"^demo$", 32_000),
+)
+CHARS_PER_TOKEN = 4.0
+#: Tool results in the last this-many steps are sent whole.
+KEEP_RECENT_STEPS = 2
+#: Older tool results longer than this keep their head and tail only.
+ELIDE_OVER_CHARS = 2_000
+_HEAD, _TAIL = 800, 400
+
+
+@dataclass(frozen=True)
+class Window:
+    """A model's context window in tokens, and where that figure came from."""
+
+    tokens: int
+    source: str  # "config" | "built-in"
+
+
+def context_window(settings: Settings, model: str) -> Window | None:
+    """The window of ``provider/model``: the config's figure, else the built-in table."""
+    provider, _, name = model.partition("/")
+    if not name:
+        provider, name = "", model
+    config = settings.providers.get(provider)
+    if config is not None:
+        if name in config.context_windows:
+            return Window(config.context_windows[name], "config")
+        if config.context_window:
+            return Window(config.context_window, "config")
+    for pattern, tokens in BUILTIN_WINDOWS:
+        if re.search(pattern, name, re.IGNORECASE):
+            return Window(tokens, "built-in")
+    return None
+
+
+@dataclass
+class Calibration:
+    """Tokens per character, learnt per model from what providers reported."""
+
+    factors: dict[str, float] = field(default_factory=dict)
+
+    def estimate(self, model: str, request: ChatRequest) -> int:
+        """The request's size in tokens, as well as we can tell without a tokenizer."""
+        return int(request_chars(request) / CHARS_PER_TOKEN * self.factors.get(model, 1.0))
+
+    def learn(self, model: str, request: ChatRequest, input_tokens: int) -> None:
+        """Remember how the provider counted a request we measured."""
+        raw = request_chars(request) / CHARS_PER_TOKEN
+        if raw >= 200 and input_tokens > 0:  # tiny requests say little about the ratio
+            # Real tokenizers land within about 0.6–2× of characters / 4.
+            self.factors[model] = max(0.6, min(2.0, input_tokens / raw))
+
+    def refused(self, model: str) -> None:
+        """The provider said a request we thought fitted was too long: count higher."""
+        self.factors[model] = max(1.0, self.factors.get(model, 1.0) * 1.3)
+
+
+#: One per process: calibration carries over between turns and sessions.
+CALIBRATION = Calibration()
+
+
+def request_chars(request: ChatRequest) -> int:
+    """Characters of everything the request sends: system prompt, tools, messages."""
+    total = len(request.system or "")
+    total += sum(
+        len(json.dumps(tool.model_dump(), separators=(",", ":"))) for tool in request.tools
+    )
+    for message in request.messages:
+        total += len(message.content) + 8
+        total += sum(
+            len(call.name) + len(json.dumps(call.arguments)) for call in message.tool_calls
+        )
+        total += sum(len(block.text) for block in message.reasoning)
+    return total
+
+
+@dataclass
+class Fitted:
+    """A request made to fit, and what was done to it."""
+
+    request: ChatRequest
+    elided: int = 0  #: tool results cut to head and tail
+    elided_chars: int = 0
+    left_out: int = 0  #: older messages not sent
+
+
+def fit(request: ChatRequest, limit: int, calibration: Calibration, *, hard: bool) -> Fitted:
+    """Shape ``request`` to stay under ``limit`` tokens (``hard``: after a provider refusal).
+
+    Elides old tool output first; then leaves out the oldest turns, keeping at least the
+    last one whole. ``hard`` elides every older result and aims at 70 % of the limit.
+    """
+    target = int(limit * 0.7) if hard else limit
+    fitted = Fitted(request)
+    if calibration.estimate(request.model, request) <= target and not hard:
+        return fitted
+    messages, count, chars = elide_old_output(request.messages, keep_steps=0 if hard else None)
+    fitted.elided, fitted.elided_chars = count, chars
+    fitted.request = request.model_copy(update={"messages": messages})
+    if calibration.estimate(request.model, fitted.request) <= target:
+        return fitted
+    starts = [i for i, m in enumerate(messages) if m.role == "user"]
+    for start in starts[1:]:
+        trimmed = _leave_out(messages, start)
+        candidate = request.model_copy(update={"messages": trimmed})
+        fitted.request, fitted.left_out = candidate, start
+        if calibration.estimate(request.model, candidate) <= target:
+            break
+    return fitted
+
+
+def elide_old_output(
+    messages: list[ChatMessage], keep_steps: int | None = None
+) -> tuple[list[ChatMessage], int, int]:
+    """Cut tool results older than the last ``keep_steps`` steps to their head and tail."""
+    keep = KEEP_RECENT_STEPS if keep_steps is None else keep_steps
+    steps = [i for i, m in enumerate(messages) if m.role == "assistant" and m.tool_calls]
+    if keep == 0:
+        boundary = len(messages)
+    elif len(steps) <= keep:
+        return list(messages), 0, 0  # nothing is old yet
+    else:
+        boundary = steps[-keep]
+    out: list[ChatMessage] = []
+    count = chars = 0
+    for index, message in enumerate(messages):
+        text = message.content
+        if index < boundary and message.role == "tool" and len(text) > ELIDE_OVER_CHARS:
+            cut = len(text) - _HEAD - _TAIL
+            marker = (
+                f"\n[… {cut:,} characters of output elided to fit the context window; the "
+                "full output is in the session log]\n"
+            )
+            message = message.model_copy(update={"content": text[:_HEAD] + marker + text[-_TAIL:]})
+            count += 1
+            chars += cut
+        out.append(message)
+    return out, count, chars
+
+
+def _leave_out(messages: list[ChatMessage], start: int) -> list[ChatMessage]:
+    """Messages from ``start`` (a user message), told what was left out and what the task was."""
+    first = next((m for m in messages if m.role == "user"), None)
+    kept = list(messages[start:])
+    task = first.content if first is not None else ""
+    if len(task) > 2_000:
+        task = task[:2_000] + " […]"
+    note = (
+        f"[The {start} earliest messages of this conversation were left out to fit the "
+        "model's context window; they are still in the session. The conversation began "
+        f"with this request: «{task}»]\n\n"
+    )
+    kept[0] = kept[0].model_copy(update={"content": note + kept[0].content})
+    return kept
