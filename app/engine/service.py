@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
+from app.engine import instructions
 from app.engine.cancel import CancellationToken, TurnCancelled
 from app.engine.events import (
     LOGGED_TYPES,
@@ -94,6 +95,8 @@ class ChatService:
         self.rule_problems = ApprovalPolicy(settings.approval, workspace).problems
         #: Sessions told this run which workspace rules are in force.
         self._rules_told: set[str] = set()
+        #: Per session, the project instruction files last told about (paths, sizes, times).
+        self._instructions_seen: dict[str, tuple[tuple[str, int, int], ...]] = {}
 
     async def shutdown(self, grace_seconds: float = 5.0) -> None:
         """Stop every running turn and wait (a few seconds at most) for their partial
@@ -265,13 +268,16 @@ class ChatService:
                         notice("unknown_tools", f"Ignoring unknown tools: {', '.join(unknown)}")
                     )
                 tool_names = [name for name in tool_names if name in self.registry]
+            system_prompt = await self._with_project_instructions(
+                session_id, routing.system_prompt, emit
+            )
             resolved = await self.gateway.resolve(model_override or routing.model)
             ctx = TurnContext(
                 session_id=session_id,
                 turn_id=turn_id,
                 agent_name=agent.name,
                 model=resolved.name,
-                system_prompt=routing.system_prompt,
+                system_prompt=system_prompt,
                 tool_names=tool_names,
                 store=self.store,
                 gateway=self.gateway,
@@ -324,6 +330,26 @@ class ChatService:
                 for usage in ctx.usage.events():
                     await emit(usage)
             await emit(result(status))
+
+    async def _with_project_instructions(self, session_id: str, prompt: str, emit: Emit) -> str:
+        """``prompt`` plus the AGENTS.md files; a notice when they are new or have changed."""
+        engine = self.settings.engine
+        if not engine.project_instructions:
+            return prompt
+        found = await asyncio.to_thread(
+            instructions.load, self.workspace, engine.project_instructions_max_bytes
+        )
+        if found.files and self._instructions_seen.get(session_id) != found.signature:
+            names = ", ".join(
+                path.relative_to(self.workspace).as_posix()
+                if path.is_relative_to(self.workspace)
+                else str(path)
+                for path in found.files
+            )
+            cut = f" ({found.cut_bytes:,} bytes left out over the cap)" if found.cut_bytes else ""
+            await emit(notice("project_instructions", f"Project instructions: {names}{cut}."))
+        self._instructions_seen[session_id] = found.signature
+        return f"{prompt}\n\n{found.text}" if found.text else prompt
 
     async def _direct(self, ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
         request = ChatRequest(model=ctx.model, messages=history, system=ctx.system_prompt)

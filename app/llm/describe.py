@@ -23,6 +23,7 @@ from app.llm.models import (
     probe_ollama,
     providers,
 )
+from app.llm.windows import context_window
 from app.textsafe import redact_url_credentials
 
 #: Text that may quote a provider's URL: its credentials are masked whatever built it
@@ -40,6 +41,8 @@ class ProviderStatus(BaseModel):
     ready: bool
     detail: Shown
     models: list[str] = Field(default_factory=list)
+    #: Context windows in tokens, for the models whose window is known.
+    context_windows: dict[str, int] = Field(default_factory=dict)
 
 
 class ModelsReport(BaseModel):
@@ -106,6 +109,7 @@ async def describe_models(
                 ready=ready,
                 detail=detail,
                 models=models,
+                context_windows=_windows(settings, name, models),
             )
         )
     statuses.append(
@@ -117,6 +121,7 @@ async def describe_models(
             ready=True,
             detail="scripted offline replies",
             models=[DEMO_MODEL],
+            context_windows=_windows(settings, "", [DEMO_MODEL]),
         )
     )
     return ModelsReport(
@@ -125,6 +130,15 @@ async def describe_models(
         providers=statuses,
         aliases=dict(settings.aliases),
     )
+
+
+def _windows(settings: Settings, provider: str, models: list[str]) -> dict[str, int]:
+    found = {}
+    for model in models:
+        window = context_window(settings, f"{provider}/{model}" if provider else model)
+        if window is not None:
+            found[model] = window.tokens
+    return found
 
 
 def _default_model(kind: str) -> str:
@@ -141,7 +155,9 @@ def format_report(report: ModelsReport) -> str:
         for model in status.models:
             name = model if status.kind == "demo" else f"{status.name}/{model}"
             suffix = "  (default)" if name == report.default else ""
-            lines.append(f"       - {name}{suffix}")
+            window = status.context_windows.get(model)
+            size = f"  {window // 1000:,}k context" if window else ""
+            lines.append(f"       - {name}{size}{suffix}")
     if report.aliases:
         lines += ["", "aliases:"]
         lines += [f"  {alias} = {target}" for alias, target in sorted(report.aliases.items())]

@@ -210,3 +210,26 @@ def test_recorded_refusals_are_read_as_context_too_long(kind: str, name: str) ->
 
     error = error_for_status(400, _recorded(kind, name), provider=kind)
     assert isinstance(error, ContextTooLongError)
+
+
+async def test_agentkit_models_shows_the_windows() -> None:
+    from app.llm.describe import describe_models, format_report
+
+    settings = Settings.model_validate(
+        {
+            "providers": {
+                "local": {
+                    "kind": "openai",
+                    "base_url": "http://127.0.0.1:9/v1",
+                    "models": ["qwen2.5-coder", "mystery"],
+                    "context_windows": {"mystery": 48_000},
+                }
+            }
+        }
+    )
+    report = await describe_models(settings, env={"OLLAMA_HOST": "127.0.0.1:9"}, probe_timeout=0.2)
+    local = next(p for p in report.providers if p.name == "local")
+    assert local.context_windows == {"qwen2.5-coder": 32_768, "mystery": 48_000}
+    text = format_report(report)
+    assert "local/mystery  48k context" in text and "local/qwen2.5-coder  32k context" in text
+    assert '"context_windows"' in report.model_dump_json()
