@@ -54,10 +54,6 @@ class Calibration:
         self.factors[model] = max(1.0, self.factors.get(model, 1.0) * 1.3)
 
 
-#: One per process: calibration carries over between turns and sessions.
-CALIBRATION = Calibration()
-
-
 def request_chars(request: ChatRequest) -> int:
     """Characters of everything the request sends: system prompt, tools, messages."""
     total = len(request.system or "")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.engine.cancel import TurnCancelled, cancellable_iter
-from app.engine.context import CALIBRATION, context_window, fit
+from app.engine.context import context_window, fit
 from app.engine.events import (
     FinalAnswerEvent,
     ThinkingEvent,
@@ -111,7 +111,7 @@ async def stream_step(
     if usage:
         ctx.usage.add(model, usage["input_tokens"], usage["output_tokens"])
         writer.usage = usage
-        CALIBRATION.learn(request.model, sent.request, usage["input_tokens"])
+        ctx.calibration.learn(request.model, sent.request, usage["input_tokens"])
     return StepReply(text=writer.text, calls=calls, finish=finish, writer=writer)
 
 
@@ -133,7 +133,7 @@ async def _stream_fitted(ctx: TurnContext, sent: _Sent) -> AsyncIterator[Any]:
     except ContextTooLongError:
         if started:
             raise
-    CALIBRATION.refused(sent.request.model)
+    ctx.calibration.refused(sent.request.model)
     sent.request = await _fit(ctx, sent.request, hard=True)
     async for chunk in ctx.gateway.stream(sent.request):
         yield chunk
@@ -144,9 +144,9 @@ async def _fit(ctx: TurnContext, request: ChatRequest, *, hard: bool) -> ChatReq
     window = context_window(ctx.settings, request.model)
     if window is None and not hard:
         return request
-    estimate = CALIBRATION.estimate(request.model, request)
+    estimate = ctx.calibration.estimate(request.model, request)
     limit = int(window.tokens * ctx.settings.engine.compact_at) if window else estimate
-    fitted = fit(request, limit, CALIBRATION, hard=hard)
+    fitted = fit(request, limit, ctx.calibration, hard=hard)
     if fitted.elided or fitted.left_out:
         parts = []
         if fitted.elided:

@@ -19,6 +19,7 @@ from pathlib import Path
 from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
 from app.engine import instructions
 from app.engine.cancel import CancellationToken, TurnCancelled
+from app.engine.context import Calibration
 from app.engine.events import (
     LOGGED_TYPES,
     Event,
@@ -95,6 +96,8 @@ class ChatService:
         self.rule_problems = ApprovalPolicy(settings.approval, workspace).problems
         #: Sessions told this run which workspace rules are in force.
         self._rules_told: set[str] = set()
+        #: How each model counts tokens, learnt over this service's turns.
+        self.calibration = Calibration()
         #: Per session, the project instruction files last told about (paths, sizes, times).
         self._instructions_seen: dict[str, tuple[tuple[str, int, int], ...]] = {}
 
@@ -289,6 +292,7 @@ class ChatService:
                 workspace=self.workspace,
                 user_config_file=self.user_config_file,
                 emit=emit,
+                calibration=self.calibration,
             )
             # Turns still running elsewhere in this session are half done: leave them out.
             stored = await self.store.get_chat_messages(session_id, exclude_turns=others)

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.config import Settings
 from app.engine.cancel import CancellationToken
+from app.engine.context import Calibration
 from app.engine.events import Event, UsageData, UsageEvent
 from app.engine.human import Human
 from app.llm.gateway import Gateway
@@ -67,6 +68,8 @@ class TurnContext:
     user_config_file: Path
     emit: Emit
     usage: Usage = field(default_factory=Usage)
+    #: Tokens per character per model, learnt from providers' counts (shared by the service).
+    calibration: Calibration = field(default_factory=Calibration)
     thread: str = "main"
     #: Calls announced (stored on an assistant row) whose result is not stored yet, with
     #: the step that made them.
