@@ -73,8 +73,10 @@ class _Planned:
     result: ToolResult | None = None
     task: asyncio.Task[ToolResult] | None = None
     started: float = 0.0
-    #: Allowed only as known-safe: no network, repository-controlled execution off.
+    #: Some part was allowed as known-safe: its git reads run with repository code off.
     known_safe: bool = False
+    #: Allowed only as known-safe (nobody approved anything of it): no network either.
+    offline: bool = False
 
 
 def _minutes(seconds: float | None) -> str:
@@ -189,7 +191,8 @@ async def _decide(ctx: TurnContext, planned: _Planned) -> bool:
         await _emit_result(ctx, call, False, "rule" if decision.rule else "policy", decision.rule)
         return True
     if decision.action == "allow":
-        planned.known_safe = decision.known_safe and decision.source == "mode"
+        planned.known_safe = decision.known_safe
+        planned.offline = decision.known_safe and decision.source == "mode"
         if access != "read" or decision.rule:
             decider: Decider = "rule" if decision.rule else "policy"
             await _emit_result(ctx, call, True, decider, decision.rule)
@@ -382,7 +385,7 @@ async def run_tool_calls(ctx: TurnContext, calls: list[ToolCall], step: int) -> 
                 assert item.tool is not None and item.args is not None
                 if item.call.name == "shell":
                     await _say_once_unsandboxed(ctx)
-                call_ctx = replace(tool_ctx, network=not item.known_safe, hardened=item.known_safe)
+                call_ctx = replace(tool_ctx, network=not item.offline, hardened=item.known_safe)
                 item.started = time.monotonic()
                 item.task = asyncio.ensure_future(execute(item.tool, item.call.arguments, call_ctx))
                 running.append(item)

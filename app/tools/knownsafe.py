@@ -18,12 +18,16 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Iterable
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["any", "path", "num", "word"]
+from app.tools.shellparse import ParsedCommand, Word
+
+Kind = Literal["any", "path", "num", "word", "opt"]
 _NUMBER = re.compile(r"[+-]?\d+[A-Za-z]{0,3}")
 
 #: Files outside the workspace that a known-safe command may still name.
@@ -52,8 +56,13 @@ def _values(letters: str, kind: Kind = "any") -> dict[str, Kind]:
     return dict.fromkeys(letters, kind)
 
 
-def _longs(names: str, values: str = "", paths: str = "", nums: str = "") -> dict[str, Kind | None]:
+def _longs(
+    names: str, values: str = "", paths: str = "", nums: str = "", optional: str = ""
+) -> dict[str, Kind | None]:
+    """Long options: without a value, with one, with a path, a number, or an optional value
+    (GNU takes an optional value only as ``--name=value``)."""
     table: dict[str, Kind | None] = {name: None for name in names.split()}
+    table.update({name: "opt" for name in optional.split()})
     table.update({name: "any" for name in values.split()})
     table.update({name: "path" for name in paths.split()})
     table.update({name: "num" for name in nums.split()})
@@ -95,7 +104,7 @@ SPECS: dict[str, Spec] = {
     ),
     "uniq": Spec(
         "cdDiuz", _values("fsw", "num"),
-        _longs("count repeated ignore-case unique zero-terminated", "all-repeated group",
+        _longs("count repeated ignore-case unique zero-terminated", optional="all-repeated group",
                nums="skip-fields skip-chars check-chars"),
         max_operands=1,  # a second operand is an output file
     ),
@@ -114,8 +123,8 @@ SPECS: dict[str, Spec] = {
                "dereference-command-line dereference-command-line-symlink-to-dir inode "
                "kibibytes literal numeric-uid-gid hide-control-chars show-control-chars "
                "quote-name reverse recursive size context zero",
-               "block-size color classify format hide hyperlink indicator-style ignore "
-               "quoting-style sort time time-style tabsize width"),
+               "block-size format hide indicator-style ignore quoting-style sort time time-style "
+               "tabsize width", optional="color classify hyperlink"),
     ),
     "stat": Spec("LftZ", {"c": "any"}, _longs("dereference file-system terse", "format printf "
                                                "cached")),
@@ -138,12 +147,13 @@ SPECS: dict[str, Spec] = {
         {"d": "num", "B": "any", "t": "any", "X": "path"},
         _longs("all apparent-size bytes total dereference-args human-readable inodes si "
                "summarize one-file-system null count-links separate-dirs",
-               "block-size max-depth threshold time time-style exclude", "exclude-from"),
+               "block-size max-depth threshold time-style exclude", "exclude-from",
+               optional="time"),
     ),
     "df": Spec(
         "ahHiklPT", _values("Btx"),
         _longs("all human-readable si inodes local portability print-type total sync no-sync",
-               "block-size output type exclude-type"),
+               "block-size type exclude-type", optional="output"),
     ),
     "realpath": Spec(
         "eEmLPqsz",
@@ -176,8 +186,8 @@ SPECS: dict[str, Spec] = {
                "only-matching quiet silent text recursive files-without-match "
                "files-with-matches count initial-tab null",
                "regexp max-count label binary-files directories devices include exclude "
-               "exclude-dir before-context after-context context color colour",
-               "file exclude-from"),
+               "exclude-dir", "file exclude-from", "before-context after-context context",
+               optional="color colour"),
         first_operand="any", pattern_options=frozenset({"-e", "-f", "--regexp", "--file"}),
     ),
     "rg": Spec(
@@ -204,11 +214,11 @@ SPECS: dict[str, Spec] = {
                "text new-file unidirectional-new-file initial-tab expand-tabs "
                "show-c-function normal minimal speed-large-files strip-trailing-cr "
                "suppress-common-lines",
-               "unified context label width color exclude ignore-matching-lines",
-               "from-file to-file exclude-from"),
+               "label exclude ignore-matching-lines", "from-file to-file exclude-from", "width",
+               optional="unified context color"),
     ),
     "echo": Spec(operands="any", flags="neE"),
-    "printf": Spec(operands="any", short_values={"v": "any"}),
+    "printf": Spec(operands="any"),  # no -v: it would set a variable, even PATH
     "true": Spec(operands="any"),
     "false": Spec(operands="any"),
     "expr": Spec(operands="any"),
@@ -227,68 +237,152 @@ class _Line:
 class KnownSafe:
     """Decides whether the simple commands of one plain command line are known-safe.
 
-    ``check`` takes the line's commands in order and gives, for each, ``None`` when it is
-    known-safe or the reason it is not. ``cd`` into a directory inside the workspace moves
-    the base of later relative paths.
+    ``check_parsed`` takes a parsed line (its words keep their quoting facts) and gives, for
+    each command, ``None`` when it is known-safe or the reason it is not. ``cd`` into a
+    directory inside the workspace moves the base of later relative paths.
     """
 
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace.resolve()
 
-    def check(self, commands: Iterable[list[str]]) -> list[str | None]:
-        """Per command: ``None`` if known-safe, else why not."""
+    def check_parsed(self, parsed: ParsedCommand) -> list[str | None]:
+        """Per command of ``parsed``: ``None`` if known-safe, else why not."""
         line = _Line(self.workspace, [self.workspace])
-        return [self._one(words, line) for words in commands]
+        return [self._one(words, line) for words in parsed.words]
+
+    def check(self, commands: Iterable[list[str]]) -> list[str | None]:
+        """The same for commands given as plain word lists (a glob character counts as one)."""
+        line = _Line(self.workspace, [self.workspace])
+        return [
+            self._one([Word(w, glob=any(c in _GLOB_CHARS for c in w)) for w in words], line)
+            for words in commands
+        ]
 
     def all_safe(self, commands: Iterable[list[str]]) -> bool:
         """Whether every command of the line is known-safe."""
         verdicts = self.check(commands)
         return bool(verdicts) and all(v is None for v in verdicts)
 
-    def _one(self, words: list[str], line: _Line) -> str | None:
-        if not words:
+    def _one(self, raw: list[Word], line: _Line) -> str | None:
+        if not raw:
             return "no command"
-        if any(_HIDDEN.search(word) for word in words):
+        if any(_HIDDEN.search(word.text) for word in raw):
             return "it holds control or direction characters that hide what it says"
-        name, args = words[0], words[1:]
-        if name == "cd":
-            return self._cd(args, line)
-        if name == "git":
-            return _git(args, line)
-        if name == "find":
-            return _find(args, line)
-        if name == "sed":
-            return _sed(args, line)
-        if name == "date":
-            return _date(args, line)
-        spec = SPECS.get(name)
-        if spec is None:
-            return f"{name} is not on the known-safe list"
-        return _validate(spec, name, args, line)
-
-    def _cd(self, args: list[str], line: _Line) -> str | None:
-        rest = [a for a in args if a not in ("-P", "-L")]
-        if len(rest) != 1 or rest[0] == "-":
-            return "cd needs exactly one directory"
-        why = _confined(rest[0], line)
+        if any(word.brace for word in raw):
+            return "it holds a brace expansion"
+        words, why = _strip_wrappers(raw)
         if why:
             return why
-        target = rest[0]
-        line.cwds = list(dict.fromkeys([*line.cwds, *((c / target).resolve() for c in line.cwds)]))
-        return None
+        name, args = words[0], words[1:]
+        if name.glob or (name.quoted and name.text in _WRAPPER_NAMES):
+            return f"{name.text} is not on the known-safe list"
+        if len(line.cwds) > _MAX_CWDS:
+            return "too many changes of directory to follow"
+        if name.text == "cd":
+            return _cd(args, line)
+        checker = _SPECIAL.get(name.text)
+        if checker is not None:
+            if any(word.glob for word in args) and name.text not in ("find", "git"):
+                return f"{name.text} with an unquoted glob is not known to be safe"
+            return checker(args, line)
+        spec = SPECS.get(name.text)
+        if spec is None:
+            return f"{name.text} is not on the known-safe list"
+        return _validate(spec, name.text, args, line)
 
 
-def _validate(spec: Spec, name: str, args: list[str], line: _Line) -> str | None:
-    operands: list[str] = []
+_WRAPPER_NAMES = frozenset({"time", "nice", "timeout", "nohup"})
+_MAX_CWDS = 8
+_SIGNAL = re.compile(r"[A-Za-z0-9]{1,10}")
+_DURATION_TEXT = re.compile(r"\d+(\.\d+)?[smhd]?")
+_TIMEOUT_FLAGS = frozenset({"--foreground", "--preserve-status", "-v", "--verbose"})
+_TIMEOUT_LONG = re.compile(r"--signal=[A-Za-z0-9]{1,10}|--kill-after=\d+(\.\d+)?[smhd]?")
+
+
+def _strip_wrappers(words: list[Word]) -> tuple[list[Word], str | None]:
+    """Drop ``time [-p]``, ``nice [-n N]``, ``timeout [opts] DURATION`` and ``nohup``.
+
+    Only the forms that cannot write or run anything else: an escaped or quoted ``time`` is
+    the ``time`` program (which has ``--output``), not the keyword, so it stays the name.
+    """
+    while len(words) > 1 and words[0].text in _WRAPPER_NAMES and not words[0].glob:
+        head, rest = words[0], words[1:]
+        texts = [w.text for w in rest]
+        if head.text == "time" and head.quoted:
+            return words, None  # the program, judged by its name (not on the list)
+        skip = _wrapper_skip(head.text, texts)
+        if isinstance(skip, str):
+            return words, skip
+        if skip >= len(rest):
+            return words, f"{head.text} without a command"
+        words = rest[skip:]
+    return words, None
+
+
+def _wrapper_skip(name: str, texts: list[str]) -> int | str:
+    """How many words of a wrapper's options to skip, or why they are not known to be safe."""
+    if name == "time":
+        return 1 if texts[0] == "-p" else 0
+    if name == "nohup":
+        return 1 if texts[0] == "--" else 0
+    if name == "nice":
+        if texts[0] == "-n" and len(texts) > 1 and _NUMBER.fullmatch(texts[1]):
+            return 2
+        if re.fullmatch(r"-\d+|--adjustment=-?\d+", texts[0]):
+            return 1
+        return f"nice {texts[0]} is not known to be safe" if texts[0].startswith("-") else 0
+    skip = 0
+    while skip < len(texts) and texts[skip].startswith("-"):
+        option = texts[skip]
+        if option in ("-s", "-k") and skip + 1 < len(texts):
+            pattern = _SIGNAL if option == "-s" else _DURATION_TEXT
+            if not pattern.fullmatch(texts[skip + 1]):
+                return f"timeout {option} {texts[skip + 1]} is not known to be safe"
+            skip += 2
+        elif option in _TIMEOUT_FLAGS or _TIMEOUT_LONG.fullmatch(option):
+            skip += 1
+        else:
+            return f"timeout {option} is not known to be safe"
+    if skip >= len(texts) or not _DURATION_TEXT.fullmatch(texts[skip]):
+        return "timeout without a plain duration"
+    return skip + 1
+
+
+def _cd(args: list[Word], line: _Line) -> str | None:
+    """``cd DIR``: bash moves logically (``..`` on the text), the kernel physically; both
+    places must be inside the workspace."""
+    rest = [a for a in args if a.text not in ("-P", "-L")]
+    if len(rest) != 1 or rest[0].text == "-" or rest[0].glob:
+        return "cd needs exactly one directory"
+    target = rest[0].text
+    why = _confined(target, line)
+    if why:
+        return why
+    moved: list[Path] = []
+    for cwd in line.cwds:
+        logical = Path(os.path.normpath(cwd / target))
+        for place in (logical, logical.resolve()):
+            if not place.is_relative_to(line.workspace):
+                return f"cd {target} leads outside the workspace"
+        moved.append(logical)
+    line.cwds = list(dict.fromkeys([*line.cwds, *moved]))
+    return None
+
+
+def _validate(spec: Spec, name: str, args: list[Word], line: _Line) -> str | None:
+    operands: list[Word] = []
     needs_pattern = spec.first_operand is not None
     index = 0
     options_done = False
     while index < len(args):
-        word = args[index]
+        item = args[index]
+        word = item.text
         index += 1
         if options_done or word == "-" or not word.startswith("-"):
-            operands.append(word)
+            operands.append(item)
             continue
+        if item.glob:
+            return f"{word} could expand to other options"
         if word == "--":
             options_done = True
             continue
@@ -303,13 +397,17 @@ def _validate(spec: Spec, name: str, args: list[str], line: _Line) -> str | None
             if option in spec.pattern_options:
                 needs_pattern = False
             if kind is None:
-                if has_value and key not in ("color", "colour"):
+                if has_value:
                     return f"{name} {option} takes no value"
+                continue
+            if kind == "opt":  # a GNU optional argument comes only as --option=value
                 continue
             if not has_value:
                 if index >= len(args):
                     return f"{name} {option} needs a value"
-                value = args[index]
+                if args[index].glob:
+                    return f"{args[index].text} could expand to anything"
+                value = args[index].text
                 index += 1
             why = _value_ok(kind, value, line)
             if why:
@@ -330,21 +428,36 @@ def _validate(spec: Spec, name: str, args: list[str], line: _Line) -> str | None
             if not value:
                 if index >= len(args):
                     return f"{name} -{letter} needs a value"
-                value = args[index]
+                if args[index].glob:
+                    return f"{args[index].text} could expand to anything"
+                value = args[index].text
                 index += 1
             why = _value_ok(kind, value, line)
             if why:
                 return why
             break
+    return _check_operands(spec, name, operands, needs_pattern, line)
+
+
+def _check_operands(
+    spec: Spec, name: str, operands: list[Word], needs_pattern: bool, line: _Line
+) -> str | None:
     if needs_pattern and operands:
+        if operands[0].glob:
+            return f"the pattern {operands[0].text} could expand to file names"
         operands = operands[1:]  # the pattern: text, not a file
     if spec.operands is None and operands:
         return f"{name} takes no operands here"
-    if spec.max_operands is not None and len(operands) > spec.max_operands:
-        return f"{name} with {len(operands)} operands may write a file"
+    if spec.operands != "path" and any(op.glob for op in operands):
+        return f"{name} would get file names where it expects text"
+    if spec.max_operands is not None:
+        if len(operands) > spec.max_operands:
+            return f"{name} with {len(operands)} operands may write a file"
+        if any(op.glob for op in operands):
+            return f"{name} with a glob may get more operands and write a file"
     if spec.operands == "path":
         for operand in operands:
-            why = _confined(operand, line)
+            why = _confined(operand.text, line)
             if why:
                 return why
     return None
@@ -491,8 +604,13 @@ _FIND_WORDS = frozenset(
 )  # fmt: skip
 
 
-def _find(args: list[str], line: _Line) -> str | None:
-    """``find`` with tests and printing actions only, over starting points in the workspace."""
+def _find(items: list[Word], line: _Line) -> str | None:
+    """``find`` with tests and printing actions only, over starting points in the workspace.
+
+    A glob may stand in a starting point (each match is checked); anywhere else bash could
+    turn it into an action like ``-delete``.
+    """
+    args = [item.text for item in items]
     index = 0
     while index < len(args) and args[index] in ("-H", "-P"):
         index += 1
@@ -504,6 +622,8 @@ def _find(args: list[str], line: _Line) -> str | None:
         why = _confined(start, line)
         if why:
             return why
+    if any(item.glob for item in items[index:]):
+        return "find with an unquoted glob in its expression (quote the pattern)"
     while index < len(args):
         word = args[index]
         index += 1
@@ -537,9 +657,10 @@ _GIT_UNSAFE = (
     "--work-tree", "--word-diff-regex", "--run", "--pathspec-from-file",
 )  # fmt: skip
 
-#: ``-c`` settings the shell tool gives known-safe git calls (``GIT_CONFIG_COUNT``), so the
-#: repository cannot make a read run its code (fsmonitor, pager, external diff, hooks) and a
-#: bare repository hidden in the workspace is never picked up implicitly.
+#: ``-c`` settings the shell tool gives the read subcommands of a known-safe line, so the
+#: repository cannot make a read run its code (fsmonitor, pager, external diff, hooks, a
+#: lazy fetch through a remote helper) and a bare repository hidden in the workspace is
+#: never picked up implicitly.
 HARDENED_GIT_CONFIG: tuple[tuple[str, str], ...] = (
     ("core.fsmonitor", "false"),
     ("core.pager", "cat"),
@@ -549,25 +670,35 @@ HARDENED_GIT_CONFIG: tuple[tuple[str, str], ...] = (
     ("status.submoduleSummary", "false"),
     ("submodule.recurse", "false"),
     ("core.untrackedCache", "false"),
+    ("protocol.allow", "never"),
+    ("diff.external", ""),
 )
 
-#: Keys a repository's own config may hold for a git read to count as known-safe.
+#: Settings a repository's own config may hold for a git read to count as known-safe:
+#: none of them runs a program, reads another file or reaches the network on a read.
 _GIT_CONFIG_OK = re.compile(
-    r"(core\.(repositoryformatversion|filemode|bare|logallrefupdates|ignorecase|"
+    r"core\.(repositoryformatversion|filemode|bare|logallrefupdates|ignorecase|"
     r"precomposeunicode|symlinks|autocrlf|eol|safecrlf|quotepath|checkstat|trustctime|"
-    r"sharedrepository|abbrev|compression|looseCompression|commentchar|whitespace)"
-    r"|(remote|branch)\..+\.[a-z]+"
-    r"|(user|pull|push|fetch|init|color|column|advice|gc|pack|index|feature|maintenance|"
-    r"rebase|log|format|status|diff|merge|lfs|extensions|protocol|http)\.[a-z]+"
-    r"|submodule\..+\.(url|active|branch|update)"
-    r"|color\..+\.[a-z]+)",
-    re.IGNORECASE,
+    r"sharedrepository|abbrev|compression|loosecompression|commentchar|whitespace|"
+    r"sparsecheckout|sparsecheckoutcone|longpaths)"
+    r"|remote\.[^\n]+\.(url|fetch|pushurl|tagopt|prune)"
+    r"|branch\.[^\n]+\.(remote|merge|rebase|pushremote|description)"
+    r"|user\.(name|email)|init\.defaultbranch|pull\.(rebase|ff)|push\.(default|autosetupremote)"
+    r"|fetch\.(prune|prunetags)|color\.[a-z.]+|column\.[a-z]+|advice\.[a-z]+"
+    r"|status\.(showuntrackedfiles|short|branch|relativepaths|aheadbehind)"
+    r"|diff\.(renames|algorithm|mnemonicprefix|noprefix|context|interhunkcontext|"
+    r"indentheuristic|colormoved|statgraphwidth|suppressblankempty|relative)"
+    r"|log\.(abbrevcommit|date|decorate|follow|showroot|mailmap)"
+    r"|format\.pretty|gc\.auto|index\.version|feature\.manyfiles"
+    r"|extensions\.(objectformat|worktreeconfig)"
+    r"|submodule\.[^\n]+\.(url|active|branch)",
 )
-_GIT_SECTION = re.compile(r'^\s*\[\s*([A-Za-z0-9.\-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*(.*)$')
-_GIT_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9\-]*)\s*(?:=|$)")
 
 
-def _git(args: list[str], line: _Line) -> str | None:
+def _git(items: list[Word], line: _Line) -> str | None:
+    if any(item.glob and item.text.startswith("-") for item in items):
+        return "git with a glob among its options"
+    args = [item.text for item in items]
     rest = list(args)
     while rest and rest[0] in ("--no-pager", "-P", "--no-optional-locks"):
         rest.pop(0)
@@ -659,28 +790,45 @@ def _config_risk(git_dir: Path) -> str | None:
 
 
 def _config_file_risk(path: Path) -> str | None:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+    """Read a repository's config file as git itself reads it, and judge every setting."""
+    if not path.exists():
         return None
-    except OSError:
+    git = shutil.which("git")
+    if git is None:
+        return "git is not installed to read the repository's config"
+    try:
+        done = subprocess.run(
+            [git, "config", "--file", str(path), "--no-includes", "--null", "--list"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+            env={"PATH": os.environ.get("PATH", ""), "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
         return f"{path} cannot be read"
-    section = ""
-    for raw in text.splitlines():
-        stripped = raw.strip()
-        if not stripped or stripped[0] in "#;":
+    if done.returncode != 0:
+        return f"{path} is not a config git can read"
+    for entry in done.stdout.split(b"\0"):
+        if not entry:
             continue
-        header = _GIT_SECTION.match(stripped)
-        if header:
-            name, sub, tail = header.groups()
-            section = f"{name}.{sub}" if sub is not None else name
-            stripped = tail
-            if not stripped:
-                continue
-        key = _GIT_KEY.match(stripped)
-        if key is None:
-            continue  # a continued value
-        setting = f"{section}.{key.group(1)}"
-        if not _GIT_CONFIG_OK.fullmatch(setting):
-            return f"the repository config sets {setting}, which may run code"
+        key, _, value = entry.decode("utf-8", errors="replace").partition("\n")
+        if not _GIT_CONFIG_OK.fullmatch(key):
+            return f"the repository config sets {key}, which may run code"
+        if key.endswith(".url") and re.match(r"\s*(ext|fd)::", value, re.IGNORECASE):
+            return f"the repository config names a remote that runs a program ({key})"
     return None
+
+
+def _texts(
+    check: Callable[[list[str], _Line], str | None],
+) -> Callable[[list[Word], _Line], str | None]:
+    return lambda words, line: check([word.text for word in words], line)
+
+
+#: Commands with a validator of their own (the rest use :data:`SPECS`).
+_SPECIAL: dict[str, Callable[[list[Word], _Line], str | None]] = {
+    "git": _git,
+    "find": _find,
+    "sed": _texts(_sed),
+    "date": _texts(_date),
+}

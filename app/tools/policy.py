@@ -216,7 +216,7 @@ class ApprovalPolicy:
         if bare or not parsed.plain:
             # A bare `shell` rule allows every call; otherwise non-plain never matches.
             return bare, False
-        verdicts = KnownSafe(self.workspace).check(parsed.commands)
+        verdicts = KnownSafe(self.workspace).check_parsed(parsed)
         decisive: Rule | None = None
         relied = False
         for words, why in zip(parsed.commands, verdicts, strict=True):
@@ -241,7 +241,7 @@ class ApprovalPolicy:
                 why = ", ".join(parsed.reasons) or "no command"
                 reason = f"the command is not a plain command ({why}), so it needs approval"
                 return PolicyDecision("ask", None, reason, "mode")
-            verdicts = KnownSafe(self.workspace).check(parsed.commands)
+            verdicts = KnownSafe(self.workspace).check_parsed(parsed)
             if all(why is None for why in verdicts):
                 reason = "known-safe read-only command"
                 return PolicyDecision("allow", None, reason, "mode", known_safe=True)

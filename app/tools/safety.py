@@ -174,7 +174,7 @@ def propose_shell_rule(command: str, workspace: Path) -> str | None:
     parsed = parse_command(command)
     if not parsed.plain:
         return None
-    verdicts = KnownSafe(workspace).check(parsed.commands)
+    verdicts = KnownSafe(workspace).check_parsed(parsed)
     unsafe = [words for words, why in zip(parsed.commands, verdicts, strict=True) if why]
     proposals = {_propose_words(words) for words in (unsafe or parsed.commands)}
     if len(proposals) != 1:

@@ -14,6 +14,7 @@ import codecs
 import contextlib
 import os
 import re
+import shlex
 import signal
 import time
 from pathlib import Path
@@ -179,15 +180,28 @@ def _signal_name(number: int) -> str:
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
-#: A ``git`` function for known-safe calls: diff, log and show never run an external diff
-#: program or a textconv filter the repository names (bash imports it from the environment).
-_GIT_SHIM = (
-    "() { local sub=; local -a pre=(); "
-    'while [ $# -gt 0 ]; do case "$1" in -*) pre+=("$1"); shift;; *) sub=$1; shift; break;; '
-    "esac; done; "
-    'case "$sub" in diff|log|show) command git "${pre[@]}" "$sub" --no-ext-diff --no-textconv '
-    '"$@";; "") command git "${pre[@]}";; *) command git "${pre[@]}" "$sub" "$@";; esac; }'
-)
+def _git_shim() -> str:
+    """A ``git`` function for known-safe lines (bash imports it from the environment).
+
+    Only the read subcommands the known-safe check allows are changed: they get the
+    hardening settings, and diff, log and show never run an external diff or a textconv
+    filter. Anything else (a rule-allowed ``git fetch`` on the same line) runs as usual.
+    """
+    settings = " ".join(f"-c {shlex.quote(f'{key}={value}')}" for key, value in HARDENED_GIT_CONFIG)
+    return (
+        "() { local sub=; local -a pre=(); "
+        'while [ $# -gt 0 ]; do case "$1" in -*) pre+=("$1"); shift;; '
+        "*) sub=$1; shift; break;; esac; done; "
+        'case "$sub" in '
+        f'diff|log|show) command git {settings} "${{pre[@]}}" "$sub" --no-ext-diff '
+        '--no-textconv "$@";; '
+        f'status|branch) command git {settings} "${{pre[@]}}" "$sub" "$@";; '
+        '"") command git "${pre[@]}";; '
+        '*) command git "${pre[@]}" "$sub" "$@";; esac; }'
+    )
+
+
+_GIT_SHIM = _git_shim()
 
 
 def environment(*, hardened: bool = False) -> dict[str, str]:
@@ -203,16 +217,10 @@ def environment(*, hardened: bool = False) -> dict[str, str]:
         if not _SECRET_NAME.search(name) and name not in hidden
     }
     env.pop("CDPATH", None)  # `cd name` must mean the workspace's name, as the checks assume
-    if hardened:  # nothing from our environment may point git elsewhere
-        env = {name: value for name, value in env.items() if not name.startswith("GIT_")}
     env.update({"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "NO_COLOR": "1"})
     if hardened:
-        env["GIT_CONFIG_NOSYSTEM"] = "1"
-        env["GIT_CONFIG_COUNT"] = str(len(HARDENED_GIT_CONFIG))
-        for index, (key, value) in enumerate(HARDENED_GIT_CONFIG):
-            env[f"GIT_CONFIG_KEY_{index}"] = key
-            env[f"GIT_CONFIG_VALUE_{index}"] = value
         env["BASH_FUNC_git%%"] = _GIT_SHIM
+        env["GIT_NO_LAZY_FETCH"] = "1"
         env.pop("BASH_ENV", None)
         env.pop("ENV", None)
     return env

@@ -26,6 +26,19 @@ _DURATION = re.compile(r"^\d+(\.\d+)?[smhd]?$")
 _LOOSE_SPLIT = re.compile(r"\$\(|[;&|()`\n]")  # not < >: what follows them is a file
 
 
+@dataclass(frozen=True)
+class Word:
+    """One shell word after quote removal, and what bash would still do to it."""
+
+    text: str
+    #: Holds an unquoted ``*``, ``?`` or ``[``: bash may replace it with file names.
+    glob: bool = False
+    #: Some part of it was quoted or escaped (so it is not a keyword like ``time``).
+    quoted: bool = False
+    #: An unquoted brace list or sequence (``{a,b}``, ``{1..3}``): bash expands it.
+    brace: bool = False
+
+
 @dataclass
 class ParsedCommand:
     """One command line taken apart: its simple commands (wrappers stripped) and plainness."""
@@ -35,6 +48,8 @@ class ParsedCommand:
     reasons: list[str] = field(default_factory=list)
     #: For each command: whether its standard input is the previous command's output.
     piped: list[bool] = field(default_factory=list)
+    #: For each command: its words as written (wrappers kept), with quoting facts.
+    words: list[list[Word]] = field(default_factory=list)
 
     @property
     def plain(self) -> bool:
@@ -51,17 +66,107 @@ def parse_command(command: str) -> ParsedCommand:
         if not segment.strip():
             continue
         try:
-            words = shlex.split(segment, posix=True)
+            raw_words = split_words(segment)
         except ValueError as exc:
             _note(parsed.reasons, f"cannot be parsed ({exc})")
             continue
-        if not words:
+        if not raw_words:
             continue
+        words = [word.text for word in raw_words]
         if _ASSIGNMENT.match(words[0]):
             _note(parsed.reasons, "environment assignment")
+        if any(word.brace for word in raw_words):
+            _note(parsed.reasons, "brace expansion")
         parsed.commands.append(strip_wrappers(words))
         parsed.piped.append(from_pipe)
+        parsed.words.append(raw_words)
     return parsed
+
+
+def split_words(segment: str) -> list[Word]:
+    """Split one simple command into words the way bash does, keeping quoting facts.
+
+    Raises ValueError for an unclosed quote or a trailing backslash.
+    """
+    words: list[Word] = []
+    chars: list[str] = []
+    quoted: list[bool] = []
+    started = False
+    quote: str | None = None
+    index, size = 0, len(segment)
+
+    def finish() -> None:
+        nonlocal started
+        if started:
+            words.append(_word(chars, quoted))
+        chars.clear()
+        quoted.clear()
+        started = False
+
+    while index < size:
+        char = segment[index]
+        if quote == "'":
+            if char == "'":
+                quote = None
+            else:
+                chars.append(char)
+                quoted.append(True)
+            index += 1
+            continue
+        if quote == '"':
+            if char == '"':
+                quote = None
+            elif char == "\\" and index + 1 < size and segment[index + 1] in '$`"\\\n':
+                index += 1
+                chars.append(segment[index])
+                quoted.append(True)
+            else:
+                chars.append(char)
+                quoted.append(True)
+            index += 1
+            continue
+        if char in " \t\n":
+            finish()
+        elif char == "\\":
+            if index + 1 >= size:
+                raise ValueError("a trailing backslash")
+            index += 1
+            started = True
+            if segment[index] != "\n":
+                chars.append(segment[index])
+                quoted.append(True)
+        elif char in "'\"":
+            quote = char
+            started = True
+        else:
+            chars.append(char)
+            quoted.append(False)
+            started = True
+        index += 1
+    if quote is not None:
+        raise ValueError("No closing quotation")
+    finish()
+    return words
+
+
+def _word(chars: list[str], quoted: list[bool]) -> Word:
+    text = "".join(chars)
+    glob = any(c in "*?[" and not q for c, q in zip(chars, quoted, strict=True))
+    brace = False
+    opened: list[int] = []
+    for position, (char, was_quoted) in enumerate(zip(chars, quoted, strict=True)):
+        if was_quoted:
+            continue
+        if char == "{":
+            opened.append(position)
+        elif char == "}" and opened:
+            start = opened.pop()
+            inside = [c for c, q in zip(chars[start + 1 : position], quoted[start + 1 : position],
+                                        strict=True) if not q]  # fmt: skip
+            body = "".join(inside)
+            if "," in body or ".." in body:
+                brace = True
+    return Word(text, glob=glob, quoted=any(quoted), brace=brace)
 
 
 def _note(reasons: list[str], reason: str) -> None:

@@ -61,7 +61,8 @@ def _line(words: list[str]) -> str:
 
 def _known_safe(root: Path, command: str) -> bool:
     parsed = parse_command(command)
-    return parsed.plain and KnownSafe(root).all_safe(parsed.commands)
+    verdicts = KnownSafe(root).check_parsed(parsed)
+    return parsed.plain and bool(verdicts) and all(v is None for v in verdicts)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])

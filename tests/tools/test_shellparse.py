@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,9 @@ def test_floor_leaves_ordinary_commands(command: str) -> None:
     ],
 )
 def test_known_safe_commands(words: list[str], safe: bool, tmp_path: Path) -> None:
-    assert KnownSafe(tmp_path).all_safe([words]) is safe
+    parsed = parse_command(shlex.join(words))  # quoted as needed, like a careful person would
+    verdicts = KnownSafe(tmp_path).check_parsed(parsed)
+    assert (parsed.plain and all(v is None for v in verdicts)) is safe
 
 
 @pytest.mark.parametrize(
