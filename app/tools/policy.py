@@ -34,7 +34,13 @@ from app.tools.rules import (
     parse_rule,
 )
 from app.tools.safety import floor_violation, propose_shell_rule
-from app.tools.shellparse import Effective, ParsedCommand, effective_commands, parse_command
+from app.tools.shellparse import (
+    Effective,
+    ParsedCommand,
+    effective_commands,
+    option_skipping_variants,
+    parse_command,
+)
 from app.tools.workspace import normalize_relative
 
 Action = Literal["allow", "ask", "deny"]
@@ -147,12 +153,13 @@ class ApprovalPolicy:
                 reason = f"blocked by the safety floor ({hit}); no mode or rule can allow it"
                 return PolicyDecision("deny", None, reason, "floor")
 
+        denial_words = [v for words in effective.commands for v in option_skipping_variants(words)]
         for rule in self.rules("deny"):
             if command is not None and effective.unknown and rule.covers_tool(name):
                 why = effective.unknown[0]
                 reason = f"denied by rule `{rule.text}`: {why}, so every deny rule applies"
                 return PolicyDecision("deny", rule.text, reason, "rule")
-            if self._matches(rule, name, args, command, effective.commands):
+            if self._matches(rule, name, args, command, denial_words):
                 return PolicyDecision("deny", rule.text, f"denied by rule `{rule.text}`", "rule")
 
         if self.mode == "read-only" and access not in _HARMLESS:
@@ -175,8 +182,9 @@ class ApprovalPolicy:
             reason = f"the deny rule `{broken}` is invalid, so this tool asks (fail closed)"
             return PolicyDecision("ask", broken, reason, "rule")
 
-        if effective.unknown and self.mode == "auto":
-            reason = f"{effective.unknown[0]}, so it asks even in auto mode"
+        doubts = [*effective.unknown, *effective.uncertain]
+        if doubts and self.mode == "auto":
+            reason = f"{doubts[0]}, so it asks even in auto mode"
             return PolicyDecision("ask", None, reason, "floor")
 
         allowed, known_safe = self._allowed_by_rule(name, args, parsed)
@@ -271,6 +279,11 @@ class ApprovalPolicy:
             if resolved == directory or resolved.is_relative_to(directory):
                 rel = normalize_relative(self.workspace, str(resolved))
                 return rel or str(resolved)
+        if resolved.is_relative_to(self.workspace):
+            # On a case-insensitive disk `.GIT/config` is `.git/config`.
+            parts = resolved.relative_to(self.workspace).parts
+            if parts and parts[0].casefold() in PROTECTED_DIRS:
+                return resolved.relative_to(self.workspace).as_posix()
         return None
 
     # ----------------------------------------------------------------- proposals

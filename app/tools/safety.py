@@ -10,9 +10,12 @@ for ``python *`` allows anything) and never one that would also match ``rm``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import posixpath
 import re
 import shlex
+import stat
 from pathlib import Path
 
 from app.tools.knownsafe import KnownSafe
@@ -20,10 +23,15 @@ from app.tools.rules import Rule
 from app.tools.shellparse import UNKNOWN, effective_commands, parse_command
 
 _FORK_BOMB = re.compile(r"(\w{1,64}|:)\(\)\{\1\|\1&\};?\1")
+#: A function definition: ``name() { body }`` or ``function name [()] { body }``.
+_FUNCTION = re.compile(
+    r"(?:function\s+([^\s(){}|&;<>]{1,64})\s*(?:\(\s*\))?|([^\s(){}|&;<>]{1,64})\s*\(\s*\))"
+    r"\s*\{([^{}]{0,2000})\}"
+)
 #: Block devices and memory: writing them destroys data whatever the path was called.
 _DEVICE = re.compile(
     r"/dev/(sd|hd|vd|xvd|nvme|mmcblk|disk/|mapper/|loop|md\d|dm-|sr\d|mtd|ram|nbd|zd|rbd|"
-    r"mem$|kmem|port$|root$)"
+    r"block/|char/|sg\d|bsg/|mem$|kmem|port$|root$)"
 )
 _DEVICE_REDIRECT = re.compile(r"(?:>>?|>\||&>|<>)\s*[\"']?(/[^\s\"';&|]+)")
 _HARMLESS_DEVICES = frozenset({"/dev/null", "/dev/zero", "/dev/stdout", "/dev/stderr"})
@@ -40,30 +48,62 @@ def floor_violation(command: str) -> str | None:
     """The name of the hard-floor pattern ``command`` hits, or ``None``; checks every part.
 
     Parts are seen through launchers, ``eval``, ``sh -c``, literal text piped into a shell,
-    brace lists and ``find -delete``/``-exec`` (:func:`effective_commands`).
+    brace lists, aliases and ``find -delete``/``-exec`` (:func:`effective_commands`); a
+    ``cd`` to a protected place makes the relative targets after it count from there.
     """
-    if _FORK_BOMB.search(re.sub(r"\s+", "", command)):
+    if _fork_bomb(command):
         return "fork bomb"
     for match in _DEVICE_REDIRECT.finditer(command):
         if _is_device(match.group(1)):
             return "writing to a disk device"
     home = str(Path.home())
+    cwd: str | None = None  # None: the workspace (relative targets are its business)
     for words in effective_commands(command).commands:
-        hit = _floor_words(words, home)
+        if posixpath.basename(words[0]) == "cd":
+            cwd = _cd_target(words[1:], cwd, home)
+            continue
+        hit = _floor_words(words, home, cwd)
         if hit:
             return hit
     return None
 
 
-def _floor_words(words: list[str], home: str) -> str | None:
+def _fork_bomb(command: str) -> bool:
+    """A function that calls itself in the background or down a pipe, whatever its name."""
+    squeezed = re.sub(r"\s+", " ", command)
+    if _FORK_BOMB.search(squeezed.replace(" ", "")):
+        return True
+    for match in _FUNCTION.finditer(squeezed):
+        name = match.group(1) or match.group(2)
+        body = match.group(3)
+        calls = re.findall(rf"(?:^|[\s;&|{{(]){re.escape(name)}(?=$|[\s;&|}})])", body)
+        if calls and re.search(r"[&|]", body):
+            return True
+    return False
+
+
+def _cd_target(args: list[str], cwd: str | None, home: str) -> str | None:
+    rest = [a for a in args if a not in ("-P", "-L", "--")]
+    if not rest:
+        return home
+    target = _expand_home(rest[0], home)
+    if target.startswith("/"):
+        return posixpath.normpath(target)
+    return posixpath.normpath(posixpath.join(cwd, target)) if cwd else None
+
+
+def _floor_words(words: list[str], home: str, cwd: str | None) -> str | None:
     name = posixpath.basename(words[0])
     args = words[1:]
-    flags = [w for w in args if w.startswith("-") and w != UNKNOWN]
-    targets = [w for w in args if not w.startswith("-") or w == UNKNOWN]
-    recursive = any(
-        f in ("--recursive", "-R") or (not f.startswith("--") and "r" in f.lower()) for f in flags
-    )
-    if name == "rm" and recursive and any(_root_or_home(t, home) for t in targets):
+    unknowable = [w for w in args if w == UNKNOWN or "$" in w or "`" in w]
+    flags = [w for w in args if w.startswith("-") and w not in unknowable]
+    targets = [w for w in args if not w.startswith("-") or w in unknowable]
+    if cwd is not None:
+        targets = [t if t.startswith(("/", "~", "$")) or t == UNKNOWN else
+                   posixpath.join(cwd, t) for t in targets]  # fmt: skip
+    recursive = bool(unknowable) or _recursive(flags, "rR" if name == "rm" else "R")
+    protected = recursive and any(_root_or_home(t, home) for t in targets)
+    if name == "rm" and protected:
         return "rm -rf / or ~"
     if name.startswith(_WIPERS):
         return "wiping a file system or disk"
@@ -71,40 +111,75 @@ def _floor_words(words: list[str], home: str) -> str | None:
         return "dd to a device"
     if name not in _DEVICE_READERS and any(_is_device(w.partition("=")[2] or w) for w in args):
         return "writing to a disk device"
-    if (
-        name in ("chmod", "chown", "chgrp")
-        and any(f in ("-R", "--recursive") or f.startswith("-R") for f in flags)
-        and any(_root_or_home(t, home) for t in targets)
-    ):
+    if name in ("chmod", "chown", "chgrp") and protected:
         return f"recursive {name} of / or ~"
     return None
 
 
+def _recursive(flags: list[str], letters: str) -> bool:
+    """Whether the options ask for recursion: a short cluster with one of ``letters``, or
+    ``--recursive`` or any prefix of it GNU accepts (``--r``, ``--rec``)."""
+    for flag in flags:
+        if flag.startswith("--"):
+            name = flag.split("=", 1)[0]
+            if len(name) > 2 and "--recursive".startswith(name):
+                return True
+        elif any(letter in flag[1:] for letter in letters):
+            return True
+    return False
+
+
 def _is_device(path: str) -> bool:
-    if not path.startswith("/dev/"):
+    """Whether ``path`` names a disk, memory or similar device (by name, or by what it is)."""
+    if not path.startswith("/"):
         return False
-    normal = posixpath.normpath(path)
-    return normal not in _HARMLESS_DEVICES and bool(_DEVICE.match(normal))
+    normal = posixpath.normpath("/" + path.lstrip("/"))
+    if not normal.startswith("/dev/") or normal in _HARMLESS_DEVICES:
+        return False
+    if _DEVICE.match(normal):
+        return True
+    try:
+        mode = os.stat(normal).st_mode
+    except (OSError, ValueError):
+        return False
+    real = os.path.realpath(normal)
+    return stat.S_ISBLK(mode) or (stat.S_ISCHR(mode) and real not in _HARMLESS_DEVICES
+                                  and bool(_DEVICE.match(real)))  # fmt: skip
+
+
+def _expand_home(text: str, home: str) -> str:
+    for name in ("${HOME}", "$HOME"):
+        if text == name or text.startswith(name + "/"):
+            return home + text[len(name) :]
+    if text.startswith("~"):
+        head, _, rest = text[1:].partition("/")
+        if head in ("", "+", "-"):
+            base = home
+        else:
+            base = "/"  # someone's home we cannot place: count it as the worst
+            with contextlib.suppress(ImportError, KeyError, ValueError):
+                import pwd  # not on Windows
+
+                base = pwd.getpwnam(head).pw_dir
+        return base + "/" + rest
+    return text
 
 
 def _root_or_home(target: str, home: str) -> bool:
-    """Whether a target is /, a top-level directory, the home directory or above it, or
-    cannot be known (a variable, a substitution, what ``xargs`` reads)."""
-    if target == UNKNOWN or "`" in target or "$(" in target:
-        return True
-    text = target
-    for name in ("${HOME}", "$HOME"):
-        if text == name or text.startswith(name + "/"):
-            text = home + text[len(name) :]
+    """Whether a target is /, a top-level directory, the home directory or above it.
+
+    A target only known when it runs (a variable, what ``xargs`` reads) is not the floor's:
+    such a command asks, even in auto mode (see ``Effective.uncertain``).
+    """
+    if target == UNKNOWN or "`" in target:
+        return False
+    text = _expand_home(target, home)
     if "$" in text:
-        return True
-    if text.startswith("~"):
-        head, _, rest = text[1:].partition("/")
-        base = home if not head else posixpath.join(posixpath.dirname(home), head)
-        text = base + "/" + rest
+        return False
     if not text.startswith("/"):
         return False  # relative to the workspace: not the floor's business
     parts = posixpath.normpath("/" + text.lstrip("/")).split("/")[1:]
+    parts = [part for part in parts if part]
     fixed: list[str] = []
     for part in parts:
         if any(char in part for char in "*?["):
@@ -112,9 +187,8 @@ def _root_or_home(target: str, home: str) -> bool:
         fixed.append(part)
     stem = "/" + "/".join(fixed)
     protected = {"/", home, *_ancestors(home)}
-    if stem in protected:
-        return True
-    return len(fixed) <= 1 and len(fixed) == len(parts)  # /usr, /etc, /home …
+    # /, ~, above ~, a top-level folder, or a glob over one of them
+    return stem in protected or len(fixed) <= 1
 
 
 def _ancestors(path: str) -> list[str]:

@@ -343,15 +343,24 @@ _RUNS_REST: dict[str, frozenset[str]] = {
     "proxychains": frozenset({"-f"}),
     "dbus-run-session": frozenset(),
     "xvfb-run": frozenset({"-a", "-n", "-s", "-e", "-f"}),
+    "setpriv": frozenset(),
+    "nsjail": frozenset(),
+    "bwrap": frozenset(),
+    "sg": frozenset(),
 }  # fmt: skip
 #: Launchers whose first operand is not the command: ``chroot DIR cmd``, ``flock FILE cmd``.
 _SKIP_ONE = frozenset({"chroot", "flock", "taskset", "chpst", "sg", "chrt"})
 #: Launchers that take a script as one string: ``su -c 'cmd'``, ``watch 'cmd'``.
-_SCRIPT_FLAGS = {"su": "-c", "runuser": "-c", "script": "-c", "env": "-S", "flock": "-c"}
+_SCRIPT_FLAGS = {"su": "c", "runuser": "c", "script": "c", "env": "S", "flock": "c"}
+#: Commands that destroy what they are given: unknowable arguments make them ask.
+DESTRUCTIVE = frozenset(
+    {"rm", "rmdir", "shred", "unlink", "dd", "chmod", "chown", "chgrp", "mv", "truncate",
+     "wipefs", "mkfs", "find", "rsync", "cp", "ln", "tee", "kill", "pkill", "killall"}
+)  # fmt: skip
 #: Shell keywords and group brackets that stand before a command.
 _KEYWORDS = frozenset(
     {"{", "}", "(", ")", "!", "if", "then", "else", "elif", "fi", "do", "done", "while", "until",
-     "esac", "in"}
+     "esac", "in", "coproc", "time", "declare", "local", "export", "readonly", "typeset"}
 )  # fmt: skip
 _EXPANSION = re.compile(r"[$`*?\[\]{}]")
 _BRACE_ITEMS = re.compile(r"\{([^{}]*)\}")
@@ -371,6 +380,9 @@ class Effective:
 
     commands: list[list[str]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    #: Destructive commands whose arguments are only known when they run (``xargs rm``,
+    #: ``rm -rf "$DIR"``): they ask even in auto mode.
+    uncertain: list[str] = field(default_factory=list)
 
     def add(self, words: list[str]) -> None:
         """Record one command (once)."""
@@ -380,6 +392,8 @@ class Effective:
 
 def expand_braces(word: str) -> list[str] | None:
     """Bash brace expansion of one word (``{a,b}``, ``{1..3}``); ``None`` if too large."""
+    if word.count("{") > 16:
+        return None  # bounded work (and recursion) whatever the input
     match = next((m for m in _BRACE_ITEMS.finditer(word) if "," in m.group(1) or ".." in
                   m.group(1)), None)  # fmt: skip
     if match is None:
@@ -439,19 +453,6 @@ def _skip_launcher_options(name: str, words: list[str]) -> list[str]:
     return words[index:]
 
 
-def _script_flag_value(name: str, words: list[str]) -> str | None:
-    flag = _SCRIPT_FLAGS.get(name)
-    for index, word in enumerate(words):
-        if flag and (word == flag or (flag == "-S" and word == "--split-string")):
-            return words[index + 1] if index + 1 < len(words) else ""
-        if flag == "-S" and word.startswith(("-S", "--split-string=")) and word not in ("-S",):
-            return word.split("=", 1)[1] if word.startswith("--") else word[2:]
-    if name == "watch":
-        rest = [w for w in words if not w.startswith("-")]
-        return " ".join(rest) if rest else None
-    return None
-
-
 def effective_commands(command: str, depth: int = 0) -> Effective:
     """Everything ``command`` may run, for deny rules and the floor (an over-approximation)."""
     if depth == 0:
@@ -473,73 +474,117 @@ def _effective(command: str, depth: int) -> Effective:
         _recurse(found, next(g for g in match.groups() if g is not None), depth)
     parsed = parse_command(command)
     pieces: list[tuple[list[str], list[str] | None]] = []
-    for index, words in enumerate(parsed.commands):
-        feeder = parsed.commands[index - 1] if index and parsed.piped[index] else None
-        pieces.append((words, feeder))
+    written = [[word.text for word in words] for words in parsed.words]
+    for index, words in enumerate(written):
+        feeder = written[index - 1] if index and parsed.piped[index] else None
+        pieces.append((words, feeder))  # as written: launchers are followed below
     for chunk in _LOOSE_SPLIT.split(command):
         words = _loose_words(chunk)
-        if words and strip_wrappers(words) not in parsed.commands:
-            pieces.append((strip_wrappers(words), []))  # [] = no pipe information
+        if words and words not in written:
+            pieces.append((words, []))  # [] = no pipe information
     for words, feeder in pieces:
         _unwrap_into(found, words, feeder, depth)
     return found
 
 
-def _unwrap_into(found: Effective, words: list[str], feeder: list[str] | None, depth: int) -> None:
+def _unwrap_into(
+    found: Effective, words: list[str], feeder: list[str] | None, depth: int, hops: int = 0
+) -> None:
+    """Record what ``words`` runs: through launchers (every place their command may start,
+    since their options are not all known), ``eval``, shells, ``find`` actions and aliases."""
     expanded = _expand_words(words)
     if expanded is None:
         found.unknown.append(f"a brace expansion too large to follow in {' '.join(words)!r}")
         return
-    words = expanded
-    while words and (_ASSIGNMENT.match(words[0]) or words[0] in _KEYWORDS):
-        words = words[1:]
-    if words and words[0] in ("[", "[["):
-        found.add(words)
-        return
-    for _ in range(16):
-        if not words:
-            return
-        if _EXPANSION.search(words[0]):
-            found.unknown.append(f"the command word {words[0]!r} is only known when it runs")
-            return
-        name = posixpath.basename(words[0])
-        words = [name, *words[1:]]
-        script = _script_flag_value(name, words[1:]) if name in (*_SCRIPT_FLAGS, "watch") else None
-        if script is not None:
-            _recurse(found, script, depth)
-            return
-        if name in WRAPPERS:
-            stripped = strip_wrappers(words)
-            if stripped == words:
-                found.add(words)
-                return
-            words = stripped
-            continue
-        if name in _RUNS_REST or name in _SKIP_ONE:
-            rest = _skip_launcher_options(name, words[1:])
-            if name in _SKIP_ONE and rest:
-                rest = _skip_launcher_options(name, rest[1:])
-            found.add(words)
-            if name == "xargs":
-                rest = [*rest, UNKNOWN] if rest else ["echo", UNKNOWN]
-            words = rest
-            continue
-        break
-    else:
-        found.unknown.append("too many nested launchers")
-        return
+    words = _drop_keywords(expanded)
     if not words:
         return
-    name = words[0]
+    if words[0] in ("[", "[["):
+        found.add(words)
+        return
+    if hops > 12:
+        found.unknown.append("too many nested launchers")
+        return
+    if _EXPANSION.search(words[0]):
+        found.unknown.append(f"the command word {words[0]!r} is only known when it runs")
+        return
+    name = posixpath.basename(words[0])
+    words = [name, *words[1:]]
     found.add(words)
+    script = _launcher_script(name, words[1:])
+    if script is not None:
+        _recurse(found, script, depth)
+        return
+    if name in WRAPPERS or name in _RUNS_REST or name in _SKIP_ONE or name == "coproc":
+        rest = words[1:]
+        if name == "xargs":
+            rest = [*rest, UNKNOWN]
+        starts = [i for i, word in enumerate(rest) if not word.startswith("-")][:8]
+        for start in starts:
+            _unwrap_into(found, rest[start:], feeder, depth, hops + 1)
+        if name == "xargs" and not starts[:-1]:
+            found.add(["echo", UNKNOWN])
+        return
+    if name in DESTRUCTIVE and any(w == UNKNOWN or "$" in w or "`" in w for w in words[1:]):
+        found.uncertain.append(f"{name} gets arguments that are only known when it runs")
     if name == "eval":
         _recurse(found, " ".join(words[1:]), depth)
+    elif name == "alias":
+        for definition in words[1:]:
+            if "=" in definition:
+                _recurse(found, definition.split("=", 1)[1], depth)
     elif name in _SHELLS:
         _shell_script(found, words, feeder, depth)
     elif name == "find":
         _find_actions(found, words, depth)
     elif name in ("ssh", "rsh"):
         _remote_script(found, words, depth)
+
+
+def _drop_keywords(words: list[str]) -> list[str]:
+    """Leading assignments and shell keywords; ``function NAME``/``NAME()`` definitions."""
+    while words:
+        head = words[0]
+        if _ASSIGNMENT.match(head) or head in _KEYWORDS:
+            words = words[1:]
+        elif head == "function" and len(words) > 1:
+            words = words[2:]
+        elif head.endswith("()") or (len(words) > 1 and words[1] in ("()", "(")):
+            words = words[1:] if head.endswith("()") else words[2:]
+        else:
+            break
+    return words
+
+
+def _launcher_script(name: str, args: list[str]) -> str | None:
+    """The script text a launcher runs through a shell (``su -c``, ``env -S``, ``watch``…)."""
+    if name == "watch":
+        rest = [w for w in args if not w.startswith("-")]
+        return " ".join(rest) if rest else None
+    if name in ("sudo", "doas") and any(w in ("-s", "-i", "--shell", "--login") for w in args):
+        rest = [w for w in args if not w.startswith("-")]
+        return " ".join(rest) if rest else None
+    letter = _SCRIPT_FLAGS.get(name)
+    if letter is None:
+        return None
+    longs = {"c": ("--command",), "S": ("--split-string",)}[letter]
+    for index, word in enumerate(args):
+        if word.startswith("--"):
+            option, has_value, value = word.partition("=")
+            if option in longs:
+                return value if has_value else _next_script(args, index)
+            continue
+        if word.startswith("-") and letter in word[1:]:
+            tail = word[word.index(letter, 1) + 1 :]
+            return tail if tail else _next_script(args, index)
+    return None
+
+
+def _next_script(args: list[str], index: int) -> str:
+    rest = args[index + 1 :]
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    return rest[0] if rest else ""
 
 
 def _shell_script(found: Effective, words: list[str], feeder: list[str] | None, depth: int) -> None:
@@ -653,6 +698,22 @@ def _recurse(found: Effective, script: str, depth: int) -> None:
     for words in inner.commands:
         found.add(words)
     found.unknown.extend(inner.unknown)
+    found.uncertain.extend(inner.uncertain)
+
+
+def option_skipping_variants(words: list[str]) -> list[list[str]]:
+    """``words`` and the same with leading global options dropped (``git -C . status`` →
+    ``git status``), so a deny rule about a subcommand is not passed by an option before it."""
+    variants = [words]
+    index = 1
+    while index < len(words) and index <= 8 and words[index].startswith("-"):
+        index += 1
+        if index < len(words) and not words[index].startswith("-"):
+            variants.append([words[0], *words[index:]])  # that word as the subcommand
+            index += 1  # or as the option's value
+    if index < len(words):
+        variants.append([words[0], *words[index:]])
+    return [v for i, v in enumerate(variants) if v not in variants[:i]]
 
 
 def deny_candidates(command: str) -> list[list[str]]:
@@ -668,7 +729,8 @@ def _loose_words(chunk: str) -> list[str]:
 
 
 def _script_of(words: list[str]) -> str | None:
+    """The ``-c`` script of a shell (``-c``, ``-lc``, ``-c -- 'script'``), or ``None``."""
     for index, word in enumerate(words[1:], start=1):
         if word.startswith("-") and "c" in word.lstrip("-") and not word.startswith("--"):
-            return words[index + 1] if index + 1 < len(words) else None
+            return _next_script(words, index)
     return None

@@ -30,8 +30,17 @@ NO_SANDBOX = '[tools]\nsandbox = "off"\n'
         "/bin/rm -rf ~/",
         "command rm -r -f ~",
         "sh -c 'cd / && rm -rf ~/*'",
-        "x=~; rm -rf $x",
-        "cat list | xargs rm -rf",
+        "rm $'-rf' ~",
+        "rm --rec ~",
+        "chmod -fR 000 ~",
+        "bash -c -- 'rm -rf ~'",
+        "script -qc 'rm -rf ~' /dev/null",
+        "setpriv rm -rf ~",
+        "xargs --max-chars 1000 rm -rf ~ < list",
+        "nice --adjustment 5 rm -rf ~",
+        "function f { rm -rf ~; }; f",
+        "cd ~ && rm -rf *",
+        "env -iS 'rm -rf ~'",
     ],
 )
 async def test_the_floor_holds_in_auto_mode(
@@ -106,3 +115,21 @@ async def test_what_auto_mode_still_asks_is_denied_without_a_terminal(
     assert not (workspace / "PWNED").exists()
     assert not (workspace / ".agentkit" / "config.toml").exists()
     assert not (workspace / ".git" / "hooks" / "pre-commit").exists()
+
+
+@pytest.mark.parametrize(
+    "command", ["x=~; rm -rf $x", "cat list | xargs rm -rf", 'rm -rf "$TARGET"/*']
+)
+async def test_a_destructive_command_with_unknowable_targets_asks_even_in_auto_mode(
+    command: str, agentkit_home: Path, workspace: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "precious").write_text("keep me")
+    (workspace / "list").write_text(f"{home}\n")
+    done = await propose(
+        agentkit_home, workspace, "shell", {"command": command}, approve="auto",
+        config=NO_SANDBOX, env={"HOME": str(home), "TARGET": str(home)},
+    )  # fmt: skip
+    assert (home / "precious").read_text() == "keep me"
+    assert done.asked == 1 and done.decisions[-1]["approved"] is False

@@ -145,6 +145,13 @@ async def test_a_known_safe_git_diff_runs_no_external_diff_program(
     )
     assert done.asked == 0 and "+# Changed" in done.outputs[0]
     assert not marker.exists()
+    # A rule allows the first part and the git read is known-safe: still hardened.
+    mixed = no_sandbox + '[approval]\nallow = ["shell(echo *)"]\n'
+    done = await propose(
+        agentkit_home, workspace, "shell", {"command": "echo hi && git diff"}, env=env,
+        config=mixed,
+    )  # fmt: skip
+    assert done.asked == 0 and not marker.exists()
     config = no_sandbox + '[approval]\nallow = ["shell(git diff)"]\n'
     done = await propose(
         agentkit_home, workspace, "shell", {"command": "git diff"}, env=env, config=config

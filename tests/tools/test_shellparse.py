@@ -107,7 +107,6 @@ def test_deny_candidates_look_inside_substitutions_and_shells() -> None:
         "parallel rm -rf ::: ~",
         "chrt 10 rm -rf ~",
         "printf '%s\\n' 'rm -rf ~' | sh",
-        "xargs -I{} rm -rf {} < list",
         "cp image.iso /dev/sdb",
         "shred -n 1 /dev/nvme0n1",
         "cat image > /dev/mapper/root",
@@ -178,3 +177,13 @@ def test_known_safe_commands(words: list[str], safe: bool, tmp_path: Path) -> No
 def test_what_cannot_be_seen_through_is_never_plain_or_is_unknown(command: str) -> None:
     parsed = parse_command(command)
     assert not parsed.plain or effective_commands(command).unknown, command
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["xargs -I{} rm -rf {} < list", "find . -name '*.o' | xargs rm -f", "rm -rf \"$BUILD\"",
+     "shred `cat names`"],
+)  # fmt: skip
+def test_destroying_what_is_only_known_later_is_uncertain_not_the_floor(command: str) -> None:
+    assert floor_violation(command) is None
+    assert effective_commands(command).uncertain, command

@@ -1,0 +1,173 @@
+"""Bypasses a red-team pass found in the first gate, each kept here as a regression test
+(with variants), at the level where the decision is made."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from app.config import ApprovalConfig
+from app.tools.knownsafe import KnownSafe
+from app.tools.policy import ApprovalPolicy
+from app.tools.registry import builtin_registry
+from app.tools.safety import floor_violation
+from app.tools.shellparse import effective_commands, parse_command
+
+
+def known_safe(root: Path, command: str) -> bool:
+    parsed = parse_command(command)
+    verdicts = KnownSafe(root).check_parsed(parsed)
+    return parsed.plain and bool(verdicts) and all(v is None for v in verdicts)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    (root / "src").mkdir(parents=True)
+    (root / "docs").mkdir()
+    (root / "README.md").write_text("x\n")
+    (root / "src" / "main.py").write_text("x\n")
+    (root / "docs" / "a1.md").write_text("1\n")
+    (root / "docs" / "a2.md").write_text("2\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "find README.md -name {README.md,-exec,touch,PWNED,\\;,-quit}",
+        "find src -name {main.py,-delete}",
+        "sort -k {1,-oPWNED} README.md",
+        "grep -h -e {root,/etc/passwd}",
+        "cut -d {x,/etc/passwd} README.md",
+        "printf -v PATH %s .",
+        "printf -v GIT_CONFIG_VALUE_0 %s x",
+        "\\time --output=.git/config true",
+        "'time' -o x true",
+        "nice --adjustment=1 -n 1 ls",
+        "timeout --kill-after=1 -s KILL --bogus 5 ls",
+        "grep root --color /etc/passwd",
+        "diff README.md --unified /etc/passwd",
+        "ls -a --color /root",
+        "uniq README.md --group PWNED",
+        "uniq docs/a?.md",
+        "find . -name *",
+        "cat -- $'/etc/passwd'",
+        "sort -k * README.md",
+    ],
+)
+def test_known_safe_lookalikes(ws: Path, command: str) -> None:
+    assert not known_safe(ws, command)
+
+
+def test_cd_is_judged_logically_and_physically(ws: Path) -> None:
+    deep = ws / "a" / "b" / "c" / "d" / "e" / "f"
+    deep.mkdir(parents=True)
+    (ws / "l").symlink_to(deep)
+    # The kernel would land back in the workspace; bash's logical cd lands far above it.
+    climbing = "cd l/../../../../../.. && cat etc/passwd"
+    assert not known_safe(ws, climbing)
+    assert known_safe(ws, "cd src && cat main.py")
+
+
+def test_many_cds_are_quick_and_not_proven(ws: Path) -> None:
+    command = "cd a ; cd b ; " * 12 + "cat README.md"  # 2**24 places if all were followed
+    started = time.monotonic()
+    assert not known_safe(ws, command)
+    assert time.monotonic() - started < 2.0
+
+
+def test_huge_brace_lists_do_not_crash() -> None:
+    command = "echo " + "{a,b}" * 1500
+    assert floor_violation(command) is None
+    effective_commands(command)  # no RecursionError
+
+
+def _git(*argv: str, cwd: Path) -> None:
+    env = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd), "PATH": os.environ["PATH"]}
+    subprocess.run(["git", *argv], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        '[user]\n\tname = a\n[filter "x\x1cy"]\n\tclean = touch PWNED; cat\n',
+        '[remote "origin"]\n\turl = ext::sh -c touch% PWNED\n\tpromisor = true\n',
+        "[protocol]\n\tallow = always\n",
+        "[extensions]\n\tpartialclone = origin\n",
+        "[diff]\n\texternal = touch PWNED\n",
+        "[log]\n\tshowsignature = true\n",
+        "[include]\n\tpath = elsewhere\n",
+    ],
+)
+def test_a_repository_config_that_could_run_code_makes_git_ask(ws: Path, config: str) -> None:
+    _git("init", "-q", cwd=ws)
+    with (ws / ".git" / "config").open("a") as handle:
+        handle.write(config)
+    assert not known_safe(ws, "git status")
+    assert not known_safe(ws, "git log -p")
+
+
+def test_an_ordinary_clone_config_is_fine(ws: Path) -> None:
+    _git("init", "-q", cwd=ws)
+    _git("remote", "add", "origin", "https://example.invalid/x.git", cwd=ws)
+    _git("config", "branch.main.remote", "origin", cwd=ws)
+    assert known_safe(ws, "git status")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "dd if=/dev/zero of=//dev/sda",
+        "cat /dev/zero > //dev/sda",
+        "tee //dev/nvme0n1 < x",
+        "cp x /dev/block/8:0",
+        "cat x > /dev/sg0",
+        "function f { f|f& }; f",
+        "bomb() { bomb | bomb & }; bomb",
+        "rm --r ~",
+        "rm --recur -f /",
+        "chmod -fR 000 ~",
+        "chown --rec x /",
+        "rm -rf /usr/*",
+        "cd / && rm -rf usr",
+        "coproc rm -rf ~; wait",
+        "shopt -s expand_aliases\nalias x='rm -rf ~'\nx",
+        "sudo -s 'rm -rf ~'",
+        "flock -xc 'rm -rf ~' /tmp/lock",
+        "env -vS'rm -rf /'",
+        "stdbuf --output L rm -rf ~",
+        "rm -rf ~root",
+    ],
+)
+def test_the_floor_variants(command: str) -> None:
+    assert floor_violation(command) is not None, command
+
+
+def _policy(ws: Path, **rules: list[str]) -> ApprovalPolicy:
+    return ApprovalPolicy(ApprovalConfig(mode="auto", **rules), ws)
+
+
+@pytest.mark.parametrize(
+    ("rule", "command"),
+    [
+        ("shell(git status *)", "git -C . status"),
+        ("shell(git push *)", "git --no-pager push"),
+        ("shell(npm publish *)", "npm --prefix . publish"),
+        ("shell(git push *)", "git -c x=y -C . push origin"),
+    ],
+)
+def test_deny_rules_see_past_global_options(ws: Path, rule: str, command: str) -> None:
+    tool = builtin_registry().get("shell")
+    decision = _policy(ws, deny=[rule]).evaluate(tool, tool.parse_args({"command": command}))
+    assert decision.action == "deny", decision
+
+
+def test_protected_folders_are_protected_in_any_case(ws: Path) -> None:
+    tool = builtin_registry().get("write_file")
+    args = tool.parse_args({"path": ".GIT/config", "content": "x"})
+    assert _policy(ws).evaluate(tool, args).action == "ask"
