@@ -57,9 +57,15 @@ def create_app(hub: Hub, options: ServerOptions, *, port: int) -> ASGIApp:
     api.include_router(build_router(hub, options.approval))
 
     @api.websocket("/chat/ws/{session_id}")
-    async def chat_ws(websocket: WebSocket, session_id: str) -> None:
-        """Stream a session's events; send messages, answers and cancels."""
-        await serve_session(websocket, hub, session_id)
+    async def chat_ws(websocket: WebSocket, session_id: str, stream: str | None = None) -> None:
+        """Stream a session's events; send messages, answers and cancels. ``?stream=live``
+        streams answer text as it is written (by default, as the reference: per step)."""
+        await serve_session(
+            websocket,
+            hub,
+            session_id,
+            live_tokens=stream == "live",
+        )
 
     @api.exception_handler(SessionNotFoundError)
     async def not_found(_request: Request, exc: Exception) -> JSONResponse:

@@ -6,6 +6,10 @@ Its receive loop only reads and dispatches: turns run in their own tasks, so a r
 confirmation or a question gets through while a turn waits for it. ``cancel`` stops the
 turns this connection started; so does leaving, which also counts a pending confirmation
 as denied, and the partial reply is saved and marked.
+
+By default a connection gets a step's text as the reference sent it (held back: ``thinking``
+for a step that calls tools, one ``token`` before ``final_answer``); ``?stream=live`` asks
+for text as it is written.
 """
 
 from __future__ import annotations
@@ -47,8 +51,15 @@ async def _refuse(websocket: WebSocket, message: str) -> None:
     await websocket.close(code=1000)
 
 
-async def serve_session(websocket: WebSocket, hub: Hub, session_id: str) -> None:
-    """Handle one WebSocket connection to ``session_id`` until either side leaves."""
+async def serve_session(
+    websocket: WebSocket,
+    hub: Hub,
+    session_id: str,
+    *,
+    live_tokens: bool = False,
+) -> None:
+    """Handle one WebSocket connection to ``session_id`` until either side leaves
+    (``live_tokens``: stream answer text as it is written)."""
     await websocket.accept()
     try:
         session = await hub.service.store.get_session(session_id)
@@ -61,18 +72,24 @@ async def serve_session(websocket: WebSocket, hub: Hub, session_id: str) -> None
     if session.is_closed:
         await _refuse(websocket, f"Session '{session_id}' is closed")
         return
-    connection = _Connection(websocket, hub, session_id)
+    connection = _Connection(websocket, hub, session_id, live_tokens)
     await connection.run()
 
 
 class _Connection:
     """One client on one session: a sender task, a receive loop, and the turns it started."""
 
-    def __init__(self, websocket: WebSocket, hub: Hub, session_id: str) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        hub: Hub,
+        session_id: str,
+        live_tokens: bool,
+    ) -> None:
         self.websocket = websocket
         self.hub = hub
         self.session_id = session_id
-        self.subscriber = Subscriber(on_overflow=self._too_slow)
+        self.subscriber = Subscriber(on_overflow=self._too_slow, live_tokens=live_tokens)
         self.tokens: set[CancellationToken] = set()
         self.turns: set[asyncio.Task[None]] = set()
         self.channel: SessionChannel | None = None

@@ -50,9 +50,13 @@ class Api:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.server.port}"
 
-    def ws_url(self, session_id: str, api_key: str | None = None) -> str:
+    def ws_url(
+        self, session_id: str, api_key: str | None = None, *, stream: str | None = None
+    ) -> str:
         url = f"ws://127.0.0.1:{self.server.port}/chat/ws/{session_id}"
-        return url + (f"?api_key={api_key}" if api_key else "")
+        query = [f"api_key={api_key}"] if api_key else []
+        query += [f"stream={stream}"] if stream else []
+        return url + ("?" + "&".join(query) if query else "")
 
     def ws(
         self,
@@ -61,11 +65,13 @@ class Api:
         api_key: str | None = None,
         headers: dict[str, str] | None = None,
         max_size: int = 2**20,
+        stream: str | None = None,
     ) -> AbstractAsyncContextManager[ClientConnection]:
-        """A WebSocket to the session (with the server's key unless told otherwise)."""
+        """A WebSocket to the session (with the server's key unless told otherwise;
+        ``stream="live"`` for answer text as it is written)."""
         key = self.api_key if api_key is None and headers is None else api_key
         return connect(
-            self.ws_url(session_id, key),
+            self.ws_url(session_id, key, stream=stream),
             additional_headers=headers,
             open_timeout=WITHIN,
             max_size=max_size,

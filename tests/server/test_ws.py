@@ -53,7 +53,7 @@ async def test_tokens_arrive_while_the_model_is_still_writing(api: Api) -> None:
     session_id = await api.new_session()
     gate = Gate()
     api.script(gated_reply(["first ", "words "], gate, ["and the rest"]))
-    async with api.ws(session_id) as ws:
+    async with api.ws(session_id, stream="live") as ws:
         await receive(ws)
         await send(ws, {"type": "message", "content": "go"})
         await read_text(ws, "first words ")
@@ -184,7 +184,7 @@ async def test_cancel_stops_the_turn_and_keeps_the_partial_reply(api: Api) -> No
     session_id = await api.new_session()
     gate = Gate()
     api.script(gated_reply(["partial ", "answer"], gate, ["never sent"]))
-    async with api.ws(session_id) as ws:
+    async with api.ws(session_id, stream="live") as ws:
         await receive(ws)
         await send(ws, {"type": "message", "content": "long one"})
         await read_text(ws, "partial answer")
@@ -206,7 +206,10 @@ async def test_cancel_only_stops_the_connections_own_turns(api: Api) -> None:
     session_id = await api.new_session()
     gate = Gate()
     api.script(gated_reply(["mine "], gate, ["finished"]))
-    async with api.ws(session_id) as owner, api.ws(session_id) as other:
+    async with (
+        api.ws(session_id, stream="live") as owner,
+        api.ws(session_id, stream="live") as other,
+    ):
         await receive(owner)
         await receive(other)
         await send(owner, {"type": "message", "content": "go"})
@@ -252,7 +255,7 @@ async def test_disconnect_mid_stream_saves_the_partial_reply(api: Api) -> None:
     session_id = await api.new_session()
     gate = Gate()
     api.script(gated_reply(["half ", "said"], gate, ["never"]))
-    async with api.ws(session_id) as ws:
+    async with api.ws(session_id, stream="live") as ws:
         await receive(ws)
         await send(ws, {"type": "message", "content": "talk"})
         await read_text(ws, "half said")
@@ -300,7 +303,7 @@ async def test_a_fifth_turn_is_refused_and_nothing_is_lost(api: Api) -> None:
     session_id = await api.new_session()
     gates = [Gate() for _ in range(4)]
     api.script(*[gated_reply([f"turn{i} "], gate, ["done"]) for i, gate in enumerate(gates)])
-    async with api.ws(session_id) as ws:
+    async with api.ws(session_id, stream="live") as ws:
         await receive(ws)
         for index in range(4):
             await send(ws, {"type": "message", "content": f"message {index}"})
