@@ -134,7 +134,8 @@ class WsReply(_ClientMessage):
 
     type: Literal["reply"]
     request_id: str
-    content: str
+    #: Missing (or null) is an empty answer, as the reference read it.
+    content: str | None = None
 
 
 class WsConfirmationReply(_ClientMessage):
@@ -142,7 +143,8 @@ class WsConfirmationReply(_ClientMessage):
 
     type: Literal["confirmation_reply"]
     confirmation_id: str
-    approved: bool
+    #: Missing (or null) is a denial, as the reference read it.
+    approved: bool | None = None
 
 
 class WsCancel(_ClientMessage):

@@ -173,9 +173,9 @@ class _Connection:
         if isinstance(message, WsUserMessage):
             self._start_turn(message)
         elif isinstance(message, WsConfirmationReply):
-            self.channel.answer_confirmation(message.confirmation_id, message.approved)
+            self.channel.answer_confirmation(message.confirmation_id, bool(message.approved))
         elif isinstance(message, WsReply):
-            self.channel.answer_question(message.request_id, message.content)
+            self.channel.answer_question(message.request_id, message.content or "")
         elif isinstance(message, WsCancel):
             for token in list(self.tokens):
                 token.cancel("user")
