@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.engine.cancel import CancellationToken
-from app.engine.events import short_error
+from app.engine.events import result, short_error, to_wire
 from app.server.hub import ChannelHuman, Hub, SessionChannel, Subscriber, dumps, encode
 from app.server.schemas import (
     CLIENT_MESSAGE,
@@ -43,6 +43,7 @@ DISCONNECT_GRACE_SECONDS = 10.0
 #: Close code for a client that fell too far behind (RFC 6455: try again later).
 CLOSE_TOO_SLOW = 1013
 PONG = '{"type":"pong"}'
+CANCELLED = dumps(to_wire(result("cancelled")))
 
 
 async def _refuse(websocket: WebSocket, message: str) -> None:
@@ -179,6 +180,8 @@ class _Connection:
         elif isinstance(message, WsCancel):
             for token in list(self.tokens):
                 token.cancel("user")
+            if not self.tokens:  # nothing to stop; the client still waits for a result
+                self.subscriber.put(CANCELLED)
         elif isinstance(message, WsPing):
             self.subscriber.put(PONG)
 

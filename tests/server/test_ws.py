@@ -80,7 +80,8 @@ async def test_ping_pong_and_bad_input_keep_the_connection(api: Api) -> None:
         assert invalid["type"] == "error" and "content" in invalid["data"]["message"]
         await send(ws, {"type": "confirmation_reply", "confirmation_id": "nope", "approved": True})
         await send(ws, {"type": "reply", "request_id": "nope", "content": "?"})
-        await send(ws, {"type": "cancel"})  # nothing running: nothing happens
+        await send(ws, {"type": "cancel"})  # nothing running: the client still gets a result
+        assert await receive(ws) == {"type": "result", "data": {"status": "cancelled"}}
         await send(ws, {"type": "ping"})
         assert await receive(ws) == {"type": "pong"}
     assert api.fake.requests == []
@@ -214,7 +215,8 @@ async def test_cancel_only_stops_the_connections_own_turns(api: Api) -> None:
         await receive(other)
         await send(owner, {"type": "message", "content": "go"})
         assert (await receive(other))["type"] == "token"
-        await send(other, {"type": "cancel"})
+        await send(other, {"type": "cancel"})  # answered for this connection only
+        assert await receive(other) == {"type": "result", "data": {"status": "cancelled"}}
         await send(other, {"type": "ping"})
         assert await receive(other) == {"type": "pong"}
         gate.open()
