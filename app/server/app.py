@@ -15,7 +15,7 @@ from app.config import ServeApproval, ServeConfig
 from app.server.guards import AccessLog, ApiKeyGuard, ASGIApp, BodyLimit, LoopbackOnly
 from app.server.hub import Hub
 from app.server.rest import build_router
-from app.server.ws import serve_session
+from app.server.ws import KEEPALIVE_SECONDS, serve_session
 from app.store import SessionClosedError, SessionNotFoundError, StoreError
 
 
@@ -26,6 +26,9 @@ class ServerOptions:
     api_key: str | None = None
     approval: ServeApproval = "deny"
     max_body_bytes: int = 1_048_576
+    #: A WebSocket client silent this long gets a ``pong`` (the reference's 300 s; tests
+    #: shorten it).
+    keepalive_seconds: float = KEEPALIVE_SECONDS
 
     @classmethod
     def from_config(cls, config: ServeConfig, api_key: str | None) -> ServerOptions:
@@ -65,6 +68,7 @@ def create_app(hub: Hub, options: ServerOptions, *, port: int) -> ASGIApp:
             hub,
             session_id,
             live_tokens=stream == "live",
+            keepalive_seconds=options.keepalive_seconds,
         )
 
     @api.exception_handler(SessionNotFoundError)

@@ -9,7 +9,8 @@ as denied, and the partial reply is saved and marked.
 
 By default a connection gets a step's text as the reference sent it (held back: ``thinking``
 for a step that calls tools, one ``token`` before ``final_answer``); ``?stream=live`` asks
-for text as it is written.
+for text as it is written. A connection the client says nothing on for a while gets a
+``pong`` now and then, so proxies keep it open.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ DISCONNECT_GRACE_SECONDS = 10.0
 #: Close code for a client that fell too far behind (RFC 6455: try again later).
 CLOSE_TOO_SLOW = 1013
 PONG = '{"type":"pong"}'
+#: The reference's keep-alive: a ``pong`` after this long without a client message.
+KEEPALIVE_SECONDS = 300.0
 CANCELLED = dumps(to_wire(result("cancelled")))
 
 
@@ -58,9 +61,11 @@ async def serve_session(
     session_id: str,
     *,
     live_tokens: bool = False,
+    keepalive_seconds: float = KEEPALIVE_SECONDS,
 ) -> None:
     """Handle one WebSocket connection to ``session_id`` until either side leaves
-    (``live_tokens``: stream answer text as it is written)."""
+    (``live_tokens``: stream answer text as it is written; ``keepalive_seconds``: how long
+    the client may be silent before it gets a ``pong``)."""
     await websocket.accept()
     try:
         session = await hub.service.store.get_session(session_id)
@@ -73,7 +78,7 @@ async def serve_session(
     if session.is_closed:
         await _refuse(websocket, f"Session '{session_id}' is closed")
         return
-    connection = _Connection(websocket, hub, session_id, live_tokens)
+    connection = _Connection(websocket, hub, session_id, live_tokens, keepalive_seconds)
     await connection.run()
 
 
@@ -86,10 +91,12 @@ class _Connection:
         hub: Hub,
         session_id: str,
         live_tokens: bool,
+        keepalive_seconds: float,
     ) -> None:
         self.websocket = websocket
         self.hub = hub
         self.session_id = session_id
+        self.keepalive_seconds = keepalive_seconds
         self.subscriber = Subscriber(on_overflow=self._too_slow, live_tokens=live_tokens)
         self.tokens: set[CancellationToken] = set()
         self.turns: set[asyncio.Task[None]] = set()
@@ -129,7 +136,14 @@ class _Connection:
     async def _receive_all(self, sender: asyncio.Task[None]) -> None:
         receiving = asyncio.ensure_future(self.websocket.receive())
         while True:
-            done, _ = await asyncio.wait({receiving, sender}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {receiving, sender},
+                timeout=self.keepalive_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if not done:  # the client has been silent a while: keep the socket in use
+                self.subscriber.put(PONG)
+                continue
             if receiving not in done:  # the sender stopped: client gone or too slow
                 receiving.cancel()
                 with contextlib.suppress(BaseException):

@@ -6,6 +6,7 @@ WebSocket clients talk to it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -179,7 +180,9 @@ async def make_api(tmp_path: Path, workspace: Path) -> AsyncIterator[MakeApi]:
     """Start servers (``api_key``, ``serve`` and other settings as keywords); all stopped after."""
     started: list[tuple[Api, asyncio.Task[None], Gateway]] = []
 
-    async def factory(*, api_key: str | None = None, **overrides: Any) -> Api:
+    async def factory(
+        *, api_key: str | None = None, keepalive_seconds: float | None = None, **overrides: Any
+    ) -> Api:
         fake = await FakeProvider().start()
         data: dict[str, Any] = {
             "default_model": MODEL,
@@ -199,6 +202,8 @@ async def make_api(tmp_path: Path, workspace: Path) -> AsyncIterator[MakeApi]:
             skills=load_skills([BUILTIN_SKILLS_DIR]),
         )
         options = ServerOptions.from_config(settings.serve, api_key)
+        if keepalive_seconds is not None:
+            options = dataclasses.replace(options, keepalive_seconds=keepalive_seconds)
         server = ApiServer(Hub(service), options, bind_socket("127.0.0.1", 0), handle_signals=False)
         task = asyncio.create_task(server.run_until_stopped())
         ready = asyncio.ensure_future(server.ready.wait())
