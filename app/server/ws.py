@@ -46,13 +46,16 @@ CLOSE_TOO_SLOW = 1013
 PONG = '{"type":"pong"}'
 #: The reference's keep-alive: a ``pong`` after this long without a client message.
 KEEPALIVE_SECONDS = 300.0
+#: What the reference said (event, close reason) to a client of a closed or unknown session.
+CLOSED_TEXT, CLOSED_REASON = "Session is closed", "Session closed"
+NOT_FOUND_REASON = "Session not found"
 CANCELLED = dumps(to_wire(result("cancelled")))
 
 
-async def _refuse(websocket: WebSocket, message: str) -> None:
-    """As the reference: an error event, then a normal close."""
+async def _refuse(websocket: WebSocket, message: str, reason: str = "") -> None:
+    """As the reference: an error event, then a normal close (with the reference's reason)."""
     await websocket.send_text(encode(short_error(message)))
-    await websocket.close(code=1000)
+    await websocket.close(code=1000, reason=reason)
 
 
 async def serve_session(
@@ -70,13 +73,13 @@ async def serve_session(
     try:
         session = await hub.service.store.get_session(session_id)
     except SessionNotFoundError as exc:
-        await _refuse(websocket, str(exc))
+        await _refuse(websocket, str(exc), NOT_FOUND_REASON)
         return
     except StoreError as exc:
         await _refuse(websocket, f"could not read the session: {exc}")
         return
     if session.is_closed:
-        await _refuse(websocket, f"Session '{session_id}' is closed")
+        await _refuse(websocket, CLOSED_TEXT, CLOSED_REASON)
         return
     connection = _Connection(websocket, hub, session_id, live_tokens, keepalive_seconds)
     await connection.run()
