@@ -49,6 +49,9 @@ from app.tools.rules import RuleKind
 
 log = logging.getLogger(__name__)
 
+#: The refusal of a turn over the session's limit, word for word as the reference said it
+#: (clients match on it; the numbers go in the error's ``detail``).
+TOO_MANY_TURNS = "Too many concurrent requests. Please wait for the current task to complete."
 #: Modes that are not built yet run as REACT and say so.
 FALLBACK_MODES = {
     ExecutionMode.REWOO: "REWOO is not built yet; running the normal tool loop (REACT).",
@@ -215,16 +218,15 @@ class ChatService:
             return
         limit = self.settings.engine.max_concurrent_turns
         if len(self._turns[session_id]) >= limit:
-            message = (
-                "Too many concurrent requests: "
+            detail = (
                 f"{limit} turns are already running in this session; your message was saved. "
                 "Wait for one to finish, or stop one, then send it again."
             )
             try:
                 await self.store.append_message(session_id, "user", text, turn_id=turn_id)
             except StoreError as exc:
-                message = f"{limit} turns are already running in this session ({exc})"
-            await emit(short_error(message))
+                detail = f"{limit} turns are already running in this session ({exc})"
+            await emit(short_error(TOO_MANY_TURNS, detail))
             await emit(result("error"))
             return
         others = set(self._turns[session_id])
