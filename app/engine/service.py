@@ -238,7 +238,8 @@ class ChatService:
                 told = rules_notice(self.workspace_rules, self.rule_problems)
                 if told:
                     await emit(notice("workspace_rules", told))
-            await self.store.append_message(session_id, "user", text, turn_id=turn_id)
+            saved = self._as_stored(text, session.agent_name, mode)
+            await self.store.append_message(session_id, "user", saved, turn_id=turn_id)
             agent = resolve_agent(self.settings, session.agent_name)
             routing = self.router.route(text, agent, mode)
             if routing.local_reply is not None:
@@ -326,6 +327,19 @@ class ChatService:
                 for usage in ctx.usage.events():
                     await emit(usage)
             await emit(result(status))
+
+    def _as_stored(self, text: str, agent_name: str, mode: ExecutionMode | None) -> str:
+        """The person's message as the reference stores it: one routed to a skill without
+        its ``@skill`` prefix (the turn's logged ``skill_match`` event keeps the skill's
+        name, and the TUI shows it from there); anything else as typed."""
+        try:
+            agent = resolve_agent(self.settings, agent_name)
+        except KeyError:
+            return text  # the turn fails on it next; the message is kept as typed
+        routing = self.router.route(text, agent, mode)
+        if routing.matched and routing.clean_content:  # a bare `@skill` stays as typed
+            return routing.clean_content
+        return text
 
     async def _direct(self, ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
         request = ChatRequest(model=ctx.model, messages=history, system=ctx.system_prompt)

@@ -41,7 +41,8 @@ class SessionOut(BaseModel):
 
 
 class MessageOut(BaseModel):
-    """A message as the reference returns it (plus ``status``: complete, cancelled, …)."""
+    """A message as the reference returns it (plus ``status``: complete, cancelled, …;
+    ``agent_name`` is null on the person's messages)."""
 
     message_id: str
     session_id: str
@@ -61,7 +62,8 @@ class MessageOut(BaseModel):
             role=message.role,
             content=message.content,
             tool_call_id=message.tool_call_id,
-            agent_name=message.agent_name,
+            # As the reference: the person's messages belong to no agent.
+            agent_name=None if message.role == "user" else message.agent_name,
             created_at=message.created_at.isoformat(),
             status=message.status,
         )
