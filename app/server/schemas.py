@@ -104,8 +104,9 @@ class SendMessageIn(BaseModel):
     """``POST /chat/sessions/{id}/messages``: a person's message starts a turn."""
 
     content: str = Field(min_length=1)
-    role: Literal["user"] = Field(
-        default="user", description="Only user messages start a turn (the reference default)."
+    role: str = Field(
+        default="user",
+        description="Accepted and ignored, as by the reference: the message is the person's.",
     )
 
     @field_validator("content")
