@@ -174,6 +174,8 @@ class AskHumanEvent(_Wire):
 
 class ErrorData(_Wire):
     message: Redacted = Field(max_length=MAX_ERROR_CHARS)
+    #: More about it, where ``message`` must stay a fixed text clients match on.
+    detail: Redacted | None = Field(default=None, max_length=MAX_ERROR_CHARS)
 
 
 class ErrorEvent(_Wire):
@@ -450,13 +452,20 @@ def from_wire(data: dict[str, Any]) -> Event:
     return EVENT_ADAPTER.validate_python(data)
 
 
-def short_error(message: str) -> ErrorEvent:
-    """An error event whose message is one line of at most 200 characters (URL credentials
-    masked before it is cut, so a cut cannot leave half a password behind)."""
-    line = " ".join(redact_url_credentials(message).split())
+def short_error(message: str, detail: str | None = None) -> ErrorEvent:
+    """An error event whose message (and ``detail``, if any) is one line of at most 200
+    characters (URL credentials masked before it is cut, so a cut cannot leave half a
+    password behind)."""
+    line = _one_short_line(message)
+    more = _one_short_line(detail) if detail else None
+    return ErrorEvent(data=ErrorData(message=line or "unknown error", detail=more or None))
+
+
+def _one_short_line(text: str) -> str:
+    line = " ".join(redact_url_credentials(text).split())
     if len(line) > MAX_ERROR_CHARS:
         line = line[: MAX_ERROR_CHARS - 1] + "…"
-    return ErrorEvent(data=ErrorData(message=line or "unknown error"))
+    return line
 
 
 def notice(code: str, message: str) -> NoticeEvent:

@@ -51,6 +51,9 @@ from app.tools.rules import RuleKind
 
 log = logging.getLogger(__name__)
 
+#: The refusal of a turn over the session's limit, word for word as the reference said it
+#: (clients match on it; the numbers go in the error's ``detail``).
+TOO_MANY_TURNS = "Too many concurrent requests. Please wait for the current task to complete."
 #: Modes that are not built yet run as REACT and say so.
 FALLBACK_MODES = {
     ExecutionMode.REWOO: "REWOO is not built yet; running the normal tool loop (REACT).",
@@ -221,16 +224,15 @@ class ChatService:
             return
         limit = self.settings.engine.max_concurrent_turns
         if len(self._turns[session_id]) >= limit:
-            message = (
-                "Too many concurrent requests: "
+            detail = (
                 f"{limit} turns are already running in this session; your message was saved. "
                 "Wait for one to finish, or stop one, then send it again."
             )
             try:
                 await self.store.append_message(session_id, "user", text, turn_id=turn_id)
             except StoreError as exc:
-                message = f"{limit} turns are already running in this session ({exc})"
-            await emit(short_error(message))
+                detail = f"{limit} turns are already running in this session ({exc})"
+            await emit(short_error(TOO_MANY_TURNS, detail))
             await emit(result("error"))
             return
         others = set(self._turns[session_id])
@@ -242,7 +244,8 @@ class ChatService:
                 told = rules_notice(self.workspace_rules, self.rule_problems)
                 if told:
                     await emit(notice("workspace_rules", told))
-            await self.store.append_message(session_id, "user", text, turn_id=turn_id)
+            saved = self._as_stored(text, session.agent_name, mode)
+            await self.store.append_message(session_id, "user", saved, turn_id=turn_id)
             agent = resolve_agent(self.settings, session.agent_name)
             routing = self.router.route(text, agent, mode)
             if routing.local_reply is not None:
@@ -354,6 +357,19 @@ class ChatService:
             await emit(notice("project_instructions", f"Project instructions: {names}{cut}."))
         self._instructions_seen[session_id] = found.signature
         return f"{prompt}\n\n{found.text}" if found.text else prompt
+
+    def _as_stored(self, text: str, agent_name: str, mode: ExecutionMode | None) -> str:
+        """The person's message as the reference stores it: one routed to a skill without
+        its ``@skill`` prefix (the turn's logged ``skill_match`` event keeps the skill's
+        name, and the TUI shows it from there); anything else as typed."""
+        try:
+            agent = resolve_agent(self.settings, agent_name)
+        except KeyError:
+            return text  # the turn fails on it next; the message is kept as typed
+        routing = self.router.route(text, agent, mode)
+        if routing.matched and routing.clean_content:  # a bare `@skill` stays as typed
+            return routing.clean_content
+        return text
 
     async def _direct(self, ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
         request = ChatRequest(model=ctx.model, messages=history, system=ctx.system_prompt)

@@ -15,7 +15,7 @@ from app.config import ServeApproval, ServeConfig
 from app.server.guards import AccessLog, ApiKeyGuard, ASGIApp, BodyLimit, LoopbackOnly
 from app.server.hub import Hub
 from app.server.rest import build_router
-from app.server.ws import serve_session
+from app.server.ws import KEEPALIVE_SECONDS, serve_session
 from app.store import SessionClosedError, SessionNotFoundError, StoreError
 
 
@@ -26,6 +26,9 @@ class ServerOptions:
     api_key: str | None = None
     approval: ServeApproval = "deny"
     max_body_bytes: int = 1_048_576
+    #: A WebSocket client silent this long gets a ``pong`` (the reference's 300 s; tests
+    #: shorten it).
+    keepalive_seconds: float = KEEPALIVE_SECONDS
 
     @classmethod
     def from_config(cls, config: ServeConfig, api_key: str | None) -> ServerOptions:
@@ -57,9 +60,16 @@ def create_app(hub: Hub, options: ServerOptions, *, port: int) -> ASGIApp:
     api.include_router(build_router(hub, options.approval))
 
     @api.websocket("/chat/ws/{session_id}")
-    async def chat_ws(websocket: WebSocket, session_id: str) -> None:
-        """Stream a session's events; send messages, answers and cancels."""
-        await serve_session(websocket, hub, session_id)
+    async def chat_ws(websocket: WebSocket, session_id: str, stream: str | None = None) -> None:
+        """Stream a session's events; send messages, answers and cancels. ``?stream=live``
+        streams answer text as it is written (by default, as the reference: per step)."""
+        await serve_session(
+            websocket,
+            hub,
+            session_id,
+            live_tokens=stream == "live",
+            keepalive_seconds=options.keepalive_seconds,
+        )
 
     @api.exception_handler(SessionNotFoundError)
     async def not_found(_request: Request, exc: Exception) -> JSONResponse:

@@ -60,6 +60,13 @@ class _TokenRun:
 class Subscriber:
     """One connection's outgoing messages, in order.
 
+    With ``live_tokens`` (the TUI's way, ``?stream=live`` on the WebSocket) answer text goes
+    out as the model writes it, and a step that then calls tools is relabelled by one
+    ``thinking`` event. Without it (the reference's way, the WebSocket's default) a step's
+    text is held back: a step that calls tools is seen only as its ``thinking`` event, and
+    the final answer goes out as one ``token`` right before ``final_answer``, so the tokens
+    a client joins are exactly the answer.
+
     Tokens of a turn that pile up while the connection is still sending earlier messages
     are merged into one ``token`` message (same text, same order, fewer frames): a client
     that keeps up gets one message per token, one that falls behind catches up instead of
@@ -68,8 +75,13 @@ class Subscriber:
     """
 
     def __init__(
-        self, on_overflow: Callable[[], None], *, max_chars: int = MAX_BACKLOG_CHARS
+        self,
+        on_overflow: Callable[[], None],
+        *,
+        live_tokens: bool = True,
+        max_chars: int = MAX_BACKLOG_CHARS,
     ) -> None:
+        self.live_tokens = live_tokens
         self._items: deque[str | _TokenRun | None] = deque()
         self._max_chars = max_chars
         self._ready = asyncio.Event()
@@ -157,10 +169,15 @@ class SessionChannel:
             return
         if event.type == "token":
             for subscriber in tuple(self.subscribers):
-                subscriber.put_token(turn, event.content)
+                if subscriber.live_tokens:
+                    subscriber.put_token(turn, event.content)
             return
         text = encode(event)
+        # Held-back text: the whole answer as one token, just before the final answer.
+        answer = encode_token(event.content) if event.type == "final_answer" else None
         for subscriber in tuple(self.subscribers):
+            if answer is not None and not subscriber.live_tokens:
+                subscriber.put(answer)
             subscriber.put(text)
 
     def expect_confirmation(self, confirmation_id: str) -> asyncio.Future[bool]:

@@ -41,7 +41,8 @@ class SessionOut(BaseModel):
 
 
 class MessageOut(BaseModel):
-    """A message as the reference returns it (plus ``status``: complete, cancelled, …)."""
+    """A message as the reference returns it (plus ``status``: complete, cancelled, …;
+    ``agent_name`` is null on the person's messages)."""
 
     message_id: str
     session_id: str
@@ -61,7 +62,8 @@ class MessageOut(BaseModel):
             role=message.role,
             content=message.content,
             tool_call_id=message.tool_call_id,
-            agent_name=message.agent_name,
+            # As the reference: the person's messages belong to no agent.
+            agent_name=None if message.role == "user" else message.agent_name,
             created_at=message.created_at.isoformat(),
             status=message.status,
         )
@@ -102,8 +104,9 @@ class SendMessageIn(BaseModel):
     """``POST /chat/sessions/{id}/messages``: a person's message starts a turn."""
 
     content: str = Field(min_length=1)
-    role: Literal["user"] = Field(
-        default="user", description="Only user messages start a turn (the reference default)."
+    role: str = Field(
+        default="user",
+        description="Accepted and ignored, as by the reference: the message is the person's.",
     )
 
     @field_validator("content")
@@ -134,7 +137,8 @@ class WsReply(_ClientMessage):
 
     type: Literal["reply"]
     request_id: str
-    content: str
+    #: Missing (or null) is an empty answer, as the reference read it.
+    content: str | None = None
 
 
 class WsConfirmationReply(_ClientMessage):
@@ -142,7 +146,8 @@ class WsConfirmationReply(_ClientMessage):
 
     type: Literal["confirmation_reply"]
     confirmation_id: str
-    approved: bool
+    #: Missing (or null) is a denial, as the reference read it.
+    approved: bool | None = None
 
 
 class WsCancel(_ClientMessage):

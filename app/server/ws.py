@@ -6,6 +6,11 @@ Its receive loop only reads and dispatches: turns run in their own tasks, so a r
 confirmation or a question gets through while a turn waits for it. ``cancel`` stops the
 turns this connection started; so does leaving, which also counts a pending confirmation
 as denied, and the partial reply is saved and marked.
+
+By default a connection gets a step's text as the reference sent it (held back: ``thinking``
+for a step that calls tools, one ``token`` before ``final_answer``); ``?stream=live`` asks
+for text as it is written. A connection the client says nothing on for a while gets a
+``pong`` now and then, so proxies keep it open.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.engine.cancel import CancellationToken
-from app.engine.events import short_error
+from app.engine.events import result, short_error, to_wire
 from app.server.hub import ChannelHuman, Hub, SessionChannel, Subscriber, dumps, encode
 from app.server.schemas import (
     CLIENT_MESSAGE,
@@ -39,40 +44,63 @@ DISCONNECT_GRACE_SECONDS = 10.0
 #: Close code for a client that fell too far behind (RFC 6455: try again later).
 CLOSE_TOO_SLOW = 1013
 PONG = '{"type":"pong"}'
+#: The reference's keep-alive: a ``pong`` after this long without a client message.
+KEEPALIVE_SECONDS = 300.0
+#: What the reference said (event, close reason) to a client of a closed or unknown session.
+CLOSED_TEXT, CLOSED_REASON = "Session is closed", "Session closed"
+NOT_FOUND_REASON = "Session not found"
+CANCELLED = dumps(to_wire(result("cancelled")))
 
 
-async def _refuse(websocket: WebSocket, message: str) -> None:
-    """As the reference: an error event, then a normal close."""
+async def _refuse(websocket: WebSocket, message: str, reason: str = "") -> None:
+    """As the reference: an error event, then a normal close (with the reference's reason)."""
     await websocket.send_text(encode(short_error(message)))
-    await websocket.close(code=1000)
+    await websocket.close(code=1000, reason=reason)
 
 
-async def serve_session(websocket: WebSocket, hub: Hub, session_id: str) -> None:
-    """Handle one WebSocket connection to ``session_id`` until either side leaves."""
+async def serve_session(
+    websocket: WebSocket,
+    hub: Hub,
+    session_id: str,
+    *,
+    live_tokens: bool = False,
+    keepalive_seconds: float = KEEPALIVE_SECONDS,
+) -> None:
+    """Handle one WebSocket connection to ``session_id`` until either side leaves
+    (``live_tokens``: stream answer text as it is written; ``keepalive_seconds``: how long
+    the client may be silent before it gets a ``pong``)."""
     await websocket.accept()
     try:
         session = await hub.service.store.get_session(session_id)
     except SessionNotFoundError as exc:
-        await _refuse(websocket, str(exc))
+        await _refuse(websocket, str(exc), NOT_FOUND_REASON)
         return
     except StoreError as exc:
         await _refuse(websocket, f"could not read the session: {exc}")
         return
     if session.is_closed:
-        await _refuse(websocket, f"Session '{session_id}' is closed")
+        await _refuse(websocket, CLOSED_TEXT, CLOSED_REASON)
         return
-    connection = _Connection(websocket, hub, session_id)
+    connection = _Connection(websocket, hub, session_id, live_tokens, keepalive_seconds)
     await connection.run()
 
 
 class _Connection:
     """One client on one session: a sender task, a receive loop, and the turns it started."""
 
-    def __init__(self, websocket: WebSocket, hub: Hub, session_id: str) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        hub: Hub,
+        session_id: str,
+        live_tokens: bool,
+        keepalive_seconds: float,
+    ) -> None:
         self.websocket = websocket
         self.hub = hub
         self.session_id = session_id
-        self.subscriber = Subscriber(on_overflow=self._too_slow)
+        self.keepalive_seconds = keepalive_seconds
+        self.subscriber = Subscriber(on_overflow=self._too_slow, live_tokens=live_tokens)
         self.tokens: set[CancellationToken] = set()
         self.turns: set[asyncio.Task[None]] = set()
         self.channel: SessionChannel | None = None
@@ -111,7 +139,14 @@ class _Connection:
     async def _receive_all(self, sender: asyncio.Task[None]) -> None:
         receiving = asyncio.ensure_future(self.websocket.receive())
         while True:
-            done, _ = await asyncio.wait({receiving, sender}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {receiving, sender},
+                timeout=self.keepalive_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if not done:  # the client has been silent a while: keep the socket in use
+                self.subscriber.put(PONG)
+                continue
             if receiving not in done:  # the sender stopped: client gone or too slow
                 receiving.cancel()
                 with contextlib.suppress(BaseException):
@@ -156,12 +191,14 @@ class _Connection:
         if isinstance(message, WsUserMessage):
             self._start_turn(message)
         elif isinstance(message, WsConfirmationReply):
-            self.channel.answer_confirmation(message.confirmation_id, message.approved)
+            self.channel.answer_confirmation(message.confirmation_id, bool(message.approved))
         elif isinstance(message, WsReply):
-            self.channel.answer_question(message.request_id, message.content)
+            self.channel.answer_question(message.request_id, message.content or "")
         elif isinstance(message, WsCancel):
             for token in list(self.tokens):
                 token.cancel("user")
+            if not self.tokens:  # nothing to stop; the client still waits for a result
+                self.subscriber.put(CANCELLED)
         elif isinstance(message, WsPing):
             self.subscriber.put(PONG)
 

@@ -202,7 +202,7 @@ async def one_client(
     status = ""
     text: list[str] = []
     answer = ""
-    url = f"ws://127.0.0.1:{port}/chat/ws/{session_id}"
+    url = f"ws://127.0.0.1:{port}/chat/ws/{session_id}?stream=live"  # tokens as written
     async with connect(url, max_size=2**24, compression=None, open_timeout=60) as ws:
         assert json.loads(await ws.recv())["type"] == "connected"
         await start.wait()

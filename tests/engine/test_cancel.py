@@ -108,7 +108,12 @@ async def test_a_fifth_running_turn_is_refused_but_its_message_saved(harness: Ha
     assert harness.service.running_turns(harness.session_id) == 4
     refused = await harness.turn("one too many")
     assert refused.status == "error"
-    assert "already running" in refused.of("error")[0].data.message
+    error = refused.of("error")[0].data
+    assert (
+        error.message
+        == "Too many concurrent requests. Please wait for the current task to complete."
+    )
+    assert error.detail is not None and "4 turns are already running" in error.detail
     contents = [m.content for m in await harness.store.get_messages(harness.session_id)]
     assert "one too many" in contents
     for gate in gates:

@@ -164,6 +164,12 @@ async def test_skills_route_and_unknown_skills_answer_locally(harness: Harness) 
     local = await harness.turn("@nonsense do it")
     assert len(harness.fake.requests) == 1  # no model call
     assert "@review" in local.of("final_answer")[0].content and local.status == "completed"
+    # Saved as the reference saves it: a routed message without its prefix (the logged
+    # skill_match of its turn names the skill); an unrouted one as typed.
+    stored = [m for m in await harness.store.get_messages(harness.session_id) if m.role == "user"]
+    assert [m.content for m in stored] == ["check src/app.py", "@nonsense do it"]
+    logged = await harness.store.get_events(harness.session_id, types=["skill_match"])
+    assert [(e.turn_id, e.data["data"]["skill"]) for e in logged] == [(stored[0].turn_id, "review")]
 
 
 async def test_rewoo_and_reflexion_fall_back_to_react_visibly(harness: Harness) -> None:

@@ -6,6 +6,7 @@ WebSocket clients talk to it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -50,9 +51,13 @@ class Api:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.server.port}"
 
-    def ws_url(self, session_id: str, api_key: str | None = None) -> str:
+    def ws_url(
+        self, session_id: str, api_key: str | None = None, *, stream: str | None = None
+    ) -> str:
         url = f"ws://127.0.0.1:{self.server.port}/chat/ws/{session_id}"
-        return url + (f"?api_key={api_key}" if api_key else "")
+        query = [f"api_key={api_key}"] if api_key else []
+        query += [f"stream={stream}"] if stream else []
+        return url + ("?" + "&".join(query) if query else "")
 
     def ws(
         self,
@@ -61,11 +66,13 @@ class Api:
         api_key: str | None = None,
         headers: dict[str, str] | None = None,
         max_size: int = 2**20,
+        stream: str | None = None,
     ) -> AbstractAsyncContextManager[ClientConnection]:
-        """A WebSocket to the session (with the server's key unless told otherwise)."""
+        """A WebSocket to the session (with the server's key unless told otherwise;
+        ``stream="live"`` for answer text as it is written)."""
         key = self.api_key if api_key is None and headers is None else api_key
         return connect(
-            self.ws_url(session_id, key),
+            self.ws_url(session_id, key, stream=stream),
             additional_headers=headers,
             open_timeout=WITHIN,
             max_size=max_size,
@@ -173,7 +180,9 @@ async def make_api(tmp_path: Path, workspace: Path) -> AsyncIterator[MakeApi]:
     """Start servers (``api_key``, ``serve`` and other settings as keywords); all stopped after."""
     started: list[tuple[Api, asyncio.Task[None], Gateway]] = []
 
-    async def factory(*, api_key: str | None = None, **overrides: Any) -> Api:
+    async def factory(
+        *, api_key: str | None = None, keepalive_seconds: float | None = None, **overrides: Any
+    ) -> Api:
         fake = await FakeProvider().start()
         data: dict[str, Any] = {
             "default_model": MODEL,
@@ -193,6 +202,8 @@ async def make_api(tmp_path: Path, workspace: Path) -> AsyncIterator[MakeApi]:
             skills=load_skills([BUILTIN_SKILLS_DIR]),
         )
         options = ServerOptions.from_config(settings.serve, api_key)
+        if keepalive_seconds is not None:
+            options = dataclasses.replace(options, keepalive_seconds=keepalive_seconds)
         server = ApiServer(Hub(service), options, bind_socket("127.0.0.1", 0), handle_signals=False)
         task = asyncio.create_task(server.run_until_stopped())
         ready = asyncio.ensure_future(server.ready.wait())

@@ -116,7 +116,7 @@ async def test_ctrl_c_stops_turns_saves_partials_and_exits_cleanly(tmp_path: Pat
             async with httpx.AsyncClient(base_url=base, timeout=WITHIN) as http:
                 created = await http.post("/chat/sessions", json={"agent_name": "default"})
                 session_id = created.json()["session_id"]
-                url = f"ws://127.0.0.1:{found.group(1)}/chat/ws/{session_id}"
+                url = f"ws://127.0.0.1:{found.group(1)}/chat/ws/{session_id}?stream=live"
                 async with connect(url, open_timeout=WITHIN) as ws:
                     await receive(ws)
                     await send(ws, {"type": "message", "content": "over the socket"})

@@ -105,7 +105,7 @@ async def test_a_reference_client_session_conforms(api: Api) -> None:
     session_id = await api.new_session()
     gate = Gate()
     api.script(
-        # 1: @review → skill_match; text then a call → token…, thinking, step/tool_call.
+        # 1: @review → skill_match; text then a call → thinking, step/tool_call.
         tool_calls(("read_file", {"path": "README.md"}), text="Reading first. "),
         text_reply("Looks fine."),
         # 2: a call that needs approval, then one that asks the person.
@@ -124,8 +124,8 @@ async def test_a_reference_client_session_conforms(api: Api) -> None:
         await send(ws, {"type": "message", "content": "@review the readme"})
         turn = await until(ws, "result")
         received += turn
-        assert types(turn)[:2] == ["skill_match", "token"]
-        assert "thinking" in types(turn) and turn[-1]["data"]["status"] == "completed"
+        assert types(turn)[:3] == ["skill_match", "thinking", "step"]
+        assert "token" in types(turn) and turn[-1]["data"]["status"] == "completed"
 
         await send(ws, {"type": "message", "content": "make a file, then ask me"})
         asked = await until(ws, "confirmation_request")
@@ -153,7 +153,7 @@ async def test_a_reference_client_session_conforms(api: Api) -> None:
         assert types(failed)[-2:] == ["error", "result"]
 
         await send(ws, {"type": "message", "content": "long"})
-        received.append(await receive(ws))  # the first token
+        await api.fake.wait_requests(6, within=30)  # the model is writing (text held back)
         await send(ws, {"type": "cancel"})
         cancelled = await until(ws, "result")
         received += cancelled

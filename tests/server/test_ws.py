@@ -53,7 +53,7 @@ async def test_tokens_arrive_while_the_model_is_still_writing(api: Api) -> None:
     session_id = await api.new_session()
     gate = Gate()
     api.script(gated_reply(["first ", "words "], gate, ["and the rest"]))
-    async with api.ws(session_id) as ws:
+    async with api.ws(session_id, stream="live") as ws:
         await receive(ws)
         await send(ws, {"type": "message", "content": "go"})
         await read_text(ws, "first words ")
@@ -80,7 +80,8 @@ async def test_ping_pong_and_bad_input_keep_the_connection(api: Api) -> None:
         assert invalid["type"] == "error" and "content" in invalid["data"]["message"]
         await send(ws, {"type": "confirmation_reply", "confirmation_id": "nope", "approved": True})
         await send(ws, {"type": "reply", "request_id": "nope", "content": "?"})
-        await send(ws, {"type": "cancel"})  # nothing running: nothing happens
+        await send(ws, {"type": "cancel"})  # nothing running: the client still gets a result
+        assert await receive(ws) == {"type": "result", "data": {"status": "cancelled"}}
         await send(ws, {"type": "ping"})
         assert await receive(ws) == {"type": "pong"}
     assert api.fake.requests == []
@@ -184,7 +185,7 @@ async def test_cancel_stops_the_turn_and_keeps_the_partial_reply(api: Api) -> No
     session_id = await api.new_session()
     gate = Gate()
     api.script(gated_reply(["partial ", "answer"], gate, ["never sent"]))
-    async with api.ws(session_id) as ws:
+    async with api.ws(session_id, stream="live") as ws:
         await receive(ws)
         await send(ws, {"type": "message", "content": "long one"})
         await read_text(ws, "partial answer")
@@ -206,12 +207,16 @@ async def test_cancel_only_stops_the_connections_own_turns(api: Api) -> None:
     session_id = await api.new_session()
     gate = Gate()
     api.script(gated_reply(["mine "], gate, ["finished"]))
-    async with api.ws(session_id) as owner, api.ws(session_id) as other:
+    async with (
+        api.ws(session_id, stream="live") as owner,
+        api.ws(session_id, stream="live") as other,
+    ):
         await receive(owner)
         await receive(other)
         await send(owner, {"type": "message", "content": "go"})
         assert (await receive(other))["type"] == "token"
-        await send(other, {"type": "cancel"})
+        await send(other, {"type": "cancel"})  # answered for this connection only
+        assert await receive(other) == {"type": "result", "data": {"status": "cancelled"}}
         await send(other, {"type": "ping"})
         assert await receive(other) == {"type": "pong"}
         gate.open()
@@ -252,7 +257,7 @@ async def test_disconnect_mid_stream_saves_the_partial_reply(api: Api) -> None:
     session_id = await api.new_session()
     gate = Gate()
     api.script(gated_reply(["half ", "said"], gate, ["never"]))
-    async with api.ws(session_id) as ws:
+    async with api.ws(session_id, stream="live") as ws:
         await receive(ws)
         await send(ws, {"type": "message", "content": "talk"})
         await read_text(ws, "half said")
@@ -300,7 +305,7 @@ async def test_a_fifth_turn_is_refused_and_nothing_is_lost(api: Api) -> None:
     session_id = await api.new_session()
     gates = [Gate() for _ in range(4)]
     api.script(*[gated_reply([f"turn{i} "], gate, ["done"]) for i, gate in enumerate(gates)])
-    async with api.ws(session_id) as ws:
+    async with api.ws(session_id, stream="live") as ws:
         await receive(ws)
         for index in range(4):
             await send(ws, {"type": "message", "content": f"message {index}"})

@@ -10,6 +10,7 @@ from app.ui.dialogs.ask_human import AskDialog
 from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.widgets.message_views import (
     AssistantMessage,
+    ErrorLine,
     RenderedMarkdown,
     ToolStep,
     UserMessage,
@@ -291,3 +292,43 @@ async def test_a_reopened_session_replays_its_event_notes(
         assert any("approval asked: touch noted.txt" in note for note in notes), notes
         assert any("approved by you" in note for note in notes), notes
         assert any("A stored notice" in note for note in notes), notes
+
+
+async def test_a_reopened_session_shows_an_errors_detail(make_app: AppFactory) -> None:
+    """A refusal keeps a fixed message for clients; its numbers, in ``detail``, still show."""
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        session = await app.store.create_session("default")
+        refusal = "Too many concurrent requests. Please wait for the current task to complete."
+        detail = "4 turns are already running in this session; your message was saved."
+        await app.store.append_event(
+            session.id, "error", {"data": {"message": refusal, "detail": detail}}
+        )
+        await app.open_session(session.id)
+        await until(pilot, lambda: bool(app.screen.query(ErrorLine)))
+        shown = str(app.screen.query_one(ErrorLine).render())
+    assert refusal in shown and detail in shown
+
+
+async def test_a_reopened_skill_message_still_shows_its_skill(make_app: AppFactory) -> None:
+    """A routed message is saved without its ``@skill`` prefix (as the reference saves it);
+    the transcript names the skill from the turn's logged ``skill_match``, live and later."""
+    from app.ui.widgets.message_views import Note
+
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "@review the parser please")
+        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.runner.live)
+        assert app.current is not None
+        session_id = app.current.id
+        await app.show_new_session()
+        await app.open_session(session_id)  # from the database this time
+        await until(pilot, lambda: bool(app.screen.query(UserMessage)))
+        transcript = [
+            child for child in app.transcript.children if isinstance(child, (UserMessage, Note))
+        ]
+        shown = [
+            child.text if isinstance(child, UserMessage) else str(child.render())
+            for child in transcript
+        ]
+    assert shown[:2] == ["the parser please", "@review skill"], shown

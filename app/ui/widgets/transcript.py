@@ -61,7 +61,8 @@ def event_note(kind: str, data: dict[str, Any]) -> Widget | None:
         lines = str(data.get("message", "")).strip().splitlines()
         return Note(lines[0], "notice") if lines else None
     if kind == "error":
-        return ErrorLine(f"⚠ {data.get('message', '')} — press ctrl+r to retry")
+        detail = f" ({data['detail']})" if data.get("detail") else ""
+        return ErrorLine(f"⚠ {data.get('message', '')}{detail} — press ctrl+r to retry")
     return None
 
 
