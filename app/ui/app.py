@@ -48,6 +48,7 @@ from app.ui.human import Pending, PendingQueue, SessionHuman, Standing
 from app.ui.messages import ApprovalsChanged, TurnEvent, TurnFinished, TurnStarted
 from app.ui.screens.main import MainScreen
 from app.ui.turns import TurnRunner
+from app.ui.typed import as_typed, skills_by_turn
 from app.ui.widgets.composer import Composer
 from app.ui.widgets.sidebar import SessionSidebar
 from app.ui.widgets.status_line import StatusLine
@@ -408,7 +409,8 @@ class AgentKitApp(App[None]):
         )
         self.sidebar.attention.discard(session_id)
         composer = self.main.query_one(Composer)
-        composer.prompt_history = [m.content for m in messages if m.role == "user"]
+        skills = skills_by_turn(events)
+        composer.prompt_history = [as_typed(m, skills) for m in messages if m.role == "user"]
         self.status.agent = session.agent_name
         self.status.state = "thinking" if live else "idle"
         usage = await self.store.get_events(session_id, types=["usage"])
@@ -854,7 +856,8 @@ class AgentKitApp(App[None]):
         if last_user is None:
             self.notify("Nothing to retry yet.", markup=False)
             return
-        await self.send(last_user.content)
+        skills = skills_by_turn(await self.store.get_events(self.current.id, types=["skill_match"]))
+        await self.send(as_typed(last_user, skills))
 
     async def action_continue_session(self) -> None:
         """Start a new session that continues a closed one (it copies only the title)."""

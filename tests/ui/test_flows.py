@@ -332,3 +332,25 @@ async def test_a_reopened_skill_message_still_shows_its_skill(make_app: AppFacto
             for child in transcript
         ]
     assert shown[:2] == ["the parser please", "@review skill"], shown
+
+
+async def test_retry_and_history_send_a_skill_message_with_its_skill(make_app: AppFactory) -> None:
+    """The stored text has no ``@skill`` prefix; ctrl+r and the composer's history put it back,
+    so the message goes to the same skill again."""
+    from app.ui.widgets.composer import Composer
+
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "@review the parser please")
+        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.runner.live)
+        assert app.current is not None
+        session_id = app.current.id
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: len(app.screen.query(UserMessage)) == 2 and not app.runner.live)
+        matched = await app.store.get_events(session_id, types=["skill_match"])
+        assert len(matched) == 2  # the retry was routed to the skill again
+        await app.show_new_session()
+        await app.open_session(session_id)
+        composer = app.main.query_one(Composer)
+        await until(pilot, lambda: bool(composer.prompt_history))
+        assert composer.prompt_history[-1] == "@review the parser please"
