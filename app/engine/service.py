@@ -41,6 +41,7 @@ from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
 from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
 from app.llm.errors import LLMError
 from app.llm.gateway import Gateway
+from app.llm.surrogates import fix_surrogates
 from app.llm.types import ChatMessage, ChatRequest
 from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
@@ -183,6 +184,9 @@ class ChatService:
     ) -> None:
         turn_id = uuid.uuid4().hex[:16]
         status: TurnStatus = "error"
+        # JSON (a WebSocket frame, a REST body) can carry lone UTF-16 surrogates, which
+        # cannot be saved: they become U+FFFD here, before the message is stored.
+        text = fix_surrogates(text)
         logged = True
 
         async def emit(event: Event) -> None:

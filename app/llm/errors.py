@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
+from app.llm.surrogates import fix_surrogates
+
 MAX_MESSAGE_CHARS = 400
 
 
@@ -128,8 +130,9 @@ class ConfigurationError(LLMError):
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """Collapse whitespace to single spaces and cut at ``limit`` characters."""
-    flat = " ".join(text.split())
+    """Collapse whitespace to single spaces and cut at ``limit`` characters (lone UTF-16
+    surrogates from a provider's JSON become U+FFFD, so the line can be saved and printed)."""
+    flat = " ".join(fix_surrogates(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -34,6 +34,7 @@ from app.llm.models import (
     providers,
     resolve,
 )
+from app.llm.surrogates import ChunkCleaner
 from app.llm.transport import Decoder, Endpoint, get_json, stream_batches
 from app.llm.types import (
     ChatMessage,
@@ -136,6 +137,7 @@ class Gateway:
         attempt = 0
         while True:
             yielded = False
+            cleaner = ChunkCleaner()
             try:
                 async with contextlib.aclosing(
                     stream_batches(client, endpoint, path, payload, decoder_factory())
@@ -143,9 +145,19 @@ class Gateway:
                     async for batch in batches:
                         yielded = True
                         for chunk in batch:
-                            yield chunk
+                            if (
+                                chunk.__class__ is TextDelta
+                                and chunk.text.isascii()
+                                and not cleaner.pending
+                            ):
+                                yield chunk  # the hot path: nothing to clean
+                            else:
+                                for clean in cleaner.clean(chunk):
+                                    yield clean
                 return
             except LLMError as exc:
+                for clean in cleaner.flush():
+                    yield clean  # half a character before the break, as U+FFFD
                 exc.redact(secrets)
                 delay = (
                     None

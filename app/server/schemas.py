@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
+from app.llm.surrogates import fix_surrogates
 from app.store import Message, Session
 from app.store.models import MessageStatus, Role, SessionStatus
 
@@ -91,6 +92,12 @@ class ClosedOut(BaseModel):
 # --------------------------------------------------------------------------- REST in
 
 
+def _encodable(value: Any) -> Any:
+    """Text as JSON parsed it, with lone UTF-16 surrogates as U+FFFD (they cannot be saved,
+    and pydantic refuses them with an error that cannot be printed)."""
+    return fix_surrogates(value) if isinstance(value, str) else value
+
+
 class CreateSessionIn(BaseModel):
     """``POST /chat/sessions``."""
 
@@ -105,6 +112,8 @@ class SendMessageIn(BaseModel):
     role: Literal["user"] = Field(
         default="user", description="Only user messages start a turn (the reference default)."
     )
+
+    _clean = field_validator("content", mode="before")(_encodable)
 
     @field_validator("content")
     @classmethod
@@ -128,6 +137,8 @@ class WsUserMessage(_ClientMessage):
     content: str = Field(min_length=1)
     model: str | None = None
 
+    _clean = field_validator("content", mode="before")(_encodable)
+
 
 class WsReply(_ClientMessage):
     """Answer an ``ask_human`` question."""
@@ -135,6 +146,8 @@ class WsReply(_ClientMessage):
     type: Literal["reply"]
     request_id: str
     content: str
+
+    _clean = field_validator("content", mode="before")(_encodable)
 
 
 class WsConfirmationReply(_ClientMessage):

@@ -375,3 +375,15 @@ async def test_a_session_driven_over_the_api_reads_back_as_the_tui_reads_it(api:
     finally:
         await tui_store.close()
     assert json.loads(await api.store.export_session(session_id, "json"))
+
+
+async def test_a_lone_surrogate_in_a_frame_is_saved_as_a_replacement(api: Api) -> None:
+    session_id = await api.new_session()
+    api.script(text_reply("Fine."))
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        await ws.send('{"type": "message", "content": "half \\ud83d, pair \\ud83d\\ude00"}')
+        seen = await until(ws, "result")
+    assert seen[-1]["data"]["status"] == "completed"
+    stored = await api.store.get_messages(session_id)
+    assert [m.content for m in stored] == ["half \ufffd, pair \U0001f600", "Fine."]
