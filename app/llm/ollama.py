@@ -17,6 +17,7 @@ from app.llm.history import repaired, system_text
 from app.llm.sse import LineSplitter
 from app.llm.toolcalls import ToolCallAssembler
 from app.llm.types import (
+    SCHEMA_ERRORS,
     ChatRequest,
     Chunk,
     FinishChunk,
@@ -25,6 +26,8 @@ from app.llm.types import (
     ToolCallChunk,
     UsageChunk,
     finish_reason,
+    text_or_none,
+    token_count,
 )
 
 log = logging.getLogger(__name__)
@@ -131,7 +134,7 @@ class OllamaDecoder:
             return out
         for line in self._lines.feed(data):
             try:
-                self._handle(line, out)
+                self._handle_safely(line, out)
             except LLMError as exc:
                 self.error = exc
                 return out
@@ -143,7 +146,7 @@ class OllamaDecoder:
         """End of body: raise if the ``done`` line never came."""
         out: list[Chunk] = []
         for line in self._lines.close():
-            self._handle(line, out)
+            self._handle_safely(line, out)
         if self.finished:
             return out
         raise StreamError(
@@ -152,17 +155,27 @@ class OllamaDecoder:
             provider=self.provider,
         )
 
+    def _handle_safely(self, line: bytes, out: list[Chunk]) -> None:
+        """Handle one line; one of the wrong shape is skipped like one of invalid JSON."""
+        try:
+            self._handle(line, out)
+        except SCHEMA_ERRORS:
+            self._skip(line)
+
+    def _skip(self, line: bytes) -> None:
+        self._skipped += 1
+        log.warning("%s: skipping an unreadable stream line: %.120r", self.provider, line)
+
     def _handle(self, line: bytes, out: list[Chunk]) -> None:
         if not line.strip():
             return
         try:
             obj = json.loads(line)
         except ValueError:
-            self._skipped += 1
-            log.warning("%s: skipping an unreadable stream line: %.120r", self.provider, line)
+            self._skip(line)
             return
         if not isinstance(obj, dict):
-            self._skipped += 1
+            self._skip(line)
             return
         if "error" in obj:
             raise error_for_stream_event(obj, provider=self.provider)
@@ -179,8 +192,8 @@ class OllamaDecoder:
             self._call_count += 1
             self._calls.add(
                 self._call_count,
-                call_id=call.get("id") or None,
-                name=function.get("name") or None,
+                call_id=text_or_none(call.get("id")),
+                name=text_or_none(function.get("name")),
                 fragment=arguments if isinstance(arguments, str) else None,
                 whole=arguments if isinstance(arguments, dict) else None,
             )
@@ -189,15 +202,15 @@ class OllamaDecoder:
 
     def _finish(self, obj: dict[str, Any], out: list[Chunk]) -> None:
         self.finished = True
-        native = obj.get("done_reason")
+        native = text_or_none(obj.get("done_reason"))
         calls = self._calls.finish(truncated=native == "length")
         out.extend(ToolCallChunk(call=call) for call in calls)
         usage = {key: obj[key] for key in USAGE_KEYS if key in obj}
         if usage:
             out.append(
                 UsageChunk(
-                    input_tokens=int(usage.get("prompt_eval_count") or 0),
-                    output_tokens=int(usage.get("eval_count") or 0),
+                    input_tokens=token_count(usage.get("prompt_eval_count")),
+                    output_tokens=token_count(usage.get("eval_count")),
                     raw=usage,
                 )
             )

@@ -20,6 +20,7 @@ from app.llm.history import repaired, system_text
 from app.llm.sse import SSEEvent, SSEParser
 from app.llm.toolcalls import ToolCallAssembler, nine_alnum_id
 from app.llm.types import (
+    SCHEMA_ERRORS,
     ChatMessage,
     ChatRequest,
     Chunk,
@@ -31,6 +32,8 @@ from app.llm.types import (
     ToolCallChunk,
     UsageChunk,
     finish_reason,
+    text_or_none,
+    token_count,
 )
 
 log = logging.getLogger(__name__)
@@ -188,7 +191,7 @@ class OpenAIDecoder:
             return out
         for event in self._sse.feed(data):
             try:
-                self._handle(event, out)
+                self._handle_safely(event, out)
             except LLMError as exc:
                 self.error = exc
                 return out
@@ -200,7 +203,7 @@ class OpenAIDecoder:
         """End of body: finish the reply, or raise if it stopped before it finished."""
         out: list[Chunk] = []
         for event in self._sse.close():
-            self._handle(event, out)
+            self._handle_safely(event, out)
             if self.finished:
                 return out
         if self.error is not None:
@@ -213,6 +216,17 @@ class OpenAIDecoder:
             )
         self._finish(out)
         return out
+
+    def _handle_safely(self, event: SSEEvent, out: list[Chunk]) -> None:
+        """Handle one event; one of the wrong shape is skipped like one of invalid JSON."""
+        try:
+            self._handle(event, out)
+        except SCHEMA_ERRORS:
+            self._skip(event.data)
+
+    def _skip(self, data: str) -> None:
+        self._skipped += 1
+        log.warning("%s: skipping an unreadable stream event: %.120s", self.provider, data)
 
     def _handle(self, event: SSEEvent, out: list[Chunk]) -> None:
         data = event.data
@@ -230,8 +244,7 @@ class OpenAIDecoder:
         try:
             obj = json.loads(data)
         except ValueError:
-            self._skipped += 1
-            log.warning("%s: skipping an unreadable stream event: %.120s", self.provider, data)
+            self._skip(data)
             return
         if event.event == "error" or (
             isinstance(obj, dict) and "error" in obj and "choices" not in obj
@@ -241,10 +254,10 @@ class OpenAIDecoder:
             log.warning("%s: skipping unknown event type %r", self.provider, event.event)
             return
         if not isinstance(obj, dict):
-            self._skipped += 1
+            self._skip(data)
             return
         usage = obj.get("usage")
-        if usage:
+        if usage and isinstance(usage, dict):
             self._usage = usage
         choices = obj.get("choices")
         if not choices:
@@ -265,7 +278,7 @@ class OpenAIDecoder:
                     self._add_call(position, fragment)
         reason = choice.get("finish_reason")
         if reason:
-            self._native_reason = reason
+            self._native_reason = str(reason)
 
     def _add_call(self, position: int, fragment: dict[str, Any]) -> None:
         function = fragment.get("function") or {}
@@ -273,9 +286,9 @@ class OpenAIDecoder:
         arguments = function.get("arguments")
         whole = arguments if isinstance(arguments, dict) else None
         self._calls.add(
-            index if index is not None else None,
-            call_id=fragment.get("id") or None,
-            name=function.get("name") or None,
+            index if isinstance(index, int | str) else None,
+            call_id=text_or_none(fragment.get("id")),
+            name=text_or_none(function.get("name")),
             fragment=arguments if isinstance(arguments, str) else None,
             whole=whole,
         )
@@ -297,8 +310,8 @@ class OpenAIDecoder:
             usage = self._usage
             out.append(
                 UsageChunk(
-                    input_tokens=int(usage.get("prompt_tokens") or 0),
-                    output_tokens=int(usage.get("completion_tokens") or 0),
+                    input_tokens=token_count(usage.get("prompt_tokens")),
+                    output_tokens=token_count(usage.get("completion_tokens")),
                     raw=usage,
                 )
             )

@@ -202,6 +202,7 @@ async def stream_batches(
         if content_type.startswith("application/json") and endpoint.kind != "ollama":
             body = await _read_capped(response, endpoint)
             raise _unexpected_json(endpoint, body)
+        _check_media_type(endpoint, content_type)
         encoded = response.headers.get("content-encoding", "identity") not in ("", "identity")
         reader = response.aiter_bytes() if encoded else response.aiter_raw()
         timeout = endpoint.first_byte_timeout
@@ -232,6 +233,7 @@ async def stream_batches(
             if not started:
                 started = True
                 timeout = endpoint.idle_timeout
+                _check_not_a_page(endpoint, data)
             chunks = decoder.feed(data)
             if chunks:
                 yield chunks
@@ -255,6 +257,50 @@ async def _drain(reader: AsyncIterator[bytes]) -> None:
         async with asyncio.timeout(DRAIN_SECONDS):
             async for _data in reader:
                 pass
+
+
+#: What a stream may be labelled besides its own type: servers that label it loosely.
+_LOOSE_STREAM_TYPES = ("", "text/plain", "application/octet-stream")
+_STREAM_TYPES = {
+    "openai": ("text/event-stream",),
+    "anthropic": ("text/event-stream",),
+    "ollama": (
+        "application/x-ndjson",
+        "application/json",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/jsonlines",
+    ),
+}
+_PAGE_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
+
+
+def _expected(endpoint: Endpoint) -> str:
+    return _STREAM_TYPES.get(endpoint.kind, _STREAM_TYPES["openai"])[0]
+
+
+def _check_media_type(endpoint: Endpoint, content_type: str) -> None:
+    """Refuse a 200 reply that is not a stream (a captive portal's or a proxy's page)."""
+    media = content_type.partition(";")[0].strip().lower()
+    allowed = _STREAM_TYPES.get(endpoint.kind, _STREAM_TYPES["openai"])
+    if media in allowed or media in _LOOSE_STREAM_TYPES:
+        return
+    raise StreamError(
+        f"{endpoint.name}: expected {_expected(endpoint)}, got {media[:60]} "
+        f"from {endpoint.base_url} (a proxy or login page in between?)",
+        provider=endpoint.name,
+    )
+
+
+def _check_not_a_page(endpoint: Endpoint, data: bytes) -> None:
+    """Refuse a body that is an HTML or XML page although its label says stream."""
+    start = data[:64].lstrip().lower()
+    if start.startswith(_PAGE_STARTS):
+        raise StreamError(
+            f"{endpoint.name}: expected {_expected(endpoint)}, got an HTML page "
+            f"from {endpoint.base_url} (a proxy or login page in between?)",
+            provider=endpoint.name,
+        )
 
 
 def _unexpected_json(endpoint: Endpoint, body: bytes) -> LLMError:

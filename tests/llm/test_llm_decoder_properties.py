@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.llm.anthropic import AnthropicDecoder
+from app.llm.errors import LLMError
 from app.llm.ollama import OllamaDecoder
 from app.llm.openai_chat import OpenAIDecoder
 from app.llm.surrogates import ChunkCleaner, SurrogateJoiner, fix_surrogates
@@ -157,3 +158,84 @@ def test_pairs_are_joined_and_halves_replaced() -> None:
     assert fix_surrogates("\ude00\ud83d") == "\ufffd\ufffd"
     assert fix_surrogates("\ud83dx\ud83d") == "\ufffdx\ufffd"
     assert fix_surrogates("plain é \U0001f600") == "plain é \U0001f600"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+KEYS = st.sampled_from(
+    [
+        "choices",
+        "delta",
+        "content",
+        "tool_calls",
+        "function",
+        "arguments",
+        "name",
+        "id",
+        "index",
+        "usage",
+        "finish_reason",
+        "type",
+        "text",
+        "message",
+        "done",
+        "done_reason",
+        "thinking",
+        "content_block",
+        "input",
+        "partial_json",
+        "stop_reason",
+        "prompt_eval_count",
+        "error",
+    ]
+)
+# Objects shaped like the protocols' events, with values of any type in any place.
+EVENT_LIKE = st.recursive(
+    JSON_VALUES,
+    lambda inner: st.dictionaries(KEYS, inner, max_size=5) | st.lists(inner, max_size=3),
+    max_leaves=20,
+)
+ANTHROPIC_NAMES = st.sampled_from(
+    [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "message",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(DECODERS)),
+    events=st.lists(EVENT_LIKE, max_size=6),
+    names=st.lists(ANTHROPIC_NAMES, min_size=6, max_size=6),
+)
+def test_events_of_any_shape_give_chunks_or_a_typed_error(
+    kind: str, events: list[Any], names: list[str]
+) -> None:
+    encode = _json(True)
+    if kind == "anthropic":
+        body = b"".join(
+            b"event: " + name.encode() + b"\ndata: " + encode(event) + b"\n\n"
+            for name, event in zip(names, events, strict=False)
+        )
+    elif kind == "openai":
+        body = b"".join(b"data: " + encode(event) + b"\n\n" for event in events)
+    else:
+        body = b"".join(encode(event) + b"\n" for event in events)
+    decoder = DECODERS[kind][0]()
+    try:
+        decoder.feed(body)
+        if decoder.error is None:
+            decoder.close()
+    except LLMError:
+        pass  # a typed error is a fine end; anything else fails the test

@@ -99,7 +99,8 @@ def text_reply(kind: str, parts: list[str], *, finish: bool = True) -> Reply:
     if kind == "openai":
         return Reply(body=openai_text_events(parts, finish="stop" if finish else None, done=finish))
     if kind == "anthropic":
-        return Reply(body=anthropic_events([{"text": parts}], stop=finish))
+        events = anthropic_events([{"text": parts}])
+        return Reply(body=events if finish else events[:-2])  # no message_delta, no stop
     return Reply(body=ollama_lines(parts, done=finish), content_type=NDJSON)
 
 

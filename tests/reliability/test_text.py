@@ -161,3 +161,134 @@ async def test_an_openai_stream_cut_after_half_a_character_keeps_a_replacement(
     assert run.result() == "error"
     messages = await saved_messages(agentkit_home, workspace, run.session_id)
     assert messages[1]["content"] == "cut \ufffd" and messages[1]["status"] == "error"
+
+
+# ------------------------------------------------------------------ schema-wrong events
+
+_WRONG_OPENAI = [
+    {"choices": "oops"},
+    {"choices": [None]},
+    {"choices": [{"index": 0, "delta": "oops"}]},
+    {"choices": [{"index": 0, "delta": {"content": 5, "tool_calls": "bad"}}]},
+    {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": [0], "function": 7}]}}]},
+    {"choices": [{"index": 0, "delta": {"reasoning": ["x"]}, "finish_reason": None}]},
+    {"usage": ["tokens"], "choices": []},
+    [1, 2, 3],
+    "just a string",
+]
+_WRONG_ANTHROPIC = [
+    ("content_block_delta", {"index": "x", "delta": {"type": "text_delta", "text": "!"}}),
+    ("content_block_delta", {"index": 0, "delta": "oops"}),
+    ("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": 5}}),
+    ("content_block_delta", {"index": 0, "delta": {"type": "thinking_delta", "thinking": [1]}}),
+    ("content_block_start", {"index": 3, "content_block": "oops"}),
+    ("message_delta", {"delta": [1], "usage": {"output_tokens": "many"}}),
+    ("message_start", {"message": "oops"}),
+]
+_WRONG_OLLAMA: list[object] = [
+    {"message": "oops", "done": False},
+    {"message": {"content": 5}, "done": False},
+    {"message": {"thinking": {"a": 1}}, "done": False},
+    {"message": {"tool_calls": "x"}, "done": False},
+    {"message": {"tool_calls": [{"function": "x"}]}, "done": False},
+    [1],
+    7,
+]
+
+
+def _wrong_events(kind: str) -> list[bytes]:
+    if kind == "openai":
+        return [sse(event) for event in _WRONG_OPENAI]
+    if kind == "anthropic":
+        return [sse({"type": name, **data}, event=name) for name, data in _WRONG_ANTHROPIC]
+    return [json.dumps(line).encode() + b"\n" for line in _WRONG_OLLAMA]
+
+
+def _with_wrong_events(kind: str, *, finish: bool) -> Reply:
+    """``Par``, every wrong-shaped event, ``tial``, then the end (or not)."""
+    whole = text_reply(kind, ["Par", "tial"], finish=finish).body
+    if kind == "openai":
+        at = 2  # the role chunk, "Par"
+    elif kind == "anthropic":
+        at = 4  # message_start, ping, content_block_start, "Par"
+    else:
+        at = 1
+        if finish:  # a done line whose counts and reason have the wrong types
+            whole[-1] = ollama_line(
+                {"content": ""}, done=True, done_reason=5, prompt_eval_count="many"
+            )
+    body = [*whole[:at], *_wrong_events(kind), *whole[at:]]
+    return Reply(body=body, content_type=NDJSON if kind == "ollama" else "text/event-stream")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_events_of_the_wrong_shape_are_skipped_like_invalid_json(
+    kind: str, agentkit_home: Path, workspace: Path
+) -> None:
+    async with FakeProvider() as fake:
+        use_fake(agentkit_home, kind, fake.url)
+        fake.script(_with_wrong_events(kind, finish=True))
+        run = await agentkit(
+            "run", "--json", "--model", "fake/m", "hello", home=agentkit_home, cwd=workspace
+        )
+    assert run.code == 0, run.err
+    assert_no_traceback(run)
+    assert run.result() == "completed"
+    assert "skipping an unreadable" in run.err
+    messages = await saved_messages(agentkit_home, workspace, run.session_id)
+    assert messages[1]["content"] == "Partial" and messages[1]["status"] == "complete"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_stream_of_wrong_shapes_that_never_finishes_is_a_typed_error(
+    kind: str, agentkit_home: Path, workspace: Path
+) -> None:
+    async with FakeProvider() as fake:
+        use_fake(agentkit_home, kind, fake.url)
+        fake.script(_with_wrong_events(kind, finish=False))
+        run = await agentkit(
+            "run", "--json", "--model", "fake/m", "hello", home=agentkit_home, cwd=workspace
+        )
+    assert run.code == 1
+    assert_no_traceback(run)
+    assert run.result() == "error"
+    (message,) = run.error_messages()
+    assert "ended before the model finished" in message and "unreadable" in message
+    messages = await saved_messages(agentkit_home, workspace, run.session_id)
+    assert messages[1]["content"] == "Partial" and messages[1]["status"] == "error"
+
+
+_EXPECTED_TYPE = {
+    "openai": "text/event-stream",
+    "anthropic": "text/event-stream",
+    "ollama": "application/x-ndjson",
+}
+_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in to Hotel WiFi</title></head></html>\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("content_type", "said"),
+    [
+        ("text/html; charset=utf-8", "got text/html"),
+        ("application/xhtml+xml", "got application/xhtml+xml"),
+        (None, "got an HTML page"),  # labelled as the protocol's stream, but a page
+    ],
+)
+async def test_a_page_instead_of_a_stream_names_what_came(
+    kind: str, content_type: str | None, said: str, agentkit_home: Path, workspace: Path
+) -> None:
+    async with FakeProvider() as fake:
+        use_fake(agentkit_home, kind, fake.url)
+        label = content_type or (NDJSON if kind == "ollama" else "text/event-stream")
+        fake.script(Reply(body=[_PAGE], content_type=label))
+        run = await agentkit(
+            "run", "--json", "--model", "fake/m", "hello", home=agentkit_home, cwd=workspace
+        )
+    assert run.code == 1
+    assert_no_traceback(run)
+    assert run.result() == "error"
+    (message,) = run.error_messages()
+    assert f"expected {_EXPECTED_TYPE[kind]}, {said}" in message, message
+    messages = await saved_messages(agentkit_home, workspace, run.session_id)
+    assert [m["role"] for m in messages] == ["user"]
