@@ -150,6 +150,16 @@ class EngineConfig(_Section):
     tool_timeout_seconds: float = Field(default=120.0, gt=0)
     max_tool_output_chars: int = Field(default=30_000, ge=1_000)
     max_replans: int = Field(default=2, ge=0, le=10)
+    max_reply_chars: int = Field(
+        default=1_000_000,
+        ge=1_000,
+        description="Longest reply of one model call (answer plus thinking); cut there.",
+    )
+    model_call_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest one model call may take, from the request to the last byte.",
+    )
 
 
 ServeApproval = Literal["deny", "auto", "read-only"]

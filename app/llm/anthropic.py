@@ -153,6 +153,7 @@ class AnthropicDecoder:
         self.model = model
         self.finished = False
         self.error: LLMError | None = None
+        self.progress = 0
         self._sse = SSEParser()
         self._calls = ToolCallAssembler()
         self._blocks: dict[int, dict[str, Any]] = {}
@@ -168,6 +169,8 @@ class AnthropicDecoder:
         if self.finished or self.error is not None:
             return out
         for event in self._sse.feed(data):
+            if event.event != "ping":  # pings, like comments, only keep the line open
+                self.progress += 1
             try:
                 self._handle_safely(event, out)
             except LLMError as exc:

@@ -119,6 +119,13 @@ class StreamError(LLMError):
     label = "broken reply stream"
 
 
+class ReplyTooLongError(LLMError):
+    """The reply grew past ``[engine] max_reply_chars``; what came up to there is kept."""
+
+    kind = "reply_too_long"
+    label = "reply too long"
+
+
 class ConfigurationError(LLMError):
     """The model name cannot be resolved, or a provider is not set up (no request was made)."""
 

@@ -25,7 +25,14 @@ import httpx
 from app.config import ProviderConfig, Settings
 from app.llm import anthropic, ollama, openai_chat
 from app.llm.demo import DEMO_MODEL, DemoModel
-from app.llm.errors import AuthError, ConfigurationError, LLMError, StreamError, redact
+from app.llm.errors import (
+    AuthError,
+    ConfigurationError,
+    LLMError,
+    ReplyTooLongError,
+    StreamError,
+    redact,
+)
 from app.llm.models import (
     Detection,
     NeedsDefault,
@@ -134,13 +141,17 @@ class Gateway:
             return
         endpoint, client, secrets = self._connection(resolved)
         path, payload, decoder_factory = _protocol(resolved, endpoint, request)
+        deadline = asyncio.get_running_loop().time() + endpoint.call_timeout
+        room = self.settings.engine.max_reply_chars  # answer and thinking characters left
         attempt = 0
         while True:
             yielded = False
             cleaner = ChunkCleaner()
             try:
                 async with contextlib.aclosing(
-                    stream_batches(client, endpoint, path, payload, decoder_factory())
+                    stream_batches(
+                        client, endpoint, path, payload, decoder_factory(), deadline=deadline
+                    )
                 ) as batches:
                     async for batch in batches:
                         yielded = True
@@ -149,11 +160,20 @@ class Gateway:
                                 chunk.__class__ is TextDelta
                                 and chunk.text.isascii()
                                 and not cleaner.pending
+                                and len(chunk.text) <= room
                             ):
-                                yield chunk  # the hot path: nothing to clean
-                            else:
-                                for clean in cleaner.clean(chunk):
-                                    yield clean
+                                room -= len(chunk.text)
+                                yield chunk  # the hot path: nothing to clean or cut
+                                continue
+                            for clean in cleaner.clean(chunk):
+                                if isinstance(clean, TextDelta | ThinkingDelta):
+                                    room -= len(clean.text)
+                                    if room < 0:
+                                        cut = _cut(clean, room)
+                                        if cut.text:
+                                            yield cut
+                                        raise _too_long(resolved.provider, self.settings)
+                                yield clean
                 return
             except LLMError as exc:
                 for clean in cleaner.flush():
@@ -164,6 +184,9 @@ class Gateway:
                     if yielded or not exc.retryable
                     else self._retry_delay(attempt, exc, endpoint)
                 )
+                loop = asyncio.get_running_loop()
+                if delay is not None and loop.time() + delay >= deadline:
+                    delay = None  # no time left for another attempt
                 if delay is None:
                     if attempt:
                         exc.message += f" (gave up after {attempt + 1} attempts)"
@@ -274,6 +297,7 @@ class Gateway:
             first_byte_timeout=config.first_byte_timeout,
             idle_timeout=config.idle_timeout,
             max_retries=config.max_retries,
+            call_timeout=self.settings.engine.model_call_timeout_seconds,
         )
         client = self._clients.get(resolved.provider)
         if client is None:
@@ -298,6 +322,21 @@ class Gateway:
             )
             self._clients[resolved.provider] = client
         return endpoint, client, secrets
+
+
+def _cut(delta: TextDelta | ThinkingDelta, over: int) -> TextDelta | ThinkingDelta:
+    """``delta`` without the ``-over`` characters past the limit."""
+    return type(delta)(text=delta.text[: len(delta.text) + over])
+
+
+def _too_long(provider: str, settings: Settings) -> ReplyTooLongError:
+    limit = settings.engine.max_reply_chars
+    return ReplyTooLongError(
+        f"{provider}: the reply passed {limit:,} characters ([engine] max_reply_chars); "
+        "it was cut there and the model call stopped",
+        provider=provider,
+        retryable=False,
+    )
 
 
 def _protocol(

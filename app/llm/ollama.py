@@ -122,6 +122,7 @@ class OllamaDecoder:
         self.model = model
         self.finished = False
         self.error: LLMError | None = None
+        self.progress = 0
         self._lines = LineSplitter()
         self._calls = ToolCallAssembler()
         self._skipped = 0
@@ -133,6 +134,8 @@ class OllamaDecoder:
         if self.finished or self.error is not None:
             return out
         for line in self._lines.feed(data):
+            if line.strip():  # blank lines only keep the connection open
+                self.progress += 1
             try:
                 self._handle_safely(line, out)
             except LLMError as exc:

@@ -162,6 +162,7 @@ class OpenAIDecoder:
         self.model = model
         self.finished = False
         self.error: LLMError | None = None
+        self.progress = 0
         self._sse = SSEParser()
         self._calls = ToolCallAssembler()
         self._native_reason: str | None = None
@@ -183,6 +184,7 @@ class OpenAIDecoder:
             # on the bytes, before any decoding or SSE bookkeeping.
             fast = _TEXT_ONLY_BYTES.search(data)
             if fast is not None and b'"usage":{' not in data and b'"error"' not in data:
+                self.progress += 1
                 raw = fast.group(1)
                 text: str = json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode()
                 return [TextDelta(text=text)] if text else []
@@ -190,6 +192,7 @@ class OpenAIDecoder:
         if self.finished or self.error is not None:
             return out
         for event in self._sse.feed(data):
+            self.progress += 1  # comments (keep-alives) never make an event
             try:
                 self._handle_safely(event, out)
             except LLMError as exc:

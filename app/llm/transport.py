@@ -44,6 +44,8 @@ class Endpoint:
     first_byte_timeout: float = 120.0
     idle_timeout: float = 60.0
     max_retries: int = 3
+    #: The longest one model call may take, retries included (``[engine]``).
+    call_timeout: float = 600.0
 
 
 class Decoder(Protocol):
@@ -53,6 +55,9 @@ class Decoder(Protocol):
     finished: bool
     #: An error found mid-stream, raised after the chunks returned with it were yielded.
     error: LLMError | None
+    #: Data events (or lines) parsed so far; keep-alive comments, pings and blank lines do
+    #: not count. The idle timeout runs from the last one.
+    progress: int
 
     def feed(self, data: bytes) -> list[Chunk]:
         """Parse more bytes; return the chunks they complete."""
@@ -90,6 +95,8 @@ async def open_response(
     method: str,
     path: str,
     payload: Mapping[str, Any] | None = None,
+    *,
+    deadline: float | None = None,
 ) -> httpx.Response:
     """Send a request and return the streamed response once its headers are in (or raise)."""
     content = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else None
@@ -99,10 +106,17 @@ async def open_response(
         content=content,
         headers={"content-type": "application/json"} if content else None,
     )
+    loop = asyncio.get_running_loop()
+    limit = endpoint.first_byte_timeout
+    by_deadline = deadline is not None and deadline - loop.time() < limit
+    if deadline is not None and by_deadline:
+        limit = max(0.0, deadline - loop.time())
     try:
-        async with asyncio.timeout(endpoint.first_byte_timeout):
+        async with asyncio.timeout(limit):
             response = await client.send(request, stream=True)
     except TimeoutError:
+        if by_deadline:
+            raise _deadline_error(endpoint) from None
         raise TimeoutError_(
             f"{endpoint.name}: no reply within {endpoint.first_byte_timeout:g} s "
             "(first-byte timeout)",
@@ -190,12 +204,18 @@ async def stream_batches(
     path: str,
     payload: Mapping[str, Any],
     decoder: Decoder,
+    *,
+    deadline: float | None = None,
 ) -> AsyncGenerator[list[Chunk], None]:
     """POST ``payload`` and yield decoded chunks, one list per network read (never empty).
 
-    The first read may take the first-byte timeout, each later one the idle timeout.
+    The first data event may take the first-byte timeout, each later one the idle timeout:
+    only data counts, so a server that sends nothing but keep-alive comments (or blank
+    lines, or pings) times out all the same. ``deadline`` (event-loop time) ends the whole
+    call, however steadily it streams.
     """
-    response = await open_response(client, endpoint, "POST", path, payload)
+    loop = asyncio.get_running_loop()
+    response = await open_response(client, endpoint, "POST", path, payload, deadline=deadline)
     watchdog = _Watchdog()
     try:
         content_type = response.headers.get("content-type", "")
@@ -206,22 +226,33 @@ async def stream_batches(
         encoded = response.headers.get("content-encoding", "identity") not in ("", "identity")
         reader = response.aiter_bytes() if encoded else response.aiter_raw()
         timeout = endpoint.first_byte_timeout
-        started = False
+        started = False  # a data event arrived
+        first_read = True
+        quiet_since = loop.time()  # the last data event (or the headers)
+        kept_alive = False  # bytes came since then, but no data
         while True:
             # The task is looked up per read: the consumer may hand the iterator on.
             task = asyncio.current_task()
             assert task is not None
-            watchdog.arm(task, timeout)
+            now = loop.time()
+            limit = quiet_since + timeout - now
+            by_deadline = deadline is not None and deadline - now < limit
+            if by_deadline:
+                assert deadline is not None
+                limit = deadline - now
+            watchdog.arm(task, max(0.0, limit))
             try:
                 data = await anext(reader)
             except StopAsyncIteration:
                 break
             except asyncio.CancelledError:
                 if watchdog.fired and task.uncancel() == 0:
+                    if by_deadline:
+                        raise _deadline_error(endpoint) from None
                     what = "the next part of the reply" if started else "the reply to start"
+                    why = "sent only keep-alives" if kept_alive else "stopped sending"
                     raise TimeoutError_(
-                        f"{endpoint.name}: waited {timeout:g} s for {what}; "
-                        "the server stopped sending",
+                        f"{endpoint.name}: waited {timeout:g} s for {what}; the server {why}",
                         provider=endpoint.name,
                         retryable=False,
                     ) from None
@@ -230,24 +261,44 @@ async def stream_batches(
                 raise _network_error(endpoint, exc, started=True) from None
             finally:
                 watchdog.deadline = None
-            if not started:
+            if first_read:
+                first_read = False
+                _check_not_a_page(endpoint, data)
+            progress = decoder.progress
+            chunks = decoder.feed(data)
+            progressed = decoder.progress != progress
+            kept_alive = not progressed
+            if progressed and not started:
                 started = True
                 timeout = endpoint.idle_timeout
-                _check_not_a_page(endpoint, data)
-            chunks = decoder.feed(data)
             if chunks:
                 yield chunks
+            if progressed:
+                # From here, after the consumer took its time with the chunks.
+                quiet_since = loop.time()
             if decoder.error is not None:
                 raise decoder.error
             if decoder.finished:
                 await _drain(reader)
                 return
+            if deadline is not None and loop.time() >= deadline:
+                raise _deadline_error(endpoint)
         chunks = decoder.close()
         if chunks:
             yield chunks
     finally:
         watchdog.close()
         await response.aclose()
+
+
+def _deadline_error(endpoint: Endpoint) -> TimeoutError_:
+    seconds = endpoint.call_timeout
+    return TimeoutError_(
+        f"{endpoint.name}: the model call took longer than {seconds:g} s "
+        "([engine] model_call_timeout_seconds) and was stopped",
+        provider=endpoint.name,
+        retryable=False,
+    )
 
 
 async def _drain(reader: AsyncIterator[bytes]) -> None:

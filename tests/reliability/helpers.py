@@ -67,6 +67,7 @@ async def agentkit(
     cwd: Path,
     stdin: bytes = b"",
     env: dict[str, str] | None = None,
+    within: float = WITHIN,
 ) -> Run:
     """Run ``agentkit ARGV…`` to the end (arguments may be bytes: not valid UTF-8)."""
     process = await asyncio.create_subprocess_exec(
@@ -78,7 +79,12 @@ async def agentkit(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(stdin), WITHIN)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(stdin), within)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"agentkit {argv} still ran after {within} s") from None
     assert process.returncode is not None
     return Run(process.returncode, out.decode(), err.decode())
 

@@ -387,3 +387,28 @@ async def test_a_lone_surrogate_in_a_frame_is_saved_as_a_replacement(api: Api) -
     assert seen[-1]["data"]["status"] == "completed"
     stored = await api.store.get_messages(session_id)
     assert [m.content for m in stored] == ["half \ufffd, pair \U0001f600", "Fine."]
+
+
+async def test_an_endless_reply_gives_its_turn_slot_back_at_the_deadline(
+    make_api: MakeApi,
+) -> None:
+    from tests.fakes.provider import Repeat, Reply
+    from tests.fakes.scripts import openai_chunk
+
+    api = await make_api(engine={"max_concurrent_turns": 1, "model_call_timeout_seconds": 1.0})
+    session_id = await api.new_session()
+    endless = [openai_chunk({"role": "assistant", "content": "On "})]
+    api.script(Reply(body=[*endless, Repeat(openai_chunk({"content": "and on "}), every=0.02)]))
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        await send(ws, {"type": "message", "content": "go on forever"})
+        first = await until(ws, "result")
+        api.script(text_reply("Done."))
+        await send(ws, {"type": "message", "content": "now stop"})
+        second = await until(ws, "result")
+    errors = [m["data"]["message"] for m in first if m["type"] == "error"]
+    assert first[-1]["data"]["status"] == "error"
+    assert any("model_call_timeout_seconds" in message for message in errors)
+    assert second[-1]["data"]["status"] == "completed" and tokens(second) == "Done."
+    stored = await api.store.get_messages(session_id)
+    assert stored[1].content.startswith("On and on ") and stored[1].status == "error"
