@@ -102,6 +102,18 @@ class Context:
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def argv_text(value: str) -> str:
+    """A command-line argument as text: bytes that were not UTF-8 (Python keeps them as
+    lone surrogates) become U+FFFD, so the value can be saved, printed and looked up."""
+    if value.isascii():
+        return value
+    try:
+        raw = os.fsencode(value)
+    except UnicodeError:  # not from the command line: pair or replace its surrogates
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return raw.decode("utf-8", "replace")
+
+
 def safe_text(text: str) -> str:
     """Text from models and tools without escape sequences or control characters."""
     return _CONTROL.sub("", text)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli_commands import Context, UsageError, cmd_home, one_line, safe_text
+from app.cli_commands import Context, UsageError, argv_text, cmd_home, one_line, safe_text
 from app.config import with_workspace_rules
 from app.paths import workspace_config_file
 
@@ -73,11 +73,13 @@ def register(
 
 
 def _prompt(ctx: Context) -> str:
+    """The prompt from the arguments or stdin; bytes that are not UTF-8 become U+FFFD."""
     if ctx.args.prompt:
-        return " ".join(ctx.args.prompt)
+        return " ".join(argv_text(part) for part in ctx.args.prompt)
     if sys.stdin.isatty():
         raise UsageError("give a prompt as an argument or on stdin")
-    text = sys.stdin.read()
+    raw = getattr(sys.stdin, "buffer", None)
+    text = raw.read().decode("utf-8", "replace") if raw is not None else sys.stdin.read()
     if not text.strip():
         raise UsageError("the prompt on stdin is empty")
     return text

@@ -155,6 +155,11 @@ class EngineConfig(_Section):
         ge=1_000,
         description="Longest reply of one model call (answer plus thinking); cut there.",
     )
+    max_prompt_chars: int = Field(
+        default=400_000,
+        ge=1_000,
+        description="Longest message sent to a model; the rest is saved but not sent.",
+    )
     model_call_timeout_seconds: float = Field(
         default=600.0,
         gt=0,

@@ -281,6 +281,17 @@ class ChatService:
             history = [to_chat_message(m) for m in stored]
             if history and history[-1].role == "user":
                 history[-1] = history[-1].model_copy(update={"content": routing.clean_content})
+            prompt_limit = self.settings.engine.max_prompt_chars
+            history = [_capped(message, prompt_limit) for message in history]
+            if len(text) > prompt_limit:
+                await emit(
+                    notice(
+                        "prompt_truncated",
+                        f"Your message has {len(text):,} characters: the model is sent the "
+                        f"first {prompt_limit:,} ([engine] max_prompt_chars). The whole "
+                        "message is saved.",
+                    )
+                )
             if run_mode == ExecutionMode.DIRECT_CHAT:
                 status = await self._direct(ctx, history)
             elif run_mode == ExecutionMode.PLAN_EXEC:
@@ -334,6 +345,18 @@ class ChatService:
         )
         await emit(notice(routing.local_code, text.splitlines()[0]))
         await emit(FinalAnswerEvent(content=text))
+
+
+def _capped(message: ChatMessage, limit: int) -> ChatMessage:
+    """A person's message cut to ``limit`` characters for the model, saying so at the cut."""
+    if message.role != "user" or len(message.content) <= limit:
+        return message
+    rest = len(message.content) - limit
+    note = (
+        f"\n\n[… {rest:,} more characters of this message were not sent: it is longer "
+        f"than the limit of {limit:,} characters.]"
+    )
+    return message.model_copy(update={"content": message.content[:limit] + note})
 
 
 def _log_payload(event: Event) -> dict[str, object]:
