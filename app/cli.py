@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from app import __version__, cli_commands, cli_run, cli_serve
-from app.cli_commands import Context, UsageError
+from app.cli_commands import Context, UsageError, silence_stdout
 from app.config import ConfigError, load_settings
 from app.paths import resolve_paths
 from app.store import StoreError
@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(paths.config_file, env)
         context = Context(args, paths, settings, sys.stdout, sys.stderr)
         handler: Handler = args.handler
-        return asyncio.run(handler(context))
+        code = asyncio.run(handler(context))
+        sys.stdout.flush()  # a reader that left shows here, not in Python's exit handler
+        return code
     except ConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except UsageError as exc:
@@ -80,9 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseFileError as exc:
         return _fail(f"database: {exc}", EXIT_ERROR)
     except BrokenPipeError:
-        # The reader (head, less) went away: not an error worth a message.
-        _silence_stdout()
-        return EXIT_OK
+        # The reader (head, less) went away: not an error worth a message; the exit code
+        # is the one of Ctrl+C, as `agentkit run` ends its turn for it.
+        silence_stdout()
+        return EXIT_INTERRUPTED
     except (StoreError, ValueError, OSError) as exc:
         return _fail(str(exc), EXIT_ERROR)
     except KeyboardInterrupt:
@@ -92,8 +95,3 @@ def main(argv: list[str] | None = None) -> int:
 def _fail(message: str, code: int) -> int:
     sys.stderr.write(f"agentkit: error: {message}\n")
     return code
-
-
-def _silence_stdout() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())

@@ -102,6 +102,17 @@ class Context:
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone (``| head``), so nothing later,
+    not even Python's last flush at exit, fails on the broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor behind stdout (tests)
+        pass
+
+
 def argv_text(value: str) -> str:
     """A command-line argument as text: bytes that were not UTF-8 (Python keeps them as
     lone surrogates) become U+FFFD, so the value can be saved, printed and looked up."""

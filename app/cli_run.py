@@ -12,7 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli_commands import Context, UsageError, argv_text, cmd_home, one_line, safe_text
+from app.cli_commands import (
+    Context,
+    UsageError,
+    argv_text,
+    cmd_home,
+    one_line,
+    safe_text,
+    silence_stdout,
+)
 from app.config import with_workspace_rules
 from app.paths import workspace_config_file
 
@@ -130,6 +138,7 @@ async def cmd_run(ctx: Context) -> int:
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, interrupted)
     status = "error"
+    reader_gone = False
     try:
         async with store, Gateway(settings) as gateway:
             if ctx.args.session:
@@ -141,23 +150,42 @@ async def cmd_run(ctx: Context) -> int:
             service = ctx.chat_service(settings, store, gateway, workspace=workspace, skills=skills)
             printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
             mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
-            async for event in service.send(
+            events = service.send(
                 session_id,
                 text,
                 human=_human(approve),
                 model_override=ctx.args.model,
                 cancel=token,
                 mode=mode,
-            ):
-                printer.show(event)
-                if event.type == "result":
-                    status = event.data.status
-            printer.close()
+            )
+            # aclosing: whatever ends the loop, the turn has finished writing (its partial
+            # reply saved) before the store closes.
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    if not reader_gone:
+                        try:
+                            printer.show(event)
+                        except BrokenPipeError:
+                            # The reader of stdout went away (`| head`): stop the turn as
+                            # Ctrl+C does, and read its events to the end without printing.
+                            reader_gone = True
+                            silence_stdout()
+                            token.cancel("closed")
+                    if event.type == "result":
+                        status = event.data.status
+            if not reader_gone:
+                try:
+                    printer.close()
+                except BrokenPipeError:
+                    reader_gone = True
+                    silence_stdout()
     except KeyError as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
+    if reader_gone:
+        return EXIT_FOR_STATUS["cancelled"]
     return EXIT_FOR_STATUS.get(status, 1)
 
 

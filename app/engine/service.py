@@ -13,7 +13,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 from app.config import ApprovalMode, Settings
@@ -138,7 +138,7 @@ class ChatService:
         cancel: CancellationToken | None = None,
         mode: ExecutionMode | None = None,
         approval: ApprovalMode | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Run one turn; yields its events. Closing the iterator cancels the turn.
 
         ``approval`` replaces the ``[approval]`` mode for this turn (an agent's own mode

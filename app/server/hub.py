@@ -283,7 +283,7 @@ class Hub:
         try:
             if self._closing:
                 cancel.cancel("shutdown")
-            events: AsyncGenerator[Event] = self.service.send(  # type: ignore[assignment]
+            events: AsyncGenerator[Event] = self.service.send(
                 session_id,
                 text,
                 human=human,

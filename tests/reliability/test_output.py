@@ -1,0 +1,103 @@
+"""Output and exports: a reader that goes away (``| head``), through real pipelines."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.provider import FakeProvider, Repeat, Reply
+from tests.fakes.scripts import openai_chunk
+from tests.reliability.helpers import (
+    SCRIPT,
+    WITHIN,
+    agentkit,
+    environment,
+    saved_messages,
+    use_fake,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    return root
+
+
+async def _into_reader(
+    argv: list[str], home: Path, cwd: Path, *, keep_lines: int
+) -> tuple[int, bytes, str]:
+    """``agentkit ARGV`` writing into a pipe whose reader takes ``keep_lines`` lines (0:
+    none) and then closes its end, as ``| head -N`` does. Returns the exit code, what the
+    reader got, and stderr."""
+    read_end, write_end = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        SCRIPT,
+        *argv,
+        cwd=cwd,
+        env=environment(home),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=write_end,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    os.close(write_end)
+    got = b""
+    with os.fdopen(read_end, "rb", buffering=0) as reader:
+        loop = asyncio.get_running_loop()
+        while got.count(b"\n") < keep_lines:
+            piece = await asyncio.wait_for(loop.run_in_executor(None, reader.read, 1), WITHIN)
+            assert piece, "agentkit closed stdout first"
+            got += piece
+    # The read end is closed: every later write of agentkit's fails with EPIPE.
+    _out, err = await asyncio.wait_for(process.communicate(), WITHIN)
+    assert process.returncode is not None
+    return process.returncode, got, err.decode()
+
+
+async def test_run_json_into_head_ends_the_turn_quietly_and_saves_the_partial_reply(
+    agentkit_home: Path, workspace: Path
+) -> None:
+    async with FakeProvider() as fake:
+        use_fake(agentkit_home, "openai", fake.url)
+        opening = openai_chunk({"role": "assistant", "content": "Hello "})
+        more = Repeat(openai_chunk({"content": "and more "}), every=0.01)
+        fake.script(Reply(body=[opening, more]))
+        code, out, err = await _into_reader(
+            ["run", "--json", "--model", "fake/m", "talk forever"],
+            agentkit_home,
+            workspace,
+            keep_lines=1,
+        )
+        await fake.wait_disconnect(within=WITHIN)
+    assert code == 130, err
+    assert out == b'{"type": "token", "content": "Hello "}\n'
+    assert err.startswith("session ") and len(err.splitlines()) == 1, err  # nothing else
+    session_id = err.split()[1]
+    messages = await saved_messages(agentkit_home, workspace, session_id)
+    assert messages[0]["content"] == "talk forever"
+    assert messages[1]["content"].startswith("Hello and more ")
+    assert messages[1]["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sessions", "show"],
+        ["sessions", "show", "--json"],
+        ["sessions", "export"],
+        ["sessions", "export", "--format", "json"],
+    ],
+)
+async def test_sessions_output_into_head_ends_quietly(
+    command: list[str], agentkit_home: Path, workspace: Path
+) -> None:
+    made = await agentkit("run", "--model", "demo", "hello", home=agentkit_home, cwd=workspace)
+    assert made.code == 0, made.err
+    argv = [*command[:2], made.session_id, *command[2:]]
+    code, _out, err = await _into_reader(argv, agentkit_home, workspace, keep_lines=0)
+    assert code == 130 and err == "", err
