@@ -412,3 +412,32 @@ async def test_an_endless_reply_gives_its_turn_slot_back_at_the_deadline(
     assert second[-1]["data"]["status"] == "completed" and tokens(second) == "Done."
     stored = await api.store.get_messages(session_id)
     assert stored[1].content.startswith("On and on ") and stored[1].status == "error"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[" * 100_000,
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 100_000,
+        '{"type": "ping", "deep": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        '{"type": "message", "content": "hi", "model": ' + "[" * 3_000 + "]" * 3_000 + "}",
+    ],
+    ids=["open", "closed", "objects", "deep-ping", "deep-field"],
+)
+async def test_json_nested_too_deep_is_ignored_and_the_connection_stays(
+    api: Api, frame: str
+) -> None:
+    session_id = await api.new_session()
+    api.script(text_reply("Still here."))
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        await ws.send(frame)
+        await send(ws, {"type": "ping"})
+        reply = await receive(ws)
+        if reply["type"] == "error":  # a frame deep enough to parse, too deep to use
+            reply = await receive(ws)
+        assert reply == {"type": "pong"}
+        await send(ws, {"type": "message", "content": "are you there?"})
+        seen = await until(ws, "result")
+    assert tokens(seen) == "Still here." and seen[-1]["data"]["status"] == "completed"
