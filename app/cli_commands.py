@@ -99,7 +99,15 @@ class Context:
         return self.out.isatty()
 
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Escape sequences whole (CSI; OSC, DCS, SOS, PM and APC strings such as OSC 52, which
+# writes the clipboard, up to their terminator), then other controls but tab and newline.
+# A shared cleaner for control and bidi characters is on its way; this stays until then.
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 
 
 def silence_stdout() -> None:
@@ -316,9 +324,9 @@ async def cmd_sessions_show(ctx: Context) -> int:
             }
         )
         return 0
-    ctx.print(f"{session.title or '(untitled)'}")
+    ctx.print(one_line(session.title or "(untitled)", 200))
     ctx.print(
-        f"{session.id} · agent {session.agent_name} · {session.status} · "
+        f"{session.id} · agent {one_line(session.agent_name, 60)} · {session.status} · "
         f"created {local_time(session.created_at)} · {session.message_count} messages"
     )
     for message in messages:

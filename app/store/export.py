@@ -30,6 +30,24 @@ def to_json(
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
+#: Terminal escape sequences whole (CSI; OSC, DCS, SOS, PM and APC strings up to their
+#: terminator; two-character escapes), then any other C0 or C1 control but tab and newline.
+#: A shared cleaner for control and bidi characters is on its way; this one is local and
+#: minimal until then.
+_TERMINAL_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def without_controls(text: str) -> str:
+    """``text`` without terminal escapes or control characters (newline and tab stay), so
+    an export printed to a terminal or opened in a viewer cannot drive the terminal."""
+    return _TERMINAL_CONTROLS.sub("", text)
+
+
 def fence(text: str, info: str = "") -> str:
     """A fenced code block long enough that backticks inside ``text`` cannot close it."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
@@ -121,4 +139,4 @@ def to_markdown(session: Session, messages: Sequence[Message], events: Sequence[
             lines += _message_md(entry)
         else:
             lines += [_event_md(entry), ""]
-    return "\n".join(lines).rstrip() + "\n"
+    return without_controls("\n".join(lines)).rstrip() + "\n"

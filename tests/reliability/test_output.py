@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.provider import FakeProvider, Repeat, Reply
-from tests.fakes.scripts import openai_chunk
+from tests.fakes.scripts import openai_chunk, openai_text_events
 from tests.reliability.helpers import (
     SCRIPT,
     WITHIN,
@@ -101,3 +101,44 @@ async def test_sessions_output_into_head_ends_quietly(
     argv = [*command[:2], made.session_id, *command[2:]]
     code, _out, err = await _into_reader(argv, agentkit_home, workspace, keep_lines=0)
     assert code == 130 and err == "", err
+
+
+HOSTILE = "\x1b]52;c;ZXZpbA==\x07Plan \x1b[31mred\x1b[0m\x9b2J \x1bPq#0\x1b\\\x08\x85done"
+#: Everything a terminal would act on: C0 but tab and newline, DEL, C1.
+CONTROLS = {chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+def _assert_clean(text: str) -> None:
+    found = sorted({f"U+{ord(c):04X}" for c in text if c in CONTROLS})
+    assert not found, (found, text[:300])
+
+
+async def test_hostile_titles_and_texts_reach_no_terminal(
+    agentkit_home: Path, workspace: Path
+) -> None:
+    reply = "Answer \x1b]52;c;cGF5bG9hZA==\x07with\ttab\r\nand \x1b[2Jcontrols\x00\x9d8;;x\x9c."
+    async with FakeProvider() as fake:
+        use_fake(agentkit_home, "openai", fake.url)
+        fake.script(Reply(body=openai_text_events([reply])))
+        run = await agentkit("run", "--model", "fake/m", HOSTILE, home=agentkit_home, cwd=workspace)
+    assert run.code == 0, run.err
+    session_id = run.session_id
+    outputs = {}
+    for argv in (
+        ["sessions", "show", session_id],
+        ["sessions", "list"],
+        ["sessions", "search", "done"],
+        ["sessions", "export", session_id],
+        ["sessions", "rename", session_id, HOSTILE + " again"],
+        [],  # the overview, in a pipe
+    ):
+        shown = await agentkit(*argv, home=agentkit_home, cwd=workspace)
+        assert shown.code == 0, (argv, shown.err)
+        _assert_clean(shown.out)
+        _assert_clean(shown.err)
+        outputs[" ".join(argv[:2])] = shown.out
+    header = outputs["sessions show"].splitlines()[0]
+    assert header.startswith("Plan red2J") and "done" in header
+    markdown = outputs["sessions export"]
+    assert markdown.startswith("# Plan red2J")
+    assert "Answer with\ttab\nand controls8;;x." in markdown  # tab and newline stay
