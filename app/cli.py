@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from app import __version__, cli_commands, cli_run, cli_serve
-from app.cli_commands import Context, UsageError, silence_stdout
+from app.cli_commands import Context, UsageError, argv_text, safe_text, silence_stdout
 from app.config import ConfigError, load_settings
 from app.paths import resolve_paths
 from app.store import StoreError
@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.config is not None and not args.config.is_file():
+            # A file named on purpose must be there: defaults instead would hide the typo.
+            what = "is not a file" if args.config.exists() else "does not exist"
+            raise UsageError(f"--config {args.config} {what}")
         env = dict(os.environ)
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
         settings = load_settings(paths.config_file, env)
@@ -93,5 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"agentkit: error: {message}\n")
+    # Messages quote what people typed (a session id, a path): bytes that were not UTF-8
+    # show as U+FFFD, escape sequences not at all.
+    sys.stderr.write(f"agentkit: error: {safe_text(argv_text(message))}\n")
     return code

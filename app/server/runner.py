@@ -49,10 +49,21 @@ def check_bind(host: str, api_key: str | None) -> None:
         )
 
 
+def bare_host(host: str) -> str:
+    """``host`` as the resolver takes it: ``[::1]``, the URL form, becomes ``::1``."""
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0 picks a free one)."""
+    """A listening TCP socket on ``host:port`` (port 0 picks a free one; an IPv6 address
+    may be given bare or in brackets)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(
+            bare_host(host), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
         family, kind, proto, _name, address = infos[0]
         sock = socket.socket(family, kind, proto)
     except OSError as exc:
