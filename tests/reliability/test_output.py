@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.provider import FakeProvider, Repeat, Reply
-from tests.fakes.scripts import openai_chunk, openai_text_events
+from tests.fakes.scripts import openai_chunk, openai_text_events, openai_tool_call_events
 from tests.reliability.helpers import (
     SCRIPT,
     WITHIN,
@@ -142,3 +143,67 @@ async def test_hostile_titles_and_texts_reach_no_terminal(
     markdown = outputs["sessions export"]
     assert markdown.startswith("# Plan red2J")
     assert "Answer with\ttab\nand controls8;;x." in markdown  # tab and newline stay
+
+
+async def test_the_markdown_approval_log_names_each_decision_as_the_event_log_has_it(
+    agentkit_home: Path, workspace: Path
+) -> None:
+    """A real turn through the engine (agentkit run, the fake provider): three shell calls
+    decided three ways, then the export is read against the JSON event log."""
+    (workspace / "b.txt").write_text("keep me\n")
+    calls = [
+        ("call_touch", "shell", [json.dumps({"command": "touch a.txt"})]),
+        ("call_rm", "shell", [json.dumps({"command": "rm b.txt"})]),
+        ("call_ls", "shell", [json.dumps({"command": "ls"})]),
+    ]
+    async with FakeProvider() as fake:
+        use_fake(agentkit_home, "openai", fake.url)
+        with (agentkit_home / "config.toml").open("a") as config:
+            config.write('[approval]\ndeny = ["shell(rm *)"]\n')
+        fake.script(
+            Reply(body=openai_tool_call_events(calls)),
+            Reply(body=openai_text_events(["Done what I was allowed to."])),
+        )
+        run = await agentkit("run", "--model", "fake/m", "tidy", home=agentkit_home, cwd=workspace)
+    assert run.code == 0, run.err
+    exported = await agentkit(
+        "sessions", "export", run.session_id, "--format", "json", home=agentkit_home, cwd=workspace
+    )
+    events = json.loads(exported.out)["events"]
+    markdown = (
+        await agentkit("sessions", "export", run.session_id, home=agentkit_home, cwd=workspace)
+    ).out
+    commands = {
+        e["data"]["data"]["data"]["id"]: e["data"]["data"]["data"]["arguments"]["command"]
+        for e in events
+        if e["type"] == "step" and e["data"]["data"]["event_type"] == "tool_call"
+    }
+    asked = {
+        e["data"]["data"]["confirmation_id"]: e["data"]["data"]
+        for e in events
+        if e["type"] == "confirmation_request"
+    }
+    decisions = [e["data"]["data"] for e in events if e["type"] == "confirmation_result"]
+    assert len(decisions) == 3
+    assert {d["decider"] for d in decisions} >= {"user", "rule"}  # the log has both kinds
+    position = 0
+    for decision in decisions:
+        request = asked.get(decision["confirmation_id"])
+        command = request["command"] if request else commands[decision["confirmation_id"][7:]]
+        verdict = "approved" if decision["approved"] else "denied"
+        line = next(
+            line
+            for line in markdown.splitlines()[position:]
+            if line.startswith(f"> **Approval {verdict}**: `{decision['tool']}` `{command}`")
+        )
+        position = markdown.splitlines().index(line) + 1
+        if decision["decider"] == "rule":
+            assert line.endswith(f"by rule `{decision['rule']}`")
+        elif decision["decider"] == "user":
+            assert line.endswith("by the person")
+        else:
+            assert line.endswith("by the approval mode")
+    for request in asked.values():
+        assert f"> **Approval asked**: `shell` `{request['command']}` — " in markdown
+    assert "Approval asked for ``" not in markdown and not (workspace / "a.txt").exists()
+    assert (workspace / "b.txt").exists()
