@@ -12,13 +12,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.asyncio.client import connect
+from websockets.frames import Close, Frame, Opcode
 
 from app.cli import main
 from app.store import SessionStore
 from tests.conftest import REPO_ROOT
 from tests.fakes.provider import FakeProvider, Gate
-from tests.server.conftest import WITHIN, gated_reply, read_text, receive, send, until
+from tests.server.conftest import (
+    WITHIN,
+    MakeApi,
+    gated_reply,
+    read_text,
+    receive,
+    send,
+    until,
+)
 
 
 def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,8 +135,9 @@ async def test_ctrl_c_stops_turns_saves_partials_and_exits_cleanly(tmp_path: Pat
                     response = await posted
             assert response.status_code == 503
             assert "partial reply was saved" in response.json()["detail"]
-            assert await asyncio.wait_for(process.wait(), WITHIN) == 0
+            code = await asyncio.wait_for(process.wait(), WITHIN)
             err = (await process.stderr.read()).decode()
+            assert code == 0, err  # stderr says why, should this ever fail again
             assert "agentkit serve: stopped" in err and "Traceback" not in err
         finally:
             if process.returncode is None:
@@ -143,3 +154,23 @@ async def test_ctrl_c_stops_turns_saves_partials_and_exits_cleanly(tmp_path: Pat
         assert results == [{"data": {"status": "cancelled"}}] * 2
     finally:
         await store.close()
+
+
+async def test_a_client_close_that_crosses_the_stop_does_not_fail_it(make_api: MakeApi) -> None:
+    """The race behind the flaky test above: a client's close frame is answered and its
+    transport closed, and the stop reaches the connection before it is gone (one loop
+    step). uvicorn then asked websockets for a second close frame: InvalidState out of
+    Server.shutdown, a traceback and exit code 1 from ``agentkit serve``."""
+    api = await make_api()
+    session_id = await api.new_session()
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        (connection,) = [
+            c
+            for c in api.server.server_state.connections
+            if isinstance(c, WebSocketsSansIOProtocol)
+        ]
+        # The client's close frame arrives, and the stop follows in the same loop step.
+        closing = Frame(Opcode.CLOSE, Close(1000, "bye").serialize())
+        connection.data_received(closing.serialize(mask=True))
+        await api.server.shutdown()
