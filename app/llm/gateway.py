@@ -159,7 +159,7 @@ class Gateway:
                             if (
                                 chunk.__class__ is TextDelta
                                 and chunk.text.isascii()
-                                and not cleaner.pending
+                                and not cleaner.text.held
                                 and len(chunk.text) <= room
                             ):
                                 room -= len(chunk.text)

@@ -81,21 +81,17 @@ class ChunkCleaner:
     """Makes every string in a reply's chunks encodable: answer and thinking deltas are
     joined across chunks, tool calls, reasoning and usage are cleaned whole."""
 
-    __slots__ = ("_text", "_thinking")
+    __slots__ = ("_thinking", "text")
 
     def __init__(self) -> None:
-        self._text = SurrogateJoiner()
+        #: The answer's joiner (``text.held``: half a character waits for its other half).
+        self.text = SurrogateJoiner()
         self._thinking = SurrogateJoiner()
-
-    @property
-    def pending(self) -> bool:
-        """True while half a character is held back."""
-        return bool(self._text.held or self._thinking.held)
 
     def clean(self, chunk: Chunk) -> list[Chunk]:
         """The clean chunks to pass on for ``chunk`` (none while its text is held back)."""
         if isinstance(chunk, TextDelta):
-            text = self._text.push(chunk.text)
+            text = self.text.push(chunk.text)
             if text == chunk.text:
                 return [chunk]
             return [TextDelta(text=text)] if text else []
@@ -114,7 +110,7 @@ class ChunkCleaner:
         thinking = self._thinking.flush()
         if thinking:
             out.append(ThinkingDelta(text=thinking))
-        text = self._text.flush()
+        text = self.text.flush()
         if text:
             out.append(TextDelta(text=text))
         return out

@@ -170,10 +170,10 @@ class _Watchdog:
         self.deadline: float | None = None
         self.fired = False
 
-    def arm(self, task: asyncio.Task[Any], seconds: float) -> None:
-        """``task`` starts a read now, which may take ``seconds``."""
+    def arm(self, task: asyncio.Task[Any], deadline: float) -> None:
+        """``task`` starts a read now, which may last until ``deadline`` (loop time)."""
         self._task = task
-        deadline = self.deadline = self._loop.time() + seconds
+        self.deadline = deadline
         handle = self._handle
         if handle is None or handle.when() > deadline:
             if handle is not None:
@@ -234,13 +234,14 @@ async def stream_batches(
             # The task is looked up per read: the consumer may hand the iterator on.
             task = asyncio.current_task()
             assert task is not None
-            now = loop.time()
-            limit = quiet_since + timeout - now
-            by_deadline = deadline is not None and deadline - now < limit
+            until = quiet_since + timeout
+            by_deadline = deadline is not None and deadline < until
             if by_deadline:
                 assert deadline is not None
-                limit = deadline - now
-            watchdog.arm(task, max(0.0, limit))
+                if loop.time() >= deadline:
+                    raise _deadline_error(endpoint)
+                until = deadline
+            watchdog.arm(task, until)
             try:
                 data = await anext(reader)
             except StopAsyncIteration:
@@ -281,8 +282,6 @@ async def stream_batches(
             if decoder.finished:
                 await _drain(reader)
                 return
-            if deadline is not None and loop.time() >= deadline:
-                raise _deadline_error(endpoint)
         chunks = decoder.close()
         if chunks:
             yield chunks
