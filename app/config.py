@@ -153,7 +153,8 @@ class EngineConfig(_Section):
     max_reply_chars: int = Field(
         default=1_000_000,
         ge=1_000,
-        description="Longest reply of one model call (answer plus thinking); cut there.",
+        description="Longest reply of one model call (answer plus thinking; tool-call "
+        "arguments on their own); cut there.",
     )
     max_prompt_chars: int = Field(
         default=400_000,

@@ -148,14 +148,14 @@ def model_names(body: Any) -> list[str]:
 class AnthropicDecoder:
     """Parse a Messages SSE body into chunks."""
 
-    def __init__(self, provider: str, model: str) -> None:
+    def __init__(self, provider: str, model: str, *, max_chars: int | None = None) -> None:
         self.provider = provider
         self.model = model
         self.finished = False
         self.error: LLMError | None = None
         self.progress = 0
         self._sse = SSEParser()
-        self._calls = ToolCallAssembler()
+        self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
         self._blocks: dict[int, dict[str, Any]] = {}
         self._reasoning: list[ReasoningBlock] = []
         self._usage: dict[str, Any] = {}

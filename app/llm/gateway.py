@@ -140,9 +140,9 @@ class Gateway:
                     yield chunk
             return
         endpoint, client, secrets = self._connection(resolved)
-        path, payload, decoder_factory = _protocol(resolved, endpoint, request)
-        deadline = asyncio.get_running_loop().time() + endpoint.call_timeout
         room = self.settings.engine.max_reply_chars  # answer and thinking characters left
+        path, payload, decoder_factory = _protocol(resolved, endpoint, request, room)
+        deadline = asyncio.get_running_loop().time() + endpoint.call_timeout
         attempt = 0
         while True:
             yielded = False
@@ -340,21 +340,22 @@ def _too_long(provider: str, settings: Settings) -> ReplyTooLongError:
 
 
 def _protocol(
-    resolved: ResolvedModel, endpoint: Endpoint, request: ChatRequest
+    resolved: ResolvedModel, endpoint: Endpoint, request: ChatRequest, max_chars: int
 ) -> tuple[str, dict[str, Any], Callable[[], Decoder]]:
-    """Path, JSON body and a decoder factory for the protocol of ``resolved``."""
+    """Path, JSON body and a decoder factory for the protocol of ``resolved`` (its tool
+    calls' arguments bounded by ``max_chars``)."""
     name = resolved.name
     if resolved.kind == "anthropic":
         return (
             anthropic.PATH,
             anthropic.build_payload(request, resolved.model),
-            (lambda: anthropic.AnthropicDecoder(resolved.provider, name)),
+            (lambda: anthropic.AnthropicDecoder(resolved.provider, name, max_chars=max_chars)),
         )
     if resolved.kind == "ollama":
         return (
             ollama.PATH,
             ollama.build_payload(request, resolved.model),
-            (lambda: ollama.OllamaDecoder(resolved.provider, name)),
+            (lambda: ollama.OllamaDecoder(resolved.provider, name, max_chars=max_chars)),
         )
     payload = openai_chat.build_payload(
         request,
@@ -362,4 +363,8 @@ def _protocol(
         nine_char_ids=openai_chat.wants_nine_char_ids(endpoint.base_url),
         replay_reasoning=openai_chat.replays_reasoning(endpoint.base_url),
     )
-    return openai_chat.PATH, payload, lambda: openai_chat.OpenAIDecoder(resolved.provider, name)
+    return (
+        openai_chat.PATH,
+        payload,
+        lambda: openai_chat.OpenAIDecoder(resolved.provider, name, max_chars=max_chars),
+    )

@@ -117,14 +117,14 @@ def model_names(body: Any) -> list[str]:
 class OllamaDecoder:
     """Parse an ``/api/chat`` NDJSON body into chunks."""
 
-    def __init__(self, provider: str, model: str) -> None:
+    def __init__(self, provider: str, model: str, *, max_chars: int | None = None) -> None:
         self.provider = provider
         self.model = model
         self.finished = False
         self.error: LLMError | None = None
         self.progress = 0
         self._lines = LineSplitter()
-        self._calls = ToolCallAssembler()
+        self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
         self._skipped = 0
         self._call_count = 0
 

@@ -221,3 +221,54 @@ async def test_the_deadline_also_bounds_a_server_that_never_answers(
     assert run.result() == "error"
     assert "took longer than 1 s" in run.error_messages()[0]
     assert json.loads(run.out.splitlines()[-1]) == {"type": "result", "data": {"status": "error"}}
+
+
+def _endless_tool_call(kind: str) -> Reply:
+    """Some text, then a write_file call whose arguments never end."""
+    piece = '"' + "x" * 498 + '"'
+    if kind == "openai":
+        start = {
+            "index": 0,
+            "id": "call_w",
+            "type": "function",
+            "function": {"name": "write_file", "arguments": '{"path": "big.txt", "content": '},
+        }
+        more = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+        body: list[bytes | Repeat] = [
+            openai_chunk({"role": "assistant", "content": "Writing it."}),
+            openai_chunk({"tool_calls": [start]}),
+            Repeat(openai_chunk(more)),
+        ]
+        return Reply(body=body)
+    opening = list(text_reply("anthropic", ["Writing it."], finish=False).body)
+    block = {"type": "tool_use", "id": "toolu_w", "name": "write_file", "input": {}}
+    delta = {"index": 1, "delta": {"type": "input_json_delta", "partial_json": piece}}
+    return Reply(
+        body=[
+            *opening,
+            anthropic_event("content_block_stop", {"index": 0}),
+            anthropic_event("content_block_start", {"index": 1, "content_block": block}),
+            Repeat(anthropic_event("content_block_delta", delta)),
+        ]
+    )
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_endless_tool_call_arguments_are_cut_at_max_reply_chars(
+    kind: str, agentkit_home: Path, workspace: Path
+) -> None:
+    async with FakeProvider() as fake:
+        use_fake(agentkit_home, kind, fake.url, engine={"max_reply_chars": 5_000})
+        fake.script(_endless_tool_call(kind))
+        run = await agentkit(
+            "run", "--json", "--model", "fake/m", "write", home=agentkit_home, cwd=workspace
+        )
+        await fake.wait_disconnect(within=30)
+    assert run.code == 1
+    assert_no_traceback(run)
+    assert run.result() == "error"
+    (message,) = run.error_messages()
+    assert "tool-call arguments passed 5,000 characters ([engine] max_reply_chars)" in message
+    assert not (workspace / "big.txt").exists()
+    messages = await saved_messages(agentkit_home, workspace, run.session_id)
+    assert messages[1]["content"] == "Writing it." and messages[1]["status"] == "error"
