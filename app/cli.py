@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from app import __version__, cli_commands, cli_run, cli_serve, secretenv
-from app.cli_commands import Context, UsageError
+from app.cli_commands import Context, UsageError, argv_text, safe_text, silence_stdout
 from app.config import ConfigError, Settings, load_settings
 from app.paths import resolve_paths
 from app.store import StoreError
@@ -67,13 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.config is not None and not args.config.is_file():
+            # A file named on purpose must be there: defaults instead would hide the typo.
+            what = "is not a file" if args.config.exists() else "does not exist"
+            raise UsageError(f"--config {args.config} {what}")
         env = dict(os.environ)
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
         settings = load_settings(paths.config_file, env, check_rule=_check_rule)
         secretenv.hide(key_variables(settings, getattr(args, "api_key_env", None)))
         context = Context(args, paths, settings, sys.stdout, sys.stderr)
         handler: Handler = args.handler
-        return asyncio.run(handler(context))
+        code = asyncio.run(handler(context))
+        sys.stdout.flush()  # a reader that left shows here, not in Python's exit handler
+        return code
     except ConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except UsageError as exc:
@@ -81,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseFileError as exc:
         return _fail(f"database: {exc}", EXIT_ERROR)
     except BrokenPipeError:
-        # The reader (head, less) went away: not an error worth a message.
-        _silence_stdout()
-        return EXIT_OK
+        # The reader (head, less) went away: not an error worth a message; the exit code
+        # is the one of Ctrl+C, as `agentkit run` ends its turn for it.
+        silence_stdout()
+        return EXIT_INTERRUPTED
     except (StoreError, ValueError, OSError) as exc:
         return _fail(str(exc), EXIT_ERROR)
     except KeyboardInterrupt:
@@ -105,10 +112,7 @@ def _check_rule(rule: str) -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"agentkit: error: {message}\n")
+    # Messages quote what people typed (a session id, a path): bytes that were not UTF-8
+    # show as U+FFFD, escape sequences not at all.
+    sys.stderr.write(f"agentkit: error: {safe_text(argv_text(message))}\n")
     return code
-
-
-def _silence_stdout() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())

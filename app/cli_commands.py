@@ -103,6 +103,29 @@ class Context:
         return self.out.isatty()
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone (``| head``), so nothing later,
+    not even Python's last flush at exit, fails on the broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor behind stdout (tests)
+        pass
+
+
+def argv_text(value: str) -> str:
+    """A command-line argument as text: bytes that were not UTF-8 (Python keeps them as
+    lone surrogates) become U+FFFD, so the value can be saved, printed and looked up."""
+    if value.isascii():
+        return value
+    try:
+        raw = os.fsencode(value)
+    except UnicodeError:  # not from the command line: pair or replace its surrogates
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return raw.decode("utf-8", "replace")
+
+
 def safe_text(text: str) -> str:
     """Text from models and tools without escape sequences, control characters or direction
     controls (newlines and tabs stay), so a terminal shows what the text really says."""
@@ -298,9 +321,9 @@ async def cmd_sessions_show(ctx: Context) -> int:
             }
         )
         return 0
-    ctx.print(f"{session.title or '(untitled)'}")
+    ctx.print(one_line(session.title or "(untitled)", 200))
     ctx.print(
-        f"{session.id} · agent {session.agent_name} · {session.status} · "
+        f"{session.id} · agent {one_line(session.agent_name, 60)} · {session.status} · "
         f"created {local_time(session.created_at)} · {session.message_count} messages"
     )
     for message in messages:

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli_commands import Context, UsageError, cmd_home, one_line, safe_text
+from app.cli_commands import (
+    Context,
+    UsageError,
+    argv_text,
+    cmd_home,
+    one_line,
+    safe_text,
+    silence_stdout,
+)
 from app.config import WorkspaceRules, read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
 
@@ -74,11 +82,13 @@ def register(
 
 
 def _prompt(ctx: Context) -> str:
+    """The prompt from the arguments or stdin; bytes that are not UTF-8 become U+FFFD."""
     if ctx.args.prompt:
-        return " ".join(ctx.args.prompt)
+        return " ".join(argv_text(part) for part in ctx.args.prompt)
     if sys.stdin.isatty():
         raise UsageError("give a prompt as an argument or on stdin")
-    text = sys.stdin.read()
+    raw = getattr(sys.stdin, "buffer", None)
+    text = raw.read().decode("utf-8", "replace") if raw is not None else sys.stdin.read()
     if not text.strip():
         raise UsageError("the prompt on stdin is empty")
     return text
@@ -140,6 +150,7 @@ async def cmd_run(ctx: Context) -> int:
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, interrupted)
     status = "error"
+    reader_gone = False
     try:
         async with store, Gateway(settings) as gateway:
             if ctx.args.session:
@@ -156,23 +167,42 @@ async def cmd_run(ctx: Context) -> int:
                 ctx.err.write(f"agentkit: warning: {where}{one_line(problem, 300)}\n")
             printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
             mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
-            async for event in service.send(
+            events = service.send(
                 session_id,
                 text,
                 human=_human(approve),
                 model_override=ctx.args.model,
                 cancel=token,
                 mode=mode,
-            ):
-                printer.show(event)
-                if event.type == "result":
-                    status = event.data.status
-            printer.close()
+            )
+            # aclosing: whatever ends the loop, the turn has finished writing (its partial
+            # reply saved) before the store closes.
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    if not reader_gone:
+                        try:
+                            printer.show(event)
+                        except BrokenPipeError:
+                            # The reader of stdout went away (`| head`): stop the turn as
+                            # Ctrl+C does, and read its events to the end without printing.
+                            reader_gone = True
+                            silence_stdout()
+                            token.cancel("closed")
+                    if event.type == "result":
+                        status = event.data.status
+            if not reader_gone:
+                try:
+                    printer.close()
+                except BrokenPipeError:
+                    reader_gone = True
+                    silence_stdout()
     except KeyError as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
+    if reader_gone:
+        return EXIT_FOR_STATUS["cancelled"]
     return EXIT_FOR_STATUS.get(status, 1)
 
 

@@ -180,6 +180,22 @@ class EngineConfig(_Section):
     tool_timeout_seconds: float = Field(default=120.0, gt=0)
     max_tool_output_chars: int = Field(default=30_000, ge=1_000)
     max_replans: int = Field(default=2, ge=0, le=10)
+    max_reply_chars: int = Field(
+        default=1_000_000,
+        ge=1_000,
+        description="Longest reply of one model call (answer plus thinking; tool-call "
+        "arguments on their own); cut there.",
+    )
+    max_prompt_chars: int = Field(
+        default=400_000,
+        ge=1_000,
+        description="Longest message sent to a model; the rest is saved but not sent.",
+    )
+    model_call_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest one model call may take, from the request to the last byte.",
+    )
     compact_at: float = Field(
         default=0.8,
         ge=0.3,

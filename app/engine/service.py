@@ -13,7 +13,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
@@ -43,6 +43,7 @@ from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
 from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
 from app.llm.errors import ContextTooLongError, LLMError
 from app.llm.gateway import Gateway
+from app.llm.surrogates import fix_surrogates
 from app.llm.types import ChatMessage, ChatRequest
 from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
@@ -153,7 +154,7 @@ class ChatService:
         cancel: CancellationToken | None = None,
         mode: ExecutionMode | None = None,
         approval: ApprovalMode | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Run one turn; yields its events. Closing the iterator cancels the turn.
 
         ``approval`` replaces the ``[approval]`` mode for this turn (an agent's own mode
@@ -199,6 +200,9 @@ class ChatService:
     ) -> None:
         turn_id = uuid.uuid4().hex[:16]
         status: TurnStatus = "error"
+        # JSON (a WebSocket frame, a REST body) can carry lone UTF-16 surrogates, which
+        # cannot be saved: they become U+FFFD here, before the message is stored.
+        text = fix_surrogates(text)
         logged = True
 
         async def emit(event: Event) -> None:
@@ -302,6 +306,17 @@ class ChatService:
             history = [to_chat_message(m) for m in stored]
             if history and history[-1].role == "user":
                 history[-1] = history[-1].model_copy(update={"content": routing.clean_content})
+            prompt_limit = self.settings.engine.max_prompt_chars
+            history = [_capped(message, prompt_limit) for message in history]
+            if len(text) > prompt_limit:
+                await emit(
+                    notice(
+                        "prompt_truncated",
+                        f"Your message has {len(text):,} characters: the model is sent the "
+                        f"first {prompt_limit:,} ([engine] max_prompt_chars). The whole "
+                        "message is saved.",
+                    )
+                )
             if run_mode == ExecutionMode.DIRECT_CHAT:
                 status = await self._direct(ctx, history)
             elif run_mode == ExecutionMode.PLAN_EXEC:
@@ -388,6 +403,18 @@ class ChatService:
         )
         await emit(notice(routing.local_code, text.splitlines()[0]))
         await emit(FinalAnswerEvent(content=text))
+
+
+def _capped(message: ChatMessage, limit: int) -> ChatMessage:
+    """A person's message cut to ``limit`` characters for the model, saying so at the cut."""
+    if message.role != "user" or len(message.content) <= limit:
+        return message
+    rest = len(message.content) - limit
+    note = (
+        f"\n\n[… {rest:,} more characters of this message were not sent: it is longer "
+        f"than the limit of {limit:,} characters.]"
+    )
+    return message.model_copy(update={"content": message.content[:limit] + note})
 
 
 def _log_payload(event: Event) -> dict[str, object]:

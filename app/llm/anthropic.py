@@ -19,6 +19,7 @@ from app.llm.history import repaired, system_text
 from app.llm.sse import SSEEvent, SSEParser
 from app.llm.toolcalls import ToolCallAssembler, anthropic_id
 from app.llm.types import (
+    SCHEMA_ERRORS,
     ChatMessage,
     ChatRequest,
     Chunk,
@@ -30,6 +31,8 @@ from app.llm.types import (
     ToolCallChunk,
     UsageChunk,
     finish_reason,
+    text_or_none,
+    token_count,
 )
 
 log = logging.getLogger(__name__)
@@ -145,18 +148,20 @@ def model_names(body: Any) -> list[str]:
 class AnthropicDecoder:
     """Parse a Messages SSE body into chunks."""
 
-    def __init__(self, provider: str, model: str) -> None:
+    def __init__(self, provider: str, model: str, *, max_chars: int | None = None) -> None:
         self.provider = provider
         self.model = model
         self.finished = False
         self.error: LLMError | None = None
+        self.progress = 0
         self._sse = SSEParser()
-        self._calls = ToolCallAssembler()
+        self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
         self._blocks: dict[int, dict[str, Any]] = {}
         self._reasoning: list[ReasoningBlock] = []
         self._usage: dict[str, Any] = {}
         self._stop_reason: str | None = None
         self._started = False
+        self._skipped = 0
 
     def feed(self, data: bytes) -> list[Chunk]:
         """Parse more of the body; an ``error`` event stops parsing and is kept in ``error``."""
@@ -164,8 +169,10 @@ class AnthropicDecoder:
         if self.finished or self.error is not None:
             return out
         for event in self._sse.feed(data):
+            if event.event != "ping":  # pings, like comments, only keep the line open
+                self.progress += 1
             try:
-                self._handle(event, out)
+                self._handle_safely(event, out)
             except LLMError as exc:
                 self.error = exc
                 return out
@@ -177,15 +184,29 @@ class AnthropicDecoder:
         """End of body: finish the reply, or raise if ``message_stop`` never came."""
         out: list[Chunk] = []
         for event in self._sse.close():
-            self._handle(event, out)
+            self._handle_safely(event, out)
         if self.finished:
             return out
         if self._stop_reason is not None:
             self._finish(out)  # message_delta arrived; only message_stop is missing
             return out
         raise StreamError(
-            f"{self.provider}: the reply stream ended before the model finished",
+            f"{self.provider}: the reply stream ended before the model finished"
+            + (f" ({self._skipped} unreadable events skipped)" if self._skipped else ""),
             provider=self.provider,
+        )
+
+    def _handle_safely(self, event: SSEEvent, out: list[Chunk]) -> None:
+        """Handle one event; one of the wrong shape is skipped like one of invalid JSON."""
+        try:
+            self._handle(event, out)
+        except SCHEMA_ERRORS:
+            self._skip(event)
+
+    def _skip(self, event: SSEEvent) -> None:
+        self._skipped += 1
+        log.warning(
+            "%s: skipping an unreadable %s event: %.120s", self.provider, event.event, event.data
         )
 
     def _handle(self, event: SSEEvent, out: list[Chunk]) -> None:
@@ -195,11 +216,10 @@ class AnthropicDecoder:
         try:
             obj = json.loads(event.data)
         except ValueError:
-            log.warning(
-                "%s: skipping an unreadable %s event: %.120s", self.provider, kind, event.data
-            )
+            self._skip(event)
             return
         if not isinstance(obj, dict):
+            self._skip(event)
             return
         if kind == "message":
             kind = str(obj.get("type", ""))
@@ -222,8 +242,8 @@ class AnthropicDecoder:
                 whole = block.get("input")
                 self._calls.add(
                     index,
-                    call_id=block.get("id"),
-                    name=block.get("name"),
+                    call_id=text_or_none(block.get("id")),
+                    name=text_or_none(block.get("name")),
                     whole=whole if isinstance(whole, dict) and whole else None,
                 )
         elif kind == "content_block_stop":
@@ -235,7 +255,7 @@ class AnthropicDecoder:
         elif kind == "message_delta":
             delta = obj.get("delta") or {}
             if delta.get("stop_reason"):
-                self._stop_reason = delta["stop_reason"]
+                self._stop_reason = str(delta["stop_reason"])
             self._usage.update(obj.get("usage") or {})
         elif kind == "message_stop":
             self._finish(out)
@@ -253,10 +273,10 @@ class AnthropicDecoder:
             if text:
                 out.append(TextDelta(text=text))
         elif dtype == "input_json_delta":
-            self._calls.add(index, fragment=delta.get("partial_json") or None)
+            self._calls.add(index, fragment=text_or_none(delta.get("partial_json")))
         elif dtype == "thinking_delta":
             text = delta.get("thinking")
-            if text:
+            if text and isinstance(text, str):
                 self._blocks.setdefault(index, {"type": "thinking", "parts": []}).setdefault(
                     "parts", []
                 ).append(text)
@@ -300,7 +320,7 @@ class AnthropicDecoder:
         if self._usage:
             usage = self._usage
             input_tokens = sum(
-                int(usage.get(key) or 0)
+                token_count(usage.get(key))
                 for key in (
                     "input_tokens",
                     "cache_creation_input_tokens",
@@ -310,7 +330,7 @@ class AnthropicDecoder:
             out.append(
                 UsageChunk(
                     input_tokens=input_tokens,
-                    output_tokens=int(usage.get("output_tokens") or 0),
+                    output_tokens=token_count(usage.get("output_tokens")),
                     raw=usage,
                 )
             )

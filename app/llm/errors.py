@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
+from app.llm.surrogates import fix_surrogates
 from app.textsafe import redact_url_credentials
 
 MAX_MESSAGE_CHARS = 400
@@ -121,6 +122,13 @@ class StreamError(LLMError):
     label = "broken reply stream"
 
 
+class ReplyTooLongError(LLMError):
+    """The reply grew past ``[engine] max_reply_chars``; what came up to there is kept."""
+
+    kind = "reply_too_long"
+    label = "reply too long"
+
+
 class ConfigurationError(LLMError):
     """The model name cannot be resolved, or a provider is not set up (no request was made)."""
 
@@ -132,8 +140,9 @@ class ConfigurationError(LLMError):
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """Collapse whitespace to single spaces and cut at ``limit`` characters."""
-    flat = " ".join(text.split())
+    """Collapse whitespace to single spaces and cut at ``limit`` characters (lone UTF-16
+    surrogates from a provider's JSON become U+FFFD, so the line can be saved and printed)."""
+    flat = " ".join(fix_surrogates(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -25,7 +25,14 @@ from app import secretenv
 from app.config import ProviderConfig, Settings
 from app.llm import anthropic, ollama, openai_chat
 from app.llm.demo import DEMO_MODEL, DemoModel
-from app.llm.errors import AuthError, ConfigurationError, LLMError, StreamError, redact
+from app.llm.errors import (
+    AuthError,
+    ConfigurationError,
+    LLMError,
+    ReplyTooLongError,
+    StreamError,
+    redact,
+)
 from app.llm.models import (
     Detection,
     NeedsDefault,
@@ -34,6 +41,7 @@ from app.llm.models import (
     providers,
     resolve,
 )
+from app.llm.surrogates import ChunkCleaner
 from app.llm.transport import Decoder, Endpoint, get_json, stream_batches
 from app.llm.types import (
     ChatMessage,
@@ -132,26 +140,53 @@ class Gateway:
                     yield chunk
             return
         endpoint, client, secrets = self._connection(resolved)
-        path, payload, decoder_factory = _protocol(resolved, endpoint, request)
+        room = self.settings.engine.max_reply_chars  # answer and thinking characters left
+        path, payload, decoder_factory = _protocol(resolved, endpoint, request, room)
+        deadline = asyncio.get_running_loop().time() + endpoint.call_timeout
         attempt = 0
         while True:
             yielded = False
+            cleaner = ChunkCleaner()
             try:
                 async with contextlib.aclosing(
-                    stream_batches(client, endpoint, path, payload, decoder_factory())
+                    stream_batches(
+                        client, endpoint, path, payload, decoder_factory(), deadline=deadline
+                    )
                 ) as batches:
                     async for batch in batches:
                         yielded = True
                         for chunk in batch:
-                            yield chunk
+                            if (
+                                chunk.__class__ is TextDelta
+                                and chunk.text.isascii()
+                                and not cleaner.text.held
+                                and len(chunk.text) <= room
+                            ):
+                                room -= len(chunk.text)
+                                yield chunk  # the hot path: nothing to clean or cut
+                                continue
+                            for clean in cleaner.clean(chunk):
+                                if isinstance(clean, TextDelta | ThinkingDelta):
+                                    room -= len(clean.text)
+                                    if room < 0:
+                                        cut = _cut(clean, room)
+                                        if cut.text:
+                                            yield cut
+                                        raise _too_long(resolved.provider, self.settings)
+                                yield clean
                 return
             except LLMError as exc:
+                for clean in cleaner.flush():
+                    yield clean  # half a character before the break, as U+FFFD
                 exc.redact(secrets)
                 delay = (
                     None
                     if yielded or not exc.retryable
                     else self._retry_delay(attempt, exc, endpoint)
                 )
+                loop = asyncio.get_running_loop()
+                if delay is not None and loop.time() + delay >= deadline:
+                    delay = None  # no time left for another attempt
                 if delay is None:
                     if attempt:
                         exc.message += f" (gave up after {attempt + 1} attempts)"
@@ -262,6 +297,7 @@ class Gateway:
             first_byte_timeout=config.first_byte_timeout,
             idle_timeout=config.idle_timeout,
             max_retries=config.max_retries,
+            call_timeout=self.settings.engine.model_call_timeout_seconds,
         )
         client = self._clients.get(resolved.provider)
         if client is None:
@@ -288,22 +324,38 @@ class Gateway:
         return endpoint, client, secrets
 
 
+def _cut(delta: TextDelta | ThinkingDelta, over: int) -> TextDelta | ThinkingDelta:
+    """``delta`` without the ``-over`` characters past the limit."""
+    return type(delta)(text=delta.text[: len(delta.text) + over])
+
+
+def _too_long(provider: str, settings: Settings) -> ReplyTooLongError:
+    limit = settings.engine.max_reply_chars
+    return ReplyTooLongError(
+        f"{provider}: the reply passed {limit:,} characters ([engine] max_reply_chars); "
+        "it was cut there and the model call stopped",
+        provider=provider,
+        retryable=False,
+    )
+
+
 def _protocol(
-    resolved: ResolvedModel, endpoint: Endpoint, request: ChatRequest
+    resolved: ResolvedModel, endpoint: Endpoint, request: ChatRequest, max_chars: int
 ) -> tuple[str, dict[str, Any], Callable[[], Decoder]]:
-    """Path, JSON body and a decoder factory for the protocol of ``resolved``."""
+    """Path, JSON body and a decoder factory for the protocol of ``resolved`` (its tool
+    calls' arguments bounded by ``max_chars``)."""
     name = resolved.name
     if resolved.kind == "anthropic":
         return (
             anthropic.PATH,
             anthropic.build_payload(request, resolved.model),
-            (lambda: anthropic.AnthropicDecoder(resolved.provider, name)),
+            (lambda: anthropic.AnthropicDecoder(resolved.provider, name, max_chars=max_chars)),
         )
     if resolved.kind == "ollama":
         return (
             ollama.PATH,
             ollama.build_payload(request, resolved.model),
-            (lambda: ollama.OllamaDecoder(resolved.provider, name)),
+            (lambda: ollama.OllamaDecoder(resolved.provider, name, max_chars=max_chars)),
         )
     payload = openai_chat.build_payload(
         request,
@@ -311,4 +363,8 @@ def _protocol(
         nine_char_ids=openai_chat.wants_nine_char_ids(endpoint.base_url),
         replay_reasoning=openai_chat.replays_reasoning(endpoint.base_url),
     )
-    return openai_chat.PATH, payload, lambda: openai_chat.OpenAIDecoder(resolved.provider, name)
+    return (
+        openai_chat.PATH,
+        payload,
+        lambda: openai_chat.OpenAIDecoder(resolved.provider, name, max_chars=max_chars),
+    )

@@ -17,6 +17,7 @@ from app.llm.history import repaired, system_text
 from app.llm.sse import LineSplitter
 from app.llm.toolcalls import ToolCallAssembler
 from app.llm.types import (
+    SCHEMA_ERRORS,
     ChatRequest,
     Chunk,
     FinishChunk,
@@ -25,6 +26,8 @@ from app.llm.types import (
     ToolCallChunk,
     UsageChunk,
     finish_reason,
+    text_or_none,
+    token_count,
 )
 
 log = logging.getLogger(__name__)
@@ -114,13 +117,14 @@ def model_names(body: Any) -> list[str]:
 class OllamaDecoder:
     """Parse an ``/api/chat`` NDJSON body into chunks."""
 
-    def __init__(self, provider: str, model: str) -> None:
+    def __init__(self, provider: str, model: str, *, max_chars: int | None = None) -> None:
         self.provider = provider
         self.model = model
         self.finished = False
         self.error: LLMError | None = None
+        self.progress = 0
         self._lines = LineSplitter()
-        self._calls = ToolCallAssembler()
+        self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
         self._skipped = 0
         self._call_count = 0
 
@@ -130,8 +134,10 @@ class OllamaDecoder:
         if self.finished or self.error is not None:
             return out
         for line in self._lines.feed(data):
+            if line.strip():  # blank lines only keep the connection open
+                self.progress += 1
             try:
-                self._handle(line, out)
+                self._handle_safely(line, out)
             except LLMError as exc:
                 self.error = exc
                 return out
@@ -143,7 +149,7 @@ class OllamaDecoder:
         """End of body: raise if the ``done`` line never came."""
         out: list[Chunk] = []
         for line in self._lines.close():
-            self._handle(line, out)
+            self._handle_safely(line, out)
         if self.finished:
             return out
         raise StreamError(
@@ -152,17 +158,27 @@ class OllamaDecoder:
             provider=self.provider,
         )
 
+    def _handle_safely(self, line: bytes, out: list[Chunk]) -> None:
+        """Handle one line; one of the wrong shape is skipped like one of invalid JSON."""
+        try:
+            self._handle(line, out)
+        except SCHEMA_ERRORS:
+            self._skip(line)
+
+    def _skip(self, line: bytes) -> None:
+        self._skipped += 1
+        log.warning("%s: skipping an unreadable stream line: %.120r", self.provider, line)
+
     def _handle(self, line: bytes, out: list[Chunk]) -> None:
         if not line.strip():
             return
         try:
             obj = json.loads(line)
         except ValueError:
-            self._skipped += 1
-            log.warning("%s: skipping an unreadable stream line: %.120r", self.provider, line)
+            self._skip(line)
             return
         if not isinstance(obj, dict):
-            self._skipped += 1
+            self._skip(line)
             return
         if "error" in obj:
             raise error_for_stream_event(obj, provider=self.provider)
@@ -179,8 +195,8 @@ class OllamaDecoder:
             self._call_count += 1
             self._calls.add(
                 self._call_count,
-                call_id=call.get("id") or None,
-                name=function.get("name") or None,
+                call_id=text_or_none(call.get("id")),
+                name=text_or_none(function.get("name")),
                 fragment=arguments if isinstance(arguments, str) else None,
                 whole=arguments if isinstance(arguments, dict) else None,
             )
@@ -189,15 +205,15 @@ class OllamaDecoder:
 
     def _finish(self, obj: dict[str, Any], out: list[Chunk]) -> None:
         self.finished = True
-        native = obj.get("done_reason")
+        native = text_or_none(obj.get("done_reason"))
         calls = self._calls.finish(truncated=native == "length")
         out.extend(ToolCallChunk(call=call) for call in calls)
         usage = {key: obj[key] for key in USAGE_KEYS if key in obj}
         if usage:
             out.append(
                 UsageChunk(
-                    input_tokens=int(usage.get("prompt_eval_count") or 0),
-                    output_tokens=int(usage.get("eval_count") or 0),
+                    input_tokens=token_count(usage.get("prompt_eval_count")),
+                    output_tokens=token_count(usage.get("eval_count")),
                     raw=usage,
                 )
             )

@@ -20,6 +20,7 @@ from app.llm.history import repaired, system_text
 from app.llm.sse import SSEEvent, SSEParser
 from app.llm.toolcalls import ToolCallAssembler, nine_alnum_id
 from app.llm.types import (
+    SCHEMA_ERRORS,
     ChatMessage,
     ChatRequest,
     Chunk,
@@ -31,6 +32,8 @@ from app.llm.types import (
     ToolCallChunk,
     UsageChunk,
     finish_reason,
+    text_or_none,
+    token_count,
 )
 
 log = logging.getLogger(__name__)
@@ -154,13 +157,14 @@ def model_names(body: Any) -> list[str]:
 class OpenAIDecoder:
     """Parse a Chat Completions SSE body into chunks."""
 
-    def __init__(self, provider: str, model: str) -> None:
+    def __init__(self, provider: str, model: str, *, max_chars: int | None = None) -> None:
         self.provider = provider
         self.model = model
         self.finished = False
         self.error: LLMError | None = None
+        self.progress = 0
         self._sse = SSEParser()
-        self._calls = ToolCallAssembler()
+        self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
         self._native_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._reasoning: list[str] = []
@@ -180,6 +184,7 @@ class OpenAIDecoder:
             # on the bytes, before any decoding or SSE bookkeeping.
             fast = _TEXT_ONLY_BYTES.search(data)
             if fast is not None and b'"usage":{' not in data and b'"error"' not in data:
+                self.progress += 1
                 raw = fast.group(1)
                 text: str = json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode()
                 return [TextDelta(text=text)] if text else []
@@ -187,8 +192,9 @@ class OpenAIDecoder:
         if self.finished or self.error is not None:
             return out
         for event in self._sse.feed(data):
+            self.progress += 1  # comments (keep-alives) never make an event
             try:
-                self._handle(event, out)
+                self._handle_safely(event, out)
             except LLMError as exc:
                 self.error = exc
                 return out
@@ -200,7 +206,7 @@ class OpenAIDecoder:
         """End of body: finish the reply, or raise if it stopped before it finished."""
         out: list[Chunk] = []
         for event in self._sse.close():
-            self._handle(event, out)
+            self._handle_safely(event, out)
             if self.finished:
                 return out
         if self.error is not None:
@@ -213,6 +219,17 @@ class OpenAIDecoder:
             )
         self._finish(out)
         return out
+
+    def _handle_safely(self, event: SSEEvent, out: list[Chunk]) -> None:
+        """Handle one event; one of the wrong shape is skipped like one of invalid JSON."""
+        try:
+            self._handle(event, out)
+        except SCHEMA_ERRORS:
+            self._skip(event.data)
+
+    def _skip(self, data: str) -> None:
+        self._skipped += 1
+        log.warning("%s: skipping an unreadable stream event: %.120s", self.provider, data)
 
     def _handle(self, event: SSEEvent, out: list[Chunk]) -> None:
         data = event.data
@@ -230,8 +247,7 @@ class OpenAIDecoder:
         try:
             obj = json.loads(data)
         except ValueError:
-            self._skipped += 1
-            log.warning("%s: skipping an unreadable stream event: %.120s", self.provider, data)
+            self._skip(data)
             return
         if event.event == "error" or (
             isinstance(obj, dict) and "error" in obj and "choices" not in obj
@@ -241,10 +257,10 @@ class OpenAIDecoder:
             log.warning("%s: skipping unknown event type %r", self.provider, event.event)
             return
         if not isinstance(obj, dict):
-            self._skipped += 1
+            self._skip(data)
             return
         usage = obj.get("usage")
-        if usage:
+        if usage and isinstance(usage, dict):
             self._usage = usage
         choices = obj.get("choices")
         if not choices:
@@ -265,7 +281,7 @@ class OpenAIDecoder:
                     self._add_call(position, fragment)
         reason = choice.get("finish_reason")
         if reason:
-            self._native_reason = reason
+            self._native_reason = str(reason)
 
     def _add_call(self, position: int, fragment: dict[str, Any]) -> None:
         function = fragment.get("function") or {}
@@ -273,9 +289,9 @@ class OpenAIDecoder:
         arguments = function.get("arguments")
         whole = arguments if isinstance(arguments, dict) else None
         self._calls.add(
-            index if index is not None else None,
-            call_id=fragment.get("id") or None,
-            name=function.get("name") or None,
+            index if isinstance(index, int | str) else None,
+            call_id=text_or_none(fragment.get("id")),
+            name=text_or_none(function.get("name")),
             fragment=arguments if isinstance(arguments, str) else None,
             whole=whole,
         )
@@ -297,8 +313,8 @@ class OpenAIDecoder:
             usage = self._usage
             out.append(
                 UsageChunk(
-                    input_tokens=int(usage.get("prompt_tokens") or 0),
-                    output_tokens=int(usage.get("completion_tokens") or 0),
+                    input_tokens=token_count(usage.get("prompt_tokens")),
+                    output_tokens=token_count(usage.get("completion_tokens")),
                     raw=usage,
                 )
             )

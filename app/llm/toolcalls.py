@@ -17,6 +17,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.llm.errors import ReplyTooLongError
 from app.llm.types import ToolCall
 
 _ALNUM = string.ascii_letters + string.digits
@@ -56,9 +57,13 @@ class _Slot:
 class ToolCallAssembler:
     """Collect tool-call fragments by slot key, then build complete :class:`ToolCall` objects."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_chars: int | None = None, provider: str = "model") -> None:
         self._slots: list[_Slot] = []
         self._by_key: dict[Any, _Slot] = {}
+        #: Argument text allowed over all calls of a reply (``[engine] max_reply_chars``).
+        self._room = max_chars
+        self._limit = max_chars
+        self._provider = provider
 
     def __bool__(self) -> bool:
         return bool(self._slots)
@@ -90,6 +95,15 @@ class ToolCallAssembler:
         if name and name != slot.name:
             slot.name += name
         if fragment:
+            if self._room is not None:
+                self._room -= len(fragment)
+                if self._room < 0:
+                    raise ReplyTooLongError(
+                        f"{self._provider}: tool-call arguments passed {self._limit:,} "
+                        "characters ([engine] max_reply_chars); the model call was stopped",
+                        provider=self._provider,
+                        retryable=False,
+                    )
             slot.parts.append(fragment)
         if whole is not None:
             slot.whole = whole

@@ -44,6 +44,8 @@ class Endpoint:
     first_byte_timeout: float = 120.0
     idle_timeout: float = 60.0
     max_retries: int = 3
+    #: The longest one model call may take, retries included (``[engine]``).
+    call_timeout: float = 600.0
 
 
 class Decoder(Protocol):
@@ -53,6 +55,9 @@ class Decoder(Protocol):
     finished: bool
     #: An error found mid-stream, raised after the chunks returned with it were yielded.
     error: LLMError | None
+    #: Data events (or lines) parsed so far; keep-alive comments, pings and blank lines do
+    #: not count. The idle timeout runs from the last one.
+    progress: int
 
     def feed(self, data: bytes) -> list[Chunk]:
         """Parse more bytes; return the chunks they complete."""
@@ -90,6 +95,8 @@ async def open_response(
     method: str,
     path: str,
     payload: Mapping[str, Any] | None = None,
+    *,
+    deadline: float | None = None,
 ) -> httpx.Response:
     """Send a request and return the streamed response once its headers are in (or raise)."""
     content = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else None
@@ -99,10 +106,17 @@ async def open_response(
         content=content,
         headers={"content-type": "application/json"} if content else None,
     )
+    loop = asyncio.get_running_loop()
+    limit = endpoint.first_byte_timeout
+    by_deadline = deadline is not None and deadline - loop.time() < limit
+    if deadline is not None and by_deadline:
+        limit = max(0.0, deadline - loop.time())
     try:
-        async with asyncio.timeout(endpoint.first_byte_timeout):
+        async with asyncio.timeout(limit):
             response = await client.send(request, stream=True)
     except TimeoutError:
+        if by_deadline:
+            raise _deadline_error(endpoint) from None
         raise TimeoutError_(
             f"{endpoint.name}: no reply within {endpoint.first_byte_timeout:g} s "
             "(first-byte timeout)",
@@ -156,10 +170,10 @@ class _Watchdog:
         self.deadline: float | None = None
         self.fired = False
 
-    def arm(self, task: asyncio.Task[Any], seconds: float) -> None:
-        """``task`` starts a read now, which may take ``seconds``."""
+    def arm(self, task: asyncio.Task[Any], deadline: float) -> None:
+        """``task`` starts a read now, which may last until ``deadline`` (loop time)."""
         self._task = task
-        deadline = self.deadline = self._loop.time() + seconds
+        self.deadline = deadline
         handle = self._handle
         if handle is None or handle.when() > deadline:
             if handle is not None:
@@ -190,37 +204,56 @@ async def stream_batches(
     path: str,
     payload: Mapping[str, Any],
     decoder: Decoder,
+    *,
+    deadline: float | None = None,
 ) -> AsyncGenerator[list[Chunk], None]:
     """POST ``payload`` and yield decoded chunks, one list per network read (never empty).
 
-    The first read may take the first-byte timeout, each later one the idle timeout.
+    The first data event may take the first-byte timeout, each later one the idle timeout:
+    only data counts, so a server that sends nothing but keep-alive comments (or blank
+    lines, or pings) times out all the same. ``deadline`` (event-loop time) ends the whole
+    call, however steadily it streams.
     """
-    response = await open_response(client, endpoint, "POST", path, payload)
+    loop = asyncio.get_running_loop()
+    response = await open_response(client, endpoint, "POST", path, payload, deadline=deadline)
     watchdog = _Watchdog()
     try:
         content_type = response.headers.get("content-type", "")
         if content_type.startswith("application/json") and endpoint.kind != "ollama":
             body = await _read_capped(response, endpoint)
             raise _unexpected_json(endpoint, body)
+        _check_media_type(endpoint, content_type)
         encoded = response.headers.get("content-encoding", "identity") not in ("", "identity")
         reader = response.aiter_bytes() if encoded else response.aiter_raw()
         timeout = endpoint.first_byte_timeout
-        started = False
+        started = False  # a data event arrived
+        first_read = True
+        quiet_since = loop.time()  # the last data event (or the headers)
+        kept_alive = False  # bytes came since then, but no data
         while True:
             # The task is looked up per read: the consumer may hand the iterator on.
             task = asyncio.current_task()
             assert task is not None
-            watchdog.arm(task, timeout)
+            until = quiet_since + timeout
+            by_deadline = deadline is not None and deadline < until
+            if by_deadline:
+                assert deadline is not None
+                if loop.time() >= deadline:
+                    raise _deadline_error(endpoint)
+                until = deadline
+            watchdog.arm(task, until)
             try:
                 data = await anext(reader)
             except StopAsyncIteration:
                 break
             except asyncio.CancelledError:
                 if watchdog.fired and task.uncancel() == 0:
+                    if by_deadline:
+                        raise _deadline_error(endpoint) from None
                     what = "the next part of the reply" if started else "the reply to start"
+                    why = "sent only keep-alives" if kept_alive else "stopped sending"
                     raise TimeoutError_(
-                        f"{endpoint.name}: waited {timeout:g} s for {what}; "
-                        "the server stopped sending",
+                        f"{endpoint.name}: waited {timeout:g} s for {what}; the server {why}",
                         provider=endpoint.name,
                         retryable=False,
                     ) from None
@@ -229,12 +262,21 @@ async def stream_batches(
                 raise _network_error(endpoint, exc, started=True) from None
             finally:
                 watchdog.deadline = None
-            if not started:
+            if first_read:
+                first_read = False
+                _check_not_a_page(endpoint, data)
+            progress = decoder.progress
+            chunks = decoder.feed(data)
+            progressed = decoder.progress != progress
+            kept_alive = not progressed
+            if progressed and not started:
                 started = True
                 timeout = endpoint.idle_timeout
-            chunks = decoder.feed(data)
             if chunks:
                 yield chunks
+            if progressed:
+                # From here, after the consumer took its time with the chunks.
+                quiet_since = loop.time()
             if decoder.error is not None:
                 raise decoder.error
             if decoder.finished:
@@ -248,6 +290,16 @@ async def stream_batches(
         await response.aclose()
 
 
+def _deadline_error(endpoint: Endpoint) -> TimeoutError_:
+    seconds = endpoint.call_timeout
+    return TimeoutError_(
+        f"{endpoint.name}: the model call took longer than {seconds:g} s "
+        "([engine] model_call_timeout_seconds) and was stopped",
+        provider=endpoint.name,
+        retryable=False,
+    )
+
+
 async def _drain(reader: AsyncIterator[bytes]) -> None:
     """Read what follows the end marker (usually just the chunked terminator) so the
     connection can go back to the pool; a server that keeps it open is not waited on."""
@@ -255,6 +307,50 @@ async def _drain(reader: AsyncIterator[bytes]) -> None:
         async with asyncio.timeout(DRAIN_SECONDS):
             async for _data in reader:
                 pass
+
+
+#: What a stream may be labelled besides its own type: servers that label it loosely.
+_LOOSE_STREAM_TYPES = ("", "text/plain", "application/octet-stream")
+_STREAM_TYPES = {
+    "openai": ("text/event-stream",),
+    "anthropic": ("text/event-stream",),
+    "ollama": (
+        "application/x-ndjson",
+        "application/json",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/jsonlines",
+    ),
+}
+_PAGE_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
+
+
+def _expected(endpoint: Endpoint) -> str:
+    return _STREAM_TYPES.get(endpoint.kind, _STREAM_TYPES["openai"])[0]
+
+
+def _check_media_type(endpoint: Endpoint, content_type: str) -> None:
+    """Refuse a 200 reply that is not a stream (a captive portal's or a proxy's page)."""
+    media = content_type.partition(";")[0].strip().lower()
+    allowed = _STREAM_TYPES.get(endpoint.kind, _STREAM_TYPES["openai"])
+    if media in allowed or media in _LOOSE_STREAM_TYPES:
+        return
+    raise StreamError(
+        f"{endpoint.name}: expected {_expected(endpoint)}, got {media[:60]} "
+        f"from {endpoint.base_url} (a proxy or login page in between?)",
+        provider=endpoint.name,
+    )
+
+
+def _check_not_a_page(endpoint: Endpoint, data: bytes) -> None:
+    """Refuse a body that is an HTML or XML page although its label says stream."""
+    start = data[:64].lstrip().lower()
+    if start.startswith(_PAGE_STARTS):
+        raise StreamError(
+            f"{endpoint.name}: expected {_expected(endpoint)}, got an HTML page "
+            f"from {endpoint.base_url} (a proxy or login page in between?)",
+            provider=endpoint.name,
+        )
 
 
 def _unexpected_json(endpoint: Endpoint, body: bytes) -> LLMError:

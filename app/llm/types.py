@@ -9,6 +9,7 @@ arrive, then any :class:`ReasoningChunk` and :class:`ToolCallChunk`, then at mos
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -172,3 +173,22 @@ def finish_reason(native: str | None, *, has_tool_calls: bool) -> FinishReason:
     if native in ("content_filter", "refusal", "safety"):
         return "content_filter"
     return "other"
+
+
+#: What reading a JSON value of the wrong shape raises (``{"choices": "oops"}``): a decoder
+#: that meets one treats the event like invalid JSON.
+SCHEMA_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError)
+
+
+def token_count(value: Any) -> int:
+    """A token count from a provider's usage object; anything but a number counts as 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return max(0, int(value))
+
+
+def text_or_none(value: Any) -> str | None:
+    """``value`` if it is a non-empty string (ids, names, stop reasons), else None."""
+    return value if isinstance(value, str) and value else None

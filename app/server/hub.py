@@ -300,7 +300,7 @@ class Hub:
         try:
             if self._closing:
                 cancel.cancel("shutdown")
-            events: AsyncGenerator[Event] = self.service.send(  # type: ignore[assignment]
+            events: AsyncGenerator[Event] = self.service.send(
                 session_id,
                 text,
                 human=human,

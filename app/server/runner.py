@@ -15,6 +15,8 @@ import socket
 from collections.abc import Generator
 
 import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
 from app.config import Settings
 from app.server.app import ServerOptions, create_app
@@ -49,10 +51,21 @@ def check_bind(host: str, api_key: str | None) -> None:
         )
 
 
+def bare_host(host: str) -> str:
+    """``host`` as the resolver takes it: ``[::1]``, the URL form, becomes ``::1``."""
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0 picks a free one)."""
+    """A listening TCP socket on ``host:port`` (port 0 picks a free one; an IPv6 address
+    may be given bare or in brackets)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(
+            bare_host(host), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
         family, kind, proto, _name, address = infos[0]
         sock = socket.socket(family, kind, proto)
     except OSError as exc:
@@ -77,6 +90,27 @@ def server_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"approval": approval})
 
 
+class _WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol, safe to stop while its client is leaving.
+
+    A client's close frame is answered at once and the transport closed, but the connection
+    stays in the server's list until the next loop step. A stop in that step asked
+    websockets to send a second close frame, which raises ``InvalidState`` out of
+    ``Server.shutdown``: ``agentkit serve`` then ended with a traceback and exit code 1
+    after Ctrl+C (the flaky ``test_ctrl_c_stops_turns_saves_partials_and_exits_cleanly``:
+    its client closes its socket just as the server stops).
+    """
+
+    def shutdown(self) -> None:
+        """Close the connection for a server stop; a closing handshake under way is left to
+        finish as it is."""
+        if self.handshake_complete and not self.close_sent and self.conn.state is not State.OPEN:
+            self.stop_keepalive()
+            self.transport.close()
+            return
+        super().shutdown()
+
+
 class ApiServer(uvicorn.Server):
     """uvicorn serving the API over ``hub``, stopping turns before connections."""
 
@@ -97,7 +131,7 @@ class ApiServer(uvicorn.Server):
             port=port,
             log_config=None,  # the CLI sets up logging; uvicorn's access log shows query strings
             access_log=False,
-            ws="websockets-sansio",
+            ws=_WebSocketProtocol,
             ws_max_size=max(options.max_body_bytes, 64 * 1024),
             # Token messages are tiny: compressing each costs more than it saves.
             ws_per_message_deflate=False,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from app.llm.surrogates import fix_surrogates_in
 from app.store import Message, Session
 from app.store.models import MessageStatus, Role, SessionStatus
 
@@ -93,14 +94,25 @@ class ClosedOut(BaseModel):
 # --------------------------------------------------------------------------- REST in
 
 
-class CreateSessionIn(BaseModel):
+class _ClientBody(BaseModel):
+    """What a client sends: every string as JSON parsed it, with lone UTF-16 surrogates as
+    U+FFFD (they cannot be saved, and pydantic refuses them with an error that cannot be
+    printed, which would be a 500)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _encodable(cls, data: Any) -> Any:
+        return fix_surrogates_in(data)
+
+
+class CreateSessionIn(_ClientBody):
     """``POST /chat/sessions``."""
 
     agent_name: str = Field(min_length=1, max_length=200)
     metadata: dict[str, Any] | None = None
 
 
-class SendMessageIn(BaseModel):
+class SendMessageIn(_ClientBody):
     """``POST /chat/sessions/{id}/messages``: a person's message starts a turn."""
 
     content: str = Field(min_length=1)
@@ -120,7 +132,7 @@ class SendMessageIn(BaseModel):
 # --------------------------------------------------------------------------- WebSocket in
 
 
-class _ClientMessage(BaseModel):
+class _ClientMessage(_ClientBody):
     model_config = ConfigDict(extra="ignore")
 
 

@@ -168,8 +168,10 @@ class _Connection:
     def _dispatch(self, raw: str) -> None:
         try:
             data = json.loads(raw)
-        except ValueError:
-            return  # invalid JSON is ignored, as the reference did
+        except (ValueError, RecursionError):
+            # Invalid JSON is ignored, as the reference did; so is JSON nested too deep to
+            # parse ("[" * 100000), which would otherwise end the connection.
+            return
         if not isinstance(data, dict):
             return
         kind = data.get("type")
@@ -180,6 +182,9 @@ class _Connection:
             return
         try:
             message = CLIENT_MESSAGE.validate_python(data)
+        except RecursionError:
+            self.subscriber.put(encode(short_error(f"Invalid '{kind}' message: nested too deep")))
+            return
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem["loc"][1:]) or str(kind)

@@ -61,6 +61,10 @@ class SessionsPart(StorePart):
     async def resolve_session_id(self, reference: str) -> str:
         """A full session id from an exact id or a unique prefix of at least 4 characters."""
         reference = reference.strip()
+        if not reference.isascii() or not reference.isprintable():
+            # Ids are ASCII: anything else matches none (and may be text SQLite cannot
+            # take, like a lone surrogate from a command line that was not UTF-8).
+            raise SessionNotFoundError(reference)
         exact = await self._db.fetchone("SELECT id FROM sessions WHERE id = ?", (reference,))
         if exact is not None:
             return str(exact[0])

@@ -42,7 +42,16 @@ class Gate:
         self.event.set()
 
 
-Step = bytes | Stall | Drop | Gate
+@dataclass(frozen=True)
+class Repeat:
+    """Send ``data`` again and again, ``every`` seconds apart, until the client goes away
+    (an endless reply, or a server that sends nothing but keep-alives)."""
+
+    data: bytes
+    every: float = 0.0
+
+
+Step = bytes | Stall | Drop | Gate | Repeat
 
 
 @dataclass
@@ -258,6 +267,9 @@ class FakeProvider:
                 await writer.drain()
                 await self._until_client_leaves(reader)
                 return False
+            elif isinstance(step, Repeat):
+                await self._repeat(step, writer)
+                return False
             else:  # Drop
                 await writer.drain()
                 writer.transport.abort()
@@ -265,6 +277,19 @@ class FakeProvider:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
+
+    async def _repeat(self, step: Repeat, writer: asyncio.StreamWriter) -> None:
+        """Write ``step.data`` until the connection breaks (the client closed it)."""
+        piece = b"%x\r\n%s\r\n" % (len(step.data), step.data)
+        try:
+            while not writer.transport.is_closing():
+                writer.write(piece)
+                await writer.drain()
+                await asyncio.sleep(step.every)  # the server's pace (0: as fast as it can)
+        except ConnectionError:
+            pass
+        self.disconnects += 1
+        await self._notify()
 
     async def _gate(self, gate: Gate, reader: asyncio.StreamReader) -> bool:
         """Wait for the gate; False if the client went away first."""

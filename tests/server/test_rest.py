@@ -267,3 +267,32 @@ async def test_rest_questions_get_no_answer_and_leave_nothing_behind(api: Api) -
     told = api.fake.requests[-1].json()["messages"][-1]
     assert told["role"] == "tool" and "no answer" in told["content"].lower()
     assert api.server.hub.channels_in_use == 0
+
+
+async def test_a_lone_surrogate_in_a_message_is_saved_as_a_replacement(api: Api) -> None:
+    session_id = await api.new_session()
+    api.script(text_reply("Got it."))
+    body = b'{"content": "half \\ud83d of a pair, a pair \\ud83d\\ude00"}'
+    response = await api.http.post(
+        f"/chat/sessions/{session_id}/messages",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    messages = (await api.http.get(f"/chat/sessions/{session_id}/messages")).json()
+    assert messages[0]["content"] == "half \ufffd of a pair, a pair \U0001f600"
+    assert messages[1]["content"] == "Got it."
+
+
+async def test_lone_surrogates_in_any_field_are_not_a_server_error(api: Api) -> None:
+    body = b'{"agent_name": "ghost \\ud83d", "metadata": {"k\\ude00": ["v \\ud83d"]}}'
+    response = await api.http.post(
+        "/chat/sessions", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 404 and "ghost \ufffd" in response.json()["detail"]
+    body = b'{"agent_name": "default", "metadata": {"k\\ude00": ["v \\ud83d"]}}'
+    response = await api.http.post(
+        "/chat/sessions", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json()["metadata"] == {"k\ufffd": ["v \ufffd"]}

@@ -380,3 +380,69 @@ async def test_a_session_driven_over_the_api_reads_back_as_the_tui_reads_it(api:
     finally:
         await tui_store.close()
     assert json.loads(await api.store.export_session(session_id, "json"))
+
+
+async def test_a_lone_surrogate_in_a_frame_is_saved_as_a_replacement(api: Api) -> None:
+    session_id = await api.new_session()
+    api.script(text_reply("Fine."))
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        await ws.send('{"type": "message", "content": "half \\ud83d, pair \\ud83d\\ude00"}')
+        seen = await until(ws, "result")
+    assert seen[-1]["data"]["status"] == "completed"
+    stored = await api.store.get_messages(session_id)
+    assert [m.content for m in stored] == ["half \ufffd, pair \U0001f600", "Fine."]
+
+
+async def test_an_endless_reply_gives_its_turn_slot_back_at_the_deadline(
+    make_api: MakeApi,
+) -> None:
+    from tests.fakes.provider import Repeat, Reply
+    from tests.fakes.scripts import openai_chunk
+
+    api = await make_api(engine={"max_concurrent_turns": 1, "model_call_timeout_seconds": 1.0})
+    session_id = await api.new_session()
+    endless = [openai_chunk({"role": "assistant", "content": "On "})]
+    api.script(Reply(body=[*endless, Repeat(openai_chunk({"content": "and on "}), every=0.02)]))
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        await send(ws, {"type": "message", "content": "go on forever"})
+        first = await until(ws, "result")
+        api.script(text_reply("Done."))
+        await send(ws, {"type": "message", "content": "now stop"})
+        second = await until(ws, "result")
+    errors = [m["data"]["message"] for m in first if m["type"] == "error"]
+    assert first[-1]["data"]["status"] == "error"
+    assert any("model_call_timeout_seconds" in message for message in errors)
+    assert second[-1]["data"]["status"] == "completed" and tokens(second) == "Done."
+    stored = await api.store.get_messages(session_id)
+    assert stored[1].content.startswith("On and on ") and stored[1].status == "error"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[" * 100_000,
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 100_000,
+        '{"type": "ping", "deep": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        '{"type": "message", "content": "hi", "model": ' + "[" * 3_000 + "]" * 3_000 + "}",
+    ],
+    ids=["open", "closed", "objects", "deep-ping", "deep-field"],
+)
+async def test_json_nested_too_deep_is_ignored_and_the_connection_stays(
+    api: Api, frame: str
+) -> None:
+    session_id = await api.new_session()
+    api.script(text_reply("Still here."))
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        await ws.send(frame)
+        await send(ws, {"type": "ping"})
+        reply = await receive(ws)
+        if reply["type"] == "error":  # a frame deep enough to parse, too deep to use
+            reply = await receive(ws)
+        assert reply == {"type": "pong"}
+        await send(ws, {"type": "message", "content": "are you there?"})
+        seen = await until(ws, "result")
+    assert tokens(seen) == "Still here." and seen[-1]["data"]["status"] == "completed"

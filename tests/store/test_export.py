@@ -19,12 +19,11 @@ async def _session_with_everything(store: SessionStore) -> str:
         model="demo",
         tool_calls=[{"id": "c1", "name": "shell", "arguments": {"command": "make ci"}}],
     )
-    await store.append_event(
-        session.id, "confirmation_request", {"command": "make ci", "reason": "runs the build"}
-    )
-    await store.append_event(
-        session.id, "confirmation_result", {"approved": True, "decider": "user"}
-    )
+    # As the engine logs them: the wire shape without "type", the fields under "data".
+    request = {"confirmation_id": "k1", "command": "make ci", "reason": "runs the build"}
+    await store.append_event(session.id, "confirmation_request", {"data": {**request}})
+    decision = {"confirmation_id": "k1", "approved": True, "decider": "user", "tool": "shell"}
+    await store.append_event(session.id, "confirmation_result", {"data": decision})
     await store.append_message(
         session.id,
         "tool",
@@ -47,8 +46,8 @@ async def test_markdown_export_reads_as_it_happened(store: SessionStore) -> None
         "Why is CI red?",
         "<summary>Thinking</summary>",
         "**Tool call** `shell` (c1)",
-        "**Approval asked** for `make ci`",
-        "**Approval approved** by user",
+        "**Approval asked**: `tool` `make ci` — runs the build",
+        "**Approval approved**: `shell` `make ci` — by the person",
         "### Tool result: `shell` (c1) — error",
         "A semicolon is missing.",
     ]
