@@ -24,6 +24,7 @@ from app.cli_commands import (
 )
 from app.config import WorkspaceRules, read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
+from app.textsafe import escape_controls_in_json
 
 if TYPE_CHECKING:
     from app.engine.events import Event
@@ -243,7 +244,8 @@ class _JsonPrinter:
     def show(self, event: Event) -> None:
         from app.engine.events import to_wire
 
-        self.ctx.out.write(json.dumps(to_wire(event), ensure_ascii=False) + "\n")
+        encoded = json.dumps(to_wire(event), ensure_ascii=False)
+        self.ctx.out.write(escape_controls_in_json(encoded) + "\n")
         self.ctx.out.flush()
 
     def close(self) -> None:
