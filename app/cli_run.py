@@ -168,6 +168,7 @@ async def cmd_run(ctx: Context) -> int:
                 if event.type == "result":
                     status = event.data.status
             printer.close()
+            await service.shutdown()  # MCP servers stop with the turn's command
     except KeyError as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     finally:
@@ -187,17 +188,30 @@ def _trust_on_terminal(ctx: Context, rules: WorkspaceRules | None) -> WorkspaceR
     from app.tools.rules import RuleError, trust_rules_file
 
     changed = " (changed since you trusted it)" if rules.changed else ""
-    ctx.err.write(f"The workspace file {rules.file}{changed} has rules that let tools run\n")
-    ctx.err.write("without asking you:\n")
+    what = {
+        (True, False): "rules that let tools run without asking you",
+        (False, True): "MCP servers (programs it would start)",
+        (True, True): "rules that let tools run without asking you, and MCP servers",
+    }[(bool(rules.allow), bool(rules.mcp_servers))]
+    ctx.err.write(f"The workspace file {rules.file}{changed} has {what}:\n")
     for rule in rules.allow:
         ctx.err.write(f"  allow {one_line(rule, 200)}\n")
+    for name, server in rules.mcp_servers:
+        ctx.err.write(
+            f"  mcp server {one_line(name, 40)}: {one_line(server.command_line(), 200)}\n"
+        )
     for kind in ("deny", "ask"):
         for rule in getattr(rules, kind):
             ctx.err.write(f"  {kind} {one_line(rule, 200)} (applies either way)\n")
-    ctx.err.write("Trust this file, so its allow rules apply? (asked again if it changes) [y/N] ")
+    applies = {
+        (True, False): "its allow rules apply",
+        (False, True): "its MCP servers start",
+        (True, True): "its allow rules apply and its MCP servers start",
+    }[(bool(rules.allow), bool(rules.mcp_servers))]
+    ctx.err.write(f"Trust this file, so {applies}? (asked again if it changes) [y/N] ")
     ctx.err.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-        ctx.err.write("Not trusted: its allow rules are ignored this time.\n")
+        ctx.err.write("Not trusted: its allow rules and MCP servers are ignored this time.\n")
         return rules
     try:
         trust_rules_file(ctx.paths.config_file, rules.file, rules.digest)

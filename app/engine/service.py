@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
-from app.engine.cancel import CancellationToken, TurnCancelled
+from app.engine.cancel import CancellationToken, TurnCancelled, cancellable
 from app.engine.events import (
     LOGGED_TYPES,
     Event,
@@ -42,6 +42,7 @@ from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
 from app.llm.errors import LLMError
 from app.llm.gateway import Gateway
 from app.llm.types import ChatMessage, ChatRequest
+from app.mcp.manager import McpManager
 from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry, builtin_registry
@@ -71,6 +72,7 @@ class ChatService:
         registry: ToolRegistry | None = None,
         protected_dirs: tuple[Path, ...] = (),
         workspace_rules: WorkspaceRules | None = None,
+        mcp: McpManager | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -94,6 +96,10 @@ class ChatService:
         self.rule_problems = ApprovalPolicy(settings.approval, workspace).problems
         #: Sessions told this run which workspace rules are in force.
         self._rules_told: set[str] = set()
+        #: MCP tool servers: started now, in the background; their tools join the registry.
+        self.mcp = mcp
+        if mcp is not None:
+            mcp.start(self.registry)
 
     async def shutdown(self, grace_seconds: float = 5.0) -> None:
         """Stop every running turn and wait (a few seconds at most) for their partial
@@ -102,6 +108,8 @@ class ChatService:
             token.cancel("shutdown")
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace_seconds)
+        if self.mcp is not None:
+            await self.mcp.shutdown()
 
     def running_turns(self, session_id: str) -> int:
         """How many turns of the session are running now."""
@@ -236,6 +244,8 @@ class ChatService:
                 told = rules_notice(self.workspace_rules, self.rule_problems)
                 if told:
                     await emit(notice("workspace_rules", told))
+            if self.mcp is not None:
+                await self._mcp_news(session_id, token, emit)
             await self.store.append_message(session_id, "user", text, turn_id=turn_id)
             agent = resolve_agent(self.settings, session.agent_name)
             routing = self.router.route(text, agent, mode)
@@ -324,6 +334,22 @@ class ChatService:
                 for usage in ctx.usage.events():
                     await emit(usage)
             await emit(result(status))
+
+    async def _mcp_news(self, session_id: str, token: CancellationToken, emit: Emit) -> None:
+        """Wait briefly for MCP servers still starting; tell what happened to them."""
+        assert self.mcp is not None
+        starting = await cancellable(self.mcp.wait_started(), token)
+        for code, message in self.mcp.news_for(session_id):
+            await emit(notice(code, message))
+        if starting:
+            names = ", ".join(starting)
+            await emit(
+                notice(
+                    "mcp_starting",
+                    f"MCP server{'s' if len(starting) > 1 else ''} still starting ({names}): "
+                    "this turn runs without their tools.",
+                )
+            )
 
     async def _direct(self, ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
         request = ChatRequest(model=ctx.model, messages=history, system=ctx.system_prompt)
