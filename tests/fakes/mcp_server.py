@@ -37,9 +37,7 @@ def _mark(name: str) -> None:
         (Path(MARKS) / name).write_text(str(os.getpid()))
 
 
-@server.tool(
-    description="Repeat the text back.", annotations=ToolAnnotations(read_only_hint=True)
-)
+@server.tool(description="Repeat the text back.", annotations=ToolAnnotations(read_only_hint=True))
 def echo(text: str) -> str:
     return f"echo: {text}"
 
@@ -56,7 +54,10 @@ def big(size: int) -> str:
 
 @server.tool(description="A picture with a caption.")
 def picture() -> list[Any]:
-    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+    png = (
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8"
+        "AAAAASUVORK5CYII="
+    )
     return [
         TextContent(text="a one-pixel picture"),
         ImageContent(data=png, mime_type="image/png"),
