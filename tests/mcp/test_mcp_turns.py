@@ -26,7 +26,8 @@ async def test_tools_are_listed_and_called_in_a_react_turn(make_mcp: MakeMcp) ->
     h = await make_mcp({"fake": stdio_server(trust_annotations=True)})
     await h.ready()
     h.script(h.calls(("mcp__fake__echo", {"text": "hello"})), h.text("It said hello."))
-    turn = await h.turn("Echo hello")
+    human = ScriptedHuman(decisions=[Decision(action="deny")])  # asked wrongly: fails fast
+    turn = await h.turn("Echo hello", human=human)
     assert turn.status == "completed", turn.types
     tools = {tool["function"]["name"]: tool["function"] for tool in h.request(0)["tools"]}
     echo = tools["mcp__fake__echo"]
