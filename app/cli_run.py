@@ -151,24 +151,26 @@ async def cmd_run(ctx: Context) -> int:
             service = ctx.chat_service(
                 settings, store, gateway, workspace=workspace, skills=skills, workspace_rules=rules
             )
-            where = f"{rules.file}: " if rules is not None else ""
-            for problem in service.rule_problems:
-                ctx.err.write(f"agentkit: warning: {where}{one_line(problem, 300)}\n")
-            printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
-            mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
-            async for event in service.send(
-                session_id,
-                text,
-                human=_human(approve),
-                model_override=ctx.args.model,
-                cancel=token,
-                mode=mode,
-            ):
-                printer.show(event)
-                if event.type == "result":
-                    status = event.data.status
-            printer.close()
-            await service.shutdown()  # MCP servers stop with the turn's command
+            try:
+                where = f"{rules.file}: " if rules is not None else ""
+                for problem in service.rule_problems:
+                    ctx.err.write(f"agentkit: warning: {where}{one_line(problem, 300)}\n")
+                printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
+                mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
+                async for event in service.send(
+                    session_id,
+                    text,
+                    human=_human(approve),
+                    model_override=ctx.args.model,
+                    cancel=token,
+                    mode=mode,
+                ):
+                    printer.show(event)
+                    if event.type == "result":
+                        status = event.data.status
+                printer.close()
+            finally:
+                await service.shutdown()  # MCP servers stop with the command
     except KeyError as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     finally:

@@ -150,3 +150,61 @@ async def test_without_the_sdk_one_line_says_how_to_install_it(
         program=sys.executable,
     )
     assert code == 2 and err == f"agentkit: error: {INSTALL_HINT}\n"
+
+
+async def test_serve_turns_get_the_same_tools_and_stop_the_servers(
+    tmp_path: Path, marks: Path
+) -> None:
+    import re
+    import signal
+
+    import httpx
+
+    from tests.conftest import REPO_ROOT
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    async with FakeProvider() as fake:
+        config = tmp_path / "config.toml"
+        server = f"command = {json.dumps(sys.executable)}\nargs = [{json.dumps(FAKE_SERVER)}]\n"
+        config.write_text(
+            'default_model = "fake/test-model"\n'
+            f'[providers.fake]\nkind = "openai"\nbase_url = "{fake.url}"\nmax_retries = 0\n'
+            '[approval]\nallow = ["mcp__fake__add"]\n'
+            f'[mcp.servers.fake]\n{server}env = {{ FAKE_MCP_MARKS = "TEST_MCP_MARKS" }}\n'
+        )
+        call = [("call_1", "mcp__fake__add", [json.dumps({"a": 40, "b": 2})])]
+        fake.script(Reply(body=openai_tool_call_events(call)), openai_reply(["It is 42."]))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "app", "serve", "--port", "0", "--config", str(config)),
+            *("--db", str(tmp_path / "served.db"), "--workspace", str(workspace)),
+            cwd=REPO_ROOT,
+            env={**os.environ, "TEST_MCP_MARKS": str(marks)},
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stderr is not None
+        try:
+            line = (await asyncio.wait_for(process.stderr.readline(), 60)).decode()
+            port = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            assert port, line
+            base = f"http://127.0.0.1:{port.group(1)}"
+            async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+                created = await http.post("/chat/sessions", json={"agent_name": "default"})
+                session_id = created.json()["session_id"]
+                reply = await http.post(
+                    f"/chat/sessions/{session_id}/messages", json={"content": "40 + 2?"}
+                )
+                assert reply.status_code == 200 and reply.json()["content"] == "It is 42."
+                messages = (await http.get(f"/chat/sessions/{session_id}/messages")).json()
+            assert [m["content"] for m in messages if m["role"] == "tool"] == ["42"]
+            process.send_signal(signal.SIGINT)
+            assert await asyncio.wait_for(process.wait(), 60) == 0
+            err = (await process.stderr.read()).decode()
+            assert "Traceback" not in err and "fake MCP server" not in err
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    [pid] = server_pids(marks)
+    assert not alive(pid)
