@@ -208,3 +208,80 @@ async def test_serve_turns_get_the_same_tools_and_stop_the_servers(
                 await process.wait()
     [pid] = server_pids(marks)
     assert not alive(pid)
+
+
+async def test_the_terminal_trust_prompt_lists_workspace_servers_and_a_yes_starts_them(
+    agentkit_home: Path, tmp_path: Path, marks: Path
+) -> None:
+    import pty
+
+    workspace = tmp_path / "cloned"
+    (workspace / ".agentkit").mkdir(parents=True)
+    server = f"command = {json.dumps(sys.executable)}\nargs = [{json.dumps(FAKE_SERVER)}]\n"
+    (workspace / ".agentkit" / "config.toml").write_text(
+        f'[mcp.servers.ws]\n{server}env = {{ FAKE_MCP_MARKS = "TEST_MCP_MARKS" }}\n'
+    )
+    async with FakeProvider() as fake:
+        (agentkit_home / "config.toml").write_text(
+            f'[providers.fake]\nkind = "openai"\nbase_url = "{fake.url}"\nmax_retries = 0\n'
+            '[approval]\nallow = ["mcp__ws__echo"]\n'
+        )
+        call = [("call_1", "mcp__ws__echo", [json.dumps({"text": "trusted"})])]
+        fake.script(Reply(body=openai_tool_call_events(call)), openai_reply(["Done."]))
+        leader, follower = pty.openpty()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                SCRIPT,
+                *("run", "--json", "--model", "fake/m", "echo it"),
+                cwd=workspace,
+                env={
+                    **os.environ,
+                    "AGENTKIT_HOME": str(agentkit_home),
+                    "TEST_MCP_MARKS": str(marks),
+                },
+                stdin=follower,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            os.close(follower)
+            follower = -1
+            assert process.stderr is not None
+            asked = (await asyncio.wait_for(process.stderr.readuntil(b"[y/N] "), 60)).decode()
+            assert server_pids(marks) == []  # nothing starts before the answer
+            os.write(leader, b"y\n")
+            out, err = await asyncio.wait_for(process.communicate(), 120)
+        finally:
+            os.close(leader)
+            if follower != -1:
+                os.close(follower)
+    assert process.returncode == 0, err
+    assert "has MCP servers (programs it would start):" in asked
+    assert f"  mcp server ws: {sys.executable} {FAKE_SERVER}" in asked
+    assert "so its MCP servers start?" in asked
+    lines = [json.loads(line) for line in out.splitlines()]
+    results = [e["data"]["data"] for e in lines if e["type"] == "step"]
+    assert results[-1]["output"] == "echo: trusted"
+    assert "trusted_workspaces" in (agentkit_home / "config.toml").read_text()
+
+
+async def test_the_trust_dialog_lists_workspace_servers(tmp_path: Path) -> None:
+    from textual.app import App
+    from textual.widgets import Static
+
+    from app.config import load_settings, read_workspace_rules
+    from app.ui.dialogs.trust import TrustDialog
+
+    rules_file = tmp_path / ".agentkit" / "config.toml"
+    rules_file.parent.mkdir()
+    rules_file.write_text(
+        '[mcp.servers.gh]\ncommand = "github-mcp"\nargs = ["--token-file", "[b]x[/b]"]\n'
+    )
+    rules = read_workspace_rules(rules_file, load_settings(None, {}))
+    assert rules is not None and rules.needs_trust
+    app: App[None] = App()
+    async with app.run_test() as pilot:
+        app.push_screen(TrustDialog(rules))
+        await pilot.pause()
+        shown = [str(static.content) for static in app.screen.query(Static)]
+    assert "mcp    gh: github-mcp --token-file '[b]x[/b]'" in shown  # literally, not markup
+    assert any("has MCP servers (programs it would start)." in line for line in shown)
