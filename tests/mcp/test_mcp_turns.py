@@ -15,7 +15,7 @@ from app.engine.cancel import CancellationToken
 from app.engine.human import Decision
 from app.tools.policy import READ_ONLY_MCP_REASON
 from tests.engine.conftest import ScriptedHuman
-from tests.mcp.conftest import alive, server_pids, stdio_server, until
+from tests.mcp.conftest import FAKE_SERVER, alive, server_pids, stdio_server, until
 
 pytestmark = pytest.mark.slow
 
@@ -308,3 +308,45 @@ async def test_secrets_never_reach_the_database_or_the_log(make_mcp: MakeMcp) ->
     assert secret.encode() not in stored  # … never the value
     assert secret not in h.log_file.read_text()
     assert secret not in json.dumps([e.model_dump(mode="json") for e in turn.events])
+
+
+async def test_a_server_that_never_answers_times_out_and_is_stopped(
+    make_mcp: MakeMcp, tmp_path: Any
+) -> None:
+    mute = tmp_path / "mute.py"
+    mute.write_text(
+        "import os, sys, time\n"
+        "open(os.path.join(os.environ['FAKE_MCP_MARKS'], f'pid-{os.getpid()}'), 'w').close()\n"
+        "time.sleep(600)\n"
+    )
+    h = await make_mcp({"mute": stdio_server(args=[str(mute)], startup_timeout=1.0)})
+    await h.ready()
+    [state] = h.manager.states()
+    assert (state.status, state.error) == ("failed", "did not start within 1 s")
+    [pid] = server_pids(h.marks)
+    await until(lambda: not alive(pid))  # killed when the start gave up, not at shutdown
+
+
+async def test_a_turn_goes_on_without_a_server_still_starting_and_says_so(
+    make_mcp: MakeMcp, tmp_path: Any
+) -> None:
+    gate = tmp_path / "go"
+    late = tmp_path / "late.py"
+    late.write_text(  # starts the fake server only once the test creates the gate file
+        "import os, runpy, sys, time\n"
+        f"while not os.path.exists({str(gate)!r}):\n"
+        "    time.sleep(0.02)\n"
+        f"sys.argv = [{FAKE_SERVER!r}]\n"
+        f"runpy.run_path({FAKE_SERVER!r}, run_name='__main__')\n"
+    )
+    h = await make_mcp({"late": stdio_server(args=[str(late)])}, approval={"mode": "auto"})
+    h.script(h.text("No tools yet."))
+    turn = await h.turn("hello, what can you do?")
+    [told] = [n for n in turn.of("notice") if n.data.code == "mcp_starting"]
+    assert "still starting (late)" in told.data.message
+    assert not any(t["function"]["name"].startswith("mcp__") for t in h.request(0).get("tools", []))
+    gate.write_text("")
+    await h.ready()
+    h.script(h.calls(("mcp__late__echo", {"text": "now"})), h.text("ok"))
+    later = await h.turn("Echo")
+    assert later.tool_results()[0].output == "echo: now"
