@@ -3,11 +3,12 @@
 Order (ENGINE.md 2.9): the hard safety floor → deny rules (for shell, a deny rule matching
 any part of what the command runs denies, seen through launchers, ``eval`` and ``sh -c``;
 a command whose command word cannot be known matches every shell deny rule) → read-only
-mode denies anything but reading → protected paths (``.git/``, ``.agentkit/``) ask, even in
-``auto`` → ask rules (and tools whose deny rule was invalid: fail closed) → a command that
-cannot be seen through asks even in ``auto`` → allow rules and session rules (for shell,
-every part must be covered and the line must be plain; path rules match the resolved
-path) → the mode's default (``ask``: reads and known-safe commands run). Never trust the model's own
+mode denies anything but reading (except an MCP tool that an allow rule names) → protected
+paths (``.git/``, ``.agentkit/``) ask, even in ``auto`` → ask rules (and tools whose deny
+rule was invalid: fail closed) → a command that cannot be seen through asks even in
+``auto`` → allow rules and session rules (for shell, every part must be covered and the
+line must be plain; path rules match the resolved path) → the mode's default (``ask``:
+reads and known-safe commands run; MCP tools ask). Never trust the model's own
 claims about safety: only the tool, its arguments and these rules decide.
 """
 
