@@ -74,6 +74,8 @@ class StderrSink:
     head: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        #: Set when the pipe is at its end: the server process is gone.
+        self.ended = threading.Event()
         read_fd, write_fd = os.pipe()
         self.writer: TextIO = os.fdopen(write_fd, "w")
         self._thread = threading.Thread(
@@ -99,6 +101,7 @@ class StderrSink:
                         log_handle.write(f"{stamp} mcp[{self.server}] stderr: {line}\n")
                         log_handle.flush()
         finally:
+            self.ended.set()
             if log_handle is not None:
                 log_handle.close()
 
@@ -159,6 +162,9 @@ class ServerConnection:
         self.crashes = 0
         self._last_crash = 0.0
         self._client: Client | None = None
+        #: Counts the starts that came up, so calls that fail together count one crash.
+        self._generation = 0
+        self._sink: StderrSink | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._stop_event = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -182,6 +188,11 @@ class ServerConnection:
                 await asyncio.shield(ready)
             return self.is_running()
 
+    @property
+    def process_ended(self) -> bool:
+        """Whether a stdio server's process is known to have ended (its stderr closed)."""
+        return self._sink is not None and self._sink.ended.is_set()
+
     def is_running(self) -> bool:
         """Whether the server is up (a method: the status changes under other tasks)."""
         return self.status == "running" and self._client is not None
@@ -191,6 +202,7 @@ class ServerConnection:
         from mcp.types import Implementation
 
         sink = StderrSink(self.name, self.log_file) if self.config.transport == "stdio" else None
+        self._sink = sink
         try:
             async with contextlib.AsyncExitStack() as stack:
                 try:
@@ -218,6 +230,7 @@ class ServerConnection:
                     self._log(f"failed to start: {reason}")
                     return
                 self._client, self.tools, self.status = client, tools, "running"
+                self._generation += 1
                 self._log(f"running, {len(tools)} tool{'s' if len(tools) != 1 else ''}")
                 if not ready.done():
                     ready.set_result(None)
@@ -324,23 +337,29 @@ class ServerConnection:
         from mcp import MCPError
 
         client = await self._running_client()
+        generation = self._generation
         try:
             result = await client.call_tool(tool, arguments)
         except MCPError as exc:
             if exc.code == -32000 and "closed" in exc.message.lower():
-                raise self._crashed(describe_error(exc)) from None
+                raise self._crashed(describe_error(exc), generation) from None
             raise McpCallError(
                 f"The MCP server {self.name!r} refused the call: {describe_error(exc)}"
             ) from None
         except (asyncio.CancelledError, TimeoutError):
             raise
         except Exception as exc:  # the transport broke (an HTTP server went away, …)
-            raise self._crashed(describe_error(exc)) from None
+            raise self._crashed(describe_error(exc), generation) from None
         self.crashes = 0
         return result
 
     async def _running_client(self) -> Client:
         client = self._client
+        if self.status == "running" and self.process_ended:
+            # The process ended while idle (its stderr closed): start it again now, rather
+            # than fail this call on a dead connection.
+            self._crashed("it exited while idle", self._generation)
+            client = None
         if self.status == "running" and client is not None:
             return client
         if self._stopping:
@@ -361,7 +380,13 @@ class ServerConnection:
             return 0.0
         return min(MAX_BACKOFF, 2.0 ** (self.crashes - 2))
 
-    def _crashed(self, reason: str) -> McpCallError:
+    def _crashed(self, reason: str, generation: int) -> McpCallError:
+        error = McpCallError(
+            f"The MCP server {self.name!r} stopped while running this call ({reason}). "
+            "It will be started again on the next call; the call's effects may be partial."
+        )
+        if generation != self._generation or self.status == "crashed":
+            return error  # another call of the same run saw the crash first
         self.crashes += 1
         self._last_crash = time.monotonic()
         self.status, self.error, self._client = "crashed", reason, None
@@ -374,10 +399,7 @@ class ServerConnection:
                 f"({reason}); it is started again on the next call of its tools, after a "
                 "growing pause. Its stderr is in the log file.",
             )
-        return McpCallError(
-            f"The MCP server {self.name!r} stopped while running this call ({reason}). "
-            "It will be started again on the next call; the call's effects may be partial."
-        )
+        return error
 
     # ----------------------------------------------------------------- logging
 

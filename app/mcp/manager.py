@@ -199,13 +199,16 @@ class McpManager:
         states: list[ServerState] = []
         for name, connection in self.connections.items():
             config = connection.config
+            status, error = connection.status, connection.error
+            if status == "running" and connection.process_ended:
+                status, error = "crashed", "it exited; it is started again on the next call"
             states.append(
                 ServerState(
                     name=name,
                     transport=config.transport,
                     target=config.command_line(),
-                    status=connection.status,
-                    error=connection.error,
+                    status=status,
+                    error=error,
                     stderr=list(connection.stderr_head),
                     tools=list(connection.tools),
                     origin="workspace" if name in self._workspace_names else "user",

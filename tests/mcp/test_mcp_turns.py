@@ -350,3 +350,24 @@ async def test_a_turn_goes_on_without_a_server_still_starting_and_says_so(
     h.script(h.calls(("mcp__late__echo", {"text": "now"})), h.text("ok"))
     later = await h.turn("Echo")
     assert later.tool_results()[0].output == "echo: now"
+
+
+async def test_a_server_that_died_while_idle_is_started_again_for_the_next_call(
+    make_mcp: MakeMcp,
+) -> None:
+    import os
+    import signal
+
+    h = await make_mcp({"fake": stdio_server()}, approval={"mode": "auto"})
+    await h.ready()
+    [first] = server_pids(h.marks)
+    os.kill(first, signal.SIGKILL)
+    await until(lambda: not alive(first))
+    await until(lambda: h.manager is not None and h.manager.connections["fake"].process_ended)
+    assert [s.status for s in h.manager.states()] == ["crashed"]
+    h.script(h.calls(("mcp__fake__echo", {"text": "again"})), h.text("ok"))
+    turn = await h.turn("Echo")
+    [result] = turn.tool_results()
+    assert (result.output, result.is_error) == ("echo: again", False)
+    [second] = [pid for pid in server_pids(h.marks) if pid != first]
+    assert alive(second)
