@@ -165,6 +165,8 @@ class ServerConnection:
         #: Counts the starts that came up, so calls that fail together count one crash.
         self._generation = 0
         self._sink: StderrSink | None = None
+        #: The last HTTP error status an HTTP server answered with (for the failure reason).
+        self._http_status: int | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._stop_event = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -223,6 +225,8 @@ class ServerConnection:
                     reason = describe_error(exc)
                     if isinstance(exc, TimeoutError):
                         reason = f"did not start within {self.config.startup_timeout:g} s"
+                    elif self._http_status is not None:
+                        reason = f"{reason} (HTTP {self._http_status})"
                     if sink is not None:
                         await sink.drained()
                         self.stderr_head = list(sink.head)
@@ -271,8 +275,18 @@ class ServerConnection:
         missing = [var for var in config.headers_env.values() if var not in self._env]
         if missing:
             self._log(f"not set, so their headers are not sent: {', '.join(missing)}")
+        self._http_status = None
+
+        async def note_status(response: httpx2.Response) -> None:
+            if response.status_code >= 400:
+                self._http_status = response.status_code
+
         http = await stack.enter_async_context(
-            httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=300.0))
+            httpx2.AsyncClient(
+                headers=headers,
+                timeout=httpx2.Timeout(30.0, read=300.0),
+                event_hooks={"response": [note_status]},
+            )
         )
         assert config.url is not None
         return streamable_http_client(config.url, http_client=http)

@@ -53,7 +53,7 @@ async def test_an_http_server_that_refuses_us_is_a_failure_notice(
     )
     await h.ready()
     [state] = h.manager.states()
-    assert state.status == "failed" and state.error
+    assert state.status == "failed" and state.error and state.error.endswith("(HTTP 401)")
     h.script(h.text("Hello."))
     turn = await h.turn("hello, what can you do?")
     [failed] = [n for n in turn.of("notice") if n.data.code == "mcp_failed"]
