@@ -15,9 +15,9 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import NoReturn
 
-from app import __version__, cli_commands, cli_run, cli_serve, secretenv
+from app import __version__, cli_commands, cli_mcp, cli_run, cli_serve, secretenv
 from app.cli_commands import Context, UsageError, argv_text, safe_text, silence_stdout
-from app.config import ConfigError, Settings, load_settings
+from app.config import SECRET_NAME, ConfigError, Settings, load_settings
 from app.paths import resolve_paths
 from app.store import StoreError
 from app.store.errors import DatabaseFileError
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_commands.register(commands, lambda p: _add_common(p, top=False))
     cli_run.register(commands, lambda p: _add_common(p, top=False))
     cli_serve.register(commands, lambda p: _add_common(p, top=False))
+    cli_mcp.register(commands, lambda p: _add_common(p, top=False))
     return parser
 
 
@@ -101,6 +102,11 @@ def key_variables(settings: Settings, serve_key_env: str | None = None) -> list[
     """Every environment variable that holds an API key for us or for our clients."""
     names = [*secretenv.WELL_KNOWN, serve_key_env or "", settings.serve.api_key_env or ""]
     names += [p.api_key_env or "" for p in settings.providers.values()]
+    for server in settings.mcp.servers.values():
+        # Read when a server starts. Only names that look like secrets: passing PATH or
+        # HOME through must not take them from our own environment.
+        names += [name for name in server.env.values() if SECRET_NAME.search(name)]
+        names += list(server.headers_env.values())
     return [name for name in names if name]
 
 

@@ -73,10 +73,15 @@ class Context:
         skills: SkillSet,
         workspace_rules: WorkspaceRules | None = None,
     ) -> ChatService:
-        """The engine as every command runs it: rules saved to the user's config file, and
-        the config folder protected from the file tools."""
+        """The engine as every command runs it: rules saved to the user's config file, the
+        config folder protected from the file tools, and the MCP servers (if any) starting
+        in the background."""
         from app.engine.service import ChatService  # only the commands that run turns
+        from app.mcp.manager import McpManager
 
+        mcp = McpManager(
+            settings, workspace, log_file=self.log_file, workspace_rules=workspace_rules
+        )
         return ChatService(
             settings,
             store,
@@ -86,7 +91,13 @@ class Context:
             skills=skills,
             protected_dirs=(self.paths.config_dir,),
             workspace_rules=workspace_rules,
+            mcp=mcp if mcp.configured else None,
         )
+
+    @property
+    def log_file(self) -> Path:
+        """The app's log file, beside the database (MCP servers' stderr goes there too)."""
+        return self.db_path.parent / "agentkit.log"
 
     def print(self, text: str = "") -> None:
         """Write a line to standard output."""

@@ -163,40 +163,43 @@ async def cmd_run(ctx: Context) -> int:
             service = ctx.chat_service(
                 settings, store, gateway, workspace=workspace, skills=skills, workspace_rules=rules
             )
-            where = f"{rules.file}: " if rules is not None else ""
-            for problem in service.rule_problems:
-                ctx.err.write(f"agentkit: warning: {where}{one_line(problem, 300)}\n")
-            printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
-            mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
-            events = service.send(
-                session_id,
-                text,
-                human=_human(approve),
-                model_override=ctx.args.model,
-                cancel=token,
-                mode=mode,
-            )
-            # aclosing: whatever ends the loop, the turn has finished writing (its partial
-            # reply saved) before the store closes.
-            async with contextlib.aclosing(events):
-                async for event in events:
-                    if not reader_gone:
-                        try:
-                            printer.show(event)
-                        except BrokenPipeError:
-                            # The reader of stdout went away (`| head`): stop the turn as
-                            # Ctrl+C does, and read its events to the end without printing.
-                            reader_gone = True
-                            silence_stdout()
-                            token.cancel("closed")
-                    if event.type == "result":
-                        status = event.data.status
-            if not reader_gone:
-                try:
-                    printer.close()
-                except BrokenPipeError:
-                    reader_gone = True
-                    silence_stdout()
+            try:
+                where = f"{rules.file}: " if rules is not None else ""
+                for problem in service.rule_problems:
+                    ctx.err.write(f"agentkit: warning: {where}{one_line(problem, 300)}\n")
+                printer = _JsonPrinter(ctx) if ctx.args.json else _PlainPrinter(ctx)
+                mode = ExecutionMode(MODES[ctx.args.mode]) if ctx.args.mode else None
+                events = service.send(
+                    session_id,
+                    text,
+                    human=_human(approve),
+                    model_override=ctx.args.model,
+                    cancel=token,
+                    mode=mode,
+                )
+                # aclosing: whatever ends the loop, the turn has finished writing (its partial
+                # reply saved) before the store closes.
+                async with contextlib.aclosing(events):
+                    async for event in events:
+                        if not reader_gone:
+                            try:
+                                printer.show(event)
+                            except BrokenPipeError:
+                                # The reader of stdout went away (`| head`): stop the turn as
+                                # Ctrl+C does, and read its events to the end without printing.
+                                reader_gone = True
+                                silence_stdout()
+                                token.cancel("closed")
+                        if event.type == "result":
+                            status = event.data.status
+                if not reader_gone:
+                    try:
+                        printer.close()
+                    except BrokenPipeError:
+                        reader_gone = True
+                        silence_stdout()
+            finally:
+                await service.shutdown()  # MCP servers stop with the command
     except KeyError as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     finally:
@@ -218,17 +221,30 @@ def _trust_on_terminal(ctx: Context, rules: WorkspaceRules | None) -> WorkspaceR
     from app.tools.rules import RuleError, trust_rules_file
 
     changed = " (changed since you trusted it)" if rules.changed else ""
-    ctx.err.write(f"The workspace file {rules.file}{changed} has rules that let tools run\n")
-    ctx.err.write("without asking you:\n")
+    what = {
+        (True, False): "rules that let tools run without asking you",
+        (False, True): "MCP servers (programs it would start)",
+        (True, True): "rules that let tools run without asking you, and MCP servers",
+    }[(bool(rules.allow), bool(rules.mcp_servers))]
+    ctx.err.write(f"The workspace file {rules.file}{changed} has {what}:\n")
     for rule in rules.allow:
         ctx.err.write(f"  allow {one_line(rule, 200)}\n")
+    for name, server in rules.mcp_servers:
+        ctx.err.write(
+            f"  mcp server {one_line(name, 40)}: {one_line(server.command_line(), 200)}\n"
+        )
     for kind in ("deny", "ask"):
         for rule in getattr(rules, kind):
             ctx.err.write(f"  {kind} {one_line(rule, 200)} (applies either way)\n")
-    ctx.err.write("Trust this file, so its allow rules apply? (asked again if it changes) [y/N] ")
+    applies = {
+        (True, False): "its allow rules apply",
+        (False, True): "its MCP servers start",
+        (True, True): "its allow rules apply and its MCP servers start",
+    }[(bool(rules.allow), bool(rules.mcp_servers))]
+    ctx.err.write(f"Trust this file, so {applies}? (asked again if it changes) [y/N] ")
     ctx.err.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-        ctx.err.write("Not trusted: its allow rules are ignored this time.\n")
+        ctx.err.write("Not trusted: its allow rules and MCP servers are ignored this time.\n")
         return rules
     try:
         trust_rules_file(ctx.paths.config_file, rules.file, rules.digest)

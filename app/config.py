@@ -28,8 +28,10 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
+from app import secretenv
 from app.paths import ENV_CONFIG, ENV_DB, ENV_HOME
 from app.textsafe import redact_url_credentials
 
@@ -47,8 +49,10 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 }
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\(.*\))?$", re.DOTALL)
+_RULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\(.*\)|__\*)?$", re.DOTALL)
 _SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
+#: Names of variables and headers that are taken to hold secrets.
+SECRET_NAME = _SECRET_HEADER
 #: Control and bidi characters, shown as ``?`` when rules from a workspace file are named.
 _UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -209,6 +213,142 @@ class EngineConfig(_Section):
     project_instructions_max_bytes: int = Field(default=32_768, ge=1_024)
 
 
+#: An MCP server's name: letters, digits, single '-' or '_' between them. No ``__``, so
+#: ``mcp__<server>__<tool>`` always splits back into its parts.
+_MCP_SERVER_NAME = re.compile(r"^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$")
+#: An allow-list entry of an MCP server's tools: a name or a glob (``fetch_*``).
+_MCP_TOOL_GLOB = re.compile(r"^[A-Za-z0-9_.\-*?\[\]/]+$")
+
+
+def _env_names(value: dict[str, str], what: str) -> dict[str, str]:
+    """Check a mapping whose values are the NAMES of environment variables, never values."""
+    for key, name in value.items():
+        if not _ENV_NAME.match(name):
+            raise ValueError(
+                f"{what} {key!r} must name an environment variable (like GITHUB_TOKEN), "
+                "not hold its value"
+            )
+    return value
+
+
+class McpServerConfig(_Section):
+    """One ``[mcp.servers.NAME]``: an MCP tool server, started as a program (stdio) or
+    reached by URL (streamable HTTP). Secrets stay in the environment: ``env`` and
+    ``headers_env`` name variables, and their values are read when the server starts."""
+
+    command: str | None = Field(default=None, description="stdio: the program to run.")
+    args: list[str] = Field(default_factory=list, description="stdio: its arguments.")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="stdio: variables to pass through: NAME_IN_SERVER = 'NAME_HERE' (names only).",
+    )
+    cwd: str | None = Field(
+        default=None, description="stdio: working folder, relative to the workspace."
+    )
+    url: str | None = Field(default=None, description="Streamable HTTP: the server's URL.")
+    headers_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="HTTP headers whose values are read from variables: Header = 'VARIABLE'.",
+    )
+    enabled: bool = True
+    tools: list[str] | None = Field(
+        default=None, description="Allow-list of the server's tools (names or globs); absent = all."
+    )
+    startup_timeout: float = Field(
+        default=20.0, gt=0, description="Seconds to start and list tools."
+    )
+    call_timeout: float = Field(default=120.0, gt=0, description="Seconds one tool call may take.")
+    trust_annotations: bool = Field(
+        default=False,
+        description="Let the server's readOnlyHint make a tool run without asking (as reads do).",
+    )
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("expected a program to run, got an empty string")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not _ENV_NAME.match(key):
+                raise ValueError(f"{key!r} is not a valid environment variable name")
+        return _env_names(value, "variable")
+
+    @field_validator("headers_env")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~\-]+$", key):
+                raise ValueError(f"{key!r} is not a valid HTTP header name")
+        return _env_names(value, "header")
+
+    @field_validator("tools")
+    @classmethod
+    def _tool_globs(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or []:
+            if not _MCP_TOOL_GLOB.match(pattern):
+                raise ValueError(f"{pattern!r} is not a tool name or glob (like 'fetch_*')")
+        return value
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerConfig:
+        if (self.command is None) == (self.url is None):
+            raise ValueError(
+                "give either command (a program, over stdio) or url (streamable HTTP), "
+                "not both and not neither"
+            )
+        if self.url is not None and (self.args or self.env or self.cwd):
+            raise ValueError(
+                "args, env and cwd are for command servers; a url server takes headers_env"
+            )
+        if self.command is not None and self.headers_env:
+            raise ValueError("headers_env is for url servers; a command server takes env")
+        return self
+
+    @property
+    def transport(self) -> Literal["stdio", "http"]:
+        """How the server is reached."""
+        return "stdio" if self.command is not None else "http"
+
+    def command_line(self) -> str:
+        """The program and its arguments as one line (for people: trust prompts, lists)."""
+        import shlex
+
+        if self.command is None:
+            return str(self.url)
+        return shlex.join([self.command, *self.args])
+
+
+class McpConfig(_Section):
+    """``[mcp]``: Model Context Protocol tool servers (``agentkit-tui[mcp]``)."""
+
+    servers: dict[str, McpServerConfig] = Field(
+        default_factory=dict, description="One [mcp.servers.NAME] table per server."
+    )
+
+    @field_validator("servers")
+    @classmethod
+    def _server_names(cls, value: dict[str, McpServerConfig]) -> dict[str, McpServerConfig]:
+        for name in value:
+            if not _MCP_SERVER_NAME.match(name):
+                raise ValueError(
+                    f"server name {name!r} may use letters and digits with single '-' or '_' "
+                    "between them"
+                )
+        return value
+
+
 SandboxMode = Literal["auto", "bwrap", "off"]
 
 
@@ -309,6 +449,7 @@ class Settings(_Section):
     teams: dict[str, TeamConfig] = Field(
         default_factory=dict, description="Expert teams for team mode (built-in: 'default')."
     )
+    mcp: McpConfig = Field(default_factory=McpConfig)
     keys: dict[str, str] = Field(
         default_factory=dict,
         description="Key bindings by id, e.g. 'turn.cancel' = 'escape,ctrl+g' (see the help, f1).",
@@ -378,9 +519,10 @@ def load_settings(
         raise ConfigError(_describe(exc, source="environment", text="", env_names=names)) from None
 
 
-#: What a workspace's ``.agentkit/config.toml`` may set: rule lists only. A checked-out
-#: repository must not be able to switch approvals off (``mode``) or change anything else.
-WORKSPACE_KEYS = {"approval": {"allow", "ask", "deny"}}
+#: What a workspace's ``.agentkit/config.toml`` may set: rule lists and MCP servers only. A
+#: checked-out repository must not be able to switch approvals off (``mode``) or change
+#: anything else; its servers start only once the person trusts the file.
+WORKSPACE_KEYS = {"approval": {"allow", "ask", "deny"}, "mcp": {"servers"}}
 
 
 def file_digest(data: bytes) -> str:
@@ -410,20 +552,33 @@ class WorkspaceRules:
     trusted: bool
     #: The person trusted an earlier version of the file.
     changed: bool = False
+    #: ``[mcp.servers.NAME]`` of the file: started only once the person trusts it.
+    mcp_servers: tuple[tuple[str, McpServerConfig], ...] = ()
 
     @property
     def needs_trust(self) -> bool:
-        """Whether the file has allow rules that do not count until the person trusts it."""
-        return bool(self.allow) and not self.trusted
+        """Whether the file has allow rules or MCP servers that wait for the person's trust."""
+        return bool(self.allow or self.mcp_servers) and not self.trusted
 
     def ignored_note(self) -> str:
-        """One line: the allow rules are ignored because nobody trusted this file."""
+        """One line: the allow rules and MCP servers are ignored as nobody trusted this file."""
+        parts: list[str] = []
         count = len(self.allow)
+        where = f" in {self.file}"
+        if count:
+            parts.append(
+                f"{count} allow rule{'s' if count != 1 else ''}{where} ({_listed(self.allow)})"
+            )
+            where = ""
+        servers = len(self.mcp_servers)
+        if servers:
+            names = _listed([name for name, _ in self.mcp_servers])
+            parts.append(f"{servers} MCP server{'s' if servers != 1 else ''}{where} ({names})")
         why = "changed since you trusted it" if self.changed else "not trusted"
+        plural = count + servers != 1
         return (
-            f"{count} allow rule{'s' if count != 1 else ''} in {self.file} "
-            f"({_listed(self.allow)}) {'is' if count == 1 else 'are'} ignored: the file is "
-            f"{why}. Run agentkit in a terminal in this workspace to review and trust it."
+            f"{' and '.join(parts)} {'are' if plural else 'is'} ignored: the "
+            f"file is {why}. Run agentkit in a terminal in this workspace to review and trust it."
         )
 
 
@@ -449,8 +604,9 @@ def read_workspace_rules(workspace_file: Path, settings: Settings) -> WorkspaceR
         if allowed is None or not keys <= allowed:
             raise ConfigError(
                 f"config error in {workspace_file}: a workspace config may only hold "
-                "[approval] allow, ask and deny rules"
+                "[approval] allow, ask and deny rules and [mcp.servers.NAME] tables"
             )
+    servers = _workspace_servers(workspace_file, data.get("mcp", {}).get("servers", {}))
     found: dict[str, tuple[str, ...]] = {}
     for kind in ("allow", "ask", "deny"):
         rules = data.get("approval", {}).get(kind, [])
@@ -469,7 +625,23 @@ def read_workspace_rules(workspace_file: Path, settings: Settings) -> WorkspaceR
         deny=found["deny"],
         trusted=known == digest,
         changed=known is not None and known != digest,
+        mcp_servers=servers,
     )
+
+
+def _workspace_servers(
+    workspace_file: Path, raw: object
+) -> tuple[tuple[str, McpServerConfig], ...]:
+    """The ``[mcp.servers]`` of a workspace file, validated like the user's own."""
+    try:
+        config = McpConfig.model_validate({"servers": raw})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        key = ".".join(str(part) for part in ("mcp", *error["loc"]))
+        raise ConfigError(
+            f"config error in {workspace_file}, key {key}: {_expected(error, secret=True)}"
+        ) from None
+    return tuple(config.servers.items())
 
 
 def with_workspace_rules(settings: Settings, rules: WorkspaceRules | None) -> Settings:
@@ -483,7 +655,12 @@ def with_workspace_rules(settings: Settings, rules: WorkspaceRules | None) -> Se
         mine: list[str] = getattr(approval, kind)
         merged[kind] = [*mine, *(r for r in getattr(rules, kind) if r not in mine)]
     # No validation here: the policy reports invalid workspace rules (and fails closed).
-    return settings.model_copy(update={"approval": approval.model_copy(update=merged)})
+    update: dict[str, Any] = {"approval": approval.model_copy(update=merged)}
+    if rules.trusted and rules.mcp_servers:
+        # The person's own servers win over a workspace server of the same name.
+        servers = {**dict(rules.mcp_servers), **settings.mcp.servers}
+        update["mcp"] = settings.mcp.model_copy(update={"servers": servers})
+    return settings.model_copy(update=update)
 
 
 def rules_notice(rules: WorkspaceRules | None, problems: Sequence[str]) -> str | None:
@@ -572,7 +749,8 @@ def _describe(
         line = _find_line(text, loc) if text else None
         if line:
             where = f"line {line}, key {key}"
-    message = _expected(first, secret=bool({"headers", "base_url", "api_key_env"} & set(loc)))
+    secret_keys = {"headers", "base_url", "api_key_env", "env", "headers_env", "url"}
+    message = _expected(first, secret=bool(secret_keys & set(loc)))
     more = (
         f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         if len(errors) > 1
@@ -652,7 +830,7 @@ def save_setting(config_file: Path, section: str, key: str, value: str | bool | 
 
 def redacted(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The effective settings as plain data with secrets hidden, for ``config show``."""
-    env = os.environ if env is None else env
+    env = secretenv.environ() if env is None else env  # hidden keys are still set
     data = settings.model_dump(mode="json")
     for name, provider in data.get("providers", {}).items():
         provider["base_url"] = _redact_url(settings.providers[name].effective_base_url())
@@ -663,6 +841,15 @@ def redacted(settings: Settings, env: Mapping[str, str] | None = None) -> dict[s
         var = provider.get("api_key_env")
         if var:
             provider["api_key_env"] = f"{var} ({'set' if env.get(var) else 'not set'})"
+    for server in data.get("mcp", {}).get("servers", {}).values():
+        # Values are variable names already; say whether each is set, never what it holds.
+        for key in ("env", "headers_env"):
+            server[key] = {
+                name: f"{var} ({'set' if env.get(var) else 'not set'})"
+                for name, var in server.get(key, {}).items()
+            }
+        if server.get("url"):
+            server["url"] = _redact_url(server["url"])
     return data
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LOWER_LAYERS = ["app.config", "app.paths", "app.textsafe", "app.store", "app.cli"]
+LOWER_LAYERS = [
+    "app.config",
+    "app.paths",
+    "app.textsafe",
+    "app.store",
+    "app.cli",
+    "app.mcp.tools",
+]
 
 
 @pytest.mark.parametrize("module", LOWER_LAYERS)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
 from app.engine import instructions
-from app.engine.cancel import CancellationToken, TurnCancelled
+from app.engine.cancel import CancellationToken, TurnCancelled, cancellable
 from app.engine.context import Calibration
 from app.engine.events import (
     LOGGED_TYPES,
@@ -45,6 +45,7 @@ from app.llm.errors import ContextTooLongError, LLMError
 from app.llm.gateway import Gateway
 from app.llm.surrogates import fix_surrogates
 from app.llm.types import ChatMessage, ChatRequest
+from app.mcp.manager import McpManager
 from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry, builtin_registry
@@ -77,6 +78,7 @@ class ChatService:
         registry: ToolRegistry | None = None,
         protected_dirs: tuple[Path, ...] = (),
         workspace_rules: WorkspaceRules | None = None,
+        mcp: McpManager | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -104,6 +106,10 @@ class ChatService:
         self.calibration = Calibration()
         #: Per session, the project instruction files last told about (paths, sizes, times).
         self._instructions_seen: dict[str, tuple[tuple[str, int, int], ...]] = {}
+        #: MCP tool servers: started now, in the background; their tools join the registry.
+        self.mcp = mcp
+        if mcp is not None:
+            mcp.start(self.registry)
 
     async def shutdown(self, grace_seconds: float = 5.0) -> None:
         """Stop every running turn and wait (a few seconds at most) for their partial
@@ -112,6 +118,8 @@ class ChatService:
             token.cancel("shutdown")
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace_seconds)
+        if self.mcp is not None:
+            await self.mcp.shutdown()
 
     def running_turns(self, session_id: str) -> int:
         """How many turns of the session are running now."""
@@ -248,6 +256,8 @@ class ChatService:
                 told = rules_notice(self.workspace_rules, self.rule_problems)
                 if told:
                     await emit(notice("workspace_rules", told))
+            if self.mcp is not None:
+                await self._mcp_news(session_id, token, emit)
             saved = self._as_stored(text, session.agent_name, mode)
             await self.store.append_message(session_id, "user", saved, turn_id=turn_id)
             agent = resolve_agent(self.settings, session.agent_name)
@@ -385,6 +395,22 @@ class ChatService:
         if routing.matched and routing.clean_content:  # a bare `@skill` stays as typed
             return routing.clean_content
         return text
+
+    async def _mcp_news(self, session_id: str, token: CancellationToken, emit: Emit) -> None:
+        """Wait briefly for MCP servers still starting; tell what happened to them."""
+        assert self.mcp is not None
+        starting = await cancellable(self.mcp.wait_started(), token)
+        for code, message in self.mcp.news_for(session_id):
+            await emit(notice(code, message))
+        if starting:
+            names = ", ".join(starting)
+            await emit(
+                notice(
+                    "mcp_starting",
+                    f"MCP server{'s' if len(starting) > 1 else ''} still starting ({names}): "
+                    "this turn runs without their tools.",
+                )
+            )
 
     async def _direct(self, ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
         request = ChatRequest(model=ctx.model, messages=history, system=ctx.system_prompt)

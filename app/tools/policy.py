@@ -3,11 +3,12 @@
 Order (ENGINE.md 2.9): the hard safety floor → deny rules (for shell, a deny rule matching
 any part of what the command runs denies, seen through launchers, ``eval`` and ``sh -c``;
 a command whose command word cannot be known matches every shell deny rule) → read-only
-mode denies anything but reading → protected paths (``.git/``, ``.agentkit/``) ask, even in
-``auto`` → ask rules (and tools whose deny rule was invalid: fail closed) → a command that
-cannot be seen through asks even in ``auto`` → allow rules and session rules (for shell,
-every part must be covered and the line must be plain; path rules match the resolved
-path) → the mode's default (``ask``: reads and known-safe commands run). Never trust the model's own
+mode denies anything but reading (except an MCP tool that an allow rule names) → protected
+paths (``.git/``, ``.agentkit/``) ask, even in ``auto`` → ask rules (and tools whose deny
+rule was invalid: fail closed) → a command that cannot be seen through asks even in
+``auto`` → allow rules and session rules (for shell, every part must be covered and the
+line must be plain; path rules match the resolved path) → the mode's default (``ask``:
+reads and known-safe commands run; MCP tools ask). Never trust the model's own
 claims about safety: only the tool, its arguments and these rules decide.
 """
 
@@ -47,9 +48,18 @@ Action = Literal["allow", "ask", "deny"]
 Source = Literal["floor", "rule", "mode"]
 
 READ_ONLY_REASON = "The session is read-only; writing and running commands are disabled."
+READ_ONLY_MCP_REASON = (
+    "The session is read-only; MCP tools run only when a rule allows them "
+    "(like `mcp__server__tool`)."
+)
 #: Workspace directories whose files always ask before a file tool writes them.
 PROTECTED_DIRS = (".git", ".agentkit")
 _HARMLESS: tuple[AccessKind, ...] = ("read", "interactive")
+
+
+def is_mcp_tool(name: str) -> bool:
+    """Whether ``name`` is a tool of an MCP server (``mcp__<server>__<tool>``)."""
+    return name.startswith("mcp__") and "__" in name[5:]
 
 
 @dataclass(frozen=True)
@@ -162,8 +172,11 @@ class ApprovalPolicy:
             if self._matches(rule, name, args, command, denial_words):
                 return PolicyDecision("deny", rule.text, f"denied by rule `{rule.text}`", "rule")
 
-        if self.mode == "read-only" and access not in _HARMLESS:
-            return PolicyDecision("deny", None, READ_ONLY_REASON, "mode")
+        # In read-only mode an MCP tool may still run when a rule allows it by name.
+        mcp_allowed = is_mcp_tool(name) and self._allowed_by_rule(name, args, None)[0]
+        if self.mode == "read-only" and access not in _HARMLESS and not mcp_allowed:
+            reason = READ_ONLY_MCP_REASON if is_mcp_tool(name) else READ_ONLY_REASON
+            return PolicyDecision("deny", None, reason, "mode")
 
         protected = self._protected_path(name, args) if access == "write" else None
         if protected:
@@ -257,6 +270,15 @@ class ApprovalPolicy:
             if not why.endswith("is not on the known-safe list"):
                 reason = f"It is not proven read-only ({why}), so it needs your approval."
                 return PolicyDecision("ask", None, reason, "mode")
+        if is_mcp_tool(name):
+            server, _, tool = name.removeprefix("mcp__").partition("__")
+            return PolicyDecision(
+                "ask",
+                None,
+                f"It calls the tool {tool!r} of the MCP server {server!r}, so it needs your "
+                "approval (approval mode: ask).",
+                "mode",
+            )
         what = {
             "write": "It changes files in the workspace",
             "exec": "It runs a command in the workspace",

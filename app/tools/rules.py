@@ -2,7 +2,8 @@
 
 Syntax (Claude Code's, with our tool names):
 
-- ``shell`` — every call of the tool; ``mcp__server`` covers every tool of that server;
+- ``shell`` — every call of the tool; ``mcp__server`` (or ``mcp__server__*``) covers every
+  tool of that MCP server, ``mcp__server__tool`` one of them;
 - ``shell(git status)`` — exactly that command (words compared after shell-style splitting);
 - ``shell(git commit *)`` — that command followed by anything (word boundary), or nothing;
   a ``*`` elsewhere (``shell(ls*)``) matches any characters, so it also matches ``lsof``;
@@ -40,6 +41,7 @@ RuleScope = Literal["workspace", "user"]
 #: Tools whose rules take a workspace-relative path glob.
 PATH_RULE_TOOLS = frozenset({"read_file", "list_dir", "search_text", "write_file", "edit_file"})
 _RULE = re.compile(r"([A-Za-z_][A-Za-z0-9_\-]*)(?:\((.*)\))?", re.DOTALL)
+_MCP_SERVER_GLOB = re.compile(r"(mcp__[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*)__\*")
 _DOMAIN = re.compile(r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9\-]*[A-Za-z0-9])?(\.[A-Za-z0-9\-]+)*")
 
 
@@ -99,6 +101,10 @@ class Rule:
 def parse_rule(text: str, known_tools: Collection[str] = BUILTIN_TOOL_NAMES) -> Rule:
     """Parse and validate one rule, or raise a RuleError that says how to write it."""
     stripped = text.strip()
+    server_glob = _MCP_SERVER_GLOB.fullmatch(stripped)
+    if server_glob:
+        # `mcp__github__*` is another spelling of `mcp__github`: every tool of the server.
+        return Rule(stripped, server_glob.group(1), None)
     match = _RULE.fullmatch(stripped)
     if not match:
         raise RuleError(
@@ -257,8 +263,11 @@ def _trusted_or_no_allow(
 
 
 def _allow_rules(doc: tomlkit.TOMLDocument) -> bool:
+    """Whether the file holds what needs the person's trust: allow rules or MCP servers."""
     approval = doc.get("approval")
-    return isinstance(approval, Table | dict) and bool(approval.get("allow"))
+    mcp = doc.get("mcp")
+    servers = isinstance(mcp, Table | dict) and bool(mcp.get("servers"))
+    return servers or (isinstance(approval, Table | dict) and bool(approval.get("allow")))
 
 
 def trust_rules_file(user_config_file: Path, rules_file: Path, digest: str) -> None:

@@ -38,17 +38,24 @@ class TrustDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         rules = self.rules
         changed = " It changed since you trusted it." if rules.changed else ""
+        servers = " and MCP servers" if rules.mcp_servers else ""
+        what = "rules that let tools run without asking you" if rules.allow else ""
+        if rules.mcp_servers:
+            starts = "MCP servers (programs it would start)"
+            what = f"{what}, and {starts}" if what else starts
         with Vertical(id="trust-box"):
-            yield Label("Trust this workspace's approval rules?", id="trust-title")
-            yield Static(
-                f"{rules.file} has rules that let tools run without asking you.{changed}",
-                id="trust-file",
-                markup=False,
-            )
+            yield Label(f"Trust this workspace's approval rules{servers}?", id="trust-title")
+            yield Static(f"{rules.file} has {what}.{changed}", id="trust-file", markup=False)
             with VerticalScroll(id="trust-rules"):
                 for rule in rules.allow:
                     yield Static(
                         f"allow  {one_line(rule, 200)}", classes="trust-allow", markup=False
+                    )
+                for name, server in rules.mcp_servers:
+                    yield Static(
+                        f"mcp    {one_line(name, 40)}: {one_line(server.command_line(), 200)}",
+                        classes="trust-allow",
+                        markup=False,
                     )
                 for kind in ("deny", "ask"):
                     for rule in getattr(rules, kind):
