@@ -222,3 +222,21 @@ def test_approval_text_is_a_unified_diff(ctx: ToolContext, project: Path) -> Non
     assert new_file.startswith("--- /dev/null\n+++ b/new.txt\n") and "+hi\n" in new_file
     overwrite = write.approval_text(WriteFileArgs(path="README.md", content="# Demo\n"), ctx)
     assert "-TODO: write docs\n" in overwrite
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("write_file", {"path": "a\x00b.txt", "content": "x"}),
+        ("edit_file", {"path": "src/app.py\x00", "old": "1", "new": "2"}),
+        ("read_file", {"path": "src\x00/app.py"}),
+        ("list_dir", {"path": "\x00"}),
+        ("search_text", {"pattern": "TODO", "path": "src\x00"}),
+    ],
+)
+async def test_a_nul_byte_in_a_path_is_a_tool_error(
+    run: Runner, project: Path, tool: str, arguments: dict[str, str]
+) -> None:
+    """A bad path chosen by the model is an error it can read, never a crashed turn."""
+    result = await run(tool, arguments)
+    assert result.is_error and "NUL" in result.output
