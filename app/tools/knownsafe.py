@@ -402,16 +402,9 @@ def _validate(spec: Spec, name: str, args: list[Word], line: _Line) -> str | Non
                 continue
             if kind == "opt":  # a GNU optional argument comes only as --option=value
                 continue
-            if not has_value:
-                if index >= len(args):
-                    return f"{name} {option} needs a value"
-                if args[index].glob:
-                    return f"{args[index].text} could expand to anything"
-                value = args[index].text
-                index += 1
-            why = _value_ok(kind, value, line)
+            why, index = _option_value(args, index, value if has_value else None, kind, line)
             if why:
-                return why
+                return f"{name} {option}: {why}"
             continue
         if spec.numeric_option and word[1:].isdigit():
             continue
@@ -424,19 +417,27 @@ def _validate(spec: Spec, name: str, args: list[Word], line: _Line) -> str | Non
                 return f"{name} -{letter} is not known to be safe"
             if f"-{letter}" in spec.pattern_options:
                 needs_pattern = False
-            value = letters[position + 1 :]
-            if not value:
-                if index >= len(args):
-                    return f"{name} -{letter} needs a value"
-                if args[index].glob:
-                    return f"{args[index].text} could expand to anything"
-                value = args[index].text
-                index += 1
-            why = _value_ok(kind, value, line)
+            glued = letters[position + 1 :] or None
+            why, index = _option_value(args, index, glued, kind, line)
             if why:
-                return why
+                return f"{name} -{letter}: {why}"
             break
     return _check_operands(spec, name, operands, needs_pattern, line)
+
+
+def _option_value(
+    args: list[Word], index: int, given: str | None, kind: Kind, line: _Line
+) -> tuple[str | None, int]:
+    """Check an option's value: ``given`` in the same word, else the next word (consumed).
+    Gives why it is not safe (or ``None``) and where the next word is."""
+    if given is None:
+        if index >= len(args):
+            return "it needs a value", index
+        if args[index].glob:
+            return f"{args[index].text} could expand to anything", index
+        given = args[index].text
+        index += 1
+    return _value_ok(kind, given, line), index
 
 
 def _check_operands(
