@@ -46,7 +46,13 @@ from app.llm.gateway import Gateway
 from app.llm.surrogates import fix_surrogates
 from app.llm.types import ChatMessage, ChatRequest
 from app.mcp.manager import McpManager
-from app.store import SessionClosedError, SessionNotFoundError, SessionStore, StoreError
+from app.store import (
+    MessageNotFoundError,
+    SessionClosedError,
+    SessionNotFoundError,
+    SessionStore,
+    StoreError,
+)
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry, builtin_registry
 from app.tools.rules import RuleKind
@@ -343,6 +349,15 @@ class ChatService:
         except LLMError as exc:
             status = "error"
             await emit(short_error(_llm_message(exc)))
+        except (SessionNotFoundError, MessageNotFoundError):
+            status = "error"
+            logged = False  # nowhere left to log it
+            await emit(
+                short_error(
+                    "The session was deleted (in another window or process) while this turn "
+                    "ran; nothing more of it is saved."
+                )
+            )
         except StoreError as exc:
             status = "error"
             await emit(short_error(f"could not save the session: {exc}"))

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app.engine.cancel import CancellationToken
 from tests.engine.conftest import Harness, ScriptedHuman
 from tests.fakes.provider import Gate, Reply
@@ -121,3 +123,35 @@ async def test_a_fifth_running_turn_is_refused_but_its_message_saved(harness: Ha
     finished = await asyncio.gather(*running)
     assert [t.status for t in finished] == ["completed"] * 4, [t.of("error") for t in finished]
     assert harness.service.running_turns(harness.session_id) == 0
+
+
+async def test_a_session_deleted_elsewhere_mid_turn_ends_it_with_one_clear_error(
+    harness: Harness,
+) -> None:
+    """Another process deletes the session while a reply streams: the turn ends with one
+    line that says so and a result, not "Message 4 not found"."""
+    from app.store import SessionNotFoundError, SessionStore
+
+    gate = Gate()
+    harness.script(_gated_reply(gate))
+    other = await SessionStore.open(harness.store.path)
+    try:
+
+        async def delete_then_open(event: Any) -> None:
+            if event.type == "token" and not gate.event.is_set():
+                await other.delete_session(harness.session_id)
+                gate.open()
+
+        events: list[Any] = []
+        async for event in harness.service.send(
+            harness.session_id, "Tell me a story", human=ScriptedHuman()
+        ):
+            events.append(event)
+            await delete_then_open(event)
+    finally:
+        await other.close()
+    assert [e.type for e in events][-2:] == ["error", "result"]
+    assert "deleted" in events[-2].data.message and "not found" not in events[-2].data.message
+    assert events[-1].data.status == "error"
+    with pytest.raises(SessionNotFoundError):
+        await harness.store.get_session(harness.session_id)
