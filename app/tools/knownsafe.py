@@ -270,10 +270,16 @@ class KnownSafe:
             return "it holds control or direction characters that hide what it says"
         if any(word.brace for word in raw):
             return "it holds a brace expansion"
+        if any(word.tilde for word in raw):
+            return "it holds a ~ that bash would expand to a home directory"
+        if any(word.bracket for word in raw):
+            return "it holds a [ ] pattern that bash matches in its own way"
         words, why = _strip_wrappers(raw)
         if why:
             return why
         name, args = words[0], words[1:]
+        if name.text == "git" and len(words) < len(raw):
+            return "a wrapper in front of git would run it past the read-only settings"
         if name.glob or (name.quoted and name.text in _WRAPPER_NAMES):
             return f"{name.text} is not on the known-safe list"
         if len(line.cwds) > _MAX_CWDS:
@@ -351,8 +357,10 @@ def _wrapper_skip(name: str, texts: list[str]) -> int | str:
 def _cd(args: list[Word], line: _Line) -> str | None:
     """``cd DIR``: bash moves logically (``..`` on the text), the kernel physically; both
     places must be inside the workspace."""
-    rest = [a for a in args if a.text not in ("-P", "-L")]
-    if len(rest) != 1 or rest[0].text == "-" or rest[0].glob:
+    if any(a.text.startswith("-") and a.text not in ("-P", "-L", "--") for a in args):
+        return "cd with an option it may read as going home"
+    rest = [a for a in args if a.text not in ("-P", "-L", "--")]
+    if len(rest) != 1 or rest[0].glob:
         return "cd needs exactly one directory"
     target = rest[0].text
     why = _confined(target, line)
@@ -461,6 +469,8 @@ def _check_operands(
             why = _confined(operand.text, line)
             if why:
                 return why
+            if name == "diff" and any((cwd / operand.text).is_dir() for cwd in line.cwds):
+                return "diff with a folder reads files of the other name inside it"
     return None
 
 
@@ -616,8 +626,8 @@ def _find(items: list[Word], line: _Line) -> str | None:
     while index < len(args) and args[index] in ("-H", "-P"):
         index += 1
     starts: list[str] = []
-    while index < len(args) and not args[index].startswith("-") and args[index] not in "!(),":
-        starts.append(args[index])
+    while index < len(args) and not args[index].startswith("-") and args[index] not in ("(", "!"):
+        starts.append(args[index])  # GNU find takes `)` and `,` here as names
         index += 1
     for start in starts or ["."]:
         why = _confined(start, line)
@@ -656,6 +666,7 @@ _GIT_UNSAFE = (
     "--output", "--ext-diff", "--textconv", "--no-index", "--exec", "--upload-pack", "-O",
     "--orderfile", "--open-files-in-pager", "--contents", "--config", "--git-dir",
     "--work-tree", "--word-diff-regex", "--run", "--pathspec-from-file",
+    "--ignore-submodules", "--submodule", "--recurse-submodules", "--show-signature",
 )  # fmt: skip
 
 #: ``-c`` settings the shell tool gives the read subcommands of a known-safe line, so the
@@ -672,7 +683,6 @@ HARDENED_GIT_CONFIG: tuple[tuple[str, str], ...] = (
     ("submodule.recurse", "false"),
     ("core.untrackedCache", "false"),
     ("protocol.allow", "never"),
-    ("diff.external", ""),
 )
 
 #: Settings a repository's own config may hold for a git read to count as known-safe:
@@ -707,7 +717,7 @@ def _git(items: list[Word], line: _Line) -> str | None:
         return "only git status, log, diff, show and branch (listing) are known-safe"
     sub, options = rest[0], rest[1:]
     for word in options:
-        if _git_unsafe_option(word):
+        if _git_unsafe_option(word) or "%G" in word:
             return f"git {sub} {word} may write, run a program or read outside the repository"
     if sub == "branch" and not all(w in _GIT_BRANCH_LIST for w in options):
         return "git branch that does more than list"
@@ -748,7 +758,7 @@ def _repository_risk(cwd: Path, workspace: Path) -> str | None:
         if not current.is_relative_to(workspace):
             return None
         dot_git = current / ".git"
-        if dot_git.is_dir():
+        if dot_git.is_dir() and _looks_like_git_dir(dot_git):
             return _config_risk(dot_git)
         if dot_git.is_file():
             target = _gitdir_of(dot_git)
@@ -762,15 +772,25 @@ def _repository_risk(cwd: Path, workspace: Path) -> str | None:
         current = current.parent
 
 
+def _looks_like_git_dir(path: Path) -> bool:
+    """What git itself asks of a repository directory (an invalid one is skipped)."""
+    return (path / "HEAD").is_file() and (
+        (path / "commondir").is_file() or ((path / "objects").is_dir() and (path / "refs").is_dir())
+    )
+
+
 def _gitdir_of(dot_git_file: Path) -> Path | None:
+    """The target of a ``.git`` file, read exactly as git reads it (``None``: unclear)."""
     try:
-        text = dot_git_file.read_text(encoding="utf-8", errors="replace")
+        text = dot_git_file.read_text(encoding="utf-8", errors="replace").rstrip()
     except OSError:
         return None
-    match = re.match(r"gitdir:\s*(.+)", text.strip())
-    if not match:
+    if not text.startswith("gitdir: "):
         return None
-    target = Path(match.group(1).strip())
+    value = text[len("gitdir: ") :]
+    if not value or value != value.strip() or "\n" in value or "\r" in value:
+        return None  # git would take the spaces or lines literally: do not guess
+    target = Path(value)
     return (dot_git_file.parent / target).resolve() if not target.is_absolute() else target
 
 
@@ -779,9 +799,12 @@ def _config_risk(git_dir: Path) -> str | None:
     common = git_dir / "commondir"
     if common.is_file():
         try:
-            base = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+            value = common.read_text(encoding="utf-8").rstrip("\n")
         except OSError:
             return "an unreadable commondir"
+        if not value or value != value.strip() or "\n" in value:
+            return "a commondir git would read differently"
+        base = (git_dir / value).resolve()
         files += [base / "config", base / "config.worktree"]
     for path in files:
         why = _config_file_risk(path)

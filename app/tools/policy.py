@@ -34,7 +34,7 @@ from app.tools.rules import (
     glob_escape,
     parse_rule,
 )
-from app.tools.safety import floor_violation, propose_shell_rule
+from app.tools.safety import floor_check, propose_shell_rule
 from app.tools.shellparse import (
     Effective,
     ParsedCommand,
@@ -157,8 +157,9 @@ class ApprovalPolicy:
         parsed = parse_command(command) if command is not None else None
         effective = effective_commands(command) if command is not None else Effective()
 
+        floor_doubts: list[str] = []
         if command is not None:
-            hit = floor_violation(command)
+            hit, floor_doubts = floor_check(command, self.workspace)
             if hit:
                 reason = f"blocked by the safety floor ({hit}); no mode or rule can allow it"
                 return PolicyDecision("deny", None, reason, "floor")
@@ -195,7 +196,7 @@ class ApprovalPolicy:
             reason = f"the deny rule `{broken}` is invalid, so this tool asks (fail closed)"
             return PolicyDecision("ask", broken, reason, "rule")
 
-        doubts = [*effective.unknown, *effective.uncertain]
+        doubts = [*effective.unknown, *effective.uncertain, *floor_doubts]
         if doubts and self.mode == "auto":
             reason = f"{doubts[0]}, so it asks even in auto mode"
             return PolicyDecision("ask", None, reason, "floor")

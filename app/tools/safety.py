@@ -20,7 +20,7 @@ from pathlib import Path
 
 from app.tools.knownsafe import KnownSafe
 from app.tools.rules import Rule
-from app.tools.shellparse import UNKNOWN, effective_commands, parse_command
+from app.tools.shellparse import DESTRUCTIVE, UNKNOWN, effective_commands, parse_command
 
 _FORK_BOMB = re.compile(r"(\w{1,64}|:)\(\)\{\1\|\1&\};?\1")
 #: A function definition: ``name() { body }`` or ``function name [()] { body }``.
@@ -44,28 +44,45 @@ _DEVICE_READERS = frozenset(
 _WIPERS = ("mkfs", "mke2fs", "wipefs", "mkswap", "blkdiscard", "sgdisk", "sfdisk")
 
 
-def floor_violation(command: str) -> str | None:
+def floor_violation(command: str, workspace: Path | None = None) -> str | None:
     """The name of the hard-floor pattern ``command`` hits, or ``None``; checks every part.
 
     Parts are seen through launchers, ``eval``, ``sh -c``, literal text piped into a shell,
-    brace lists, aliases and ``find -delete``/``-exec`` (:func:`effective_commands`); a
-    ``cd`` to a protected place makes the relative targets after it count from there.
+    brace lists, aliases and ``find -delete``/``-exec`` (:func:`effective_commands`); ``cd``
+    and ``pushd`` move the place relative targets count from (the workspace at first).
     """
+    return floor_check(command, workspace)[0]
+
+
+def floor_check(command: str, workspace: Path | None = None) -> tuple[str | None, list[str]]:
+    """The floor pattern hit (or ``None``), and doubts: destruction whose place cannot be
+    known (after a ``cd`` that cannot be followed), which asks even in auto mode."""
     if _fork_bomb(command):
-        return "fork bomb"
+        return "fork bomb", []
     for match in _DEVICE_REDIRECT.finditer(command):
         if _is_device(match.group(1)):
-            return "writing to a disk device"
+            return "writing to a disk device", []
     home = str(Path.home())
-    cwd: str | None = None  # None: the workspace (relative targets are its business)
+    start = str(workspace.resolve()) if workspace is not None else None
+    cwd: str | None = start
+    doubts: list[str] = []
+    unknown_cdpath = "CDPATH=" in command
     for words in effective_commands(command).commands:
-        if posixpath.basename(words[0]) == "cd":
-            cwd = _cd_target(words[1:], cwd, home)
+        name = posixpath.basename(words[0])
+        if name in ("cd", "pushd"):
+            cwd = _cd_target(words[1:], cwd, home, unknown_cdpath)
             continue
-        hit = _floor_words(words, home, cwd)
+        if name == "popd":
+            cwd = _UNKNOWN_PLACE
+            continue
+        hit = _floor_words(words, home, cwd, doubts, start)
         if hit:
-            return hit
-    return None
+            return hit, doubts
+    return None, doubts
+
+
+#: A place a ``cd`` led to that cannot be worked out.
+_UNKNOWN_PLACE = "\x00unknown-place"
 
 
 def _fork_bomb(command: str) -> bool:
@@ -82,27 +99,40 @@ def _fork_bomb(command: str) -> bool:
     return False
 
 
-def _cd_target(args: list[str], cwd: str | None, home: str) -> str | None:
+def _cd_target(args: list[str], cwd: str | None, home: str, cdpath: bool) -> str | None:
+    if any(a.startswith("-") and a not in ("-P", "-L", "--") for a in args):
+        return _UNKNOWN_PLACE  # `cd -`, `cd -e` (home), options we do not follow
     rest = [a for a in args if a not in ("-P", "-L", "--")]
     if not rest:
         return home
     target = _expand_home(rest[0], home)
+    if "$" in target or "`" in target or target == UNKNOWN or cwd == _UNKNOWN_PLACE:
+        return _UNKNOWN_PLACE
     if target.startswith("/"):
         return posixpath.normpath(target)
+    if cdpath and not target.startswith("."):
+        return _UNKNOWN_PLACE  # CDPATH may send a bare name anywhere
     return posixpath.normpath(posixpath.join(cwd, target)) if cwd else None
 
 
-def _floor_words(words: list[str], home: str, cwd: str | None) -> str | None:
+def _floor_words(
+    words: list[str], home: str, cwd: str | None, doubts: list[str], workspace: str | None
+) -> str | None:
     name = posixpath.basename(words[0])
     args = words[1:]
     unknowable = [w for w in args if w == UNKNOWN or "$" in w or "`" in w]
     flags = [w for w in args if w.startswith("-") and w not in unknowable]
     targets = [w for w in args if not w.startswith("-") or w in unknowable]
-    if cwd is not None:
-        targets = [t if t.startswith(("/", "~", "$")) or t == UNKNOWN else
-                   posixpath.join(cwd, t) for t in targets]  # fmt: skip
+    relative = [t for t in targets if not t.startswith(("/", "~", "$")) and t != UNKNOWN]
+    if cwd == _UNKNOWN_PLACE:
+        if relative and name in DESTRUCTIVE:
+            doubts.append(f"{name} works in a folder a cd led to that cannot be known")
+    elif cwd is not None:
+        targets = [posixpath.join(cwd, t) if t in relative else t for t in targets]
     recursive = bool(unknowable) or _recursive(flags, "rR" if name == "rm" else "R")
-    protected = recursive and any(_root_or_home(t, home) for t in targets)
+    protected = recursive and any(
+        _root_or_home(t, home) and not _inside(t, workspace) for t in targets
+    )
     if name == "rm" and protected:
         return "rm -rf / or ~"
     if name.startswith(_WIPERS):
@@ -114,6 +144,14 @@ def _floor_words(words: list[str], home: str, cwd: str | None) -> str | None:
     if name in ("chmod", "chown", "chgrp") and protected:
         return f"recursive {name} of / or ~"
     return None
+
+
+def _inside(target: str, workspace: str | None) -> bool:
+    """Whether an absolute target is the workspace or in it (its own business)."""
+    if workspace is None or not target.startswith("/"):
+        return False
+    normal = posixpath.normpath(target)
+    return normal == workspace or normal.startswith(workspace.rstrip("/") + "/")
 
 
 def _recursive(flags: list[str], letters: str) -> bool:

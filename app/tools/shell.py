@@ -220,6 +220,7 @@ def environment(*, hardened: bool = False) -> dict[str, str]:
     env.update({"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "NO_COLOR": "1"})
     if hardened:
         env["BASH_FUNC_git%%"] = _GIT_SHIM
+        env.pop("RIPGREP_CONFIG_PATH", None)  # a config file can add rg --pre
         env["GIT_NO_LAZY_FETCH"] = "1"
         env.pop("BASH_ENV", None)
         env.pop("ENV", None)

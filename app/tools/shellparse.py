@@ -37,6 +37,10 @@ class Word:
     quoted: bool = False
     #: An unquoted brace list or sequence (``{a,b}``, ``{1..3}``): bash expands it.
     brace: bool = False
+    #: An unquoted ``~`` (bash expands it at the start, and after ``=`` or ``:``).
+    tilde: bool = False
+    #: An unquoted ``[``: a bracket pattern, which bash reads in ways Python's glob does not.
+    bracket: bool = False
 
 
 @dataclass
@@ -166,7 +170,9 @@ def _word(chars: list[str], quoted: list[bool]) -> Word:
             body = "".join(inside)
             if "," in body or ".." in body:
                 brace = True
-    return Word(text, glob=glob, quoted=any(quoted), brace=brace)
+    tilde = any(c == "~" and not q for c, q in zip(chars, quoted, strict=True))
+    bracket = any(c == "[" and not q for c, q in zip(chars, quoted, strict=True))
+    return Word(text, glob=glob, quoted=any(quoted), brace=brace, tilde=tilde, bracket=bracket)
 
 
 def _note(reasons: list[str], reason: str) -> None:
@@ -204,10 +210,11 @@ def _scan(text: str) -> tuple[list[str], list[str], list[bool]]:
             current.append(text[i : i + 2])
             i += 2
             continue
-        if char == "$" and (nxt in "({" or nxt.isalnum() or nxt in "_@*#?$!-"):
-            _note(reasons, "command substitution" if nxt == "(" else "variable expansion")
-        elif char == "$" and nxt in "'\"" and quote is None:
+        if char == "$" and nxt in "'\"" and quote is None:
             _note(reasons, "ANSI-C or locale quoting")
+        elif char == "$" and nxt and nxt not in ' \t\n"':
+            # $(…), ${…}, $VAR, $[…], $((…)), $1, $@ …: what runs depends on it.
+            _note(reasons, "command substitution" if nxt == "(" else "expansion")
         elif char == "`":
             _note(reasons, "command substitution")
         if quote == '"':
@@ -344,6 +351,9 @@ _RUNS_REST: dict[str, frozenset[str]] = {
     "dbus-run-session": frozenset(),
     "xvfb-run": frozenset({"-a", "-n", "-s", "-e", "-f"}),
     "setpriv": frozenset(),
+    "flatpak-spawn": frozenset(),
+    "chronic": frozenset(),
+    "ifne": frozenset(),
     "nsjail": frozenset(),
     "bwrap": frozenset(),
     "sg": frozenset(),
@@ -380,6 +390,8 @@ class Effective:
 
     commands: list[list[str]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    #: Work left: hostile nesting must not make the analysis slow.
+    budget: int = 3000
     #: Destructive commands whose arguments are only known when they run (``xargs rm``,
     #: ``rm -rf "$DIR"``): they ask even in auto mode.
     uncertain: list[str] = field(default_factory=list)
@@ -468,8 +480,8 @@ def _effective_top(command: str) -> Effective:
 _HERE_STRING = re.compile(r"<<<\s*(?:'([^']*)'|\"([^\"]*)\"|(\S+))")
 
 
-def _effective(command: str, depth: int) -> Effective:
-    found = Effective()
+def _effective(command: str, depth: int, budget: int = 3000) -> Effective:
+    found = Effective(budget=budget)
     for match in _HERE_STRING.finditer(command):
         _recurse(found, next(g for g in match.groups() if g is not None), depth)
     parsed = parse_command(command)
@@ -492,6 +504,11 @@ def _unwrap_into(
 ) -> None:
     """Record what ``words`` runs: through launchers (every place their command may start,
     since their options are not all known), ``eval``, shells, ``find`` actions and aliases."""
+    found.budget -= 1
+    if found.budget < 0:
+        if found.budget == -1:
+            found.unknown.append("too many nested commands to follow")
+        return
     expanded = _expand_words(words)
     if expanded is None:
         found.unknown.append(f"a brace expansion too large to follow in {' '.join(words)!r}")
@@ -515,7 +532,13 @@ def _unwrap_into(
     if script is not None:
         _recurse(found, script, depth)
         return
-    if name in WRAPPERS or name in _RUNS_REST or name in _SKIP_ONE or name == "coproc":
+    if (
+        name in WRAPPERS
+        or name in _RUNS_REST
+        or name in _SKIP_ONE
+        or name == "coproc"
+        or re.match(r"ld-linux|ld\.so|ld-musl", name)
+    ):
         rest = words[1:]
         if name == "xargs":
             rest = [*rest, UNKNOWN]
@@ -533,8 +556,18 @@ def _unwrap_into(
         for definition in words[1:]:
             if "=" in definition:
                 _recurse(found, definition.split("=", 1)[1], depth)
-    elif name in _SHELLS:
+    elif _is_shell(name):
         _shell_script(found, words, feeder, depth)
+    elif name in ("source", ".", "at", "batch"):
+        operands = [w for w in words[1:] if not w.startswith("-")]
+        if name in ("at", "batch") or (operands and operands[0] in _STDIN_NAMES):
+            _piped_script(found, feeder, depth)
+    elif name in ("tmux", "screen", "byobu"):
+        rest = words[1:]
+        for index, word in enumerate(rest):  # a command as one string, or as the rest
+            if not word.startswith("-"):
+                _recurse(found, word, depth)
+                _unwrap_into(found, rest[index:], None, depth, hops + 1)
     elif name == "find":
         _find_actions(found, words, depth)
     elif name in ("ssh", "rsh"):
@@ -545,7 +578,11 @@ def _drop_keywords(words: list[str]) -> list[str]:
     """Leading assignments and shell keywords; ``function NAME``/``NAME()`` definitions."""
     while words:
         head = words[0]
-        if _ASSIGNMENT.match(head) or head in _KEYWORDS:
+        if head == "time":
+            words = words[1:]
+            while words and words[0] in ("-p", "--"):
+                words = words[1:]
+        elif _ASSIGNMENT.match(head) or head in _KEYWORDS:
             words = words[1:]
         elif head == "function" and len(words) > 1:
             words = words[2:]
@@ -559,8 +596,8 @@ def _drop_keywords(words: list[str]) -> list[str]:
 def _launcher_script(name: str, args: list[str]) -> str | None:
     """The script text a launcher runs through a shell (``su -c``, ``env -S``, ``watch``…)."""
     if name == "watch":
-        rest = [w for w in args if not w.startswith("-")]
-        return " ".join(rest) if rest else None
+        start = next((i for i, w in enumerate(args) if not w.startswith("-")), None)
+        return " ".join(args[start:]) if start is not None else None
     if name in ("sudo", "doas") and any(w in ("-s", "-i", "--shell", "--login") for w in args):
         rest = [w for w in args if not w.startswith("-")]
         return " ".join(rest) if rest else None
@@ -587,6 +624,16 @@ def _next_script(args: list[str], index: int) -> str:
     return rest[0] if rest else ""
 
 
+_STDIN_NAMES = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
+
+
+def _is_shell(name: str) -> bool:
+    """bash, sh, dash, zsh, ksh, mksh, rbash, tcsh, ash, yash, fish … (not ssh or rsh)."""
+    if name in ("ssh", "rsh", "mosh"):
+        return False
+    return name in _SHELLS or bool(re.fullmatch(r"[a-z]{0,6}sh|fish", name))
+
+
 def _shell_script(found: Effective, words: list[str], feeder: list[str] | None, depth: int) -> None:
     """What a shell runs: ``-c`` text, a here-string, text piped in; a file is not read."""
     for index, word in enumerate(words):
@@ -600,10 +647,11 @@ def _shell_script(found: Effective, words: list[str], feeder: list[str] | None, 
             found.unknown.append("a shell reads its script from a file")
             return
     script = _script_of(words) if len(words) >= 2 else None
-    operands = [w for w in words[1:] if not w.startswith("-")]
+    operands = [w for w in words[1:] if not w.startswith("-") or w == "-"]
+    reads_stdin = not operands or "-s" in words or operands[0] in _STDIN_NAMES
     if script is not None:
         _recurse(found, script, depth)
-    elif (not operands or "-s" in words) and feeder != []:
+    elif reads_stdin and feeder != []:
         _piped_script(found, feeder, depth)
 
 
@@ -663,9 +711,15 @@ def _printf_text(args: list[str]) -> str | None:
 
 
 def _find_actions(found: Effective, words: list[str], depth: int) -> None:
+    index = 1
+    while index < len(words) and (words[index] in ("-H", "-L", "-P", "--")
+                                   or re.fullmatch(r"-O\d*", words[index])):  # fmt: skip
+        index += 1
+    while index + 1 < len(words) and words[index] == "-D":
+        index += 2
     starts = []
-    for word in words[1:]:
-        if word.startswith("-") or word in "!(),":
+    for word in words[index:]:
+        if word.startswith("-") or word in ("(", "!"):  # GNU find: `)` and `,` are names
             break
         starts.append(word)
     starts = starts or ["."]
@@ -694,7 +748,8 @@ def _recurse(found: Effective, script: str, depth: int) -> None:
     if depth >= 3:
         found.unknown.append("commands nested too deeply to follow")
         return
-    inner = effective_commands(script, depth + 1)
+    inner = _effective(script, depth + 1, found.budget)
+    found.budget = inner.budget
     for words in inner.commands:
         found.add(words)
     found.unknown.extend(inner.unknown)

@@ -171,3 +171,129 @@ def test_protected_folders_are_protected_in_any_case(ws: Path) -> None:
     tool = builtin_registry().get("write_file")
     args = tool.parse_args({"path": ".GIT/config", "content": "x"})
     assert _policy(ws).evaluate(tool, args).action == "ask"
+
+
+# --------------------------------------------------------------------------- second pass
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cd -e && cat secret.txt",
+        "cd -Pe && cat x",
+        "cd -LP && cat x",
+        "cat $[PATH=0] README.md",
+        "cat $((1)) README.md",
+        "cat l[^x]nk",
+        "cat l[[:alpha:]]nk",
+        "cat a=~/passwd",
+        "cd a=~ && cat passwd",
+        "find -H ')' -maxdepth 1 -ls",
+        "find , -maxdepth 1 -ls",
+        "diff docs README.md",
+        "nice git status",
+        "timeout 9 git status",
+        "nohup git diff",
+        "git status --ignore-submodules=none",
+        "git diff --submodule=diff",
+        "git log --show-signature",
+        "git log --format=%G?",
+        "git log --recurse-submodules",
+    ],
+)
+def test_second_pass_known_safe_lookalikes(ws: Path, command: str) -> None:
+    (ws / "lank").symlink_to("/etc/passwd")
+    (ws / "docs" / "README.md").symlink_to("/etc/passwd")
+    (ws / ")").symlink_to("/etc")
+    (ws / ",").symlink_to("/etc")
+    assert not known_safe(ws, command)
+
+
+def test_git_skips_an_invalid_inner_git_dir_and_so_do_we(ws: Path) -> None:
+    _git("init", "-q", cwd=ws)
+    with (ws / ".git" / "config").open("a") as handle:
+        handle.write('[filter "x"]\n\tclean = touch PWNED; cat\n')
+    (ws / "a" / "b" / ".git").mkdir(parents=True)  # not a repository: git looks further up
+    assert not known_safe(ws, "cd a/b && git diff")
+
+
+@pytest.mark.parametrize("content", ["gitdir:  evil/.git\n", "gitdir: evil/.git\nmore\n"])
+def test_a_git_file_is_read_as_git_reads_it(ws: Path, content: str) -> None:
+    (ws / "w").mkdir()
+    (ws / "w" / ".git").write_text(content)
+    assert not known_safe(ws, "cd w && git status")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cd -e && rm -rf *",
+        "pushd ~ && rm -rf *",
+        "time -p rm -rf ~",
+        "time -- rm -rf /",
+        "rbash -c 'rm -rf ~'",
+        "tcsh -c 'rm -rf ~'",
+        "busybox ash -c 'rm -rf ~'",
+        "echo 'rm -rf ~' | bash /dev/stdin",
+        "echo 'rm -rf ~' | source /dev/stdin",
+        "echo 'rm -rf ~' | . /dev/stdin",
+        "echo 'rm -rf ~' | bash /proc/self/fd/0",
+        "find -H ~ -delete",
+        "find -L / -delete",
+        "find -O3 ~ -delete",
+        "find -D tree ~ -delete",
+        "watch rm -rf ~",
+        "/lib64/ld-linux-x86-64.so.2 /bin/rm -rf ~",
+        "tmux new -d 'rm -rf ~'",
+        "screen -dm rm -rf ~",
+        "echo 'rm -rf ~' | at now",
+        "flatpak-spawn --host rm -rf ~",
+    ],
+)
+def test_second_pass_floor_spellings(ws: Path, command: str) -> None:
+    """Each is refused by the floor, or (where the place cannot be known) asks in auto."""
+    from app.tools.safety import floor_check
+
+    hit, doubts = floor_check(command, ws)
+    assert hit is not None or doubts, command
+
+
+def test_relative_targets_count_from_the_workspace(ws: Path) -> None:
+    from app.tools.safety import floor_check
+
+    climb = "../" * (len(ws.parts) + 2)
+    assert floor_check(f"rm -rf {climb}*", ws)[0] is not None
+    assert floor_check("cd ../../../../../../../.. && rm -rf usr", ws)[0] is not None
+    assert floor_check("rm -rf build ./dist *", ws)[0] is None  # the workspace's own business
+
+
+@pytest.mark.parametrize(
+    "command", ["cd ${HOME:-/} && rm -rf *", "cd `echo ~` && rm -rf *", "popd; rm -rf *",
+                "CDPATH=/ cd root && rm -rf *"]
+)  # fmt: skip
+def test_destruction_after_a_cd_that_cannot_be_followed_asks_in_auto(
+    ws: Path, command: str
+) -> None:
+    tool = builtin_registry().get("shell")
+    decision = _policy(ws).evaluate(tool, tool.parse_args({"command": command}))
+    assert decision.action in ("ask", "deny"), decision
+
+
+@pytest.mark.parametrize("word", ["nice", "env", "xargs", "sudo", "timeout 1"])
+def test_deep_launcher_chains_are_quick(word: str) -> None:
+    started = time.monotonic()
+    effective_commands(f"{word} " * 40 + "true")
+    assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("rule", "command"),
+    [("shell(rm *)", "time -p rm x"), ("shell(rm *)", "rbash -c 'rm x'"),
+     ("shell(rm *)", "echo 'rm x' | bash /dev/stdin"),
+     ("shell(rm *)", "tmux new-session -d 'rm x'"),
+     ("shell(rm *)", "/lib64/ld-linux-x86-64.so.2 /bin/rm x")],
+)  # fmt: skip
+def test_second_pass_deny_rules(ws: Path, rule: str, command: str) -> None:
+    tool = builtin_registry().get("shell")
+    decision = _policy(ws, deny=[rule]).evaluate(tool, tool.parse_args({"command": command}))
+    assert decision.action == "deny", decision
