@@ -86,14 +86,59 @@ def _message_md(message: Message) -> list[str]:
     return lines
 
 
-def _event_md(event: Event) -> str:
-    data: dict[str, Any] = event.data
+def _code(text: str) -> str:
+    """``text`` on one line as inline code, with a run of backticks it cannot close."""
+    line = " ".join(text.split())
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", line)), default=0) + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{ticks}{pad}{line}{pad}{ticks}"
+
+
+#: Who decided an approval, in words (``decider`` of a ``confirmation_result``).
+_DECIDERS = {
+    "user": "you",
+    "rule": "a rule",
+    "session_rule": "a session rule",
+    "policy": "the approval policy",
+    "timeout": "nobody (no answer in time)",
+    "cancelled": "nobody (the turn was stopped)",
+}
+
+
+def _approval_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
+    """One approval line. The log holds each event's wire object without its ``type``, so
+    the fields are under ``data``; a result names its request by ``confirmation_id``."""
+    inner = event.data.get("data")
+    data: dict[str, Any] = inner if isinstance(inner, dict) else {}
+    confirmation_id = str(data.get("confirmation_id", ""))
     if event.type == "confirmation_request":
-        return f"> **Approval asked** for `{data.get('command', '')}`: {data.get('reason', '')}"
-    if event.type == "confirmation_result":
-        verdict = "approved" if data.get("approved") else "denied"
-        by = f" by {data['decider']}" if data.get("decider") else ""
-        return f"> **Approval {verdict}**{by}"
+        asked[confirmation_id] = data
+        asked_tool = f" ({_code(str(data['tool']))})" if data.get("tool") else ""
+        what = _code(str(data.get("command", "")))
+        return f"> **Approval asked**{asked_tool} for {what}: {data.get('reason', '')}"
+    request = asked.get(confirmation_id, {})
+    verdict = "Approved" if data.get("approved") is True else "Denied"
+    tool = request.get("tool") or data.get("tool")
+    command = request.get("command") or data.get("command")
+    parts = [f"> **{verdict}**"]
+    if tool:
+        parts.append(_code(str(tool)))
+    if command:
+        parts.append(_code(str(command)))
+    decider = str(data.get("decider") or "")
+    line = " ".join(parts)
+    if decider:
+        line += f" · by {_DECIDERS.get(decider, decider)}"
+    if data.get("rule"):
+        scope = f", {data['scope']}" if data.get("scope") else ""
+        line += f" · rule {_code(str(data['rule']))}{scope}"
+    return line
+
+
+def _event_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
+    data: dict[str, Any] = event.data
+    if event.type in ("confirmation_request", "confirmation_result"):
+        return _approval_md(event, asked)
     if event.type == "skill_match":
         return f"> Skill `@{data.get('skill', '')}` matched ({data.get('method', '')})"
     if event.type == "notice":
@@ -123,9 +168,10 @@ def to_markdown(session: Session, messages: Sequence[Message], events: Sequence[
     ]
     entries: list[tuple[int, Message | Event]] = [(m.seq, m) for m in messages]
     entries += [(e.seq, e) for e in events]
+    asked: dict[str, dict[str, Any]] = {}  # approval requests by confirmation id
     for _seq, entry in sorted(entries, key=lambda item: item[0]):
         if isinstance(entry, Message):
             lines += _message_md(entry)
         else:
-            lines += [_event_md(entry), ""]
+            lines += [_event_md(entry, asked), ""]
     return strip_controls("\n".join(lines)).rstrip() + "\n"

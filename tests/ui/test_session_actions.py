@@ -176,7 +176,14 @@ async def test_review_approvals_and_revoke_a_saved_rule(
         await pilot.press("f7")
         await until(pilot, lambda: isinstance(app.screen, ApprovalsDialog))
         review = app.screen
-        assert [row.decider for row in review.history] == ["user"]  # type: ignore[attr-defined]
+        [row] = review.history  # type: ignore[attr-defined]
+        assert (row.tool, row.command, row.approved, row.decider) == (
+            "shell",
+            "mkdir one",
+            True,
+            "user",
+        )
+        assert (row.rule, row.scope) == ("shell(mkdir *)", "workspace")
         await pilot.press("r")
         await until(pilot, lambda: not isinstance(app.screen, ApprovalsDialog))
         assert "shell(mkdir *)" not in saved.read_text()
