@@ -20,6 +20,7 @@ from tests.fakes.scripts import (
     openai_reply,
     openai_tool_call_events,
 )
+from tests.fakes.support import wait_for_row
 
 pytestmark = pytest.mark.slow
 SCRIPT = str(Path(sys.executable).parent / "agentkit")
@@ -234,6 +235,11 @@ async def test_ctrl_c_cancels_the_turn_and_exits_130(agentkit_home: Path, worksp
             stderr=asyncio.subprocess.PIPE,
         )
         await fake.wait_requests(1, within=30)
+        # Stop it once the partial reply is saved (as it streams), not merely requested.
+        await wait_for_row(
+            agentkit_home / "agentkit.db",
+            "SELECT id FROM messages WHERE role = 'assistant' AND content = 'Partial answer'",
+        )
         process.send_signal(signal.SIGINT)
         _out, err = await asyncio.wait_for(process.communicate(), 30)
         assert process.returncode == 130, err.decode()
@@ -246,8 +252,11 @@ async def test_ctrl_c_cancels_the_turn_and_exits_130(agentkit_home: Path, worksp
     )
     messages = json.loads(out)["messages"]
     assert messages[0]["content"] == "Write a long essay"
-    assert all(m["status"] in ("complete", "cancelled") for m in messages)
-    assert len(messages) == 1 or messages[1]["status"] == "cancelled"
+    assert [(m["role"], m["status"]) for m in messages] == [
+        ("user", "complete"),
+        ("assistant", "cancelled"),
+    ]
+    assert messages[1]["content"] == "Partial answer"
 
 
 async def test_plan_and_team_modes_trace_their_progress(
