@@ -222,3 +222,32 @@ def test_approval_text_is_a_unified_diff(ctx: ToolContext, project: Path) -> Non
     assert new_file.startswith("--- /dev/null\n+++ b/new.txt\n") and "+hi\n" in new_file
     overwrite = write.approval_text(WriteFileArgs(path="README.md", content="# Demo\n"), ctx)
     assert "-TODO: write docs\n" in overwrite
+
+
+async def test_search_text_and_find_files_never_reach_outside_through_links(
+    run: Runner, project: Path, tmp_path: Path
+) -> None:
+    """Links to a file, to a folder, and a folder link given as the path: nothing outside
+    the workspace is searched or listed, while a link that stays inside still is."""
+    outside = tmp_path / "elsewhere"
+    (outside / "deeper").mkdir(parents=True)
+    (outside / "id_rsa").write_text("PRIVATE KEY MATERIAL\n")
+    (outside / "deeper" / "token.py").write_text("TOKEN = 'PRIVATE-TOKEN'\n")
+    os.symlink(outside / "id_rsa", project / "key.txt")
+    os.symlink(outside, project / "out")
+    os.symlink(project / "src", project / "src-link")
+    for args in (
+        {"pattern": "PRIVATE"},
+        {"pattern": "PRIVATE", "path": "out"},
+        {"pattern": "PRIVATE", "path": "out/deeper"},
+        {"pattern": "PRIVATE", "path": "key.txt"},
+        {"pattern": "PRIVATE", "glob": "**/*.py"},
+    ):
+        result = await run("search_text", args)
+        assert "MATERIAL" not in result.output and "PRIVATE-TOKEN" not in result.output, args
+    for pattern in ("**/*", "*.py", "out/**/*", "**/token.py", "id_rsa"):
+        found = await run("find_files", {"pattern": pattern})
+        listed = found.output.splitlines()
+        assert not any(line.endswith(("token.py", "id_rsa")) for line in listed), pattern
+    inside = await run("search_text", {"pattern": "TODO", "path": "src-link"})
+    assert "TODO: x" in inside.output
