@@ -1,0 +1,269 @@
+"""Mutation testing of the modules that guard the person and their data (not run by pytest or CI).
+
+    python tests/mutation/run.py                   # every module below (tens of minutes)
+    python tests/mutation/run.py policy knownsafe  # some of them, by short name
+    python tests/mutation/run.py --list            # the modules and the tests run against each
+
+Each module is mutated by mutmut (``pip install -e '.[dev]'``) in a scratch copy of the
+repository, against the fast test files that cover it, so a run fits on a 2-core machine.
+The report, ``tests/mutation/report.md`` (``--report`` to change), gives killed/survived per
+module and lists every survivor with its diff; ``tests/mutation/equivalent.toml`` holds the
+survivors we judged equivalent (same behaviour), with the reason, and the report counts
+them apart. The target is at least 85 % of the non-equivalent mutants killed per module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+#: Short name -> (module, the test files that cover it: fast, in-process ones only).
+MODULES: dict[str, tuple[str, list[str]]] = {
+    "policy": (
+        "app/tools/policy.py",
+        [
+            "tests/tools/test_policy.py",
+            "tests/tools/test_policy_decisions.py",
+            "tests/tools/test_rules.py",
+        ],
+    ),
+    "rules": (
+        "app/tools/rules.py",
+        [
+            "tests/tools/test_rules.py",
+            "tests/tools/test_policy.py",
+            "tests/tools/test_remove_rule.py",
+            "tests/tools/test_trust_keeping.py",
+        ],
+    ),
+    "safety": (
+        "app/tools/safety.py",
+        ["tests/tools/test_shellparse.py", "tests/tools/test_shell_properties.py"],
+    ),
+    "knownsafe": (
+        "app/tools/knownsafe.py",
+        ["tests/tools/test_shellparse.py", "tests/tools/test_shell_properties.py"],
+    ),
+    "shellparse": (
+        "app/tools/shellparse.py",
+        ["tests/tools/test_shellparse.py", "tests/tools/test_shell_properties.py"],
+    ),
+    "workspace": (
+        "app/tools/workspace.py",
+        ["tests/tools/test_workspace.py", "tests/tools/test_files.py"],
+    ),
+    "secretenv": ("app/secretenv.py", ["tests/tools/test_shell.py", "tests/unit/test_config.py"]),
+    "writer": ("app/engine/turn.py", ["tests/engine/test_reply_writer.py"]),
+    "messages": ("app/store/messages.py", ["tests/store/test_messages.py"]),
+    "liveness": ("app/store/liveness.py", ["tests/store/test_messages.py"]),
+    "export": (
+        "app/store/export.py",
+        ["tests/store/test_export.py", "tests/unit/test_textsafe.py"],
+    ),
+    "guards": (
+        "app/server/guards.py",
+        ["tests/server/test_auth.py", "tests/server/test_loopback.py"],
+    ),
+}
+
+#: What counts as killed: a test failed, the tests hung, or the type check refused it.
+KILLED = ("killed", "timeout", "caught by type check")
+
+#: mutmut's exit codes, as its own ``status_by_exit_code`` names them.
+STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "caught by type check",
+}
+
+
+@dataclass
+class Outcome:
+    """What mutmut found in one module."""
+
+    name: str
+    module: str
+    tests: list[str]
+    statuses: dict[str, str] = field(default_factory=dict)
+    diffs: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str = ""
+
+    def count(self, *statuses: str) -> int:
+        """How many mutants ended in one of ``statuses``."""
+        return sum(1 for status in self.statuses.values() if status in statuses)
+
+
+def _scratch_copy(name: str, module: str, tests: list[str], workdir: Path) -> Path:
+    """A copy of the repository with a ``setup.cfg`` that points mutmut at one module."""
+    target = workdir / name
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for part in ("app", "tests", "styles"):
+        shutil.copytree(
+            ROOT / part, target / part, ignore=shutil.ignore_patterns("__pycache__", "mutants")
+        )
+    shutil.copy2(ROOT / "pyproject.toml", target / "pyproject.toml")
+    selection = "\n    ".join(tests)
+    (target / "setup.cfg").write_text(
+        "[mutmut]\n"
+        "source_paths = app\n"
+        f"only_mutate = {module}\n"
+        f"pytest_add_cli_args_test_selection =\n    {selection}\n"
+        "pytest_add_cli_args = -p no:cacheprovider -p no:randomly -x -q\n"
+        "use_git_change_detection = false\n"
+    )
+    return target
+
+
+def _run_module(name: str, workdir: Path, max_children: int) -> Outcome:
+    module, tests = MODULES[name]
+    outcome = Outcome(name, module, tests)
+    copy = _scratch_copy(name, module, tests, workdir)
+    mutmut = Path(sys.executable).with_name("mutmut")
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("AGENTKIT_HOME", None)
+    ran = subprocess.run(
+        [str(mutmut), "run", "--max-children", str(max_children)],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    outcome.seconds = time.monotonic() - started
+    meta = copy / "mutants" / (module + ".meta")
+    if not meta.exists():
+        outcome.error = (ran.stdout[-3000:] + "\n" + ran.stderr[-3000:]).strip()
+        return outcome
+    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    outcome.statuses = {
+        key: STATUS.get(code, "suspicious") if code is not None else "not checked"
+        for key, code in codes.items()
+    }
+    for key, status in outcome.statuses.items():
+        if status in ("survived", "no tests", "suspicious", "not checked"):
+            shown = subprocess.run(
+                [str(mutmut), "show", key], cwd=copy, env=env, capture_output=True, text=True
+            )
+            outcome.diffs[key] = shown.stdout.strip()
+    return outcome
+
+
+def _equivalent() -> dict[str, str]:
+    """Survivors judged equivalent: mutant name -> why it changes nothing."""
+    path = HERE / "equivalent.toml"
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text())
+    return {key: str(value) for key, value in data.get("equivalent", {}).items()}
+
+
+def _report(outcomes: list[Outcome], equivalent: dict[str, str]) -> str:
+    lines = [
+        "# Mutation testing report",
+        "",
+        f"mutmut on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        "score = killed / (mutants - equivalent). Target: 85 % per module.",
+        "",
+        "| module | tests | mutants | killed | survived | equivalent | score |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for o in outcomes:
+        if o.error:
+            lines.append(f"| `{o.module}` | | | | | | error (below) |")
+            continue
+        total = len(o.statuses)
+        killed = o.count(*KILLED)
+        judged = [k for k, status in o.statuses.items() if status not in KILLED and k in equivalent]
+        survived = total - killed - len(judged)
+        score = 100 * killed / max(1, total - len(judged))
+        lines.append(
+            f"| `{o.module}` | {len(o.tests)} files | {total} | {killed} | {survived} | "
+            f"{len(judged)} | {score:.0f} % ({o.seconds / 60:.1f} min) |"
+        )
+    for o in outcomes:
+        lines += ["", f"## `{o.module}`", "", "Tests: " + ", ".join(f"`{t}`" for t in o.tests)]
+        if o.error:
+            lines += ["", "mutmut did not finish:", "", "```", o.error, "```"]
+            continue
+        for key, diff in sorted(o.diffs.items()):
+            why = equivalent.get(key)
+            heading = f"### `{key}` — {o.statuses[key]}" + (" (equivalent)" if why else "")
+            lines += ["", heading, ""]
+            if why:
+                lines += [f"Equivalent: {why}", ""]
+            lines += ["```diff", _trim(diff), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def _trim(diff: str) -> str:
+    kept = [line for line in diff.splitlines() if not re.match(r"^(# |index |diff )", line)]
+    return "\n".join(kept[:40])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run mutmut on the chosen modules and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help=f"modules: {', '.join(MODULES)}")
+    parser.add_argument("--list", action="store_true", help="show the modules and their tests")
+    parser.add_argument("--report", type=Path, default=HERE / "report.md")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "agentkit-mutation"
+    )
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, (module, tests) in MODULES.items():
+            print(f"{name:11} {module}\n            {' '.join(tests)}")
+        return 0
+    unknown = [name for name in args.names if name not in MODULES]
+    if unknown:
+        parser.error(f"unknown module {', '.join(unknown)} (try --list)")
+    for name in args.names or list(MODULES):
+        print(f"mutating {MODULES[name][0]} …", flush=True)
+        outcome = _run_module(name, args.workdir, args.max_children)
+        killed = outcome.count("killed", "timeout")
+        print(
+            f"  {killed}/{len(outcome.statuses)} killed in {outcome.seconds / 60:.1f} min"
+            + (f"; error:\n{outcome.error}" if outcome.error else ""),
+            flush=True,
+        )
+        (args.workdir / f"{name}.json").write_text(json.dumps(asdict(outcome)))
+    # The report covers every module with a result in the work folder, this run's or earlier.
+    outcomes = [
+        Outcome(**json.loads((args.workdir / f"{name}.json").read_text()))
+        for name in MODULES
+        if (args.workdir / f"{name}.json").exists()
+    ]
+    args.report.write_text(_report(outcomes, _equivalent()))
+    print(f"report: {args.report}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
