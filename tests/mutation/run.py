@@ -4,7 +4,9 @@
     python tests/mutation/run.py policy knownsafe  # some of them, by short name
     python tests/mutation/run.py --list            # the modules and the tests run against each
 
-Each module is mutated by mutmut (``pip install -e '.[dev]'``) in a scratch copy of the
+mutmut runs a test against a function only if the test called that function in its own
+process; tests that check a child process call the module in-process too (a no-op), so
+they count. Each module is mutated by mutmut (``pip install -e '.[dev]'``) in a scratch copy of the
 repository, against the fast test files that cover it, so a run fits on a 2-core machine.
 The report, ``tests/mutation/report.md`` (``--report`` to change), gives killed/survived per
 module and lists every survivor with its diff; ``tests/mutation/equivalent.toml`` holds the
@@ -55,7 +57,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "knownsafe": (
         "app/tools/knownsafe.py",
-        ["tests/tools/test_shellparse.py", "tests/tools/test_shell_properties.py"],
+        [
+            "tests/tools/test_knownsafe.py",
+            "tests/tools/test_shellparse.py",
+            "tests/tools/test_policy.py",
+            "tests/tools/test_policy_decisions.py",
+        ],
     ),
     "shellparse": (
         "app/tools/shellparse.py",
@@ -65,7 +72,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "app/tools/workspace.py",
         ["tests/tools/test_workspace.py", "tests/tools/test_files.py"],
     ),
-    "secretenv": ("app/secretenv.py", ["tests/tools/test_shell.py", "tests/unit/test_config.py"]),
+    "secretenv": ("app/secretenv.py", ["tests/unit/test_secretenv.py"]),
     "writer": ("app/engine/turn.py", ["tests/engine/test_reply_writer.py"]),
     "messages": ("app/store/messages.py", ["tests/store/test_messages.py"]),
     "liveness": ("app/store/liveness.py", ["tests/store/test_messages.py"]),
@@ -165,13 +172,26 @@ def _run_module(name: str, workdir: Path, max_children: int) -> Outcome:
         key: STATUS.get(code, "suspicious") if code is not None else "not checked"
         for key, code in codes.items()
     }
-    for key, status in outcome.statuses.items():
-        if status in ("survived", "no tests", "suspicious", "not checked"):
-            shown = subprocess.run(
-                [str(mutmut), "show", key], cwd=copy, env=env, capture_output=True, text=True
-            )
-            outcome.diffs[key] = shown.stdout.strip()
+    survivors = [key for key, status in outcome.statuses.items() if status not in KILLED]
+    shown = subprocess.run(
+        [sys.executable, "-c", _DIFFS, module, *survivors],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    outcome.diffs = json.loads(shown.stdout or "{}") if shown.returncode == 0 else {}
     return outcome
+
+
+#: Prints {mutant: diff} for the survivors, in one process (``mutmut show`` is one each).
+_DIFFS = """
+import json, sys
+from mutmut.__main__ import get_diff_for_mutant
+module, names = sys.argv[1], sys.argv[2:]
+print(json.dumps({name: get_diff_for_mutant(name, path=module) for name in names}))
+"""
 
 
 def _equivalent() -> dict[str, str]:
