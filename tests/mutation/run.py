@@ -53,7 +53,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "safety": (
         "app/tools/safety.py",
-        ["tests/tools/test_shellparse.py", "tests/tools/test_shell_properties.py"],
+        ["tests/tools/test_safety.py", "tests/tools/test_shellparse.py"],
     ),
     "knownsafe": (
         "app/tools/knownsafe.py",
@@ -64,15 +64,24 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/tools/test_policy_decisions.py",
         ],
     ),
+    # The property tests (test_shell_properties.py) are left out here: a thousand mutants
+    # times a hypothesis run each does not fit in a run on 2 cores.
     "shellparse": (
         "app/tools/shellparse.py",
-        ["tests/tools/test_shellparse.py", "tests/tools/test_shell_properties.py"],
+        [
+            "tests/tools/test_shellparse.py",
+            "tests/tools/test_safety.py",
+            "tests/tools/test_knownsafe.py",
+            "tests/tools/test_policy.py",
+            "tests/tools/test_policy_decisions.py",
+        ],
     ),
     "workspace": (
         "app/tools/workspace.py",
         ["tests/tools/test_workspace.py", "tests/tools/test_files.py"],
     ),
     "secretenv": ("app/secretenv.py", ["tests/unit/test_secretenv.py"]),
+    # Only the reply writer of turn.py is scored (see ONLY); the rest of the file is context.
     "writer": ("app/engine/turn.py", ["tests/engine/test_reply_writer.py"]),
     "messages": ("app/store/messages.py", ["tests/store/test_messages.py"]),
     "liveness": ("app/store/liveness.py", ["tests/store/test_messages.py"]),
@@ -85,6 +94,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ["tests/server/test_auth.py", "tests/server/test_loopback.py"],
     ),
 }
+
+#: Modules where only some functions are scored: short name -> a part of their mutant names.
+ONLY = {"writer": "ReplyWriter"}
 
 #: What counts as killed: a test failed, the tests hung, or the type check refused it.
 KILLED = ("killed", "timeout", "caught by type check")
@@ -168,6 +180,7 @@ def _run_module(name: str, workdir: Path, max_children: int) -> Outcome:
         outcome.error = (ran.stdout[-3000:] + "\n" + ran.stderr[-3000:]).strip()
         return outcome
     codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    codes = {key: code for key, code in codes.items() if ONLY.get(name, "") in key}
     outcome.statuses = {
         key: STATUS.get(code, "suspicious") if code is not None else "not checked"
         for key, code in codes.items()
