@@ -46,6 +46,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "app/tools/rules.py",
         [
             "tests/tools/test_rules.py",
+            "tests/tools/test_rule_matching.py",
             "tests/tools/test_policy.py",
             "tests/tools/test_remove_rule.py",
             "tests/tools/test_trust_keeping.py",

@@ -266,3 +266,49 @@ def test_proposed_rules_for_each_kind_of_tool(registry: ToolRegistry, workspace:
     )
     assert proposed("write_file", path="../outside.md", content="") is None
     assert proposed("list_dir") == "list_dir(.)"
+
+
+def test_path_rules_see_through_links_both_ways(check: Check, workspace: Path) -> None:
+    (workspace / "docs").mkdir()
+    (workspace / "src").mkdir()
+    (workspace / "src" / "main.py").write_text("x\n")
+    (workspace / "docs" / "out").symlink_to(workspace / "src" / "main.py")
+    # An allow rule matches only where the write really lands: not through the link.
+    allow = check.policy("ask", allow=["write_file(docs/**)"])
+    assert check(allow, "write_file", path="docs/out", content="x").action == "ask"
+    # Deny and ask rules hold for the path as written as well.
+    deny = check.policy("auto", deny=["write_file(docs/**)"])
+    assert check(deny, "write_file", path="docs/out", content="x").action == "deny"
+    ask = check.policy("auto", ask=["write_file(docs/**)"])
+    assert check(ask, "write_file", path="docs/out", content="x") == PolicyDecision(
+        "ask", "write_file(docs/**)", "rule `write_file(docs/**)` asks", "rule"
+    )
+
+
+def test_a_known_safe_part_before_the_covered_one_does_not_end_the_check(
+    check: Check,
+) -> None:
+    policy = check.policy("ask", allow=["shell(touch *)"])
+    assert check(policy, "shell", command="ls && touch x") == PolicyDecision(
+        "allow", "shell(touch *)", "allowed by rule `shell(touch *)`", "rule", True
+    )
+
+
+def test_why_a_command_is_not_plain_lists_every_reason(check: Check) -> None:
+    parsed_reasons = "variable expansion, redirection"
+    decision = check(check.policy("ask"), "shell", command="echo $X > f")
+    assert decision.reason == (
+        f"the command is not a plain command ({parsed_reasons}), so it needs approval"
+    )
+    empty = check(check.policy("ask"), "shell", command="   ")
+    assert empty.reason == "the command is not a plain command (no command), so it needs approval"
+
+
+def test_an_invalid_deny_rule_is_pinned_on_the_tool_named_first(check: Check) -> None:
+    policy = check.policy("auto", extra_deny=["write_file(a(b"])
+    assert policy.fail_closed == {"write_file": "write_file(a(b"}
+
+
+def test_session_rules_know_the_extra_tools(check: Check) -> None:
+    policy = check.policy("ask", known_tools=["deploy"])
+    assert policy.add_session_rule("deploy").tool == "deploy"
