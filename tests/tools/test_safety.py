@@ -32,6 +32,8 @@ PARENT = str(Path.home().parent)
         ("rm -rf $HOME", "rm -rf / or ~"),
         ("rm -rf ${HOME}/", "rm -rf / or ~"),
         ("rm -rf $HOME/project", None),
+        ("rm -rf ${HOME}/project", None),
+        ("rm -rf /Xfiles/a", None),
         ("rm -rf $TARGET", "rm -rf / or ~"),
         ("rm -rf $(pwd)", "rm -rf / or ~"),
         ("rm -rf `pwd`", "rm -rf / or ~"),
@@ -41,10 +43,11 @@ PARENT = str(Path.home().parent)
         ("rm -rf /*", "rm -rf / or ~"),
         ("rm -rf /usr/*", None),
         ("rm -rf /usr/lib", None),
-        ("rm -rf ~other", "rm -rf / or ~"),
-        ("rm -rf ~other/x", None),
         ("rm -rf build", None),
         ("rm -f /etc", None),  # not recursive: not this pattern
+        ("rm -f /srv", None),  # an "r" in a target is not a flag
+        ("echo x > /dev/tty", None),  # a device, but not a disk
+        ("cp x --target-directory=/dev/sdb", "writing to a disk device"),
         ("rm --force /", None),
         ("sudo rm -rf /", "rm -rf / or ~"),
         ("find / -delete", "rm -rf / or ~"),
@@ -79,7 +82,7 @@ def test_the_floor(command: str, hit: str | None) -> None:
         ("npm run", "shell(npm run)"),
         ("npm run build --watch", "shell(npm run build *)"),
         ("npm run -x", None),
-        ("npm run ./script", None),
+        ("npm run ./build", None),
         ("npm run bash", None),
         ("uv run pytest -q", "shell(uv run pytest *)"),
         ("git -C x status", None),
@@ -104,6 +107,8 @@ def test_the_floor(command: str, hit: str | None) -> None:
         ("touch a && mkdir b", None),  # two different rules: none covers both
         ("ls && touch a", "shell(touch *)"),  # the known-safe part needs no rule
         ("ls", "shell(ls *)"),
+        ("ab@c x", None),  # an odd command name: approve it once
+        ("MyTool x", "shell(MyTool *)"),
     ],
 )
 def test_proposed_rules(command: str, rule: str | None, tmp_path: Path) -> None:
@@ -113,3 +118,15 @@ def test_proposed_rules(command: str, rule: str | None, tmp_path: Path) -> None:
 def test_interpreters() -> None:
     assert all(is_interpreter(n) for n in ("bash", "/bin/sh", "python", "python3.11", "pythonw"))
     assert not any(is_interpreter(n) for n in ("ls", "pythonista", "git", "python-x"))
+
+
+def test_the_home_directory_and_every_folder_above_it_are_protected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOME", "/home/ada/work")
+    assert floor_violation("rm -rf /home/ada") == "rm -rf / or ~"
+    assert floor_violation("rm -rf /home/ada/work") == "rm -rf / or ~"
+    assert floor_violation("rm -rf ~/..") == "rm -rf / or ~"
+    assert floor_violation("rm -rf /home/ada/other") is None
+    assert floor_violation("rm -rf ~/project") is None
+    assert floor_violation("rm -rf ~/../work") == "rm -rf / or ~"
