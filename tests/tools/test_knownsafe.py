@@ -26,10 +26,10 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def verdict(workspace: Path, command: str) -> str | None:
-    """The verdict on the last simple command of ``command`` (earlier ones may ``cd``)."""
+    """Why the line is not known-safe (its first command that is not), or ``None``."""
     parsed = parse_command(command)
     assert parsed.plain, command
-    return KnownSafe(workspace).check(parsed.commands)[-1]
+    return next((why for why in KnownSafe(workspace).check(parsed.commands) if why), None)
 
 
 VERDICTS: list[tuple[str, str | None]] = [
@@ -222,6 +222,83 @@ VERDICTS: list[tuple[str, str | None]] = [
         "git log --textconv",
         "git log --textconv may write, run a program or read outside the repository",
     ),
+    ("date --utc", None),
+    ("date --universal -u", None),
+    ("date --rfc-email", None),
+    ("date --iso-8601=seconds", None),
+    ("date -Iseconds +%s", None),
+    ("date -d yesterday -s 2020", "date -s may set the clock or read a file"),
+    ("date -dyesterday -s 2020", "date -s may set the clock or read a file"),
+    ("date --date yesterday -s 2020", "date -s may set the clock or read a file"),
+    ("date --date=now -s 2020", "date -s may set the clock or read a file"),
+    ("date -r README.md -s 2020", "date -s may set the clock or read a file"),
+    ("date -r", None),
+    ("date --reference", None),
+    ("date --reference=README.md -u", None),
+    ("date -u -s 2020", "date -s may set the clock or read a file"),
+    ("date +%s -s 2020", "date -s may set the clock or read a file"),
+    ("date --rfc-3339=date -s 1", "date -s may set the clock or read a file"),
+    ("find -P . -name x", None),
+    ("find -H -P src", None),
+    (
+        "find . -name x -delete",
+        "find -delete is not known to be safe (it may run, delete or write)",
+    ),
+    (
+        "find . -maxdepth 1 -delete",
+        "find -delete is not known to be safe (it may run, delete or write)",
+    ),
+    (
+        "find src -newer README.md -delete",
+        "find -delete is not known to be safe (it may run, delete or write)",
+    ),
+    ("find . -print -delete", "find -delete is not known to be safe (it may run, delete or write)"),
+    ("find ! -delete", "find -delete is not known to be safe (it may run, delete or write)"),
+    ("find /etc -name x", "/etc leads outside the workspace"),
+    ("find -L .", "find -L is not known to be safe (it may run, delete or write)"),
+    ("sed --expression=1p README.md", None),
+    ("sed -n -e 1p -e 2p README.md", None),
+    ("sed -s -n 1p README.md", None),
+    ("sed -n 1p README.md /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("sed -e 1p -i README.md", "sed -i is not known to be safe (it may edit, write or run)"),
+    (
+        "sed --expression 1p --in-place README.md",
+        "sed --in-place is not known to be safe (it may edit, write or run)",
+    ),
+    ("sed -nE 1p README.md", None),
+    ("sed -n1p README.md", "sed -n1p is not known to be safe (it may edit, write or run)"),
+    ("sed -nsuz 1p README.md", None),
+    ("sed -n -e1p README.md /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("sed -ne 1p -e 'w x' README.md", "the sed script 'w x' does more than print"),
+    ("cat -- -n /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("cat -- README.md", None),
+    ("ls --color", "ls --color needs a value"),
+    ("ls --colour=auto", "ls --colour is not known to be safe"),
+    ("ls --color=always src /etc", "/etc leads outside the workspace"),
+    ("head -n 3 -q README.md /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("head -n3 README.md /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("grep -e x -e y /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("grep -e x README.md /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("grep --regexp=x /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("grep x README.md /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("grep -c x README.md /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("rg -e x README.md /etc", "/etc leads outside the workspace"),
+    ("ls -w 80 /etc", "/etc leads outside the workspace"),
+    ("ls --width 80 /etc", "/etc leads outside the workspace"),
+    ("ls --block-size 1K /etc", "/etc leads outside the workspace"),
+    ("wc --total=auto /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("cut -d , -f 1 /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("cd -L src && cat main.py", None),
+    ("cd -P .. && ls", ".. leads outside the workspace"),
+    ("cd src && ls /etc", "/etc leads outside the workspace"),
+    ("git log -- /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("git diff -- x /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("git log --stat -- README.md", None),
+    ("git status /etc", "/etc leads outside the workspace"),
+    ("cat - /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("cat x -", None),
+    ("sort -t , -k 2 /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("seq -f %g 3", None),
 ]
 
 
@@ -304,3 +381,32 @@ def test_a_worktree_reads_the_config_of_its_common_dir(workspace: Path) -> None:
     assert verdict(workspace, "cd tree && git status") == (
         "the repository config sets core.sshCommand, which may run code"
     )
+
+
+def test_how_a_repository_config_is_read(workspace: Path) -> None:
+    _git("init", "-q", cwd=workspace)
+    config = workspace / ".git" / "config"
+    plain = config.read_text()
+    config.write_text(
+        plain + "; a comment\n\n[user]\n\tname = a \\\n  continued = on the next line\n"
+    )
+    assert verdict(workspace, "git status") is None  # comments, blanks, a continued value
+    config.write_text(plain + "[core] fsmonitor = touch PWNED\n")
+    assert verdict(workspace, "git status") == (
+        "the repository config sets core.fsmonitor, which may run code"
+    )
+    config.write_text(plain)
+    (workspace / ".git" / "config.worktree").write_text("[core]\n\tpager = touch PWNED\n")
+    assert verdict(workspace, "git status") == (
+        "the repository config sets core.pager, which may run code"
+    )
+
+
+def test_a_folder_with_only_a_head_file_is_not_a_bare_repository(workspace: Path) -> None:
+    _git("init", "-q", cwd=workspace)
+    half = workspace / "half"
+    half.mkdir()
+    (half / "HEAD").write_text("ref: refs/heads/main\n")
+    assert verdict(workspace, "cd half && git status") is None
+    (half / "objects").mkdir()
+    assert verdict(workspace, "cd half && git status") == f"{half} looks like a bare repository"
