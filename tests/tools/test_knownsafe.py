@@ -410,3 +410,14 @@ def test_a_folder_with_only_a_head_file_is_not_a_bare_repository(workspace: Path
     assert verdict(workspace, "cd half && git status") is None
     (half / "objects").mkdir()
     assert verdict(workspace, "cd half && git status") == f"{half} looks like a bare repository"
+
+
+def test_bytes_that_are_not_utf8_do_not_break_the_check(workspace: Path) -> None:
+    _git("init", "-q", cwd=workspace)
+    with (workspace / ".git" / "config").open("ab") as config:
+        config.write(b"[user]\n\tname = \xff\xfe\n")
+    assert verdict(workspace, "git status") is None
+    linked = workspace / "linked"
+    linked.mkdir()
+    (linked / ".git").write_bytes(b"gitdir: ../missing\xff\n")
+    assert verdict(workspace, "cd linked && git status") is None  # nothing there: no risk
