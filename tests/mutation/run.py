@@ -48,6 +48,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/tools/test_rules.py",
             "tests/tools/test_rule_matching.py",
             "tests/tools/test_policy.py",
+            "tests/tools/test_policy_decisions.py",
             "tests/tools/test_remove_rule.py",
             "tests/tools/test_trust_keeping.py",
         ],

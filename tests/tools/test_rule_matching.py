@@ -149,3 +149,93 @@ def test_a_rules_file_is_read_or_refused_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(RuleError) as refused:
         read_rules_file(path)
     assert str(refused.value).startswith(f"cannot read approval rules from {path}: ")
+
+
+def test_saving_or_trusting_refuses_config_files_of_the_wrong_shape(tmp_path: Path) -> None:
+    from app.tools.rules import save_rule, trust_rules_file
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    user = tmp_path / "config.toml"
+    for text, message in [
+        ("approval = 1\n", f"cannot save the rule: 'approval' in {user} is not a table"),
+        ("[[approval]]\n", f"cannot save the rule: 'approval' in {user} is not a table"),
+        (
+            "[approval]\nallow = 1\n",
+            f"cannot save the rule: approval.allow in {user} is not a list",
+        ),
+    ]:
+        user.write_text(text)
+        with pytest.raises(RuleError) as refused:
+            save_rule("shell(ls *)", "allow", "user", user, workspace)
+        assert str(refused.value) == message
+    rules_file = workspace / ".agentkit" / "config.toml"
+    for text, message in [
+        ("approval = 1\n", f"cannot remember the trust: 'approval' in {user} is not a table"),
+        ("[[approval]]\n", f"cannot remember the trust: 'approval' in {user} is not a table"),
+        (
+            "[approval]\ntrusted_workspaces = 1\n",
+            f"cannot remember the trust: approval.trusted_workspaces in {user} is not a table",
+        ),
+    ]:
+        user.write_text(text)
+        with pytest.raises(RuleError) as refused:
+            trust_rules_file(user, rules_file, "sha256:x")
+        assert str(refused.value) == message
+    user.write_text("[approval\n")
+    with pytest.raises(RuleError) as refused:
+        trust_rules_file(user, rules_file, "sha256:x")
+    assert str(refused.value).startswith(
+        f"cannot remember the trust: {user} cannot be read as TOML ("
+    )
+    user.write_text("# mine\n[approval.trusted_workspaces]\n")
+    trust_rules_file(user, rules_file, "sha256:x")
+    assert user.read_text().startswith("# mine\n") and "sha256:x" in user.read_text()
+
+
+def test_a_dot_rule_matches_a_call_without_a_path(workspace: Path) -> None:
+    class NoPath:
+        path = None
+
+    assert parse_rule("list_dir(.)").matches_call("list_dir", NoPath(), workspace, written=False)
+
+
+def test_saving_a_workspace_rule_keeps_trust_only_when_it_was_there(tmp_path: Path) -> None:
+    from app.tools.rules import save_rule
+
+    workspace = tmp_path / "ws"
+    (workspace / ".agentkit").mkdir(parents=True)
+    (workspace / ".agentkit" / "config.toml").write_text('[approval]\nallow = ["shell(ls *)"]\n')
+    user = tmp_path / "config.toml"
+    user.write_text("[ui]\ntheme = 'nord'\n")  # no [approval] at all: nothing trusted
+    save_rule("shell(make *)", "allow", "workspace", user, workspace)
+    assert "trusted_workspaces" not in user.read_text()
+    user.write_text("[approval\n")  # unreadable: not trusted either, and the save still works
+    save_rule("shell(make test *)", "allow", "workspace", user, workspace)
+    assert user.read_text() == "[approval\n"
+
+
+def test_trust_is_written_into_a_config_file_whose_folder_does_not_exist_yet(
+    tmp_path: Path,
+) -> None:
+    from app.tools.rules import trust_rules_file
+
+    user = tmp_path / "a" / "b" / "config.toml"
+    trust_rules_file(user, tmp_path / "ws" / ".agentkit" / "config.toml", "sha256:x")
+    assert "sha256:x" in user.read_text()
+
+
+def test_the_preview_compares_commands_as_written_and_as_words(workspace: Path) -> None:
+    calls = [("shell", {"command": "git commit -m 'a b'"})]
+    assert matching_calls("shell(git commit -m a b)", calls, workspace) == calls  # words
+    assert matching_calls("shell(git commit -m 'a b')", calls, workspace) == calls  # as written
+
+
+def test_the_preview_of_a_path_rule_follows_links_as_the_allow_rule_does(workspace: Path) -> None:
+    (workspace / "docs").mkdir()
+    (workspace / "src").mkdir()
+    (workspace / "src" / "main.py").write_text("x\n")
+    (workspace / "docs" / "out").symlink_to(workspace / "src" / "main.py")
+    calls = [("write_file", {"path": "docs/out", "content": "x"})]
+    assert matching_calls("write_file(docs/**)", calls, workspace) == []
+    assert matching_calls("write_file(src/**)", calls, workspace) == calls
