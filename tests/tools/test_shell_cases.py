@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.tools.shellparse import effective_commands, parse_command
+from app.tools.shellparse import (
+    effective_commands,
+    expand_braces,
+    parse_command,
+    strip_launchers,
+)
 
 UNKNOWN = "\x00unknown"
 
@@ -110,5 +115,116 @@ def test_split_and_seen_through(
     parsed = parse_command(command)
     assert (parsed.commands, parsed.reasons) == (commands, reasons)
     assert parsed.plain is (not reasons and bool(commands))
+    seen = effective_commands(command)
+    assert (seen.commands, seen.unknown) == (effective, unknown)
+
+
+BRACES: list[tuple[str, list[str] | None]] = [
+    ('a{b,c}d', ['abd', 'acd']),
+    ('{a,b}{1,2}', ['a1', 'a2', 'b1', 'b2']),
+    ('{1..3}', ['1', '2', '3']),
+    ('{3..1}', ['3', '2', '1']),
+    ('{-1..1}', ['-1', '0', '1']),
+    ('{a..c}', ['a', 'b', 'c']),
+    ('{c..a}', ['c', 'b', 'a']),
+    ('{a..cc}', ['{a..cc}']),
+    ('{1..100}', None),
+    ('x{,y}', ['x', 'xy']),
+    ('{a}', ['{a}']),
+    ('pre{1..2}{x,y}', ['pre1x', 'pre1y', 'pre2x', 'pre2y']),
+    ('{1..70}', None),
+    ('{a,b', ['{a,b']),
+    ('a}b{c,d}', ['a}bc', 'a}bd']),
+    ('{aa..b}', ['{aa..b}']),
+    ('plain', ['plain']),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("word", "expanded"), BRACES)
+def test_brace_expansion(word: str, expanded: list[str] | None) -> None:
+    assert expand_braces(word) == expanded
+
+
+LAUNCHED: list[tuple[list[str], list[str]]] = [
+    (['timeout', '5', 'rm'], ['rm']),
+    (['timeout', '-s', 'KILL', '5', 'rm'], ['rm']),
+    (['timeout', '-k', '1', '5', 'rm'], ['rm']),
+    (['timeout', '--', '5', 'rm'], ['rm']),
+    (['nice', '-n', '5', 'rm'], ['rm']),
+    (['nohup', '--', 'rm'], ['rm']),
+    (['time', '-p', 'rm'], ['rm']),
+    (['timeout', '5'], ['timeout', '5']),
+    (['nice'], ['nice']),
+    (['timeout', 'x', 'rm'], ['x', 'rm']),
+    (['sudo', '-u', 'root', '-g', 'x', 'rm'], ['rm']),
+    (['env', 'A=1', 'B=2', 'rm'], ['rm']),
+    (['env', '-i', 'rm'], ['rm']),
+    (['xargs', '-I', '{}', 'rm'], ['rm']),
+    (['xargs', '-n', '1', '-P', '4', 'rm'], ['rm']),
+    (['sudo', 'timeout', '5', 'rm'], ['rm']),
+    (['sudo'], ['sudo']),
+    (['env', 'A=1'], ['env', 'A=1']),
+    (['sudo', '-C', '3', 'nice', 'rm'], ['rm']),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("words", "command"), LAUNCHED)
+def test_launchers_and_wrappers_are_stripped(words: list[str], command: list[str]) -> None:
+    assert strip_launchers(words) == command
+
+
+SEEN: list[tuple[str, list[list[str]], list[str]]] = [
+    ("env -S 'rm -rf x'", [['rm', '-rf', 'x']], []),
+    ("env --split-string='rm x'", [['rm', 'x']], []),
+    ("env -S'rm x'", [['rm', 'x']], []),
+    ("env --split-string 'rm x'", [['rm', 'x']], []),
+    ("su -c 'rm x' root", [['rm', 'x']], []),
+    ("runuser -u bob -c 'rm x'", [['rm', 'x']], []),
+    ("script -c 'rm x' /dev/null", [['rm', 'x']], []),
+    ("flock /tmp/l -c 'rm x'", [['rm', 'x']], []),
+    ('flock /tmp/l rm x', [['flock', '/tmp/l', 'rm', 'x'], ['rm', 'x']], []),
+    ('chroot /srv rm x', [['chroot', '/srv', 'rm', 'x'], ['rm', 'x']], []),
+    ('taskset 3 rm x', [['taskset', '3', 'rm', 'x'], ['rm', 'x']], []),
+    ('sg grp rm x', [['sg', 'grp', 'rm', 'x'], ['rm', 'x']], []),
+    ('xargs -I {} rm {}', [['xargs', '-I', '{}', 'rm', '{}'], ['rm', '{}', '\x00unknown']], []),
+    ('strace -o f rm x', [['strace', '-o', 'f', 'rm', 'x'], ['rm', 'x']], []),
+    ('ionice -c 3 rm x', [['ionice', '-c', '3', 'rm', 'x'], ['rm', 'x']], []),
+    ('nsenter -t 1 rm x', [['nsenter', '-t', '1', 'rm', 'x'], ['rm', 'x']], []),
+    ('sudo -- rm x', [['sudo', '--', 'rm', 'x'], ['rm', 'x']], []),
+    ('env -- rm x', [['env', '--', 'rm', 'x'], ['rm', 'x']], []),
+    ('sudo A=1 rm x', [['sudo', 'A=1', 'rm', 'x'], ['rm', 'x']], []),
+    ('busybox rm x', [['busybox', 'rm', 'x'], ['rm', 'x']], []),
+    ('exec -a name rm x', [['exec', '-a', 'name', 'rm', 'x'], ['rm', 'x']], []),
+    ('unshare -r rm x', [['unshare', '-r', 'rm', 'x'], ['rm', 'x']], []),
+    ('timeout 5 sudo rm x', [['sudo', 'rm', 'x'], ['rm', 'x']], []),
+    ('nice -n 5 env A=1 rm x', [['env', 'A=1', 'rm', 'x'], ['rm', 'x']], []),
+    ('echo x | sh -s', [['echo', 'x'], ['sh', '-s'], ['x']], []),
+    ("echo 'rm x' | sh -s -- arg", [['echo', 'rm x'], ['sh', '-s', '--', 'arg'], ['rm', 'x']], []),
+    ("printf '%s\\n' 'rm x' | bash", [['printf', '%s\\n', 'rm x'], ['bash'], ['rm', 'x']], []),
+    ("echo -n 'rm x' | sh", [['echo', '-n', 'rm x'], ['sh'], ['rm', 'x']], []),
+    ('echo "$(rm x)"', [['echo', '$(rm x)'], ['echo'], ['rm', 'x']], []),
+    ('find . -name x -exec rm -f {} +', [['find', '.', '-name', 'x', '-exec', 'rm', '-f', '{}', '+'], ['rm', '-r', '-f', '.']], []),
+    ('find . -fprint x', [['find', '.', '-fprint', 'x']], []),
+    ('bash -c \'bash -c "rm x"\'', [['bash', '-c', 'bash -c "rm x"'], ['bash', '-c', 'rm x'], ['rm', 'x']], []),
+    ('sh -c', [['sh', '-c']], ['a shell runs text from standard input that cannot be seen here']),
+    ("sh -c ''", [['sh', '-c', '']], []),
+    ("sh -x -c 'rm x'", [['sh', '-x', '-c', 'rm x'], ['rm', 'x']], []),
+    ("bash --norc -c 'rm x'", [['bash', '--norc', '-c', 'rm x'], ['rm', 'x']], []),
+    ('eval', [['eval']], []),
+    ("eval ''", [['eval', '']], []),
+    ('if true; then rm x; fi', [['true'], ['rm', 'x']], []),
+    ('! rm x', [['rm', 'x']], []),
+    ('while true; do rm x; done', [['true'], ['rm', 'x']], []),
+    ('r${X}m x', [], ["the command word 'r${X}m' is only known when it runs"]),
+    ('"rm" x', [['rm', 'x']], []),
+    ("'r'm x", [['rm', 'x']], []),
+    ("python3 -c 'import os'", [['python3', '-c', 'import os']], []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "effective", "unknown"), SEEN)
+def test_launchers_scripts_and_pipes_are_seen_through(
+    command: str, effective: list[list[str]], unknown: list[str]
+) -> None:
     seen = effective_commands(command)
     assert (seen.commands, seen.unknown) == (effective, unknown)
