@@ -20,11 +20,13 @@ import json, os
 from pathlib import Path
 from app import secretenv
 
-secretenv.hide(["AK_SECRET", "", "AK_NEVER_SET"])
+secretenv.hide(["AK_NEVER_SET", "", "AK_SECRET"])  # unset and empty names first
+hidden_at_once = "AK_SECRET" not in os.environ
 secretenv.hide(["AK_SECRET"])  # twice: still hidden, the value still known
 proc = Path("/proc/self/environ").read_bytes() if Path("/proc/self/environ").exists() else b""
 print(json.dumps({
     "in_os_environ": "AK_SECRET" in os.environ,
+    "hidden_at_once": hidden_at_once,
     "seen_by_app": secretenv.environ().get("AK_SECRET"),
     "others_seen": secretenv.environ().get("AK_KEEP"),
     "hidden": sorted(secretenv.hidden_names()),
@@ -41,11 +43,11 @@ def _run_child() -> dict[str, object]:
     secretenv.hidden_names()
     secretenv._scrub_initial_environment("AK_ABSENT_FROM_THIS_PROCESS")
     package_root = str(Path(app.__file__).resolve().parents[1])
-    env = {
+    env = {  # the key first: the start of the block is a case of its own
+        "AK_SECRET": "sk-hidden-value",
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": package_root,
         "MY_AK_SECRET": "lookalike-stays",
-        "AK_SECRET": "sk-hidden-value",
         "AK_KEEP": "visible",
     }
     if "MUTANT_UNDER_TEST" in os.environ:  # mutation testing: the child runs the mutant too
@@ -59,7 +61,7 @@ def _run_child() -> dict[str, object]:
 
 def test_a_hidden_key_leaves_the_environment_but_the_app_still_reads_it() -> None:
     seen = _run_child()
-    assert seen["in_os_environ"] is False
+    assert seen["in_os_environ"] is False and seen["hidden_at_once"] is True
     assert seen["seen_by_app"] == "sk-hidden-value"
     assert seen["others_seen"] == "visible"
     assert seen["hidden"] == ["AK_NEVER_SET", "AK_SECRET"]  # set or not; the empty name is not
@@ -67,8 +69,12 @@ def test_a_hidden_key_leaves_the_environment_but_the_app_still_reads_it() -> Non
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/environ is Linux")
 def test_the_initial_environment_block_no_longer_shows_the_key() -> None:
-    block = str(_run_child()["proc"]).split("\0")
-    assert "sk-hidden-value" not in "".join(block)
+    raw = str(_run_child()["proc"])
+    block = raw.split("\0")
+    assert "sk-hidden-value" not in raw
+    assert not any(entry.startswith("AK_SECRET=") for entry in block)
+    # Zeroed where the key was (it came first): the block starts with NUL bytes only.
+    assert raw.startswith("\0" * len("AK_SECRET=sk-hidden-value"))
     assert "AK_KEEP=visible" in block  # the rest is untouched
     assert "MY_AK_SECRET=lookalike-stays" in block  # a name that only ends the same stays
 
