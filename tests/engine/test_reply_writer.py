@@ -87,3 +87,69 @@ async def test_pieces_close_together_are_saved_at_most_once_a_second(harness: Ha
     assert time.monotonic() - opened >= 0.3
     rest.open()
     await turn
+
+
+async def test_a_reply_of_tool_calls_only_is_written_whole_at_the_end(harness: Harness) -> None:
+    """No text streamed, so the row is created by the end: with the calls, usage, model,
+    the turn it belongs to and the main thread, and nothing left as streaming."""
+    harness.script(
+        harness.calls(("read_file", {"path": "README.md"})),
+        harness.text("It says hello."),
+    )
+    turn = await harness.turn("read it")
+    assert turn.status == "completed"
+    rows = await harness.store.get_messages(harness.session_id)
+    calling, answer = [m for m in rows if m.role == "assistant"]
+    assert (calling.content, calling.thinking, calling.status) == ("", "", "complete")
+    assert [(c.id, c.name, c.arguments) for c in calling.tool_calls] == [
+        ("call_0rea", "read_file", {"path": "README.md"})
+    ]
+    assert calling.usage == {"input_tokens": 20, "output_tokens": 10}
+    assert calling.model == "fake/test-model" and calling.thread == "main"
+    assert calling.agent_name == "default"
+    assert calling.turn_id is not None and calling.turn_id == answer.turn_id
+    assert (answer.content, answer.status, answer.tool_calls) == ("It says hello.", "complete", [])
+    assert answer.usage == {"input_tokens": 11, "output_tokens": 7}
+    assert all(m.status != "streaming" for m in rows)
+
+
+async def test_reasoning_and_thinking_are_kept_with_the_reply(harness: Harness) -> None:
+    harness.script(
+        Reply(
+            body=[
+                openai_chunk({"role": "assistant", "reasoning_content": "Think. "}),
+                openai_chunk({"reasoning_content": "Then answer."}),
+                openai_chunk({"content": "Answer."}),
+                openai_chunk({}, "stop"),
+                b"data: [DONE]\n\n",
+            ]
+        )
+    )
+    await harness.turn("go")
+    [reply] = [
+        m for m in await harness.store.get_messages(harness.session_id) if m.role == "assistant"
+    ]
+    assert (reply.thinking, reply.content, reply.status) == (
+        "Think. Then answer.",
+        "Answer.",
+        "complete",
+    )
+
+
+async def test_a_reply_that_is_only_thinking_is_kept(harness: Harness) -> None:
+    more = Gate()
+    harness.script(
+        Reply(
+            body=[
+                openai_chunk({"role": "assistant", "reasoning_content": "Only thinking"}),
+                more,
+                openai_chunk({}, "stop"),
+                b"data: [DONE]\n\n",
+            ]
+        )
+    )
+    turn = asyncio.ensure_future(harness.turn("go"))
+    first = await _stored_reply(harness, lambda m: m.thinking == "Only thinking")
+    assert (first.content, first.status) == ("", "streaming")
+    more.open()
+    await turn
