@@ -98,6 +98,13 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
 }
 
+#: A module whose run takes longer is reported as not finished (a hung run ends the wait).
+MODULE_TIMEOUT_SECONDS = 30 * 60
+
+#: Extra mutmut settings per module: the server tests start threads and servers, which do
+#: not survive mutmut's default fork from the process that ran them (the run hangs).
+EXTRA_CONFIG = {"guards": "process_isolation = forkserver\n"}
+
 #: Modules where only some functions are scored: short name -> a part of their mutant names.
 ONLY = {"writer": "ReplyWriter"}
 
@@ -156,7 +163,7 @@ def _scratch_copy(name: str, module: str, tests: list[str], workdir: Path) -> Pa
         f"only_mutate = {module}\n"
         f"pytest_add_cli_args_test_selection =\n    {selection}\n"
         "pytest_add_cli_args = -p no:cacheprovider -p no:randomly -x -q\n"
-        "use_git_change_detection = false\n"
+        "use_git_change_detection = false\n" + EXTRA_CONFIG.get(name, "")
     )
     return target
 
@@ -169,14 +176,20 @@ def _run_module(name: str, workdir: Path, max_children: int) -> Outcome:
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("AGENTKIT_HOME", None)
-    ran = subprocess.run(
-        [str(mutmut), "run", "--max-children", str(max_children)],
-        cwd=copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        ran = subprocess.run(
+            [str(mutmut), "run", "--max-children", str(max_children)],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=MODULE_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        outcome.seconds = time.monotonic() - started
+        outcome.error = f"mutmut did not finish in {MODULE_TIMEOUT_SECONDS // 60} minutes"
+        return outcome
     outcome.seconds = time.monotonic() - started
     meta = copy / "mutants" / (module + ".meta")
     if not meta.exists():
