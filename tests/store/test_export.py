@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from app.store import SessionStore
@@ -16,6 +17,7 @@ from tests.fakes.real_events import (
     record_turns,
 )
 
+GOLDEN = Path(__file__).parent / "golden"
 COMMAND = "printf '%s\\n' '```' 'error: missing `;`' '```'; exit 1"
 #: The command as inline code: a run of backticks longer than any inside it.
 INLINE_COMMAND = f"````{COMMAND}````"
@@ -115,3 +117,15 @@ async def test_json_export_is_complete_and_parseable(tmp_path: Path) -> None:
 def test_fence_grows_past_backticks_inside() -> None:
     assert fence("plain").startswith("```\n")
     assert fence("a ```` b").startswith("`````\n")
+
+
+async def test_the_markdown_export_of_a_real_session_word_for_word(tmp_path: Path) -> None:
+    """The whole export of EVERYTHING, against tests/store/golden/export_everything.md (the
+    session id and tool durations masked). After a deliberate change to the export, write the
+    new text there and read the diff before committing it."""
+    recording = await _session_with_everything(tmp_path)
+    text = await _export(recording, "md")
+    text = re.sub(
+        r'"duration_ms": \d+', '"duration_ms": N', text.replace(recording.session.id, "SESSION_ID")
+    )
+    assert text == (GOLDEN / "export_everything.md").read_text()
