@@ -81,7 +81,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "workspace": (
         "app/tools/workspace.py",
-        ["tests/tools/test_workspace.py", "tests/tools/test_files.py"],
+        [
+            "tests/tools/test_workspace.py",
+            "tests/tools/test_files.py",
+            "tests/tools/test_rule_matching.py",
+            "tests/tools/test_policy_decisions.py",
+        ],
     ),
     "secretenv": ("app/secretenv.py", ["tests/unit/test_secretenv.py"]),
     # Only the reply writer of turn.py is scored (see ONLY); the rest of the file is context.
