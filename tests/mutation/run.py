@@ -91,7 +91,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "secretenv": ("app/secretenv.py", ["tests/unit/test_secretenv.py"]),
     # Only the reply writer of turn.py is scored (see ONLY); the rest of the file is context.
     "writer": ("app/engine/turn.py", ["tests/engine/test_reply_writer.py"]),
-    "messages": ("app/store/messages.py", ["tests/store/test_messages.py"]),
+    "messages": (
+        "app/store/messages.py",
+        ["tests/store/test_messages.py", "tests/store/test_processes.py"],
+    ),
     "liveness": (
         "app/store/liveness.py",
         ["tests/store/test_messages.py", "tests/store/test_processes.py"],
