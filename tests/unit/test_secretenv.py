@@ -20,7 +20,7 @@ import json, os
 from pathlib import Path
 from app import secretenv
 
-secretenv.hide(["AK_NEVER_SET", "", "AK_SECRET"])  # unset and empty names first
+secretenv.hide(["AK_NEVER_SET", "", "AK_SECRET", "AK_SECOND"])  # unset and empty names first
 hidden_at_once = "AK_SECRET" not in os.environ
 secretenv.hide(["AK_SECRET"])  # twice: still hidden, the value still known
 proc = Path("/proc/self/environ").read_bytes() if Path("/proc/self/environ").exists() else b""
@@ -48,6 +48,7 @@ def _run_child() -> dict[str, object]:
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": package_root,
         "MY_AK_SECRET": "lookalike-stays",
+        "AK_SECOND": "sk-second-value",  # and one in the middle
         "AK_KEEP": "visible",
     }
     if "MUTANT_UNDER_TEST" in os.environ:  # mutation testing: the child runs the mutant too
@@ -64,14 +65,19 @@ def test_a_hidden_key_leaves_the_environment_but_the_app_still_reads_it() -> Non
     assert seen["in_os_environ"] is False and seen["hidden_at_once"] is True
     assert seen["seen_by_app"] == "sk-hidden-value"
     assert seen["others_seen"] == "visible"
-    assert seen["hidden"] == ["AK_NEVER_SET", "AK_SECRET"]  # set or not; the empty name is not
+    assert seen["hidden"] == [
+        "AK_NEVER_SET",
+        "AK_SECOND",
+        "AK_SECRET",
+    ]  # set or not; the empty name is not
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/environ is Linux")
 def test_the_initial_environment_block_no_longer_shows_the_key() -> None:
     raw = str(_run_child()["proc"])
     block = raw.split("\0")
-    assert "sk-hidden-value" not in raw
+    assert "sk-hidden-value" not in raw and "sk-second-value" not in raw
+    assert "\0" * len("AK_SECOND=sk-second-value") + "\0AK_KEEP=visible" in raw  # zeroed in place
     assert not any(entry.startswith("AK_SECRET=") for entry in block)
     # Zeroed where the key was (it came first): the block starts with NUL bytes only.
     assert raw.startswith("\0" * len("AK_SECRET=sk-hidden-value"))
