@@ -3,6 +3,7 @@
     python tests/mutation/run.py                   # every module below (tens of minutes)
     python tests/mutation/run.py policy knownsafe  # some of them, by short name
     python tests/mutation/run.py --list            # the modules and the tests run against each
+    python tests/mutation/run.py --report-only     # the report again, from the last results
 
 mutmut runs a test against a function only if the test called that function in its own
 process; tests that check a child process call the module in-process too (a no-op), so
@@ -266,9 +267,10 @@ def _report(outcomes: list[Outcome], equivalent: dict[str, str]) -> str:
         judged = [k for k, status in o.statuses.items() if status not in KILLED and k in equivalent]
         survived = total - killed - len(judged)
         score = 100 * killed / max(1, total - len(judged))
+        scope = f" ({ONLY[o.name]})" if o.name in ONLY else ""
         lines.append(
-            f"| `{o.module}` | {len(o.tests)} files | {total} | {killed} | {survived} | "
-            f"{len(judged)} | {score:.0f} % ({o.seconds / 60:.1f} min) |"
+            f"| `{o.module}`{scope} | {len(o.tests)} files | {total} | {killed} | {survived} | "
+            f"{len(judged)} | {score:.1f} % ({o.seconds / 60:.1f} min) |"
         )
     for o in outcomes:
         lines += ["", f"## `{o.module}`", "", "Tests: " + ", ".join(f"`{t}`" for t in o.tests)]
@@ -295,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help=f"modules: {', '.join(MODULES)}")
     parser.add_argument("--list", action="store_true", help="show the modules and their tests")
+    parser.add_argument(
+        "--report-only", action="store_true", help="write the report from earlier results only"
+    )
     parser.add_argument("--report", type=Path, default=HERE / "report.md")
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "agentkit-mutation"
@@ -308,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [name for name in args.names if name not in MODULES]
     if unknown:
         parser.error(f"unknown module {', '.join(unknown)} (try --list)")
-    for name in args.names or list(MODULES):
+    for name in [] if args.report_only else args.names or list(MODULES):
         print(f"mutating {MODULES[name][0]} …", flush=True)
         outcome = _run_module(name, args.workdir, args.max_children)
         killed = outcome.count("killed", "timeout")
