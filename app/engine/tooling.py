@@ -188,14 +188,23 @@ async def _decide(ctx: TurnContext, planned: _Planned) -> bool:
         else:
             why = f"rule `{decision.rule}`" if decision.rule else decision.reason
             planned.result = _error(POLICY_DENIED.format(why=why))
-        await _emit_result(ctx, call, False, "rule" if decision.rule else "policy", decision.rule)
+        await _emit_result(
+            ctx,
+            call,
+            False,
+            "rule" if decision.rule else "policy",
+            decision.rule,
+            command=_decided_command(planned),
+        )
         return True
     if decision.action == "allow":
         planned.known_safe = decision.known_safe
         planned.offline = decision.known_safe and decision.source == "mode"
         if access != "read" or decision.rule:
             decider: Decider = "rule" if decision.rule else "policy"
-            await _emit_result(ctx, call, True, decider, decision.rule)
+            await _emit_result(
+                ctx, call, True, decider, decision.rule, command=_decided_command(planned)
+            )
         return True
     return await _ask_person(ctx, planned, decision.reason)
 
@@ -208,6 +217,8 @@ async def _emit_result(
     rule: str | None,
     confirmation_id: str | None = None,
     scope: str | None = None,
+    *,
+    command: str | None = None,
 ) -> None:
     await ctx.emit(
         ConfirmationResultEvent(
@@ -218,9 +229,26 @@ async def _emit_result(
                 rule=rule,
                 scope=scope,
                 tool=call.name,
+                command=command,
             )
         )
     )
+
+
+#: A decision nobody was asked about carries what was decided (the command, or the path), so
+#: the approvals review and the export can show it; cut to keep the log small. Built from the
+#: call's own arguments only: no diff, which would copy a denied file's content into the log.
+DECIDED_COMMAND_CHARS = 300
+
+
+def _decided_command(planned: _Planned) -> str:
+    assert planned.args is not None
+    args = planned.args.model_dump(mode="json")
+    what = args.get("command") or args.get("path") or args.get("url")
+    text = what if isinstance(what, str) else json.dumps(args, ensure_ascii=False)
+    if len(text) > DECIDED_COMMAND_CHARS:
+        text = text[: DECIDED_COMMAND_CHARS - 1] + "…"
+    return text
 
 
 async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str) -> bool:

@@ -17,6 +17,7 @@ from app.engine.human import Human
 from app.llm.gateway import Gateway
 from app.llm.types import ChatMessage, ReasoningBlock, ToolCall
 from app.store import HistoryMessage, Message, SessionStore, ToolCallRecord
+from app.store.errors import StoreError
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry
 
@@ -89,7 +90,9 @@ class TurnContext:
 
 
 class ReplyWriter:
-    """Saves one assistant reply as it streams: created at the first delta, updated ≤ 1/s."""
+    """Saves one assistant reply as it streams: created at the first delta, then updated at
+    most once a second and at least a second after any delta not yet saved (a timer covers
+    a stream that goes quiet), so a process that dies loses at most a second of text."""
 
     def __init__(self, ctx: TurnContext, model: str) -> None:
         self.ctx = ctx
@@ -100,6 +103,11 @@ class ReplyWriter:
         self.message: Message | None = None
         self.usage: dict[str, Any] | None = None
         self._saved_at = 0.0
+        #: Text or thinking arrived since the last save.
+        self._unsaved = False
+        #: Saves the unsaved pieces a second after the last save, if no delta did it first.
+        self._flush: asyncio.Task[None] | None = None
+        self._flush_saving = False
 
     @property
     def text(self) -> str:
@@ -120,16 +128,43 @@ class ReplyWriter:
         return self._thinking[0] if self._thinking else ""
 
     async def add_text(self, delta: str) -> None:
-        """Append answer text (saved at the first delta, then at most once a second)."""
+        """Append answer text (saved at the first delta, then about once a second)."""
         self._text.append(delta)
-        if self.message is None or time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
-            await self._touch()
+        await self._saved_soon()
 
     async def add_thinking(self, delta: str) -> None:
-        """Append reasoning text."""
+        """Append reasoning text (saved like the answer text)."""
         self._thinking.append(delta)
+        await self._saved_soon()
+
+    async def _saved_soon(self) -> None:
+        self._unsaved = True
         if self.message is None or time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
             await self._touch()
+        elif self._flush is None:
+            self._flush = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        try:
+            await asyncio.sleep(self._saved_at + SAVE_INTERVAL_SECONDS - time.monotonic())
+            self._flush_saving = True
+            if self._unsaved and self.message is not None:
+                await self._save()
+        except StoreError:
+            pass  # the next save (a delta, or the end) tries again and reports its error
+        finally:
+            self._flush = None
+            self._flush_saving = False
+
+    async def _stop_flush(self) -> None:
+        """No timer left behind: a sleeping one is cancelled, one that is saving is awaited
+        (cancelling a write half-way could leave the store's transaction open)."""
+        flush = self._flush
+        if flush is None:
+            return
+        if not self._flush_saving:
+            flush.cancel()
+        await asyncio.gather(flush, return_exceptions=True)
 
     async def _touch(self) -> None:
         if self.message is None:
@@ -146,11 +181,13 @@ class ReplyWriter:
                 allow_closed=True,
             )
             self._saved_at = time.monotonic()
+            self._unsaved = False
         else:
             await self._save()
 
     async def _save(self, **extra: Any) -> None:
         assert self.message is not None
+        self._unsaved = False
         self.message = await self.ctx.store.update_message(
             self.message.id, content=self.text, thinking=self.thinking, **extra
         )
@@ -165,6 +202,7 @@ class ReplyWriter:
         usage: dict[str, Any] | None = None,
     ) -> Message | None:
         """Write the final state; returns the stored message (``None`` if nothing to keep)."""
+        await self._stop_flush()
         if content is not None:
             self.text = content
         records = [_record(call) for call in tool_calls or []]

@@ -86,104 +86,69 @@ def _message_md(message: Message) -> list[str]:
     return lines
 
 
-_DECIDED = {
-    "user": "by the person",
-    "policy": "by the approval mode",
-    "timeout": "no answer in time",
-    "cancelled": "the turn was stopped",
+def _code(text: str) -> str:
+    """``text`` on one line as inline code, with a run of backticks it cannot close."""
+    line = " ".join(text.split())
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", line)), default=0) + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{ticks}{pad}{line}{pad}{ticks}"
+
+
+#: Who decided an approval, in words (``decider`` of a ``confirmation_result``).
+_DECIDERS = {
+    "user": "you",
+    "rule": "a rule",
+    "session_rule": "a session rule",
+    "policy": "the approval policy",
+    "timeout": "nobody (no answer in time)",
+    "cancelled": "nobody (the turn was stopped)",
 }
 
 
-def _payload(event: Event) -> dict[str, Any]:
-    """The fields of a logged event: stored as its wire shape without ``type``, so most sit
-    under ``data`` (``{"data": {"command": …}}``); a flat payload is read as it is."""
+def _approval_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
+    """One approval line. The log holds each event's wire object without its ``type``, so
+    the fields are under ``data``; a result names its request by ``confirmation_id``."""
     inner = event.data.get("data")
-    return inner if isinstance(inner, dict) else event.data
+    data: dict[str, Any] = inner if isinstance(inner, dict) else {}
+    confirmation_id = str(data.get("confirmation_id", ""))
+    if event.type == "confirmation_request":
+        asked[confirmation_id] = data
+        asked_tool = f" ({_code(str(data['tool']))})" if data.get("tool") else ""
+        what = _code(str(data.get("command", "")))
+        return f"> **Approval asked**{asked_tool} for {what}: {data.get('reason', '')}"
+    request = asked.get(confirmation_id, {})
+    verdict = "Approved" if data.get("approved") is True else "Denied"
+    tool = request.get("tool") or data.get("tool")
+    command = request.get("command") or data.get("command")
+    parts = [f"> **{verdict}**"]
+    if tool:
+        parts.append(_code(str(tool)))
+    if command:
+        parts.append(_code(str(command)))
+    decider = str(data.get("decider") or "")
+    line = " ".join(parts)
+    if decider:
+        line += f" · by {_DECIDERS.get(decider, decider)}"
+    if data.get("rule"):
+        scope = f", {data['scope']}" if data.get("scope") else ""
+        line += f" · rule {_code(str(data['rule']))}{scope}"
+    return line
 
 
-def _code(text: str) -> str:
-    """``text`` as inline code, whatever backticks it holds."""
-    flat = " ".join(text.split())
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    ticks = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{ticks}{pad}{flat}{pad}{ticks}"
-
-
-def _call_summary(arguments: Any) -> str:
-    """What a tool call does, in one line: its command, path or URL, or its arguments."""
-    if isinstance(arguments, dict):
-        for key in ("command", "path", "url", "pattern", "query"):
-            value = arguments.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return json.dumps(arguments, ensure_ascii=False)
-
-
-class _EventWriter:
-    """Renders logged events; remembers requests and tool calls, so a decision can name
-    the tool and the command it was about."""
-
-    def __init__(self) -> None:
-        self.requests: dict[str, dict[str, Any]] = {}
-        self.calls: dict[str, dict[str, Any]] = {}
-
-    def render(self, event: Event) -> str:
-        data = _payload(event)
-        if event.type == "step":
-            step = data.get("data")
-            if data.get("event_type") == "tool_call" and isinstance(step, dict):
-                self.calls[str(step.get("id"))] = step
-        elif event.type == "confirmation_request":
-            self.requests[str(data.get("confirmation_id"))] = data
-            tool = data.get("tool") or "tool"
-            who = f" ({data['expert_name']})" if data.get("expert_name") else ""
-            line = (
-                f"> **Approval asked**{who}: {_code(str(tool))} "
-                f"{_code(str(data.get('command', '')))} — {data.get('reason', '')}"
-            )
-            if data.get("proposed_rule"):
-                line += f" (proposed rule {_code(str(data['proposed_rule']))})"
-            return line
-        elif event.type == "confirmation_result":
-            return self._decision(data)
-        elif event.type == "skill_match":
-            return f"> Skill `@{data.get('skill', '')}` matched ({data.get('method', '')})"
-        if event.type == "notice":
-            return f"> Note: {data.get('message', '')}"
-        if event.type == "error":
-            return f"> **Error:** {data.get('message', '')}"
-        compact = json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
-        if len(compact) > 300:
-            compact = compact[:297] + "..."
-        return f"> `{event.type}` {compact}"
-
-    def _decision(self, data: dict[str, Any]) -> str:
-        confirmation_id = str(data.get("confirmation_id", ""))
-        request = self.requests.get(confirmation_id, {})
-        call = self.calls.get(confirmation_id.removeprefix("policy-"), {})
-        tool = data.get("tool") or request.get("tool") or call.get("name") or "tool"
-        command = data.get("command") or request.get("command")
-        if not command and call:
-            command = _call_summary(call.get("arguments"))
-        verdict = "approved" if data.get("approved") else "denied"
-        decider = data.get("decider")
-        rule = data.get("rule")
-        if decider in ("rule", "session_rule"):
-            whose = "a rule of this session" if decider == "session_rule" else "rule"
-            by = f"by {whose} {_code(str(rule))}" if rule else f"by {whose}"
-        else:
-            by = _DECIDED.get(str(decider), f"by {decider}" if decider else "")
-            if rule:
-                by += f" (rule {_code(str(rule))})"
-        line = f"> **Approval {verdict}**: {_code(str(tool))}"
-        if command:
-            line += f" {_code(str(command))}"
-        if by:
-            line += f" — {by}"
-        if data.get("scope"):
-            line += f", kept for {data['scope']}"
-        return line
+def _event_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
+    data: dict[str, Any] = event.data
+    if event.type in ("confirmation_request", "confirmation_result"):
+        return _approval_md(event, asked)
+    if event.type == "skill_match":
+        return f"> Skill `@{data.get('skill', '')}` matched ({data.get('method', '')})"
+    if event.type == "notice":
+        return f"> Note: {data.get('message', '')}"
+    if event.type == "error":
+        return f"> **Error:** {data.get('message', '')}"
+    compact = json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+    if len(compact) > 300:
+        compact = compact[:297] + "..."
+    return f"> `{event.type}` {compact}"
 
 
 def to_markdown(session: Session, messages: Sequence[Message], events: Sequence[Event]) -> str:
@@ -203,10 +168,10 @@ def to_markdown(session: Session, messages: Sequence[Message], events: Sequence[
     ]
     entries: list[tuple[int, Message | Event]] = [(m.seq, m) for m in messages]
     entries += [(e.seq, e) for e in events]
-    writer = _EventWriter()
+    asked: dict[str, dict[str, Any]] = {}  # approval requests by confirmation id
     for _seq, entry in sorted(entries, key=lambda item: item[0]):
         if isinstance(entry, Message):
             lines += _message_md(entry)
         else:
-            lines += [writer.render(entry), ""]
+            lines += [_event_md(entry, asked), ""]
     return strip_controls("\n".join(lines)).rstrip() + "\n"

@@ -20,7 +20,7 @@ from textual.widgets import Input
 from app.ui.dialogs.ask_human import AskDialog
 from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.scenarios import scenario_app
-from app.ui.widgets.message_views import ToolStep
+from app.ui.widgets.message_views import ToolStep, UserMessage
 from app.ui.widgets.sidebar import SessionSidebar
 
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
@@ -35,11 +35,25 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], within: f
         await pilot.pause(0.02)
 
 
+def _history_shown(app: Any) -> bool:
+    """Start-up has drawn its first screen: the open session's messages, or the welcome."""
+    screen = app.screen
+    if screen.query(".welcome"):
+        return True
+    return app.current is not None and bool(screen.query(UserMessage))
+
+
+async def _still(pilot: Pilot[Any]) -> None:
+    """Let what was just asked for finish drawing (animations, then queued messages)."""
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait for the screen to finish loading; stop the cursor blinking (stable pictures)."""
-    await pilot.pause(0.2)
+    await wait_until(pilot, lambda: _history_shown(pilot.app))
     pilot.app.screen.query_one("#composer").cursor_blink = False  # type: ignore[attr-defined]
-    await pilot.pause()
+    await _still(pilot)
 
 
 async def ask_for_approval(pilot: Pilot[Any]) -> None:
@@ -50,7 +64,7 @@ async def ask_for_approval(pilot: Pilot[Any]) -> None:
     composer.insert("please run `pytest tests/test_parser.py -q`")  # type: ignore[attr-defined]
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-    await pilot.pause(0.2)
+    await _still(pilot)
 
 
 async def ask_a_question(pilot: Pilot[Any]) -> None:
@@ -61,14 +75,16 @@ async def ask_a_question(pilot: Pilot[Any]) -> None:
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, AskDialog))
     app.screen.query_one(Input).cursor_blink = False  # a stable picture
-    await pilot.pause(0.2)
+    await _still(pilot)
 
 
 async def expand_tool_step(pilot: Pilot[Any]) -> None:
     """Open the finished read_file step to show its output."""
     await settle(pilot)
-    pilot.app.screen.query_one(ToolStep).collapsed = False
-    await pilot.pause(0.2)
+    step = pilot.app.screen.query_one(ToolStep)
+    step.collapsed = False
+    await wait_until(pilot, lambda: step.query_one("Contents").display)
+    await _still(pilot)
 
 
 async def review_closed_session(pilot: Pilot[Any]) -> None:
@@ -78,7 +94,7 @@ async def review_closed_session(pilot: Pilot[Any]) -> None:
     closed = next(s for s in app.sidebar.sessions if s.is_closed)  # type: ignore[attr-defined]
     app.post_message(SessionSidebar.SessionSelected(closed.id))
     await wait_until(pilot, lambda: app.main.has_class("-read-only"))  # type: ignore[attr-defined]
-    await pilot.pause(0.2)
+    await _still(pilot)
 
 
 async def expand_results(pilot: Pilot[Any]) -> None:
@@ -86,8 +102,10 @@ async def expand_results(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     results = pilot.app.screen.query(".work-result")
     if results:
-        results.first().collapsed = False  # type: ignore[attr-defined]
-    await pilot.pause(0.2)
+        result = results.first()
+        result.collapsed = False  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: result.query_one("Contents").display)
+    await _still(pilot)
 
 
 async def search_sessions(pilot: Pilot[Any]) -> None:
@@ -95,8 +113,15 @@ async def search_sessions(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("ctrl+f", *"retry")
     pilot.app.screen.query_one("#session-search", Input).cursor_blink = False
-    await wait_until(pilot, lambda: pilot.app.sidebar.searching)  # type: ignore[attr-defined]
-    await pilot.pause(0.3)
+    app = pilot.app
+    await wait_until(
+        pilot,
+        lambda: (
+            app.sidebar.searching  # type: ignore[attr-defined]
+            and not any(worker.is_running for worker in app.workers if worker.group == "search")
+        ),
+    )
+    await _still(pilot)
 
 
 SHOTS: list[tuple[str, str, tuple[int, int], Steps]] = [

@@ -20,6 +20,7 @@ from tests.fakes.scripts import (
     openai_reply,
     openai_tool_call_events,
 )
+from tests.fakes.support import wait_for_row
 
 pytestmark = pytest.mark.slow
 SCRIPT = str(Path(sys.executable).parent / "agentkit")
@@ -234,6 +235,11 @@ async def test_ctrl_c_cancels_the_turn_and_exits_130(agentkit_home: Path, worksp
             stderr=asyncio.subprocess.PIPE,
         )
         await fake.wait_requests(1, within=30)
+        # Stop it once the partial reply is saved (as it streams), not merely requested.
+        await wait_for_row(
+            agentkit_home / "agentkit.db",
+            "SELECT id FROM messages WHERE role = 'assistant' AND content = 'Partial answer'",
+        )
         process.send_signal(signal.SIGINT)
         _out, err = await asyncio.wait_for(process.communicate(), 30)
         assert process.returncode == 130, err.decode()
@@ -246,8 +252,11 @@ async def test_ctrl_c_cancels_the_turn_and_exits_130(agentkit_home: Path, worksp
     )
     messages = json.loads(out)["messages"]
     assert messages[0]["content"] == "Write a long essay"
-    assert all(m["status"] in ("complete", "cancelled") for m in messages)
-    assert len(messages) == 1 or messages[1]["status"] == "cancelled"
+    assert [(m["role"], m["status"]) for m in messages] == [
+        ("user", "complete"),
+        ("assistant", "cancelled"),
+    ]
+    assert messages[1]["content"] == "Partial answer"
 
 
 async def test_plan_and_team_modes_trace_their_progress(
@@ -274,3 +283,110 @@ async def test_plan_and_team_modes_trace_their_progress(
     )
     kinds = [from_wire(json.loads(line)).type for line in out.splitlines()]
     assert kinds.count("team_formed") == 1 and kinds[-1] == "result"
+
+
+async def test_a_streaming_reply_is_saved_every_second_and_survives_sigkill(
+    agentkit_home: Path, workspace: Path
+) -> None:
+    """Saved at the first piece, then within about a second of each new piece even when the
+    stream goes quiet, so a killed process (no clean-up at all) loses at most a second;
+    the row then reads as interrupted, with its text. A reply that ends is saved whole."""
+    import signal
+    import time
+
+    from tests.fakes.provider import Gate
+    from tests.fakes.scripts import openai_chunk
+
+    db = agentkit_home / "agentkit.db"
+    environment = {**os.environ, "AGENTKIT_HOME": str(agentkit_home)}
+    async with FakeProvider() as fake:
+        (agentkit_home / "config.toml").write_text(
+            f'[providers.fake]\nkind = "openai"\nbase_url = "{fake.url}"\nmax_retries = 0\n'
+        )
+        more, rest = Gate(), Gate()
+        fake.script(
+            Reply(
+                body=[
+                    openai_chunk({"role": "assistant", "content": "First part. "}),
+                    more,
+                    openai_chunk({"content": "Second part. "}),
+                    rest,
+                    openai_chunk({"content": "never sent"}),
+                    openai_chunk({}, "stop"),
+                ]
+            ),
+            Reply(
+                body=[
+                    openai_chunk({"role": "assistant", "content": "Whole "}),
+                    openai_chunk({"content": "answer."}),
+                    openai_chunk({}, "stop"),
+                    b"data: [DONE]\n\n",
+                ]
+            ),
+        )
+        process = await asyncio.create_subprocess_exec(
+            SCRIPT,
+            "run",
+            "--model",
+            "fake/m",
+            "Write a long essay",
+            cwd=workspace,
+            env=environment,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            first = await wait_for_row(
+                db,
+                "SELECT id, status FROM messages WHERE role = 'assistant' "
+                "AND content = 'First part. '",
+            )
+            assert first["status"] == "streaming"  # saved at the first piece
+            more.open()
+            opened = time.monotonic()
+            # Nothing more arrives after "Second part. ": it is saved anyway, within ~1 s.
+            await wait_for_row(
+                db,
+                "SELECT id FROM messages WHERE id = ? AND content = 'First part. Second part. '",
+                (first["id"],),
+            )
+            assert time.monotonic() - opened < 3.0  # once a second, with room for a slow machine
+            process.send_signal(signal.SIGKILL)
+            await asyncio.wait_for(process.wait(), 30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        rest.open()
+        code, _out, err = await agentkit(
+            "run", "--model", "fake/m", "--json", "Answer", home=agentkit_home, cwd=workspace
+        )
+        assert code == 0, err
+    sessions = sqlite3_rows(db, "SELECT id FROM sessions ORDER BY created_at")
+    _code, shown, _ = await agentkit(
+        "sessions", "show", sessions[0]["id"], "--json", home=agentkit_home, cwd=workspace
+    )
+    killed = json.loads(shown)["messages"]
+    assert [(m["role"], m["status"], m["content"]) for m in killed] == [
+        ("user", "complete", "Write a long essay"),
+        ("assistant", "interrupted", "First part. Second part. "),
+    ]
+    _code, shown, _ = await agentkit(
+        "sessions", "show", sessions[1]["id"], "--json", home=agentkit_home, cwd=workspace
+    )
+    finished = json.loads(shown)["messages"]
+    assert [(m["role"], m["status"], m["content"]) for m in finished] == [
+        ("user", "complete", "Answer"),
+        ("assistant", "complete", "Whole answer."),
+    ]
+
+
+def sqlite3_rows(db: Path, sql: str) -> list[Any]:
+    """Rows of ``sql`` read straight from the file (read-only)."""
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+        connection.row_factory = sqlite3.Row
+        return connection.execute(sql).fetchall()

@@ -54,7 +54,7 @@ async def make_gateway(
             env={"FAKE_KEY": API_KEY} if env is None else env,
             sleep=sleeper,
             demo_delay=0,
-            probe_timeout=0.3,
+            probe_timeout=2.0,  # generous: a loaded machine answers a loopback probe late
         )
         made.append(gateway)
         return gateway

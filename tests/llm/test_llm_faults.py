@@ -232,7 +232,7 @@ async def test_a_slow_consumer_does_not_trip_the_idle_timeout(
     events = scripts.openai_text_events(["slow ", "reader"])
     fake.script(Reply(body=[*events[:2], gate, *events[2:]]))
     texts: list[str] = []
-    stream = make_gateway(idle_timeout=0.1).stream(REQUEST)
+    stream = make_gateway(idle_timeout=0.5).stream(REQUEST)
     async with contextlib.aclosing(stream):
         async for chunk in stream:
             if isinstance(chunk, TextDelta):
@@ -240,7 +240,7 @@ async def test_a_slow_consumer_does_not_trip_the_idle_timeout(
                 if len(texts) == 1:
                     # The consumer's own time, longer than the idle limit, counts for nothing;
                     # the server sends the rest only afterwards.
-                    await asyncio.sleep(0.25)
+                    await asyncio.sleep(0.75)
                     gate.open()
     assert texts == ["slow ", "reader"]
 

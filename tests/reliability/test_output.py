@@ -190,20 +190,20 @@ async def test_the_markdown_approval_log_names_each_decision_as_the_event_log_ha
     for decision in decisions:
         request = asked.get(decision["confirmation_id"])
         command = request["command"] if request else commands[decision["confirmation_id"][7:]]
-        verdict = "approved" if decision["approved"] else "denied"
+        verdict = "Approved" if decision["approved"] else "Denied"
         line = next(
             line
             for line in markdown.splitlines()[position:]
-            if line.startswith(f"> **Approval {verdict}**: `{decision['tool']}` `{command}`")
+            if line.startswith(f"> **{verdict}** `{decision['tool']}` `{command}`")
         )
         position = markdown.splitlines().index(line) + 1
         if decision["decider"] == "rule":
-            assert line.endswith(f"by rule `{decision['rule']}`")
+            assert f"· by a rule · rule `{decision['rule']}`" in line
         elif decision["decider"] == "user":
-            assert line.endswith("by the person")
+            assert line.endswith("· by you")
         else:
-            assert line.endswith("by the approval mode")
+            assert "· by the approval policy" in line
     for request in asked.values():
-        assert f"> **Approval asked**: `shell` `{request['command']}` — " in markdown
+        assert f"> **Approval asked** (`shell`) for `{request['command']}`: " in markdown
     assert "Approval asked for ``" not in markdown and not (workspace / "a.txt").exists()
     assert (workspace / "b.txt").exists()

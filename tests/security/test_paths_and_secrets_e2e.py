@@ -13,6 +13,18 @@ pytestmark = pytest.mark.slow
 
 KEY = "sk-live-0123456789abcdefSECRET"
 
+#: Prints what a command can see: its environment, its parent's, and every process's it may read.
+PROBE = """\
+import glob, os
+print("\\n".join(f"{name}={value}" for name, value in os.environ.items()))
+for path in [f"/proc/{os.getppid()}/environ", *glob.glob("/proc/*/environ")]:
+    try:
+        with open(path, "rb") as handle:
+            print(handle.read().replace(b"\\0", b"\\n").decode("latin-1"))
+    except OSError:
+        pass
+"""
+
 
 async def test_a_path_allow_rule_does_not_follow_a_link_elsewhere(
     agentkit_home: Path, workspace: Path
@@ -70,7 +82,10 @@ async def test_search_text_does_not_follow_a_link_out(
 async def test_the_provider_key_is_not_in_our_environment_nor_the_tools(
     sandbox: str, variable: str, agentkit_home: Path, workspace: Path, tmp_path: Path
 ) -> None:
-    command = "env; tr '\\0' '\\n' < /proc/$PPID/environ; grep -a -o 'sk-live[^ ]*' /proc/*/environ"
+    # A script, so the command line is plain and auto mode runs it unasked (a line that
+    # reads /proc/$PPID/… has a command word only known when it runs, and asks).
+    (workspace / "probe.py").write_text(PROBE)
+    command = "/usr/bin/python3 probe.py"
     config = f'[tools]\nsandbox = "{sandbox}"\n'
     done = await propose(
         agentkit_home, workspace, "shell", {"command": command}, approve="auto",

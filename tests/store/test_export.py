@@ -3,75 +3,129 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from app.store import SessionStore
-from app.store.export import fence
+from app.store.export import ExportFormat, fence
+from tests.fakes.real_events import (
+    APPROVAL_CONFIG,
+    APPROVAL_TURNS,
+    APPROVE,
+    Recording,
+    ScriptedTurn,
+    record_turns,
+)
 
+GOLDEN = Path(__file__).parent / "golden"
+COMMAND = "printf '%s\\n' '```' 'error: missing `;`' '```'; exit 1"
+#: The command as inline code: a run of backticks longer than any inside it.
+INLINE_COMMAND = f"````{COMMAND}````"
 
-async def _session_with_everything(store: SessionStore) -> str:
-    session = await store.create_session("coder", title="Fix the build", metadata={"k": "v"})
-    await store.append_message(session.id, "user", "Why is CI red?")
-    await store.append_message(
-        session.id,
-        "assistant",
-        "Checking the log.",
+#: A turn with thinking, text, a command the person approves (its output holds a ``` fence
+#: and it fails), then a reply the person stops half-way.
+EVERYTHING = [
+    ScriptedTurn(
+        "Why is CI red?",
         thinking="Look at the last run.",
-        model="demo",
-        tool_calls=[{"id": "c1", "name": "shell", "arguments": {"command": "make ci"}}],
-    )
-    # As the engine logs them: the wire shape without "type", the fields under "data".
-    request = {"confirmation_id": "k1", "command": "make ci", "reason": "runs the build"}
-    await store.append_event(session.id, "confirmation_request", {"data": {**request}})
-    decision = {"confirmation_id": "k1", "approved": True, "decider": "user", "tool": "shell"}
-    await store.append_event(session.id, "confirmation_result", {"data": decision})
-    await store.append_message(
-        session.id,
-        "tool",
-        "```\nerror: missing `;`\n```",
-        tool_call_id="c1",
-        tool_name="shell",
-        is_error=True,
-    )
-    await store.append_message(
-        session.id, "assistant", "A semicolon is missing.", status="cancelled"
-    )
-    return session.id
+        text="Checking the log.",
+        calls=[("shell", {"command": COMMAND})],
+        answers=[APPROVE],
+        reply="The build log says why.",
+    ),
+    ScriptedTurn("And the fix?", stop_after="A semicolon is missing."),
+]
 
 
-async def test_markdown_export_reads_as_it_happened(store: SessionStore) -> None:
-    session_id = await _session_with_everything(store)
-    text = await store.export_session(session_id, "md")
+async def _session_with_everything(tmp_path: Path) -> Recording:
+    """A session the real engine ran, as stored."""
+    return await record_turns(
+        tmp_path, EVERYTHING, title="Fix the build", approval={"allow": ["shell(git status)"]}
+    )
+
+
+async def _export(recording: Recording, kind: ExportFormat) -> str:
+    async with await SessionStore.open(recording.db, create=False) as store:
+        return await store.export_session(recording.session.id, kind)
+
+
+async def test_markdown_export_reads_as_it_happened(tmp_path: Path) -> None:
+    text = await _export(await _session_with_everything(tmp_path), "md")
     assert text.startswith("# Fix the build\n")
     order = [
         "Why is CI red?",
         "<summary>Thinking</summary>",
-        "**Tool call** `shell` (c1)",
-        "**Approval asked**: `tool` `make ci` — runs the build",
-        "**Approval approved**: `shell` `make ci` — by the person",
-        "### Tool result: `shell` (c1) — error",
+        "Look at the last run.",
+        "Checking the log.",
+        "**Tool call** `shell` (call_0she)",
+        f"**Approval asked** (`shell`) for {INLINE_COMMAND}: ",
+        f"**Approved** `shell` {INLINE_COMMAND} · by you\n",
+        "### Tool result: `shell` (call_0she) — error",
+        "The build log says why.",
+        "And the fix?",
         "A semicolon is missing.",
     ]
     positions = [text.index(piece) for piece in order]
     assert positions == sorted(positions)
-    assert "_(cancelled)_" in text
+    assert "Approval denied" not in text and "**Denied**" not in text
+    assert text.count("_(cancelled)_") == 1
+    assert text.index("_(cancelled)_") > text.index("And the fix?")
     # The tool output holds a ``` fence: the export's fence must be longer.
-    assert "````text\n```\nerror: missing `;`\n```\n````" in text
+    assert "````text\n```\nerror: missing `;`\n```\n[exit code 1]\n````" in text
 
 
-async def test_json_export_is_complete_and_parseable(store: SessionStore) -> None:
-    session_id = await _session_with_everything(store)
-    document = json.loads(await store.export_session(session_id, "json"))
-    assert document["format"] == "agentkit.session" and document["version"] == 1
-    assert document["session"]["id"] == session_id
-    assert document["session"]["metadata"] == {"k": "v"}
-    assert [m["role"] for m in document["messages"]] == ["user", "assistant", "tool", "assistant"]
-    assert document["messages"][1]["tool_calls"][0]["arguments"] == {"command": "make ci"}
-    assert [e["type"] for e in document["events"]] == [
-        "confirmation_request",
-        "confirmation_result",
+async def test_markdown_export_names_every_kind_of_approval_decision(tmp_path: Path) -> None:
+    text = await _export(
+        await record_turns(tmp_path, APPROVAL_TURNS[:-1], approval=APPROVAL_CONFIG), "md"
+    )
+    decided = [
+        line for line in text.splitlines() if line.startswith(("> **Approved**", "> **Denied**"))
     ]
+    assert decided == [
+        "> **Approved** `shell` `git status` · by a rule · rule `shell(git status)`",
+        "> **Denied** `shell` `rm -rf build` · by you",
+        "> **Approved** `shell` `mkdir build` · by you · rule `shell(mkdir *)`, workspace",
+        "> **Denied** `write_file` `notes.md` · by the approval policy",
+        "> **Denied** `shell` `make deploy` · by nobody (no answer in time)",
+        "> **Denied** `shell` `touch later.txt` · by nobody (the turn was stopped)",
+        "> **Approved** `shell` `echo '[bold]loud[/bold]' > loud.txt` · by you",
+    ]
+
+
+async def test_json_export_is_complete_and_parseable(tmp_path: Path) -> None:
+    recording = await _session_with_everything(tmp_path)
+    document = json.loads(await _export(recording, "json"))
+    assert document["format"] == "agentkit.session" and document["version"] == 1
+    assert document["session"]["id"] == recording.session.id
+    assert [m["role"] for m in document["messages"]] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+        "assistant",
+    ]
+    assert document["messages"][1]["tool_calls"][0]["arguments"] == {"command": COMMAND}
+    assert document["messages"][-1]["status"] == "cancelled"
+    assert [e["data"] for e in document["events"]] == [
+        e.model_dump(mode="json")["data"] for e in recording.events
+    ]
+    approvals = [e for e in document["events"] if e["type"].startswith("confirmation_")]
+    assert [e["data"]["data"]["approved"] for e in approvals[1:]] == [True]
 
 
 def test_fence_grows_past_backticks_inside() -> None:
     assert fence("plain").startswith("```\n")
     assert fence("a ```` b").startswith("`````\n")
+
+
+async def test_the_markdown_export_of_a_real_session_word_for_word(tmp_path: Path) -> None:
+    """The whole export of EVERYTHING, against tests/store/golden/export_everything.md (the
+    session id and tool durations masked). After a deliberate change to the export, write the
+    new text there and read the diff before committing it."""
+    recording = await _session_with_everything(tmp_path)
+    text = await _export(recording, "md")
+    text = re.sub(
+        r'"duration_ms": \d+', '"duration_ms": N', text.replace(recording.session.id, "SESSION_ID")
+    )
+    assert text == (GOLDEN / "export_everything.md").read_text()

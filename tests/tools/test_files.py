@@ -240,3 +240,44 @@ async def test_a_nul_byte_in_a_path_is_a_tool_error(
     """A bad path chosen by the model is an error it can read, never a crashed turn."""
     result = await run(tool, arguments)
     assert result.is_error and "NUL" in result.output
+
+
+async def test_search_text_and_find_files_never_reach_outside_through_links(
+    run: Runner, project: Path, tmp_path: Path
+) -> None:
+    """Links to a file, to a folder, and a folder link given as the path: nothing outside
+    the workspace is searched or listed, while a link that stays inside still is."""
+    outside = tmp_path / "elsewhere"
+    (outside / "deeper").mkdir(parents=True)
+    (outside / "id_rsa").write_text("PRIVATE KEY MATERIAL\n")
+    (outside / "deeper" / "token.py").write_text("TOKEN = 'PRIVATE-TOKEN'\n")
+    os.symlink(outside / "id_rsa", project / "key.txt")
+    os.symlink(outside, project / "out")
+    os.symlink(project / "src", project / "src-link")
+    (project / "notes.md").write_text("PRIVATE but ours\n")
+    os.symlink(project / "notes.md", project / "notes-link.md")
+    for args in (
+        {"pattern": "PRIVATE"},
+        {"pattern": "PRIVATE", "path": "out"},
+        {"pattern": "PRIVATE", "path": "out/deeper"},
+        {"pattern": "PRIVATE", "path": "key.txt"},
+        {"pattern": "PRIVATE", "glob": "**/*.py"},
+    ):
+        result = await run("search_text", args)
+        assert "MATERIAL" not in result.output and "PRIVATE-TOKEN" not in result.output, args
+    # The same search still finds what is inside, also through a link that stays inside.
+    everywhere = await run("search_text", {"pattern": "PRIVATE"})
+    assert not everywhere.is_error
+    assert everywhere.output.splitlines() == [
+        "notes-link.md:1: PRIVATE but ours",
+        "notes.md:1: PRIVATE but ours",
+    ]
+    for pattern in ("**/*", "*.py", "out/**/*", "**/token.py", "id_rsa"):
+        found = await run("find_files", {"pattern": pattern})
+        listed = found.output.splitlines()
+        assert not found.is_error, pattern
+        assert not any(line.endswith(("token.py", "id_rsa")) for line in listed), pattern
+    every = (await run("find_files", {"pattern": "**/*"})).output.splitlines()
+    assert "notes.md" in every and "notes-link.md" in every and "src/app.py" in every
+    inside = await run("search_text", {"pattern": "TODO", "path": "src-link"})
+    assert "TODO: x" in inside.output

@@ -146,11 +146,15 @@ async def test_a_question_from_another_session_waits_for_it(
         await pilot.press("ctrl+n")  # look at something else
         await until(pilot, lambda: app.current is None)
         gate.open()
-        await until(pilot, lambda: bool(app.pending.for_session(asking)))
-        await pilot.pause(0.1)
+        await until(
+            pilot,
+            lambda: (
+                bool(app.pending.for_session(asking))
+                and asking in app.sidebar.attention
+                and any("waiting for your answer" in str(n.message) for n in app._notifications)
+            ),
+        )
         assert not isinstance(app.screen, ConfirmDialog)  # not over the wrong conversation
-        assert asking in app.sidebar.attention
-        assert any("waiting for your answer" in str(n.message) for n in app._notifications)
         await app.open_session(asking)
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert asking not in app.sidebar.attention

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
@@ -17,94 +18,34 @@ from app.ui.dialogs.approvals import (
     approval_rows,
     decided_by,
 )
+from tests.fakes.real_events import (
+    APPROVAL_CONFIG,
+    APPROVAL_TURNS,
+    Recording,
+    record_turns_now,
+)
 from tests.ui.test_dialogs import hosting, option_texts, text_of
 
 START = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 
 
-def logged(seq: int, kind: str, **data: Any) -> Event:
-    """A stored event of session s1, ``seq`` seconds after START."""
-    return Event(
-        id=seq,
-        session_id="s1",
-        seq=seq,
-        type=kind,
-        data=data,
-        created_at=START + timedelta(seconds=seq),
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    """Every way an approval is decided, as the real engine logged it (one turn each)."""
+    return record_turns_now(
+        tmp_path_factory.mktemp("approvals"), APPROVAL_TURNS, approval=APPROVAL_CONFIG
     )
 
 
-EVENTS = [
-    logged(1, "skill_match", skill="git", method="keyword", confidence=1.0),
-    logged(
-        2,
-        "confirmation_result",
-        confirmation_id="policy-c1",
-        approved=True,
-        decider="rule",
-        rule="shell(git status)",
-        tool="shell",
-    ),
-    logged(
-        3,
-        "confirmation_request",
-        confirmation_id="a1",
-        command="npm test",
-        reason="runs a command",
-        tool="shell",
-        proposed_rule="shell(npm test *)",
-    ),
-    logged(
-        4,
-        "confirmation_request",
-        confirmation_id="a2",
-        command="rm -rf build",
-        reason="deletes files",
-        tool="shell",
-    ),
-    logged(5, "confirmation_result", confirmation_id="a2", approved=False, decider="user"),
-    logged(
-        6,
-        "confirmation_result",
-        confirmation_id="a1",
-        approved=True,
-        decider="user",
-        rule="shell(npm test *)",
-        scope="workspace",
-        tool="shell",
-    ),
-    logged(7, "confirmation_result", confirmation_id="policy-c2", approved=False, decider="policy"),
-    logged(
-        8,
-        "confirmation_request",
-        confirmation_id="a3",
-        command="make deploy",
-        reason="runs a command",
-        tool="shell",
-    ),
-    logged(9, "confirmation_result", confirmation_id="a3", approved=False, decider="timeout"),
-    logged(
-        10,
-        "confirmation_request",
-        confirmation_id="a4",
-        command="curl x | sh",
-        reason="runs a command",
-        tool="shell",
-    ),
-    logged(11, "confirmation_result", confirmation_id="a4", approved=False, decider="cancelled"),
-    logged(
-        12,
-        "confirmation_request",
-        confirmation_id="a5",
-        command="still waiting",
-        reason="runs a command",
-        tool="shell",
-    ),
-]
+@pytest.fixture
+def events(recorded: Recording) -> list[Event]:
+    """The stored event log of the recorded session."""
+    return recorded.events
+
 
 SAVED = [
     SavedRule(rule="shell(git status)", kind="allow", scope="user"),
-    SavedRule(rule="shell(npm test *)", kind="allow", scope="workspace"),
+    SavedRule(rule="shell(mkdir *)", kind="allow", scope="workspace"),
     SavedRule(rule="shell(rm *)", kind="deny", scope="user"),
 ]
 
@@ -132,67 +73,98 @@ def table_rows(dialog: ApprovalsDialog) -> list[list[str]]:
 # approval_rows
 
 
-def test_rows_pair_requests_and_results_in_the_order_they_were_decided() -> None:
-    rows = approval_rows(EVENTS)
+def test_rows_pair_requests_and_results_in_the_order_they_were_decided(
+    events: list[Event],
+) -> None:
+    rows = approval_rows(events)
 
-    assert [(r.command, r.approved, r.decider) for r in rows] == [
-        ("", True, "rule"),
-        ("rm -rf build", False, "user"),
-        ("npm test", True, "user"),
-        ("", False, "policy"),
-        ("make deploy", False, "timeout"),
-        ("curl x | sh", False, "cancelled"),
-    ]  # "still waiting" has no result yet: not a row
-    assert [r.when for r in rows] == [START + timedelta(seconds=s) for s in (2, 5, 6, 7, 9, 11)]
-    assert rows[0].tool == "shell" and rows[0].rule == "shell(git status)"
-    assert rows[2].tool == "shell"  # from the request
-    assert (rows[2].rule, rows[2].scope) == ("shell(npm test *)", "workspace")
-    assert rows[3].tool == ""  # neither event named the tool
+    assert [(r.tool, r.command, r.approved, r.decider) for r in rows] == [
+        ("shell", "git status", True, "rule"),
+        ("shell", "rm -rf build", False, "user"),
+        ("shell", "mkdir build", True, "user"),
+        ("write_file", "notes.md", False, "policy"),
+        ("shell", "make deploy", False, "timeout"),
+        ("shell", "touch later.txt", False, "cancelled"),
+        ("shell", "echo '[bold]loud[/bold]' > loud.txt", True, "user"),
+    ]  # "touch waiting.txt" has no result yet: not a row
+    results = [e for e in events if e.type == "confirmation_result"]
+    assert [r.when for r in rows] == [e.created_at for e in results]
+    assert (rows[0].rule, rows[0].scope) == ("shell(git status)", None)
+    assert (rows[1].rule, rows[1].scope) == (None, None)
+    assert (rows[2].rule, rows[2].scope) == ("shell(mkdir *)", "workspace")
 
 
-def test_a_result_without_a_request_uses_its_own_tool_and_command() -> None:
-    rows = approval_rows(
-        [
-            logged(
-                1,
-                "confirmation_result",
-                confirmation_id="policy-c9",
-                approved=True,
-                decider="policy",
-                tool="write_file",
-                command="write notes.md",
-            ),
-        ]
-    )
+def test_a_result_without_a_request_uses_its_own_tool_and_command(events: list[Event]) -> None:
+    asked = {e.data["data"]["confirmation_id"] for e in events if e.type == "confirmation_request"}
+    unasked = [
+        e
+        for e in events
+        if e.type == "confirmation_result" and e.data["data"]["confirmation_id"] not in asked
+    ]
+    rows = approval_rows(unasked)
 
     assert [(r.tool, r.command, r.decider) for r in rows] == [
-        ("write_file", "write notes.md", "policy")
+        ("shell", "git status", "rule"),
+        ("write_file", "notes.md", "policy"),
     ]
 
 
-def test_who_decided_in_words() -> None:
-    assert [decided_by(r) for r in approval_rows(EVENTS)] == [
+def test_a_question_still_open_is_not_a_row(events: list[Event]) -> None:
+    last_request = [e for e in events if e.type == "confirmation_request"][-1]
+    assert last_request.data["data"]["command"] == "touch waiting.txt"
+    assert events[-1] is last_request  # the recording stopped while it waited
+    assert "touch waiting.txt" not in [r.command for r in approval_rows(events)]
+
+
+def test_who_decided_in_words(events: list[Event]) -> None:
+    assert [decided_by(r) for r in approval_rows(events)] == [
         "rule shell(git status)",
         "you",
-        "you, saved shell(npm test *)",
+        "you, saved shell(mkdir *)",
         "policy",
         "no answer in time",
         "turn stopped",
+        "you",
+    ]
+
+
+def test_a_session_rule_says_so_and_an_unknown_decider_is_not_you() -> None:
+    when = START
+    shown = [
+        decided_by(ApprovalRow(when=when, tool="shell", command="ls", approved=True, **extra))
+        for extra in (
+            {"decider": "user", "rule": "shell(ls *)", "scope": "session"},
+            {"decider": "session_rule", "rule": "shell(ls *)"},
+            {"decider": "session_rule"},
+            {"decider": "rule"},
+            {"decider": ""},
+        )
+    ]
+    assert shown == [
+        "you, for the session: shell(ls *)",
+        "session rule shell(ls *)",
+        "a session rule",
+        "a rule",
+        "",
     ]
 
 
 # The dialog
 
 
-async def test_the_dialog_shows_the_history_newest_last_and_the_saved_rules() -> None:
-    dialog = ApprovalsDialog(approval_rows(EVENTS), SAVED, zone=UTC)
+async def test_the_dialog_shows_the_history_newest_last_and_the_saved_rules(
+    events: list[Event],
+) -> None:
+    dialog = ApprovalsDialog(approval_rows(events), SAVED, zone=UTC)
     async with hosting(dialog) as (_pilot, results):
         rows = table_rows(dialog)
-        assert rows[0] == ["09:26:55", "shell", "", "✓", "rule shell(git status)"]
-        assert rows[-1] == ["09:27:04", "shell", "curl x | sh", "✗", "turn stopped"]
+        assert rows[0] == ["09:26:56", "shell", "git status", "✓", "rule shell(git status)"]
+        assert rows[2] == ["09:27:20", "shell", "mkdir build", "✓", "you, saved shell(mkdir *)"]
+        assert rows[3][1:] == ["write_file", "notes.md", "✗", "policy"]
+        assert rows[-2][1:] == ["shell", "touch later.txt", "✗", "turn stopped"]
         assert dialog.query_one("#approvals-history", DataTable).cursor_row == len(rows) - 1
         texts = option_texts(dialog.query_one(RuleList))
-        assert [text.split()[1] for text in texts] == ["shell(npm", "shell(git", "shell(rm"]
+        assert [text.split()[1] for text in texts] == ["shell(mkdir", "shell(git", "shell(rm"]
         assert texts[0].endswith("this workspace")  # workspace rules come first
         assert texts[2].startswith("deny") and texts[2].endswith("everywhere")
         assert dialog.focused is dialog.query_one(RuleList)
@@ -226,16 +198,16 @@ async def test_r_returns_the_highlighted_saved_rule() -> None:
         assert results == [SavedRule(rule="shell(git status)", kind="allow", scope="user")]
 
 
-async def test_enter_returns_the_highlighted_saved_rule() -> None:
-    dialog = ApprovalsDialog(approval_rows(EVENTS), SAVED)
+async def test_enter_returns_the_highlighted_saved_rule(events: list[Event]) -> None:
+    dialog = ApprovalsDialog(approval_rows(events), SAVED)
     async with hosting(dialog) as (pilot, results):
         await pilot.press("down", "down", "enter")
         await pilot.pause()
         assert results == [SavedRule(rule="shell(rm *)", kind="deny", scope="user")]
 
 
-async def test_r_in_the_history_removes_nothing() -> None:
-    dialog = ApprovalsDialog(approval_rows(EVENTS), SAVED)
+async def test_r_in_the_history_removes_nothing(events: list[Event]) -> None:
+    dialog = ApprovalsDialog(approval_rows(events), SAVED)
     async with hosting(dialog) as (pilot, results):
         await pilot.press("tab")
         assert dialog.focused is dialog.query_one("#approvals-history", DataTable)
@@ -245,8 +217,8 @@ async def test_r_in_the_history_removes_nothing() -> None:
         assert pilot.app.screen is dialog
 
 
-async def test_escape_closes_with_none() -> None:
-    dialog = ApprovalsDialog(approval_rows(EVENTS), SAVED)
+async def test_escape_closes_with_none(events: list[Event]) -> None:
+    dialog = ApprovalsDialog(approval_rows(events), SAVED)
     async with hosting(dialog) as (pilot, results):
         await pilot.press("escape")
         await pilot.pause()
@@ -268,8 +240,8 @@ async def test_empty_states_say_so() -> None:
         assert results == [None]
 
 
-async def test_history_without_saved_rules_focuses_the_history() -> None:
-    dialog = ApprovalsDialog(approval_rows(EVENTS), [])
+async def test_history_without_saved_rules_focuses_the_history(events: list[Event]) -> None:
+    dialog = ApprovalsDialog(approval_rows(events), [])
     async with hosting(dialog) as (_pilot, _results):
         assert dialog.focused is dialog.query_one("#approvals-history", DataTable)
         assert text_of(dialog, "#approvals-no-rules") == "No saved rules."

@@ -56,9 +56,8 @@ async def test_history_shows_before_the_engine_and_an_early_message_waits_for_it
             assert "The parser, mostly." in app.transcript.query_one(AssistantMessage).text
             assert app._service is None
             await type_and_send(pilot, "hello")
-            await pilot.pause(0.1)
+            await until(pilot, lambda: app.status.state == "thinking")
             assert len(app.transcript.query(UserMessage)) == 1  # not sent yet: it waits
-            assert app.status.state == "thinking"
             gate.set()
             await until(pilot, lambda: app.status.model == "demo")
             await until(pilot, lambda: len(app.transcript.query(UserMessage)) == 2)

@@ -143,13 +143,26 @@ async def test_switching_sessions_during_a_turn(make_app: AppFactory) -> None:
         app.post_message(SessionSidebar.SessionSelected(busy.id))
         await until(pilot, lambda: app.current is not None and app.current.id == busy.id)
         await until(pilot, lambda: not app.runner.live)
-        await pilot.pause()
-        live_view = [v.text for v in app.screen.query(AssistantMessage)]
-        app.post_message(SessionSidebar.SessionSelected(busy.id))  # and from the database
-        await pilot.pause(0.1)
+        [live_reply] = app.screen.query(AssistantMessage)
+        await until(pilot, lambda: live_reply.status == "complete")
+        live_text = live_reply.text
+        # Away and back: the view is built again from the database, not kept from the turn.
+        app.post_message(SessionSidebar.SessionSelected(other.id))
+        await until(pilot, lambda: app.current is not None and app.current.id == other.id)
+        app.post_message(SessionSidebar.SessionSelected(busy.id))
+        await until(
+            pilot,
+            lambda: (
+                app.current is not None
+                and app.current.id == busy.id
+                and any(reply is not live_reply for reply in app.screen.query(AssistantMessage))
+            ),
+        )
         replies = app.screen.query(AssistantMessage)
         assert len(replies) == 1 and "| " in replies[0].text  # the whole reply, with its table
-        assert live_view == [replies[0].text]
+        stored = await app.store.get_messages(busy.id)
+        assert [m.content for m in stored if m.role == "assistant"] == [replies[0].text]
+        assert live_text == replies[0].text
         assert replies[0].status == "complete"
 
 

@@ -12,6 +12,8 @@ from app.ui.dialogs.model_picker import ModelPicker
 from app.ui.dialogs.rename import RenameDialog
 from app.ui.widgets.composer import Composer
 from app.ui.widgets.message_views import AssistantMessage, UserMessage
+from tests.fakes.provider import FakeProvider
+from tests.fakes.scripts import openai_reply
 from tests.ui.conftest import AppFactory, type_and_send, until
 
 
@@ -61,15 +63,34 @@ async def test_export_commands_write_files(make_app: AppFactory, tmp_path: Path)
 
 
 async def test_pick_a_model_for_the_next_messages(make_app: AppFactory) -> None:
-    app = await make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await type_and_send(pilot, "/model")
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
-        picker = app.screen
-        await until(pilot, lambda: "demo" in picker.visible_names)  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
-        assert app.session_model() == "demo" and app.status.model == "demo"
+    async with FakeProvider() as fake:
+        fake.script(openai_reply(["From the large model."]))
+        provider = {"kind": "openai", "base_url": fake.url, "max_retries": 0}
+        app = await make_app(providers={"fake": {**provider, "models": ["small", "large"]}})
+        async with app.run_test(size=(120, 40)) as pilot:
+            await type_and_send(pilot, "/model")
+            await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+            picker = app.screen
+            await until(pilot, lambda: "fake/large" in picker.visible_names)  # type: ignore[attr-defined]
+            assert app.session_model() == "demo"  # the default, which the pick must replace
+            await pilot.press(*"large")
+            await until(pilot, lambda: picker.visible_names == ["fake/large"])  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
+            assert app.session_model() == "fake/large" and app.status.model == "fake/large"
+            await type_and_send(pilot, "hello")
+            await until(
+                pilot,
+                lambda: (
+                    any(
+                        v.text == "From the large model."
+                        for v in app.screen.query(AssistantMessage)
+                    )
+                    and not app.runner.live
+                ),
+            )
+        asked = [r.json()["model"] for r in fake.requests if r.path.endswith("/chat/completions")]
+        assert asked == ["large"]
 
 
 async def test_retry_sends_the_last_message_again(make_app: AppFactory) -> None:
@@ -85,12 +106,42 @@ async def test_retry_sends_the_last_message_again(make_app: AppFactory) -> None:
 
 
 async def test_help_lists_every_key(make_app: AppFactory) -> None:
+    from textual.binding import Binding
+
+    from app.ui.app import COMMANDS
+    from app.ui.dialogs.confirm import ConfirmDialog
+
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, HelpDialog))
-        groups = app.screen.groups  # type: ignore[attr-defined]
-        assert "App" in groups and "Commands" in groups and "Approval dialog" in groups
+        help_screen = app.screen
+        shown: dict[str, list[tuple[str, str]]] = {}
+        group = ""
+        for node in help_screen.query(".help-group, .help-key, .help-description"):
+            text = str(node.render())
+            if node.has_class("help-group"):
+                group = text
+            elif node.has_class("help-key"):
+                shown.setdefault(group, []).append((text, ""))
+            else:
+                key, _ = shown[group][-1]
+                shown[group][-1] = (key, text)
+        app_rows = set(shown["App"])
+        for binding in app.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.description:
+                assert (binding.key, binding.description) in app_rows, binding.id
+        assert ("ctrl+p", "every command") in app_rows and ("ctrl+q", "quit") in app_rows
+        assert dict(shown["Commands"]) == {name: text for name, text in COMMANDS.items()}
+        dialog_keys = {
+            key.strip().replace("esc", "escape")
+            for row_keys, _ in shown["Approval dialog"]
+            for key in row_keys.split("/")
+        }
+        for binding in ConfirmDialog.BINDINGS:
+            assert isinstance(binding, Binding)
+            assert binding.key in dialog_keys, binding.id
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpDialog))
 
@@ -150,7 +201,7 @@ async def test_a_chosen_theme_is_remembered(make_app: AppFactory, tmp_path: Path
     app.config_file.write_text("# my settings\n[ui]\nshow_sidebar = true\n")
     async with app.run_test(size=(120, 40)) as pilot:
         app.theme = "nord"
-        await pilot.pause(0.1)
+        await until(pilot, lambda: 'theme = "nord"' in app.config_file.read_text())
     saved = app.config_file.read_text()
     assert 'theme = "nord"' in saved and "# my settings" in saved
 
@@ -176,7 +227,14 @@ async def test_review_approvals_and_revoke_a_saved_rule(
         await pilot.press("f7")
         await until(pilot, lambda: isinstance(app.screen, ApprovalsDialog))
         review = app.screen
-        assert [row.decider for row in review.history] == ["user"]  # type: ignore[attr-defined]
+        [row] = review.history  # type: ignore[attr-defined]
+        assert (row.tool, row.command, row.approved, row.decider) == (
+            "shell",
+            "mkdir one",
+            True,
+            "user",
+        )
+        assert (row.rule, row.scope) == ("shell(mkdir *)", "workspace")
         await pilot.press("r")
         await until(pilot, lambda: not isinstance(app.screen, ApprovalsDialog))
         assert "shell(mkdir *)" not in saved.read_text()
@@ -187,7 +245,7 @@ async def test_review_approvals_and_revoke_a_saved_rule(
 
 
 async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> None:
-    from textual.command import CommandPalette
+    from textual.command import CommandList, CommandPalette
 
     from app.ui.dialogs.help import HelpDialog
 
@@ -200,6 +258,15 @@ async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> N
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"Help")
-        await pilot.pause(0.5)
+
+        def help_is_highlighted() -> bool:
+            found = app.screen.query(CommandList)
+            if not found or found.first().highlighted is None:
+                return False
+            commands = found.first()
+            option = commands.get_option_at_index(commands.highlighted)  # type: ignore[arg-type]
+            return str(option.prompt).startswith("Help")
+
+        await until(pilot, help_is_highlighted)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, HelpDialog))

@@ -15,6 +15,7 @@ from app.ui.widgets.message_views import (
     estimate_lines,
     split_point,
 )
+from tests.ui.conftest import until
 
 SECTION = (
     "## Part {n}\n\nSome prose about part {n}, long enough to wrap once or twice at a narrow "
@@ -65,7 +66,14 @@ async def test_a_long_stream_freezes_lazily_and_settles_to_true_heights() -> Non
         unseen = [block for block in frozen if not block.drawn_text()]
         assert unseen  # pieces that streamed past above the view were never drawn
         await message.finish(LONG)
-        await pilot.pause(0.2)
+        blocks = message.query(".reply").results
+        await until(
+            pilot,
+            lambda: (
+                "".join(b.markdown_text for b in blocks(RenderedMarkdown)) == LONG
+                and all(b.drawn_text() for b in blocks(RenderedMarkdown))
+            ),
+        )
         pieces = [b.markdown_text for b in message.query(".reply").results(RenderedMarkdown)]
         assert "".join(pieces) == LONG
         for block in message.query(".reply").results(RenderedMarkdown):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,6 +25,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from app.engine.events import (
+    ConfirmationRequestData,
+    ConfirmationRequestEvent,
+    ConfirmationResultEvent,
+    from_wire,
+)
 from app.ui.widgets.message_views import one_line
 
 #: Column caps: with cell padding the table fits the dialog on a 110-column terminal; on a
@@ -75,29 +81,35 @@ class LoggedEvent(Protocol):
 def approval_rows(events: Iterable[LoggedEvent]) -> list[ApprovalRow]:
     """Pair ``confirmation_request`` and ``confirmation_result`` events into rows, oldest first.
 
-    A result without a request (decided by a rule or the policy, nobody was asked) still
-    makes a row, with its own tool and an empty command when it has none. A request with no
-    result yet (still waiting, or the app died while it waited) was never decided: no row.
+    Events are read as the engine logs them: the wire object without its ``type``, so the
+    fields are under ``data`` (a row that does not parse as its event model is skipped, not
+    guessed at). A result without a request (decided by a rule or the policy, nobody was
+    asked) still makes a row, with its own tool and command. A request with no result yet
+    (still waiting, or the app died while it waited) was never decided: no row.
     """
-    requests: dict[str, Mapping[str, Any]] = {}
+    requests: dict[str, ConfirmationRequestData] = {}
     rows: list[ApprovalRow] = []
     for event in events:
-        data = event.data
-        confirmation_id = str(data.get("confirmation_id", ""))
-        if event.type == "confirmation_request":
-            requests[confirmation_id] = data
-        elif event.type == "confirmation_result":
-            request = requests.pop(confirmation_id, {})
-            rule, scope = data.get("rule"), data.get("scope")
+        if event.type not in ("confirmation_request", "confirmation_result"):
+            continue
+        try:
+            parsed = from_wire({**event.data, "type": event.type})
+        except ValidationError:
+            continue
+        if isinstance(parsed, ConfirmationRequestEvent):
+            requests[parsed.data.confirmation_id] = parsed.data
+        elif isinstance(parsed, ConfirmationResultEvent):
+            result = parsed.data
+            request = requests.pop(result.confirmation_id, None)
             rows.append(
                 ApprovalRow(
                     when=event.created_at,
-                    tool=str(request.get("tool") or data.get("tool") or ""),
-                    command=str(request.get("command") or data.get("command") or ""),
-                    approved=bool(data.get("approved")),
-                    decider=str(data.get("decider") or "user"),
-                    rule=str(rule) if rule else None,
-                    scope=str(scope) if scope else None,
+                    tool=(request.tool if request else None) or result.tool or "",
+                    command=(request.command if request else None) or result.command or "",
+                    approved=result.approved,
+                    decider=result.decider or "",
+                    rule=result.rule or None,
+                    scope=result.scope or None,
                 )
             )
     return rows
