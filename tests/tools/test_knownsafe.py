@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one verdict per line reads best as a table)
 """Known-safe commands, one verdict each, in a workspace with a README, ``src/`` and a link
 out: ``None`` when the command may run unasked, else the reason it asks, word for word.
 The in-process twin of tests/security/test_known_safe_e2e.py (fast enough for mutation
@@ -28,8 +29,9 @@ def workspace(tmp_path: Path) -> Path:
 def verdict(workspace: Path, command: str) -> str | None:
     """Why the line is not known-safe (its first command that is not), or ``None``."""
     parsed = parse_command(command)
-    assert parsed.plain, command
-    return next((why for why in KnownSafe(workspace).check(parsed.commands) if why), None)
+    if not parsed.plain:
+        return "not plain: " + ", ".join(parsed.reasons)
+    return next((why for why in KnownSafe(workspace).check_parsed(parsed) if why), None)
 
 
 VERDICTS: list[tuple[str, str | None]] = [
@@ -42,17 +44,17 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("cat --frob README.md", "cat --frob is not known to be safe"),
     ("cat /etc/passwd", "/etc/passwd leads outside the workspace"),
     ("cat link-out", "link-out leads outside the workspace"),
-    ("cat ~/x", "~/x is in a home directory, outside the workspace"),
-    ("cat {a,b}", "{a,b} would be brace-expanded"),
+    ("cat ~/x", "it holds a ~ that bash would expand to a home directory"),
+    ("cat {a,b}", "not plain: brace expansion"),
     ("cat *", "* could expand to a name that reads as an option"),
     ("cat src/*.py", None),
     ("head -n 3 README.md", None),
-    ("head -n x README.md", "'x' is not a number"),
+    ("head -n x README.md", "head -n: 'x' is not a number"),
     ("head -3 README.md", None),
     ("head --lines=3 README.md", None),
-    ("head --lines README.md", "'README.md' is not a number"),
-    ("head --lines", "head --lines needs a value"),
-    ("head -n", "head -n needs a value"),
+    ("head --lines README.md", "head --lines: 'README.md' is not a number"),
+    ("head --lines", "head --lines: it needs a value"),
+    ("head -n", "head -n: it needs a value"),
     ("tail -c5 README.md", None),
     ("wc -l README.md", None),
     ("wc --total=never README.md", None),
@@ -60,9 +62,9 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("wc --version=1", "wc --version is not known to be safe"),
     ("nl -bt README.md", None),
     ("nl -nln README.md", None),
-    ("nl -n1 README.md", "'1' is not a plain word"),
+    ("nl -n1 README.md", "nl -n: '1' is not a plain word"),
     ("nl -w 3 README.md", None),
-    ("nl -w x README.md", "'x' is not a number"),
+    ("nl -w x README.md", "nl -w: 'x' is not a number"),
     ("uniq README.md", None),
     ("uniq README.md out", "uniq with 2 operands may write a file"),
     ("sort -o out README.md", "sort -o is not known to be safe"),
@@ -74,19 +76,22 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("ls -la src", None),
     ("ls -L", "ls -L is not known to be safe"),
     ("ls -w 80", None),
-    ("ls -w x", "'x' is not a number"),
+    ("ls -w x", "ls -w: 'x' is not a number"),
     ("ls --color=auto", None),
     ("ls --all=1", "ls --all takes no value"),
     ("tree -o out", "tree -o is not known to be safe"),
     ("tree -L 2", None),
     ("file -C -m x", "file -C is not known to be safe"),
     ("file -m README.md", None),
-    ("file -m /etc/magic", "/etc/magic leads outside the workspace"),
+    ("file -m /etc/magic", "file -m: /etc/magic leads outside the workspace"),
     ("du -sh src", None),
     ("du -L", "du -L is not known to be safe"),
-    ("du -X /etc/x", "/etc/x leads outside the workspace"),
+    ("du -X /etc/x", "du -X: /etc/x leads outside the workspace"),
     ("df -h", None),
-    ("realpath --relative-to=/etc README.md", "/etc leads outside the workspace"),
+    (
+        "realpath --relative-to=/etc README.md",
+        "realpath --relative-to: /etc leads outside the workspace",
+    ),
     ("pwd", None),
     ("pwd src", "pwd takes no operands here"),
     ("whoami", None),
@@ -104,11 +109,11 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("grep -R root .", "grep -R is not known to be safe"),
     ("grep -e root /etc/passwd", "/etc/passwd leads outside the workspace"),
     ("grep root", None),
-    ("grep -f /etc/x y", "/etc/x leads outside the workspace"),
+    ("grep -f /etc/x y", "grep -f: /etc/x leads outside the workspace"),
     ("grep -f pats.txt README.md", None),
     ("grep --file=pats.txt README.md", None),
     ("grep -A 2 x README.md", None),
-    ("grep -A x y README.md", "'x' is not a number"),
+    ("grep -A x y README.md", "grep -A: 'x' is not a number"),
     ("grep -- -x README.md", None),
     ("grep - README.md", None),
     ("rg TODO", None),
@@ -123,7 +128,7 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("diff --label=x a b", None),
     ("echo hi", None),
     ("printf '%s' x", None),
-    ("printf -v x y", None),
+    ("printf -v x y", "printf -v is not known to be safe"),
     ("true", None),
     ("false", None),
     ("expr 1 + 2", None),
@@ -138,7 +143,7 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("python x.py", "python is not on the known-safe list"),
     ("cd src", None),
     ("cd", "cd needs exactly one directory"),
-    ("cd -", "cd needs exactly one directory"),
+    ("cd -", "cd with an option it may read as going home"),
     ("cd /", "/ leads outside the workspace"),
     ("cd .. ", ".. leads outside the workspace"),
     ("cd src && cat main.py", None),
@@ -274,7 +279,7 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("sed -ne 1p -e 'w x' README.md", "the sed script 'w x' does more than print"),
     ("cat -- -n /etc/passwd", "/etc/passwd leads outside the workspace"),
     ("cat -- README.md", None),
-    ("ls --color", "ls --color needs a value"),
+    ("ls --color", None),
     ("ls --colour=auto", "ls --colour is not known to be safe"),
     ("ls --color=always src /etc", "/etc leads outside the workspace"),
     ("head -n 3 -q README.md /etc/passwd", "/etc/passwd leads outside the workspace"),
@@ -381,7 +386,7 @@ def test_a_worktree_reads_the_config_of_its_common_dir(workspace: Path) -> None:
     tree.mkdir()
     (tree / ".git").write_text(f"gitdir: {worktree_git}\n")
     assert verdict(workspace, "cd tree && git status") == (
-        "the repository config sets core.sshCommand, which may run code"
+        "the repository config sets core.sshcommand, which may run code"  # as git names it
     )
 
 

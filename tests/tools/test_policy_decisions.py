@@ -295,7 +295,7 @@ def test_a_known_safe_part_before_the_covered_one_does_not_end_the_check(
 
 
 def test_why_a_command_is_not_plain_lists_every_reason(check: Check) -> None:
-    parsed_reasons = "variable expansion, redirection"
+    parsed_reasons = "expansion, redirection"
     decision = check(check.policy("ask"), "shell", command="echo $X > f")
     assert decision.reason == (
         f"the command is not a plain command ({parsed_reasons}), so it needs approval"

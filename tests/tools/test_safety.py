@@ -34,14 +34,15 @@ PARENT = str(Path.home().parent)
         ("rm -rf $HOME/project", None),
         ("rm -rf ${HOME}/project", None),
         ("rm -rf /Xfiles/a", None),
-        ("rm -rf $TARGET", "rm -rf / or ~"),
-        ("rm -rf $(pwd)", "rm -rf / or ~"),
-        ("rm -rf `pwd`", "rm -rf / or ~"),
+        # Targets only known when it runs: not the floor; they ask even in auto mode.
+        ("rm -rf $TARGET", None),
+        ("rm -rf $(pwd)", None),
+        ("rm -rf `pwd`", None),
         (f"rm -rf {HOME}", "rm -rf / or ~"),
         (f"rm -rf {PARENT}", "rm -rf / or ~"),
         (f"rm -rf {HOME}/project", None),
         ("rm -rf /*", "rm -rf / or ~"),
-        ("rm -rf /usr/*", None),
+        ("rm -rf /usr/*", "rm -rf / or ~"),  # everything in a top-level folder
         ("rm -rf /usr/lib", None),
         ("rm -rf build", None),
         ("rm -f /etc", None),  # not recursive: not this pattern
