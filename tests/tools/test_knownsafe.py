@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (one verdict per line reads best as a table)
 """Known-safe commands, one verdict each, in a workspace with a README, ``src/`` and a link
 out: ``None`` when the command may run unasked, else the reason it asks, word for word.
 The in-process twin of tests/security/test_known_safe_e2e.py (fast enough for mutation
