@@ -110,6 +110,11 @@ async def test_a_reply_of_tool_calls_only_is_written_whole_at_the_end(harness: H
     assert calling.turn_id is not None and calling.turn_id == answer.turn_id
     assert (answer.content, answer.status, answer.tool_calls) == ("It says hello.", "complete", [])
     assert answer.usage == {"input_tokens": 11, "output_tokens": 7}
+    assert (answer.model, answer.agent_name, answer.thread) == (
+        "fake/test-model",
+        "default",
+        "main",
+    )
     assert all(m.status != "streaming" for m in rows)
 
 
@@ -153,3 +158,15 @@ async def test_a_reply_that_is_only_thinking_is_kept(harness: Harness) -> None:
     assert (first.content, first.status) == ("", "streaming")
     more.open()
     await turn
+
+
+async def test_text_then_tool_calls_are_one_row_with_both(harness: Harness) -> None:
+    harness.script(
+        harness.calls(("read_file", {"path": "README.md"}), text="Let me look."),
+        harness.text("Done."),
+    )
+    await harness.turn("read it")
+    rows = await harness.store.get_messages(harness.session_id)
+    calling = next(m for m in rows if m.role == "assistant")
+    assert (calling.content, calling.status) == ("Let me look.", "complete")
+    assert [c.name for c in calling.tool_calls] == ["read_file"]
