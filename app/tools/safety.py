@@ -139,7 +139,8 @@ def _floor_words(
         return "wiping a file system or disk"
     if name == "dd" and any(w.startswith("of=") and _is_device(w[3:]) for w in args):
         return "dd to a device"
-    if name not in _DEVICE_READERS and any(_is_device(w.partition("=")[2] or w) for w in args):
+    writes = [w for w in args if not w.startswith("if=")] if name == "dd" else args
+    if name not in _DEVICE_READERS and any(_is_device(w.partition("=")[2] or w) for w in writes):
         return "writing to a disk device"
     if name in ("chmod", "chown", "chgrp") and protected:
         return f"recursive {name} of / or ~"
@@ -211,6 +212,8 @@ def _root_or_home(target: str, home: str) -> bool:
     """
     if target == UNKNOWN or "`" in target:
         return False
+    if target.startswith("~") and not target.startswith(("~/", "~+", "~-")) and target != "~":
+        return True  # ~user: somebody's home directory
     text = _expand_home(target, home)
     if "$" in text:
         return False

@@ -528,6 +528,11 @@ def _unwrap_into(
     name = posixpath.basename(words[0])
     words = [name, *words[1:]]
     found.add(words)
+    if name == "watch":  # its options take values we do not all know: try each start
+        rest = words[1:]
+        for start in [i for i, word in enumerate(rest) if not word.startswith("-")][:4]:
+            _recurse(found, " ".join(rest[start:]), depth)
+        return
     script = _launcher_script(name, words[1:])
     if script is not None:
         _recurse(found, script, depth)

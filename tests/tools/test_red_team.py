@@ -297,3 +297,13 @@ def test_second_pass_deny_rules(ws: Path, rule: str, command: str) -> None:
     tool = builtin_registry().get("shell")
     decision = _policy(ws, deny=[rule]).evaluate(tool, tool.parse_args({"command": command}))
     assert decision.action == "deny", decision
+
+
+@pytest.mark.parametrize(
+    ("command", "floor"),
+    [("watch rm -rf /", True), ("watch -n 1 rm -rf ~", True), ("watch -n 1 -d rm -rf /", True),
+     ("rm -rf ~bob", True), ("dd if=/dev/sda of=backup.img", False),
+     ("dd if=backup.img of=/dev/sda", True)],
+)  # fmt: skip
+def test_found_by_the_tests_branch(command: str, floor: bool) -> None:
+    assert (floor_violation(command) is not None) is floor, command

@@ -95,7 +95,7 @@ CASES: list[tuple[str, list[list[str]], list[str], list[list[str]], list[str]]] 
     ('rm {a,b}', [['rm', '{a,b}']], ['brace expansion'], [['rm', 'a', 'b']], []),
     ('r{m,x} y', [['r{m,x}', 'y']], ['brace expansion'], [['rm', 'rx', 'y']], []),
     ('stdbuf -oL rm x', [['stdbuf', '-oL', 'rm', 'x']], [], [['stdbuf', '-oL', 'rm', 'x'], ['rm', 'x'], ['x']], []),
-    ('watch rm x', [['watch', 'rm', 'x']], [], [['watch', 'rm', 'x'], ['rm', 'x']], []),
+    ('watch rm x', [['watch', 'rm', 'x']], [], [['watch', 'rm', 'x'], ['rm', 'x'], ['x']], []),
     ('doas rm x', [['doas', 'rm', 'x']], [], [['doas', 'rm', 'x'], ['rm', 'x'], ['x']], []),
     ("su -c 'rm x'", [['su', '-c', 'rm x']], [], [['su', '-c', 'rm x'], ['rm', 'x']], []),
     ('/bin/rm x', [['/bin/rm', 'x']], [], [['rm', 'x']], []),
