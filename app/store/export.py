@@ -136,7 +136,8 @@ def _approval_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
 
 
 def _event_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
-    data: dict[str, Any] = event.data
+    inner = event.data.get("data")  # logged as the wire shape without "type"
+    data: dict[str, Any] = inner if isinstance(inner, dict) else event.data
     if event.type in ("confirmation_request", "confirmation_result"):
         return _approval_md(event, asked)
     if event.type == "skill_match":
@@ -145,7 +146,7 @@ def _event_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
         return f"> Note: {data.get('message', '')}"
     if event.type == "error":
         return f"> **Error:** {data.get('message', '')}"
-    compact = json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+    compact = json.dumps(event.data, ensure_ascii=False, separators=(", ", ": "))
     if len(compact) > 300:
         compact = compact[:297] + "..."
     return f"> `{event.type}` {compact}"

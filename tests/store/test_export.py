@@ -129,3 +129,32 @@ async def test_the_markdown_export_of_a_real_session_word_for_word(tmp_path: Pat
         r'"duration_ms": \d+', '"duration_ms": N', text.replace(recording.session.id, "SESSION_ID")
     )
     assert text == (GOLDEN / "export_everything.md").read_text()
+
+
+async def test_skill_notice_and_error_lines_read_the_logged_shape(tmp_path: Path) -> None:
+    """Logged as the engine logs them (the wire shape without ``type``), a skill match, a
+    notice and an error each show their text in the export, not an empty line."""
+    from app.engine.events import SkillMatchData, SkillMatchEvent, notice, short_error, to_wire
+    from app.store import SessionStore
+    from app.store.export import to_markdown
+
+    store = await SessionStore.open(tmp_path / "x.db")
+    try:
+        session = await store.create_session("default")
+        await store.append_message(session.id, "user", "@review the parser")
+        for event in (
+            SkillMatchEvent(data=SkillMatchData(skill="review", method="prefix", confidence=1)),
+            notice("workspace_rules", "Workspace rules in force: deny shell(curl *)."),
+            short_error("the provider said no (HTTP 401)"),
+        ):
+            payload = to_wire(event)
+            kind = payload.pop("type")
+            await store.append_event(session.id, kind, payload)
+        text = to_markdown(
+            session, await store.get_messages(session.id), await store.get_events(session.id)
+        )
+    finally:
+        await store.close()
+    assert "> Skill `@review` matched (prefix)" in text
+    assert "> Note: Workspace rules in force: deny shell(curl *)." in text
+    assert "> **Error:** the provider said no (HTTP 401)" in text
