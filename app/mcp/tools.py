@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from app.mcp.connection import McpCallError, ServerConnection, ToolInfo
-from app.tools.base import AccessKind, Tool, ToolContext, ToolError, ToolResult
+from app.tools.base import AccessKind, Tool, ToolContext, ToolError, ToolResult, arguments_object
 
 if TYPE_CHECKING:
     from mcp.types import CallToolResult
@@ -52,21 +52,7 @@ class McpTool(Tool[McpArgs]):
         """A JSON object that the server's schema accepts, or a ToolError saying what is wrong."""
         if isinstance(raw, McpArgs):
             return raw
-        if isinstance(raw, BaseModel):
-            raw = raw.model_dump()
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw) if raw.strip() else {}
-            except json.JSONDecodeError as exc:
-                raise ToolError(
-                    f"The arguments for {self.name} are not valid JSON ({exc.msg} at "
-                    f"position {exc.pos}). Send a JSON object."
-                ) from None
-        if not isinstance(raw, Mapping):
-            raise ToolError(
-                f"The arguments for {self.name} must be a JSON object, not {type(raw).__name__}."
-            )
-        values = dict(raw)
+        values = arguments_object(self.name, raw, "")
         problems = _schema_problems(self.info.input_schema, values)
         if problems:
             properties = self.info.input_schema.get("properties")

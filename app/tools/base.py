@@ -66,6 +66,28 @@ class ToolResult(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+def arguments_object(
+    name: str, raw: Mapping[str, Any] | str | BaseModel, like: str
+) -> dict[str, Any]:
+    """A call's arguments as a dict (from a model, a mapping or JSON text), or a ToolError the
+    model can act on; ``like`` is an example shown in the message (or "")."""
+    if isinstance(raw, BaseModel):
+        raw = raw.model_dump()
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ToolError(
+                f"The arguments for {name} are not valid JSON ({exc.msg} at "
+                f"position {exc.pos}). Send a JSON object{like}."
+            ) from None
+    if not isinstance(raw, Mapping):
+        raise ToolError(
+            f"The arguments for {name} must be a JSON object{like}, not {type(raw).__name__}."
+        )
+    return dict(raw)
+
+
 class Tool(ABC, Generic[ArgsT]):
     """A capability the model may call; subclasses set the class attributes and ``run``."""
 
@@ -88,23 +110,9 @@ class Tool(ABC, Generic[ArgsT]):
         """Validate raw arguments (a dict or a JSON string) into ``Args``, or raise a ToolError."""
         if isinstance(raw, self.Args):
             return raw
-        if isinstance(raw, BaseModel):
-            raw = raw.model_dump()
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw) if raw.strip() else {}
-            except json.JSONDecodeError as exc:
-                raise ToolError(
-                    f"The arguments for {self.name} are not valid JSON ({exc.msg} at "
-                    f"position {exc.pos}). Send a JSON object like {self._example()}."
-                ) from None
-        if not isinstance(raw, Mapping):
-            raise ToolError(
-                f"The arguments for {self.name} must be a JSON object like {self._example()}, "
-                f"not {type(raw).__name__}."
-            )
+        values = arguments_object(self.name, raw, f" like {self._example()}")
         try:
-            return self.Args.model_validate(dict(raw))
+            return self.Args.model_validate(values)
         except ValidationError as exc:
             raise ToolError(self._describe_errors(exc)) from None
 
