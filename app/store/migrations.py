@@ -210,14 +210,14 @@ _CALLS_OF = (
 # A new or changed row: its tool-call text is worked out once (an aggregate subquery is not
 # flattened into the join), then cut into parts.
 _INDEX_NEW = _FTS_INSERT + _parts_select("NEW", "c").format(
-    from_=f"FROM ({_CALLS_OF.format(row='NEW')}) AS c, message_fts_parts AS p"
+    from_=f"FROM ({_CALLS_OF.format(row='NEW')}) AS c, messages_fts_parts AS p"
 )
 # Rows stored by schema v1: copied once with their tool-call text, then cut into parts.
 _BACKFILL = (
     "CREATE TEMP TABLE fts_backfill AS SELECT m.id, m.content, m.thinking, "
     f"({_CALLS_OF.format(row='m')}) AS text FROM messages AS m",
     _FTS_INSERT
-    + _parts_select("b", "b").format(from_="FROM temp.fts_backfill AS b, message_fts_parts AS p"),
+    + _parts_select("b", "b").format(from_="FROM temp.fts_backfill AS b, messages_fts_parts AS p"),
     "DROP TABLE temp.fts_backfill",
 )
 
@@ -241,9 +241,11 @@ V2 = Migration(
             tokenize = 'unicode61 remove_diacritics 2'
         )
         """,
-        "CREATE TABLE message_fts_parts (n INTEGER PRIMARY KEY)",
+        "CREATE TABLE messages_fts_parts (n INTEGER PRIMARY KEY)",
+        # Facts about the file itself (when its structure was last checked).
+        "CREATE TABLE store_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k "
-        f"WHERE n + 1 < {PARTS_PER_MESSAGE}) INSERT INTO message_fts_parts SELECT n FROM k",
+        f"WHERE n + 1 < {PARTS_PER_MESSAGE}) INSERT INTO messages_fts_parts SELECT n FROM k",
         f"""
         CREATE TRIGGER messages_after_insert AFTER INSERT ON messages BEGIN
             UPDATE sessions SET
