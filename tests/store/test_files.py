@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 
 from app.store import DatabaseFileError, SessionStore, StoreError
 from app.store.migrations import SCHEMA_VERSION
+from app.tools import sandbox
 
 
 def _digest(path: Path) -> str:
@@ -166,13 +169,24 @@ asyncio.run(main())
 """
 
 
+async def _run_mounted(mount: list[str], script: str, db_path: Path) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *mount,
+        sys.executable,
+        "-c",
+        script,
+        str(db_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 async def test_sessions_can_be_read_from_a_read_only_mount(db_path: Path) -> None:
     """The whole file system read-only (bubblewrap's --ro-bind): even root cannot write."""
-    import subprocess
-    import sys
-
-    from app.tools import sandbox
-
     binary = sandbox.state("auto").binary
     if binary is None:
         pytest.skip("bubblewrap cannot run here, and it is how the test mounts read-only")
@@ -180,24 +194,10 @@ async def test_sessions_can_be_read_from_a_read_only_mount(db_path: Path) -> Non
         session = await store.create_session("a", title="on a CD")
         await store.append_message(session.id, "user", "find the wombat")
     mount = [binary, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    done = subprocess.run(
-        [*mount, sys.executable, "-c", _READ_ON_A_READ_ONLY_MOUNT, str(db_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=Path(__file__).parents[2],
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['on a CD'] ['message']"
-    # The writable way fails there with a clear message, not a traceback.
+    code, out, err = await _run_mounted(mount, _READ_ON_A_READ_ONLY_MOUNT, db_path)
+    assert code == 0, err
+    assert out.strip() == "['on a CD'] ['message']"
+    # Opening it for writing there is refused with the store's own error.
     writer = _READ_ON_A_READ_ONLY_MOUNT.replace("open_read_only(sys.argv[1])", "open(sys.argv[1])")
-    done = subprocess.run(
-        [*mount, sys.executable, "-c", writer, str(db_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=Path(__file__).parents[2],
-    )
-    assert done.returncode != 0 and "DatabaseFileError" in done.stderr
+    code, out, err = await _run_mounted(mount, writer, db_path)
+    assert code != 0 and "DatabaseFileError" in err
