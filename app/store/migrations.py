@@ -229,7 +229,7 @@ _DELETE_PARTS = (
 
 V2 = Migration(
     version=2,
-    description="search indexes long messages in parts",
+    description="search in parts, structure checks, turns shared across processes",
     statements=(
         "DROP TRIGGER messages_after_insert",
         "DROP TRIGGER messages_after_update",
@@ -244,6 +244,17 @@ V2 = Migration(
         "CREATE TABLE messages_fts_parts (n INTEGER PRIMARY KEY)",
         # Facts about the file itself (when its structure was last checked).
         "CREATE TABLE store_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        # Turns running now, in every process (see store/turns.py).
+        """
+        CREATE TABLE turns (
+            turn_id    TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            writer     TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX turns_by_session ON turns (session_id)",
         "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k "
         f"WHERE n + 1 < {PARTS_PER_MESSAGE}) INSERT INTO messages_fts_parts SELECT n FROM k",
         f"""
@@ -291,4 +302,4 @@ MIGRATIONS: tuple[Migration, ...] = (V1, V2)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 #: Tables of our schema; a version-0 file holding other tables is not ours to change.
-OWN_TABLE_PREFIXES = ("sessions", "messages", "events")
+OWN_TABLE_PREFIXES = ("sessions", "messages", "events", "turns", "store_state")

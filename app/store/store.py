@@ -12,9 +12,10 @@ from app.store.export import ExportFormat, to_json, to_markdown
 from app.store.messages import MessagesPart
 from app.store.search import SearchPart
 from app.store.sessions import SessionsPart
+from app.store.turns import TurnsPart
 
 
-class SessionStore(SessionsPart, MessagesPart, EventsPart, SearchPart):
+class SessionStore(SessionsPart, MessagesPart, EventsPart, SearchPart, TurnsPart):
     """Sessions, messages, the event log and search, in one SQLite file.
 
     Open it with ``await SessionStore.open(path)`` (or ``async with``). One store holds one
