@@ -255,6 +255,9 @@ V2 = Migration(
         )
         """,
         "CREATE INDEX turns_by_session ON turns (session_id)",
+        # A compaction summary is a system message standing in, for the model, for every
+        # main-thread turn that started at or before this seq (the originals are kept).
+        "ALTER TABLE messages ADD COLUMN summary_through INTEGER",
         "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k "
         f"WHERE n + 1 < {PARTS_PER_MESSAGE}) INSERT INTO messages_fts_parts SELECT n FROM k",
         f"""
