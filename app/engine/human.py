@@ -21,6 +21,17 @@ DecisionAction = Literal["approve", "deny", "approve_always", "deny_always", "ab
 RuleScope = Literal["session", "workspace", "user"]
 
 
+class LaterCall(BaseModel):
+    """A later call of the same step that the policy will also ask about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call_id: str
+    tool: str
+    #: What it will do, as its own question would show it (command, diff, URL).
+    command: str
+
+
 class ConfirmationRequest(BaseModel):
     """A tool call that needs the person's approval before it runs."""
 
@@ -39,6 +50,11 @@ class ConfirmationRequest(BaseModel):
     expert_name: str | None = None
     #: For commands: whether they will run in the OS sandbox, in words.
     sandbox: str | None = None
+    #: The id of the tool call asked about.
+    call_id: str | None = None
+    #: The later calls of the same step that will ask too, in call order: an answer may
+    #: cover them by id (:attr:`Decision.covers`).
+    later_calls: tuple[LaterCall, ...] = ()
 
 
 class Decision(BaseModel):
@@ -52,6 +68,9 @@ class Decision(BaseModel):
     scope: RuleScope = "session"
     #: An optional reason to pass to the model with a denial.
     message: str | None = None
+    #: Ids of later calls of the same step (from ``later_calls``) this answer also decides:
+    #: they run (or are refused) without asking. Never applies beyond the step.
+    covers: tuple[str, ...] = ()
 
     @property
     def approved(self) -> bool:
