@@ -1,4 +1,4 @@
-""""Approve all" is the engine's: a question lists the later calls of its step that the policy
+""" "Approve all" is the engine's: a question lists the later calls of its step that the policy
 will ask about, by call id, and an answer covers exactly the ids it names."""
 
 from __future__ import annotations
@@ -71,9 +71,7 @@ async def test_a_denial_covering_later_calls_refuses_them_without_asking(
         harness.text("Fine."),
     )
     person = ScriptedHuman(
-        decisions=[
-            Decision(action="deny", message="not now", covers=("call_1she", "call_2she"))
-        ]
+        decisions=[Decision(action="deny", message="not now", covers=("call_1she", "call_2she"))]
     )
     turn = await harness.turn("go", human=person)
     assert len(person.requests) == 1
@@ -130,7 +128,8 @@ async def test_covered_ids_do_not_reach_another_step(make_harness: Callable[...,
     turn = await harness.turn("go", human=person)
     assert [r.call_id for r in person.requests] == ["call_0she", "call_0she", "call_1she"]
     assert person.requests[0].later_calls == ()
-    assert "later_calls" not in turn.of("confirmation_request")[0].model_dump(exclude_none=True)[
-        "data"
-    ]
+    assert (
+        "later_calls"
+        not in turn.of("confirmation_request")[0].model_dump(exclude_none=True)["data"]
+    )
     assert turn.status == "completed"

@@ -124,7 +124,7 @@ async def test_a_timeout_removes_the_entry_and_tells_listeners(
     assert recorder.waiting_counts == [1, 0] and hub.waiting(harness.session_id) == []
     position = recorder.log.index(("waiting", 0))
     assert recorder.log[position + 1][:2] == ("event", "confirmation_result")
-    decided = [e for e in turn.events if e.type == "confirmation_result"][0]
+    decided = next(e for e in turn.events if e.type == "confirmation_result")
     assert decided.data.decider == "timeout"  # type: ignore[union-attr]
     assert hub.sessions_in_use() == set()
 
