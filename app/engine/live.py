@@ -31,8 +31,9 @@ from app.engine.skills import ExecutionMode
 
 log = logging.getLogger(__name__)
 
-#: Runs a turn's coroutine somewhere (an asyncio task, a Textual worker); the result is ignored.
-Spawn = Callable[[Coroutine[Any, Any, None]], object]
+#: Runs a turn's coroutine somewhere (an asyncio task, a Textual worker), given the turn (for
+#: a worker's name); what it returns is kept as ``LiveTurn.handle``.
+Spawn = Callable[[Coroutine[Any, Any, None], "LiveTurn"], object]
 
 
 class LiveListener:
@@ -73,6 +74,8 @@ class LiveTurn:
     status: TurnStatus | None = None
     #: Whoever answers its questions (the hub's queue unless the caller gave its own).
     human: Human | None = None
+    #: What ``spawn`` returned for it (the TUI's worker, the server's task).
+    handle: object = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     _followers: list[Callable[[Event | None], None]] = field(default_factory=list)
 
@@ -181,7 +184,7 @@ class LiveHub:
         turn.human = human or _QueueHuman(self, turn)
         self._live.setdefault(session_id, []).append(turn)
         self._tell(session_id, lambda listener: listener.turn_started(turn))
-        self._spawn(self._run(turn, model, mode, approval))
+        turn.handle = self._spawn(self._run(turn, model, mode, approval), turn)
         return turn
 
     async def stream(
@@ -254,10 +257,11 @@ class LiveHub:
             for each in pending:
                 each.cancel()
 
-    def _spawn_task(self, coroutine: Coroutine[Any, Any, None]) -> None:
+    def _spawn_task(self, coroutine: Coroutine[Any, Any, None], turn: LiveTurn) -> object:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _run(
         self,
@@ -350,7 +354,8 @@ class LiveHub:
             self._listeners.pop(session_id, None)
 
     def _tell(self, session_id: str, call: Callable[[LiveListener], None]) -> None:
-        for listener in [*self._listeners.get(session_id, ()), *self._everyone]:
+        mine = self._listeners.get(session_id)
+        for listener in [*mine, *self._everyone] if mine else tuple(self._everyone):
             try:
                 call(listener)
             except Exception:  # one broken client must not stop a turn or the others

@@ -4,7 +4,7 @@ any client may answer (first answer wins), replay for late joiners, a clean shut
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from app.engine.events import Event
@@ -261,3 +261,19 @@ async def test_leaving_a_stream_early_stops_its_turn(harness: Harness) -> None:
     assert not hub.running(harness.session_id)
     stored = await harness.store.get_messages(harness.session_id)
     assert stored[-1].status == "cancelled"
+
+
+async def test_turns_run_where_spawn_puts_them(harness: Harness) -> None:
+    spawned: list[tuple[str, asyncio.Task[None]]] = []
+
+    def spawn(coroutine: Coroutine[Any, Any, None], turn: LiveTurn) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine, name=f"turn:{turn.session_id}")
+        spawned.append((turn.id, task))
+        return task
+
+    hub = LiveHub(harness.service, spawn=spawn)
+    harness.script(harness.text("Hello."))
+    turn = hub.start(harness.session_id, "hi")
+    assert spawned == [(turn.id, turn.handle)]
+    await asyncio.wait_for(spawned[0][1], WITHIN)
+    assert turn.done and turn.status == "completed"
