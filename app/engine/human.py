@@ -1,8 +1,10 @@
 """The person in the loop: approvals and questions, behind one small protocol.
 
-The TUI implements :class:`Human` with modal dialogs, ``agentkit run`` with a policy or a
-terminal prompt, the server with its own rules. The engine owns the timeout and the cancel
-race; implementations only answer.
+The live-turn hub (:mod:`app.engine.live`) implements :class:`Human` as a queue of waiting
+questions any client may answer (the TUI's dialogs, the server's sockets); ``agentkit run``
+uses a policy or a terminal prompt, REST turns a policy. The engine owns the timeout and the
+cancel race; implementations only answer. A question about a tool call lists the later calls
+of its step that will ask too, and an answer may cover them by call id.
 """
 
 from __future__ import annotations
