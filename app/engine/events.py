@@ -125,6 +125,13 @@ class StepEvent(_Wire):
 # --------------------------------------------------------------------------- the person
 
 
+class LaterCallData(_Wire):
+    #: The tool call's id (what a ``Decision.covers`` names).
+    id: str
+    tool: str
+    command: str
+
+
 class ConfirmationRequestData(_Wire):
     confirmation_id: str
     command: str
@@ -135,6 +142,9 @@ class ConfirmationRequestData(_Wire):
     expert_name: str | None = None
     #: For commands: whether they run in the OS sandbox, in words.
     sandbox: str | None = None
+    #: Later calls of the same step the policy will also ask about (left out when none), so
+    #: one answer can cover them by call id.
+    later_calls: list[LaterCallData] | None = None
 
 
 class ConfirmationRequestEvent(_Wire):
