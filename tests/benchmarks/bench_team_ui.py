@@ -268,7 +268,7 @@ async def one_round(
             session_id = app.current.id
             keys = asyncio.ensure_future(probe.run())
             stage = "waiting for the team (the lead's plan)"
-            while (state := app.work.get(session_id)) is None or state.kind != "team":
+            while (state := app.sessions.get(session_id).work) is None or state.kind != "team":
                 await asyncio.sleep(POLL_S)
             formed = time.time()
             stage = "waiting for the panel's expert views"

@@ -220,7 +220,7 @@ async def test_the_sidebar_lists_a_page_and_fetches_more_by_wheel_or_keys(
 ) -> None:
     """Thousands of sessions are never listed at once: a page, then more as the list's
     end comes into view (scrolled with the wheel) or the highlight nears it (keys)."""
-    from app.ui.app import PAGE_SESSIONS
+    from app.ui.session.listing import PAGE_SESSIONS
 
     app = await make_app()
     total = PAGE_SESSIONS * 2 + 10

@@ -149,7 +149,7 @@ async def test_team_panel_survives_a_switch_mid_run_and_is_rebuilt_on_review(
         assert live is not None and live.kind == "team" and live.finished
         assert all(p.status == "done" for p in live.phases)  # caught up while away
         assert len(live.results) == len(live.phases)
-        del app.work[team_session]  # as after a restart: only the log is left
+        app.sessions.forget(team_session)  # as after a restart: only the log is left
         await app.open_session(team_session)
         await pilot.pause()
         review = panel.state
