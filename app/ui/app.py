@@ -1,13 +1,7 @@
-"""AgentKitApp: the full-screen app. It starts things (the store, the engine, the main
-screen, the theme) and hands each message to the part that deals with it:
-
-- :class:`Sessions` (``ui/session/state.py``): one state object per session;
-- :class:`Conversation`: the open session, history pages, sending, live events;
-- :class:`ApprovalsDesk`: questions for the person;
-- :class:`SessionActions`: what the keys of the action table (``ui/keys.py``) do;
-- :class:`Commands`: the composer's ``/commands`` and completions;
-- :class:`SessionListing`: the sidebar's pages and search.
-"""
+"""AgentKitApp: starts things (store, engine, main screen, theme, palette) and hands each
+message to its part: ``Sessions`` (one state per session), ``Conversation`` (open, page, send,
+live events), ``ApprovalsDesk`` (questions), ``SessionActions`` (what ``ui/keys.py`` runs),
+``Commands`` (``/commands``, completion), ``SessionListing`` (the sidebar's pages, search)."""
 
 from __future__ import annotations
 
@@ -79,9 +73,8 @@ class AgentKitApp(App[None]):
         export_dir: Path | None = None,
         config_file: Path | None = None,
     ) -> None:
-        """Give ``store`` and ``service``; or an ``opener`` that makes both on mount; or
-        ``store`` and an ``engine`` that starts the service after the first frame (the
-        engine's imports are a third of start-up, and browsing history does not need it)."""
+        """Give ``store`` and ``service``; or an ``opener`` that makes both on mount; or ``store``
+        and an ``engine`` started after the first frame (its imports are a third of start-up)."""
         super().__init__()
         if opener is None and (store is None or (service is None and engine is None)):
             raise ValueError("AgentKitApp needs a store and a service (or engine), or an opener")
@@ -102,10 +95,15 @@ class AgentKitApp(App[None]):
         #: The ``[keys]`` remaps in force (binding id -> keys).
         self.keymap: dict[str, str] = {}
         self.theme = settings.ui.theme
-        self._runner: TurnRunner | None = None
         self.sessions = Sessions(lambda session_id: self.runner.live.get(session_id))
         self.conversation = Conversation(self)
         self.desk = ApprovalsDesk(self)
+        #: Starts and stops turns (the service is asked for when a turn starts).
+        self.runner = TurnRunner(
+            self,
+            lambda: self.service,
+            lambda session_id: SessionHuman(self.desk.pending, session_id),
+        )
         self.actions = SessionActions(self)
         self.commands = Commands(self)
         self.listing = SessionListing(self)
@@ -126,16 +124,6 @@ class AgentKitApp(App[None]):
     def has_service(self) -> bool:
         """Whether the engine is up."""
         return self._service is not None
-
-    @property
-    def runner(self) -> TurnRunner:
-        """Starts and stops turns."""
-        if self._runner is None:
-            pending = self.desk.pending
-            self._runner = TurnRunner(
-                self, lambda: self.service, lambda session_id: SessionHuman(pending, session_id)
-            )
-        return self._runner
 
     @property
     def current(self) -> Session | None:
@@ -163,12 +151,7 @@ class AgentKitApp(App[None]):
             # so the engine's imports do not compete with drawing it.
             self.call_after_refresh(self.call_after_refresh, self._begin_engine)
         else:
-            self._freeze()
-
-    def _freeze(self) -> None:
-        # What start-up built lives as long as the app: keep it out of the collector's full
-        # passes (they paused the screen for 100-150 ms during busy turns).
-        gc.freeze()
+            gc.freeze()  # see _start_engine
 
     def _begin_engine(self) -> None:
         self.run_worker(self._start_engine(), exit_on_error=False)
@@ -192,7 +175,9 @@ class AgentKitApp(App[None]):
                 # Before ready is set: a message waiting to be sent must not be drawn over.
                 await self.main.show_welcome(self.conversation.welcome())
         self.engine_ready.set()
-        self._freeze()
+        # What start-up built lives as long as the app: keep it out of the collector's full
+        # passes (they paused the screen for 100-150 ms during busy turns).
+        gc.freeze()
 
     async def engine_started(self) -> bool:
         """Wait until the engine is up (at once, after start-up); False if it failed."""
@@ -201,8 +186,7 @@ class AgentKitApp(App[None]):
 
     @property
     def ui_gone(self) -> bool:
-        """True once the main screen has gone (the app is closing): late turn messages
-        may still arrive then, and must not touch widgets."""
+        """True once the main screen has gone (closing): late messages must not touch widgets."""
         return len(self.screen_stack) < 2
 
     @property
@@ -231,18 +215,6 @@ class AgentKitApp(App[None]):
     def panel(self) -> WorkPanel:
         """The plan / team panel."""
         return self.main.query_one(WorkPanel)
-
-    async def open_session(self, session_id: str) -> None:
-        """Show a session (see :meth:`Conversation.open_session`)."""
-        await self.conversation.open_session(session_id)
-
-    async def show_new_session(self) -> None:
-        """Show an empty conversation."""
-        await self.conversation.show_new_session()
-
-    async def send(self, text: str) -> None:
-        """Send a message in the open session."""
-        await self.conversation.send(text)
 
     # ------------------------------------------------------------------ messages
 
@@ -282,26 +254,13 @@ class AgentKitApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     async def action_run(self, action_id: str) -> None:
-        """Run an action of the table (``ui/keys.py``) by its binding id."""
-        await self.run_bound(action_id)
-
-    async def run_bound(self, action_id: str) -> None:
-        """Call the handler the action table names for ``action_id``."""
+        """Run an action of the table (``ui/keys.py``) by its binding id: call the handler
+        the table names (``part.method``; ``app`` is the App)."""
         part, _, method = ACTIONS_BY_ID[action_id].target.partition(".")
         owner = self if part == "app" else getattr(self, part)
         result = getattr(owner, method)()
         if asyncio.iscoroutine(result):
             await result
-
-    def focus_search(self) -> None:
-        """Jump to the session search box."""
-        self.main.set_class(False, "-no-sidebar")
-        self.main.set_class(self.main.has_class("-narrow"), "-show-sidebar")
-        self.sidebar.query_one("#session-search").focus()
-
-    def toggle_sidebar(self) -> None:
-        """Show or hide the session list (on narrow terminals it starts hidden)."""
-        self.main.toggle_class("-show-sidebar" if self.main.has_class("-narrow") else "-no-sidebar")
 
     def show_help(self) -> None:
         """Show every key (as bound now, with its binding id) and command, grouped."""
@@ -312,11 +271,6 @@ class AgentKitApp(App[None]):
         self.keymap = dict(keymap)
         super().set_keymap(self.keymap)
 
-    def update_keymap(self, keymap: Mapping[str, str]) -> None:
-        """Merge remaps into the keymap in force."""
-        self.keymap = {**self.keymap, **keymap}
-        super().update_keymap(dict(keymap))
-
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's own commands (themes, quit, …) and every action of the app, with the
         key it is bound to now."""
@@ -325,7 +279,7 @@ class AgentKitApp(App[None]):
         for action in ACTIONS:
             if action.palette:
                 keys = self.get_key_display(Binding(bound[action.id].split(",")[0], ""))
-                callback = functools.partial(self.run_bound, action.id)
+                callback = functools.partial(self.action_run, action.id)
                 yield SystemCommand(action.description, f"{action.detail} ({keys})", callback)
 
     def _remember_theme(self, theme: object) -> None:
@@ -338,13 +292,9 @@ class AgentKitApp(App[None]):
             self.notify(f"The theme was not saved: {exc}", severity="warning", markup=False)
 
     async def on_unmount(self) -> None:
-        if self._service is not None:
-            # Running turns save their partial replies before anything is closed.
-            await self._service.shutdown()
-        if self._opener is not None and self._service is not None:
-            # What the opener made, the app closes.
+        if self._service is None:
+            return
+        await self._service.shutdown()  # running turns save their partial replies first
+        if self._opener is not None:  # what the opener made, the app closes
             await self._service.gateway.aclose()
             await self._service.store.close()
-
-
-__all__ = ["ACTIONS", "AgentKitApp", "EngineStarter", "Opener"]

@@ -68,4 +68,4 @@ class Commands:
         else:
             action = COMMANDS_BY_NAME[command].action
             if action is not None:
-                await self.app.run_bound(action)
+                await self.app.action_run(action)

@@ -90,7 +90,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "session.search",
-        "app.focus_search",
+        "main.focus_search",
         "ctrl+f",
         "Search",
         "Sessions",
@@ -99,7 +99,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "view.sidebar",
-        "app.toggle_sidebar",
+        "main.toggle_sidebar",
         "ctrl+b",
         "Sidebar",
         "View",

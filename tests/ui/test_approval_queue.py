@@ -156,7 +156,7 @@ async def test_a_question_from_another_session_waits_for_it(
             ),
         )
         assert not isinstance(app.screen, ConfirmDialog)  # not over the wrong conversation
-        await app.open_session(asking)
+        await app.conversation.open_session(asking)
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert not app.sessions.get(asking).attention
         await pilot.press("y")
