@@ -85,7 +85,6 @@ ACTIONS: tuple[Action, ...] = (
         "Turn",
         "ctrl+c: stop the running turn; otherwise copy a selection, or say how to quit.",
         show=False,
-        palette=False,
         priority=True,
     ),
     Action(
