@@ -8,7 +8,6 @@ them after what the database already holds.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -92,7 +91,7 @@ class TurnRunner:
     async def _run(self, turn: LiveTurn, model: str | None, mode: ExecutionMode | None) -> None:
         status = "error"
         self.app.post_message(TurnStarted(turn.session_id, turn.text))
-        tokens = _TokenBatcher(lambda event, shown: self._post(turn, event, shown))
+        tokens = _TokenBatcher(lambda event: self._post(turn, event))
         try:
             async for event in self.service().send(
                 turn.session_id,
@@ -114,46 +113,28 @@ class TurnRunner:
             self.live.pop(turn.session_id, None)
             self.app.post_message(TurnFinished(turn.session_id, status))
 
-    def _post(self, turn: LiveTurn, event: Event, shown: Callable[[], None] | None = None) -> None:
+    def _post(self, turn: LiveTurn, event: Event) -> None:
         turn.events.append(event)
-        self.app.post_message(TurnEvent(turn.session_id, event, shown))
+        self.app.post_message(TurnEvent(turn.session_id, event))
 
 
 class _TokenBatcher:
-    """Merges streamed tokens into one event per frame, and holds the next batch back until
-    the app has shown the last one: the screen redraws at most ~60 times a second, and when
-    drawing is slower than the stream, each update carries everything that arrived meanwhile
-    (the reply never falls behind by more than one update)."""
+    """Merges streamed tokens into one event per frame: the screen redraws at most ~60 times
+    a second, so more events would only queue up ahead of key presses. How often the reply
+    is drawn is the streaming widget's business (``AssistantMessage.write``)."""
 
     FRAME_SECONDS = 1 / 60
-    #: Post anyway when the app has not confirmed a batch for this long.
-    STALL_SECONDS = 0.25
 
-    def __init__(self, post: Callable[[Event, Callable[[], None]], None]) -> None:
+    def __init__(self, post: Callable[[Event], None]) -> None:
         self.post = post
         self.parts: list[str] = []
         self.timer: asyncio.TimerHandle | None = None
-        self.unconfirmed_since: float | None = None
 
     def add(self, text: str) -> None:
         """Hold a token until the frame ends."""
         self.parts.append(text)
-        self._schedule()
-
-    def _schedule(self) -> None:
         if self.timer is None:
-            self.timer = asyncio.get_running_loop().call_later(self.FRAME_SECONDS, self._tick)
-
-    def _tick(self) -> None:
-        self.timer = None
-        since = self.unconfirmed_since
-        if since is not None and time.monotonic() - since < self.STALL_SECONDS:
-            self._schedule()  # the last batch is not on screen yet
-            return
-        self.flush()
-
-    def _shown(self) -> None:
-        self.unconfirmed_since = None
+            self.timer = asyncio.get_running_loop().call_later(self.FRAME_SECONDS, self.flush)
 
     def flush(self) -> None:
         """Post what is held, as one token event (at once: before another event, at the end)."""
@@ -162,5 +143,4 @@ class _TokenBatcher:
             self.timer = None
         if self.parts:
             text, self.parts = "".join(self.parts), []
-            self.unconfirmed_since = time.monotonic()
-            self.post(TokenEvent(content=text), self._shown)
+            self.post(TokenEvent(content=text))

@@ -149,15 +149,16 @@ async def test_a_question_from_another_session_waits_for_it(
         await until(
             pilot,
             lambda: (
-                bool(app.pending.for_session(asking))
-                and asking in app.sidebar.attention
+                bool(app.desk.pending.for_session(asking))
+                and app.sessions.get(asking).attention
+                and "! " in app.sidebar.marks(asking)
                 and any("waiting for your answer" in str(n.message) for n in app._notifications)
             ),
         )
         assert not isinstance(app.screen, ConfirmDialog)  # not over the wrong conversation
-        await app.open_session(asking)
+        await app.conversation.open_session(asking)
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert asking not in app.sidebar.attention
+        assert not app.sessions.get(asking).attention
         await pilot.press("y")
         await until(pilot, lambda: not app.runner.live)
         assert (workspace / "away.txt").exists()
@@ -213,7 +214,7 @@ async def test_timeout_closes_the_dialog_and_says_so(make_app: AppFactory, works
         await until(pilot, lambda: not app.runner.live)
         assert not isinstance(app.screen, ConfirmDialog)
         assert not (workspace / "never.txt").exists()
-        assert not app.pending.items
+        assert not app.desk.pending.items
 
 
 async def test_turn_messages_that_arrive_while_closing_touch_no_widget(

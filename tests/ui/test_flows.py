@@ -220,7 +220,7 @@ async def test_the_sidebar_lists_a_page_and_fetches_more_by_wheel_or_keys(
 ) -> None:
     """Thousands of sessions are never listed at once: a page, then more as the list's
     end comes into view (scrolled with the wheel) or the highlight nears it (keys)."""
-    from app.ui.app import PAGE_SESSIONS
+    from app.ui.session.listing import PAGE_SESSIONS
 
     app = await make_app()
     total = PAGE_SESSIONS * 2 + 10
@@ -298,8 +298,8 @@ async def test_a_reopened_session_replays_its_event_notes(
             session_id, "notice", {"data": {"code": "x", "message": "A stored notice"}}
         )
         await app.store.append_event(session_id, "notice", {"data": {"code": "y", "message": ""}})
-        await app.show_new_session()
-        await app.open_session(session_id)  # from the database this time
+        await app.conversation.show_new_session()
+        await app.conversation.open_session(session_id)  # from the database this time
         await pilot.pause()
         notes = [str(note.render()) for note in app.screen.query(Note)]
         assert any("approval asked: touch noted.txt" in note for note in notes), notes
@@ -317,7 +317,7 @@ async def test_a_reopened_session_shows_an_errors_detail(make_app: AppFactory) -
         await app.store.append_event(
             session.id, "error", {"data": {"message": refusal, "detail": detail}}
         )
-        await app.open_session(session.id)
+        await app.conversation.open_session(session.id)
         await until(pilot, lambda: bool(app.screen.query(ErrorLine)))
         shown = str(app.screen.query_one(ErrorLine).render())
     assert refusal in shown and detail in shown
@@ -334,8 +334,8 @@ async def test_a_reopened_skill_message_still_shows_its_skill(make_app: AppFacto
         await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.runner.live)
         assert app.current is not None
         session_id = app.current.id
-        await app.show_new_session()
-        await app.open_session(session_id)  # from the database this time
+        await app.conversation.show_new_session()
+        await app.conversation.open_session(session_id)  # from the database this time
         await until(pilot, lambda: bool(app.screen.query(UserMessage)))
         transcript = [
             child for child in app.transcript.children if isinstance(child, (UserMessage, Note))
@@ -362,8 +362,8 @@ async def test_retry_and_history_send_a_skill_message_with_its_skill(make_app: A
         await until(pilot, lambda: len(app.screen.query(UserMessage)) == 2 and not app.runner.live)
         matched = await app.store.get_events(session_id, types=["skill_match"])
         assert len(matched) == 2  # the retry was routed to the skill again
-        await app.show_new_session()
-        await app.open_session(session_id)
+        await app.conversation.show_new_session()
+        await app.conversation.open_session(session_id)
         composer = app.main.query_one(Composer)
         await until(pilot, lambda: bool(composer.prompt_history))
         assert composer.prompt_history[-1] == "@review the parser please"
