@@ -24,7 +24,6 @@ from app.store import Session, SessionStore
 from app.store.base import Clock, utc_now
 from app.ui.commands import Commands
 from app.ui.dialogs.help import HelpDialog
-from app.ui.human import SessionHuman
 from app.ui.keys import ACTIONS, ACTIONS_BY_ID, bindings, bound_keys, help_rows
 from app.ui.messages import ApprovalsChanged, TurnEvent, TurnFinished, TurnStarted
 from app.ui.screens.main import MainScreen
@@ -32,8 +31,8 @@ from app.ui.session.actions import SessionActions
 from app.ui.session.conversation import Conversation
 from app.ui.session.desk import ApprovalsDesk
 from app.ui.session.listing import SessionListing
+from app.ui.session.live import TurnFeed
 from app.ui.session.state import Sessions
-from app.ui.turns import TurnRunner
 from app.ui.widgets.composer import Composer
 from app.ui.widgets.sidebar import SessionSidebar
 from app.ui.widgets.status_line import StatusLine
@@ -95,15 +94,11 @@ class AgentKitApp(App[None]):
         #: The ``[keys]`` remaps in force (binding id -> keys).
         self.keymap: dict[str, str] = {}
         self.theme = settings.ui.theme
-        self.sessions = Sessions(lambda session_id: self.runner.live.get(session_id))
+        #: Starts, stops and follows turns through the engine's live-turn hub.
+        self.turns = TurnFeed(self)
+        self.sessions = Sessions(self.turns.turn)
         self.conversation = Conversation(self)
         self.desk = ApprovalsDesk(self)
-        #: Starts and stops turns (the service is asked for when a turn starts).
-        self.runner = TurnRunner(
-            self,
-            lambda: self.service,
-            lambda session_id: SessionHuman(self.desk.pending, session_id),
-        )
         self.actions = SessionActions(self)
         self.commands = Commands(self)
         self.listing = SessionListing(self)
@@ -136,6 +131,8 @@ class AgentKitApp(App[None]):
         if self._opener is not None and self._store is None:
             self._store, self._service = await self._opener()
             self.engine_ready.set()
+        if self._service is not None:
+            self.turns.attach(self._service)
         if self.settings.keys:
             self.set_keymap(self.settings.keys)  # before the key bar reads the bindings
         await self.push_screen(MainScreen())
@@ -163,6 +160,7 @@ class AgentKitApp(App[None]):
         try:
             await asyncio.to_thread(lambda: [importlib.import_module(m) for m in ENGINE_MODULES])
             self._service, self.default_model = await self._engine()
+            self.turns.attach(self._service)
         except Exception as exc:
             self.engine_error = exc
             self.engine_ready.set()
@@ -292,9 +290,9 @@ class AgentKitApp(App[None]):
             self.notify(f"The theme was not saved: {exc}", severity="warning", markup=False)
 
     async def on_unmount(self) -> None:
-        if self._service is None:
+        if self._service is None or self.turns.hub is None:
             return
-        await self._service.shutdown()  # running turns save their partial replies first
+        await self.turns.hub.shutdown()  # running turns save their partial replies first
         if self._opener is not None:  # what the opener made, the app closes
             await self._service.gateway.aclose()
             await self._service.store.close()

@@ -1,4 +1,4 @@
-"""App-level messages: what happened to a turn, posted by the TurnRunner to the app."""
+"""App-level messages: what happened to a turn, posted to the app by its ``TurnFeed``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ class TurnEvent(Message):
 
     session_id: str
     event: Event
+    #: The event's place in the turn's replay buffer (merged tokens: the last one's).
+    index: int = -1
 
 
 @dataclass

@@ -316,7 +316,7 @@ async def one_round(
             stage = "waiting for the key presses to arrive"
             await keys
             stage = "waiting for the turn to end"
-            while app.runner.live:
+            while app.turns.live:
                 await asyncio.sleep(POLL_S)
             await refreshed(app)
             panel_results = len(app.panel.query("#work-results > .work-result"))

@@ -197,7 +197,7 @@ async def one_round(
         await asyncio.sleep(0.001)
     final = await refreshed(app)
     await keys
-    while app.runner.live:
+    while app.turns.live:
         await asyncio.sleep(0.001)
     assert server.stdout is not None
     served: list[dict[str, float]] = []

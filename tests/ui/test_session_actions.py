@@ -86,7 +86,7 @@ async def test_pick_a_model_for_the_next_messages(make_app: AppFactory) -> None:
                         v.text == "From the large model."
                         for v in app.screen.query(AssistantMessage)
                     )
-                    and not app.runner.live
+                    and not app.turns.live
                 ),
             )
         asked = [r.json()["model"] for r in fake.requests if r.path.endswith("/chat/completions")]
@@ -97,10 +97,10 @@ async def test_retry_sends_the_last_message_again(make_app: AppFactory) -> None:
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "hello")
-        await until(pilot, lambda: bool(app.screen.query(AssistantMessage)) and not app.runner.live)
+        await until(pilot, lambda: bool(app.screen.query(AssistantMessage)) and not app.turns.live)
         await pilot.press("ctrl+r")
         await until(
-            pilot, lambda: len(app.screen.query(AssistantMessage)) == 2 and not app.runner.live
+            pilot, lambda: len(app.screen.query(AssistantMessage)) == 2 and not app.turns.live
         )
         assert [v.text for v in app.screen.query(UserMessage)] == ["hello", "hello"]
 
@@ -194,7 +194,7 @@ async def test_unknown_commands_are_not_sent(make_app: AppFactory) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "/frobnicate")
         await pilot.pause()
-        assert app.current is None and not app.runner.live
+        assert app.current is None and not app.turns.live
 
 
 async def test_keys_can_be_remapped_in_config(make_app: AppFactory) -> None:
@@ -244,7 +244,7 @@ async def test_review_approvals_and_revoke_a_saved_rule(
         dialog.query_one("#confirm-scope").value = "workspace"  # type: ignore[attr-defined]
         dialog.query_one("#confirm-rule-input").focus()
         await pilot.press("enter")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         saved = workspace / ".agentkit" / "config.toml"
         assert "shell(mkdir *)" in saved.read_text()
         await pilot.press("f7")
@@ -264,7 +264,7 @@ async def test_review_approvals_and_revoke_a_saved_rule(
         await type_and_send(pilot, "please run `mkdir two`")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asks again
         await pilot.press("n")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
 
 
 async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> None:

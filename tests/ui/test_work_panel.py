@@ -113,7 +113,7 @@ async def test_plan_panel_follows_a_demo_plan_and_toggles(make_app: AppFactory) 
     async with app.run_test(size=(140, 40)) as pilot:
         await type_and_send(pilot, "/plan summarise the readme")
         await until(pilot, lambda: not app.main.has_class("-no-panel"))
-        await until(pilot, lambda: not app.runner.live, within=20)
+        await until(pilot, lambda: not app.turns.live, within=20)
         panel = app.panel
         assert panel.state is not None and panel.state.phases
         assert all(p.status == "done" for p in panel.state.phases)
@@ -141,7 +141,7 @@ async def test_team_panel_survives_a_switch_mid_run_and_is_rebuilt_on_review(
         await pilot.press("ctrl+n")
         await until(pilot, lambda: app.current is None)
         assert app.main.has_class("-no-panel")  # nothing planned in a new session
-        await until(pilot, lambda: not app.runner.live, within=30)
+        await until(pilot, lambda: not app.turns.live, within=30)
         await app.conversation.open_session(team_session)
         await pilot.pause()
         panel = app.panel

@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import TextArea
 
-from app.paths import workspace_config_file
 from app.store import Session, StoreError
-from app.tools.rules import RuleError, read_rules_file, remove_rule
-from app.ui.dialogs.approvals import ApprovalsDialog, SavedRule, approval_rows
+from app.tools.rules import RuleError
+from app.ui.dialogs.approvals import ApprovalsDialog, approval_rows
 from app.ui.dialogs.copy_picker import CopyPicker, copy_choices
 from app.ui.dialogs.delete import DeleteDialog
 from app.ui.dialogs.model_picker import ModelPicker
@@ -21,6 +20,7 @@ from app.ui.session.conversation import PAGE_MESSAGES
 from app.ui.typed import as_typed, skills_by_turn
 
 if TYPE_CHECKING:
+    from app.engine.service import RuleEntry
     from app.ui.app import AgentKitApp
 
 #: Answers whose code blocks the copy picker (f6) offers.
@@ -61,12 +61,12 @@ class SessionActions:
 
     def cancel_turn(self) -> None:
         """Stop the running turn of the open session (its partial reply is kept)."""
-        if self.current is not None and self.app.runner.cancel(self.current.id):
+        if self.current is not None and self.app.turns.cancel(self.current.id):
             self.app.notify("Stopping the turn…", markup=False)
 
     def interrupt(self) -> None:
         """ctrl+c: stop the running turn; otherwise copy a selection, or say how to quit."""
-        if self.current is not None and self.app.runner.is_running(self.current.id):
+        if self.current is not None and self.app.turns.is_running(self.current.id):
             self.cancel_turn()
             return
         focused = self.app.focused
@@ -107,7 +107,7 @@ class SessionActions:
         if self.current is None:
             return
         session_id = self.current.id
-        self.app.runner.cancel(session_id)
+        self.app.turns.cancel(session_id)
         await self.app.store.close_session(session_id)
         await self._reopen(session_id)
         await self.app.listing.reload()
@@ -172,7 +172,7 @@ class SessionActions:
         async def answered(delete: bool | None) -> None:
             if not delete:
                 return
-            self.app.runner.cancel(session.id)
+            self.app.turns.cancel(session.id)
             await self.app.store.delete_session(session.id)
             self.app.notify(f"Deleted “{session.title or 'New session'}”.", markup=False)
             await self.app.listing.reload()
@@ -266,33 +266,28 @@ class SessionActions:
             ApprovalsDialog(approval_rows(events), self._saved_rules()), self._remove_rule
         )
 
-    def _saved_rules(self) -> list[SavedRule]:
-        service = self.app.service
-        saved: list[SavedRule] = []
-        try:
-            for scope, path in (
-                ("workspace", workspace_config_file(service.workspace)),
-                ("user", service.user_config_file),
-            ):
-                rules = read_rules_file(path)
-                for kind in ("allow", "deny"):
-                    saved += [SavedRule(rule=r, kind=kind, scope=scope) for r in rules[kind]]
-        except RuleError as exc:
-            self.app.notify(str(exc), severity="warning", markup=False)
-        return saved
+    def _saved_rules(self) -> list[RuleEntry]:
+        """The allow and deny rules in force (this run's session rules, then the files'), as
+        the engine lists them; files it could not read are named in a warning."""
+        listing = self.app.service.saved_rules(self.current.id if self.current else None)
+        for problem in listing.problems:
+            self.app.notify(problem, severity="warning", markup=False)
+        rules = [entry for entry in listing.rules if entry.kind in ("allow", "deny")]
+        # An "always" answer saved to a file is also a rule of the session; listed once, as
+        # the saved one (removing that removes both).
+        saved = {(e.kind, e.rule.strip()) for e in rules if e.scope != "session"}
+        return [e for e in rules if e.scope != "session" or (e.kind, e.rule.strip()) not in saved]
 
-    def _remove_rule(self, choice: SavedRule | None) -> None:
+    def _remove_rule(self, choice: RuleEntry | None) -> None:
         if choice is None:
             return
-        service = self.app.service
         try:
-            found = remove_rule(
-                choice.rule, choice.kind, choice.scope, service.user_config_file, service.workspace
-            )
+            found = self.app.service.remove_rule(choice)
         except RuleError as exc:
             self.app.notify(str(exc), severity="error", markup=False)
             return
-        service.forget_rule(choice.rule, choice.kind)
-        where = "this workspace" if choice.scope == "workspace" else "your config"
+        where = {"session": "this session", "workspace": "this workspace"}.get(
+            choice.scope, "your config"
+        )
         verb = "Removed" if found else "Not found, nothing removed:"
         self.app.notify(f"{verb} {choice.kind} rule {choice.rule} ({where}).", markup=False)

@@ -11,6 +11,7 @@ from app.llm.demo import DEMO_NOTICE
 from app.store import Event as StoredEvent
 from app.store import Message, Session, StoreError
 from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
+from app.ui.session.live import merged
 from app.ui.session.state import SessionState
 from app.ui.typed import as_typed, skills_by_turn
 from app.ui.widgets.composer import Composer
@@ -174,7 +175,10 @@ class Conversation:
         await transcript.show_history(messages, events, has_earlier=has_earlier)
         if live is not None:
             await transcript.add_user(live.text)
-            for event in live.events:
+            # Messages for these events may still be on their way: they are skipped.
+            replay = list(live.events)
+            state.replayed_upto = len(replay)
+            for event in merged(replay):
                 await transcript.handle(event)
 
     async def _work_of(self, state: SessionState) -> WorkState | None:
@@ -231,7 +235,7 @@ class Conversation:
             return
         await app.transcript.add_user(text)
         app.status.state = "thinking"
-        app.runner.start(state.session_id, text, started_at=app.clock(), model=state.model)
+        app.turns.start(state.session_id, text, started_at=app.clock(), model=state.model)
 
     async def _send_when_started(self, text: str) -> None:
         self.app.status.state = "thinking"
@@ -244,7 +248,9 @@ class Conversation:
         """Mark the session as running in the sidebar."""
         if self.app.ui_gone:
             return
-        self.app.sessions.get(message.session_id).running = True
+        state = self.app.sessions.get(message.session_id)
+        state.running = True
+        state.replayed_upto = 0
         await self.app.listing.reload()
 
     async def turn_event(self, message: TurnEvent) -> None:
@@ -257,13 +263,13 @@ class Conversation:
         is_open = message.session_id == self.current_id
         if changed is not None and is_open:
             await self.show_panel(changed)
-        if isinstance(event, StepEvent) and isinstance(event.data, CallStep):
-            self.app.desk.pending.step_started(message.session_id, event.data.step)
         if not is_open:
             if event.type in ("confirmation_request", "ask_human"):
                 state.attention = True
                 self.app.sidebar.refresh_marks()
             return
+        if 0 <= message.index < state.replayed_upto:
+            return  # drawn already, by the replay when the session was opened
         await self.app.transcript.handle(event)
         self._show_status(event)
 
@@ -284,10 +290,10 @@ class Conversation:
             status.model = event.data.model
 
     async def turn_finished(self, message: TurnFinished) -> None:
-        """The turn ended: forget its answers ahead, unmark it, refresh the title."""
-        self.app.desk.pending.turn_ended(message.session_id)
+        """The turn ended: unmark it, refresh the title."""
         state = self.app.sessions.get(message.session_id)
         state.minimised = False
+        state.replayed_upto = 0
         if self.app.ui_gone:
             return
         state.running = False

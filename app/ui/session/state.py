@@ -1,7 +1,7 @@
 """One object per session: everything the UI knows about a session lives in its
 :class:`SessionState`, and :class:`Sessions` gives the state for a session id.
 
-A state holds the session's live turn (the runner's :class:`LiveTurn` while one runs), its
+A state holds the session's live turn (the engine hub's :class:`LiveTurn` while one runs), its
 plan / team panel state, the model chosen for it, whether its question was minimised,
 whether it wants attention, and which of its questions is on screen or was announced. The
 sidebar reads its marks from here (:meth:`Sessions.marks`).
@@ -18,10 +18,9 @@ from app.engine.events import Event
 from app.ui.work import PANEL_TYPES, WorkState
 
 if TYPE_CHECKING:
+    from app.engine.live import LiveTurn, Waiting
     from app.ui.dialogs.ask_human import AskDialog
     from app.ui.dialogs.confirm import ConfirmDialog
-    from app.ui.human import Pending
-    from app.ui.turns import LiveTurn
 
 #: The id under which the session not made yet (a new conversation) keeps its state.
 DRAFT = ""
@@ -32,7 +31,7 @@ class SessionState:
     """What the UI keeps about one session."""
 
     session_id: str
-    #: Finds the session's running turn (the runner owns it).
+    #: Finds the session's running turn (the engine's live-turn hub owns it).
     live_turns: Callable[[str], LiveTurn | None] = field(repr=False, default=lambda _id: None)
     #: The plan / team of the session's last planned turn (live ones kept up to date).
     work: WorkState | None = None
@@ -47,9 +46,11 @@ class SessionState:
     #: A turn runs here (the sidebar shows "●").
     running: bool = False
     #: The question whose dialog is on screen, and that dialog.
-    shown: tuple[Pending, ConfirmDialog | AskDialog] | None = None
+    shown: tuple[Waiting, ConfirmDialog | AskDialog] | None = None
+    #: How many events of the live turn the transcript replayed when the session opened.
+    replayed_upto: int = 0
     #: Questions the person was told about (the bell rang once for each).
-    announced: set[Pending] = field(default_factory=set)
+    announced: set[Waiting] = field(default_factory=set)
 
     @property
     def live(self) -> LiveTurn | None:
