@@ -7,6 +7,10 @@ engine, the store, the CLI and the UI all use it, and it imports nothing of ours
 - :func:`strip_controls` makes text from models, tools and files safe to show: no terminal
   escape sequences, no control characters, no Unicode direction overrides.
 - :func:`escape_controls_in_json` does the same for JSON output without losing anything.
+- :func:`one_line` flattens text to one line cut to a width; :func:`cut` shortens a long
+  text and says by how much.
+- :data:`CONTROL_CHARACTER` is the one definition of "characters that hide what text says"
+  (the known-safe command check refuses them; the config shows them as ``?``).
 """
 
 from __future__ import annotations
@@ -58,8 +62,11 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|\x1b[ -/]*[0-~]"
 )
-# Every C0 control but newline and tab, DEL, every C1 control, and the direction controls.
-_CONTROL_CHARACTER = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
+#: Every C0 control but newline and tab, DEL, every C1 control, and the direction controls,
+#: as the inside of a regular-expression character class (to add newline and tab to it).
+CONTROL_CHARACTERS = f"\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}"
+#: One of :data:`CONTROL_CHARACTERS`: what makes text show other than it is.
+CONTROL_CHARACTER = re.compile(f"[{CONTROL_CHARACTERS}]")
 # What json.dumps(..., ensure_ascii=False) leaves raw that a terminal may still act on.
 _RAW_IN_JSON = re.compile(f"[\x7f-\x9f{BIDI_CONTROLS}]")
 
@@ -69,7 +76,7 @@ def strip_controls(text: str) -> str:
     stay) or Unicode direction controls, for showing untrusted text on a terminal, in the
     app or in an exported file: what is shown is then the characters in their real order.
     """
-    return _CONTROL_CHARACTER.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    return CONTROL_CHARACTER.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 def escape_controls_in_json(encoded: str) -> str:
@@ -78,3 +85,35 @@ def escape_controls_in_json(encoded: str) -> str:
     and nothing a terminal acts on. (JSON already escapes the C0 controls; outside strings
     JSON is plain ASCII, so only string contents change.)"""
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def fix_surrogates(text: str) -> str:
+    """``text`` with UTF-16 surrogate pairs joined and lone surrogates as U+FFFD, so that it
+    can be encoded (saved, printed): JSON and undecodable command-line bytes leave them."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def one_line(text: str, limit: int = 80, *, keep_controls: bool = False) -> str:
+    """``text`` on one line: runs of white space become one space, lone surrogates U+FFFD,
+    and a text longer than ``limit`` characters is cut to ``limit`` with an ellipsis.
+
+    Escape sequences and control characters are removed first (see :func:`strip_controls`)
+    unless ``keep_controls`` (for text that is cleaned where it is shown, such as the
+    message of a provider's error)."""
+    shown = fix_surrogates(text) if keep_controls else strip_controls(fix_surrogates(text))
+    flat = " ".join(shown.split())
+    return flat if len(flat) <= limit else flat[: max(0, limit - 1)] + "…"
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` without surrounding white space, cut to ``limit`` characters with a note
+    saying how many were left out."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f"\n[… {len(text) - limit:,} characters cut …]"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import Field
 
+from app.atomic import write_text_atomically
 from app.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult
 from app.tools.workspace import is_binary, relative_display, resolve_in_workspace
 
@@ -42,22 +41,6 @@ def read_text(path: Path, shown: str) -> str:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise ToolError(f"{shown!r} is not UTF-8 text; it cannot be edited safely.") from None
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` via a temporary file, keeping the old file's permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def unified_diff(before: str, after: str, shown: str, *, new_file: bool = False) -> str:
@@ -112,7 +95,7 @@ class WriteFileTool(Tool[WriteFileArgs]):
         if target.is_dir():
             raise ToolError(f"{args.path!r} is a directory; give a file path.")
         existed = target.exists()
-        write_atomically(target, args.content)
+        write_text_atomically(target, args.content, make_parents=True)
         lines = args.content.count("\n") + (0 if args.content.endswith("\n") else 1)
         lines = lines if args.content else 0
         size = len(args.content.encode("utf-8"))
@@ -183,7 +166,7 @@ class EditFileTool(Tool[EditFileArgs]):
     async def run(self, args: EditFileArgs, ctx: ToolContext) -> ToolResult:
         """Apply the replacement and report where it happened."""
         target, shown, _, after, line = self._plan(args, ctx)
-        write_atomically(target, after)
+        write_text_atomically(target, after, make_parents=True)
         old_lines = args.old.count("\n") + 1
         new_lines = args.new.count("\n") + 1
         return ToolResult(

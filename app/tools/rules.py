@@ -15,10 +15,8 @@ Syntax (Claude Code's, with our tool names):
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shlex
-import tempfile
 import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ import tomlkit
 import tomlkit.exceptions
 from tomlkit.items import AoT, Array, Table
 
+from app.atomic import write_text_atomically
 from app.config import file_digest, trust_key
 from app.paths import workspace_config_file
 from app.tools.names import BUILTIN_TOOL_NAMES
@@ -242,7 +241,7 @@ def save_rule(
     if rule.strip() not in [str(item) for item in rules]:
         rules.append(rule.strip())
     text = tomlkit.dumps(doc)
-    _write_atomically(path, text)
+    write_text_atomically(path, text, make_parents=True)
     if keep_trust and _allow_rules(doc):
         trust_rules_file(user_config_file, path, file_digest(text.encode("utf-8")))
     return path
@@ -298,7 +297,7 @@ def trust_rules_file(user_config_file: Path, rules_file: Path, digest: str) -> N
             "is not a table"
         )
     trusted[trust_key(rules_file)] = digest
-    _write_atomically(user_config_file, tomlkit.dumps(doc))
+    write_text_atomically(user_config_file, tomlkit.dumps(doc), make_parents=True)
 
 
 def remove_rule(
@@ -343,22 +342,10 @@ def remove_rule(
     for index in reversed(found):  # a hand-edited file may hold the rule twice
         del rules[index]
     text = tomlkit.dumps(doc)
-    _write_atomically(path, text)
+    write_text_atomically(path, text, make_parents=True)
     if keep_trust and _allow_rules(doc):
         trust_rules_file(user_config_file, path, file_digest(text.encode("utf-8")))
     return True
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def read_rules_file(path: Path) -> dict[RuleKind, list[str]]:

@@ -1,0 +1,286 @@
+"""The settings model: every ``[section]`` of the config file, validated by pydantic."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import (
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from app.config.base import (
+    _ENV_NAME,
+    _RULE,
+    DEFAULT_BASE_URLS,
+    ApprovalMode,
+    ProviderKind,
+    _Section,
+)
+from app.config.mcp import McpConfig
+
+
+class ProviderConfig(_Section):
+    """One ``[providers.NAME]`` entry: how to reach a model server."""
+
+    kind: ProviderKind
+    base_url: str | None = Field(
+        default=None,
+        description="Server URL; each kind has a default (OpenAI, Anthropic, local Ollama).",
+    )
+    api_key_env: str | None = Field(
+        default=None,
+        description="Name of the environment variable holding the API key (never the key).",
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
+    models: list[str] = Field(default_factory=list, description="Models to offer in the picker.")
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect.")
+    first_byte_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds to wait for the reply to start."
+    )
+    idle_timeout: float = Field(
+        default=60.0, gt=0, description="Longest silence mid-stream, in seconds."
+    )
+    max_retries: int = Field(default=3, ge=0, le=10, description="Retries before the first byte.")
+    context_window: int | None = Field(
+        default=None, ge=1_000, description="Context window in tokens of this server's models."
+    )
+    context_windows: dict[str, int] = Field(
+        default_factory=dict, description="Context window per model name (beats context_window)."
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name_not_key(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(
+                "expected the name of an environment variable (like OPENAI_API_KEY), "
+                "not the key itself"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    def effective_base_url(self) -> str:
+        """The configured base URL, or the default for this provider's kind."""
+        return self.base_url or DEFAULT_BASE_URLS[self.kind]
+
+
+class AgentConfig(_Section):
+    """One ``[agents.NAME]`` entry: a named assistant with a prompt, model and tools."""
+
+    description: str = ""
+    system_prompt: str = ""
+    model: str = Field(
+        default="default", description="A `provider/model` name, an alias or `default`."
+    )
+    tools: list[str] | None = Field(
+        default=None, description="Tool names; absent = every built-in tool."
+    )
+    approval: ApprovalMode | None = Field(
+        default=None, description="Overrides [approval] mode for this agent."
+    )
+
+
+#: Checks one rule fully (known tool, pattern syntax), raising ValueError that names it. The
+#: rule parser lives with the tools, above this module: the CLI passes it to load_settings.
+RuleCheck = Callable[[str], object]
+
+
+def _check_rules(rules: list[str], info: ValidationInfo) -> list[str]:
+    check: RuleCheck | None = (info.context or {}).get("check_rule")
+    for rule in rules:
+        if not _RULE.match(rule.strip()):
+            raise ValueError(
+                f"rule {rule!r} is not of the form TOOL or TOOL(pattern), "
+                "e.g. 'shell(git status *)'"
+            )
+        if check is not None:
+            check(rule)
+    return [rule.strip() for rule in rules]
+
+
+class ApprovalConfig(_Section):
+    """``[approval]``: when tools that change things must ask first."""
+
+    mode: ApprovalMode = "ask"
+    allow: list[str] = Field(default_factory=list, description="Rules that run without asking.")
+    ask: list[str] = Field(default_factory=list, description="Rules that always ask.")
+    deny: list[str] = Field(default_factory=list, description="Rules that never run; deny wins.")
+    timeout_seconds: float = Field(default=300.0, ge=0, description="0 waits forever.")
+    trusted_workspaces: dict[str, str] = Field(
+        default_factory=dict,
+        description="Workspace rule files whose allow rules you trusted: path = 'sha256:…'.",
+    )
+
+    _validate_rules = field_validator("allow", "ask", "deny")(_check_rules)
+
+
+class UIConfig(_Section):
+    """``[ui]``: how the app looks and behaves."""
+
+    theme: str = "textual-dark"
+    show_sidebar: bool = True
+    show_thinking: bool = Field(default=False, description="Open thinking blocks by default.")
+    show_timestamps: bool = False
+    stream_delay_ms: int = Field(default=12, ge=0, description="Demo model pace per token.")
+
+
+class EngineConfig(_Section):
+    """``[engine]``: limits of one agent turn."""
+
+    max_steps: int = Field(default=25, ge=1, le=500)
+    max_concurrent_turns: int = Field(default=4, ge=1, le=32)
+    tool_timeout_seconds: float = Field(default=120.0, gt=0)
+    max_tool_output_chars: int = Field(default=30_000, ge=1_000)
+    max_replans: int = Field(default=2, ge=0, le=10)
+    max_reply_chars: int = Field(
+        default=1_000_000,
+        ge=1_000,
+        description="Longest reply of one model call (answer plus thinking; tool-call "
+        "arguments on their own); cut there.",
+    )
+    max_prompt_chars: int = Field(
+        default=400_000,
+        ge=1_000,
+        description="Longest message sent to a model; the rest is saved but not sent.",
+    )
+    model_call_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest one model call may take, from the request to the last byte.",
+    )
+    compact_at: float = Field(
+        default=0.8,
+        ge=0.3,
+        le=0.95,
+        description="Share of the model's context window a request may fill before older "
+        "tool output is shortened and the oldest turns are left out of it.",
+    )
+    project_instructions: bool = Field(
+        default=True, description="Read AGENTS.md (or CLAUDE.md) into the system prompt."
+    )
+    project_instructions_max_bytes: int = Field(default=32_768, ge=1_024)
+
+
+SandboxMode = Literal["auto", "bwrap", "off"]
+
+
+class ToolsConfig(_Section):
+    """``[tools]``: how the agent's tools run."""
+
+    sandbox: SandboxMode = Field(
+        default="auto",
+        description=(
+            "Run shell commands in a bubblewrap sandbox (workspace writable, the rest "
+            "read-only, no network unless approved): auto = when available, bwrap = always "
+            "(fail without it), off = never."
+        ),
+    )
+
+
+ServeApproval = Literal["deny", "auto", "read-only"]
+
+
+class ServeConfig(_Section):
+    """``[serve]``: the REST + WebSocket API of ``agentkit serve``."""
+
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8765, ge=0, le=65535)
+    api_key_env: str | None = Field(
+        default=None, description="Env variable holding the API key clients must send."
+    )
+    approval: ServeApproval = Field(
+        default="deny",
+        description="REST turns have nobody to ask: deny, auto or read-only.",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024, description="Largest request body.")
+    confirmation_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="Unanswered WebSocket confirmations are denied after this."
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError("must be the name of an environment variable, e.g. AGENTKIT_API_KEY")
+        return value
+
+
+class ExpertConfig(_Section):
+    """One expert of a ``[teams.NAME]`` roster."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+    name: str
+    role: str = Field(default="", description="The expert's role prompt.")
+    color: str = Field(default="", description="Colour name or #hex for the team panel.")
+    tools: list[str] | None = Field(default=None, description="Tool names; absent = the agent's.")
+    model: str = Field(default="default", description="`provider/model`, an alias or `default`.")
+
+
+class TeamConfig(_Section):
+    """``[teams.NAME]``: a lead plus experts for team mode."""
+
+    description: str = ""
+    lead: str | None = Field(default=None, description="Expert id that leads; absent = the first.")
+    experts: list[ExpertConfig] = Field(min_length=1)
+
+    @field_validator("experts")
+    @classmethod
+    def _unique(cls, value: list[ExpertConfig]) -> list[ExpertConfig]:
+        ids = [expert.id for expert in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("expert ids must be unique")
+        return value
+
+
+class StorageConfig(_Section):
+    """``[storage]``: where the session database lives (``--db`` beats it)."""
+
+    path: str | None = None
+
+
+class Settings(_Section):
+    """Every setting of the app, validated. Built by :func:`load_settings`."""
+
+    default_model: str | None = Field(
+        default=None,
+        description=(
+            "`provider/model`; absent = auto-detect (OpenAI key, Anthropic key, local Ollama, "
+            "else the offline demo)."
+        ),
+    )
+    default_agent: str = "default"
+    aliases: dict[str, str] = Field(default_factory=dict, description="Short names for models.")
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    agents: dict[str, AgentConfig] = Field(default_factory=dict)
+    approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    ui: UIConfig = Field(default_factory=UIConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    teams: dict[str, TeamConfig] = Field(
+        default_factory=dict, description="Expert teams for team mode (built-in: 'default')."
+    )
+    mcp: McpConfig = Field(default_factory=McpConfig)
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Key bindings by id, e.g. 'turn.cancel' = 'escape,ctrl+g' (see the help, f1).",
+    )
+
+    @field_validator("providers", "agents", "aliases", "teams")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", name):
+                raise ValueError(f"name {name!r} may use only letters, digits, '_', '-' and '.'")
+        return value
