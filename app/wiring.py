@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.store import SessionStore
 from app.store.base import Clock, utc_now
 
 if TYPE_CHECKING:
+    import httpx
+
     from app.config import Settings, WorkspaceRules
     from app.engine.service import ChatService
     from app.engine.skills import SkillSet
@@ -129,7 +131,9 @@ async def open_engine(
     user_config_file: Path,
     store: SessionStore | Path,
     gateway: Gateway | None = None,
-    gateway_options: Mapping[str, Any] | None = None,
+    gateway_env: Mapping[str, str] | None = None,
+    demo_delay: float | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     skills: SkillSet | None = None,
     clock: Clock = utc_now,
     registry: ToolRegistry | None = None,
@@ -141,9 +145,9 @@ async def open_engine(
     """Open an engine over ``settings`` for ``workspace``.
 
     ``store`` is an open store (lent: not closed by ``aclose``) or a database file to open
-    with ``clock``. ``gateway`` is lent the same way; without one, a gateway is made with
-    ``gateway_options`` (``env``, ``demo_delay``, ``transport``, …). Skills default to the
-    built-in ones. MCP: pass a ``mcp`` manager, or ``mcp_log_file`` to start the configured
+    with ``clock``. ``gateway`` is lent the same way; without one, a gateway is made over
+    ``gateway_env`` (default: the process's), ``demo_delay`` and ``transport``. Skills
+    default to the built-in ones. MCP: pass a ``mcp`` manager, or ``mcp_log_file`` to start the configured
     servers (if any) in the background, as the commands do; neither means no MCP tools.
     """
     from app.llm.gateway import Gateway
@@ -151,7 +155,9 @@ async def open_engine(
     owns_store = not isinstance(store, SessionStore)
     opened = await open_store(store, clock=clock) if not isinstance(store, SessionStore) else store
     owns_gateway = gateway is None
-    made_gateway = gateway or Gateway(settings, **dict(gateway_options or {}))
+    made_gateway = gateway or Gateway(
+        settings, gateway_env, demo_delay=demo_delay, transport=transport
+    )
     try:
         if mcp is None and mcp_log_file is not None:
             manager = build_mcp(

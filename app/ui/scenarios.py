@@ -45,10 +45,9 @@ from app.engine.events import (
     to_wire,
 )
 from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
-from app.llm.gateway import Gateway
 from app.store import SessionStore
 from app.ui.app import AgentKitApp
+from app.wiring import open_engine, open_store
 
 START = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
@@ -407,18 +406,17 @@ def scenario_app(name: str, folder: Path) -> AgentKitApp:
     workspace = make_workspace(folder)
 
     async def opener() -> tuple[SessionStore, ChatService]:
-        store = await SessionStore.open(folder / "agentkit.db", clock=clock)
+        store = await open_store(folder / "agentkit.db", clock=clock)
         await SEEDERS[name](store, clock)
-        gateway = Gateway(settings, env={"OLLAMA_HOST": "127.0.0.1:9"}, demo_delay=0)
-        service = ChatService(
+        engine = await open_engine(
             settings,
-            store,
-            gateway,
+            store=store,
             workspace=workspace,
             user_config_file=folder / "config.toml",
-            skills=load_skills([BUILTIN_SKILLS_DIR]),
+            gateway_env={"OLLAMA_HOST": "127.0.0.1:9"},
+            demo_delay=0,
         )
-        return store, service
+        return engine.store, engine.service
 
     return AgentKitApp(
         settings=settings, opener=opener, clock=clock, default_model="demo", export_dir=folder

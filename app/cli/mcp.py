@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli_commands import Context, UsageError, one_line
+from app.cli.context import Context, UsageError
 from app.config import read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
+from app.textsafe import one_line
 
 if TYPE_CHECKING:
     from app.mcp.manager import McpManager, ServerState
@@ -45,11 +46,9 @@ def register(
 
 
 def _manager(ctx: Context, only_enable: str | None = None) -> McpManager:
-    from app.mcp.manager import McpManager
+    from app.wiring import build_mcp
 
-    workspace = (ctx.args.workspace or Path.cwd()).resolve()
-    if not workspace.is_dir():
-        raise UsageError(f"--workspace {workspace} is not a folder")
+    workspace = ctx.workspace()
     rules = read_workspace_rules(workspace_config_file(workspace), ctx.settings)
     settings = with_workspace_rules(ctx.settings, rules)
     if only_enable is not None:
@@ -70,7 +69,7 @@ def _manager(ctx: Context, only_enable: str | None = None) -> McpManager:
         rules = None
     if ctx.is_default_db:
         ctx.paths.ensure_data_dir()  # the log file lives there
-    return McpManager(settings, workspace, log_file=ctx.log_file, workspace_rules=rules)
+    return build_mcp(settings, workspace, log_file=ctx.log_file, workspace_rules=rules)
 
 
 async def _run(manager: McpManager) -> list[ServerState]:

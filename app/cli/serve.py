@@ -11,12 +11,18 @@ import importlib.util
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import secretenv
-from app.cli_commands import Context, UsageError
-from app.config import read_workspace_rules, with_workspace_rules
+from app.cli.context import Context, UsageError
+from app.config import WorkspaceRules, read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
+
+if TYPE_CHECKING:
+    import socket
+
+    from app.engine.service import ChatService
+    from app.server.app import ServerOptions
 
 EXTRA_MISSING = (
     "agentkit serve needs the serve extra (FastAPI, uvicorn): pip install 'agentkit-tui[serve]'"
@@ -88,11 +94,9 @@ async def cmd_serve(ctx: Context) -> int:
     if serve_extra_missing():
         ctx.err.write(f"agentkit: error: {EXTRA_MISSING}\n")
         return 1
-    from app.engine.skills import load_skills, skill_folders
-    from app.llm.gateway import Gateway
     from app.server.app import ServerOptions
-    from app.server.hub import Hub
-    from app.server.runner import ApiServer, BindError, bind_socket, check_bind, server_settings
+    from app.server.runner import BindError, bind_socket, check_bind, server_settings
+    from app.wiring import load_skill_set
 
     config = ctx.settings.serve
     host = ctx.args.host or config.host
@@ -101,9 +105,7 @@ async def cmd_serve(ctx: Context) -> int:
         raise UsageError(f"--port {port} is not a port number (0-65535)")
     env_name = ctx.args.api_key_env or config.api_key_env
     options = ServerOptions.from_config(config, _api_key(env_name))
-    workspace = (ctx.args.workspace or Path.cwd()).resolve()
-    if not workspace.is_dir():
-        raise UsageError(f"--workspace {workspace} is not a folder")
+    workspace = ctx.workspace()
     try:
         check_bind(host, options.api_key)
         sock = bind_socket(host, port)
@@ -112,7 +114,7 @@ async def cmd_serve(ctx: Context) -> int:
     # Nobody can be asked here: the allow rules of an untrusted workspace file are ignored.
     rules = read_workspace_rules(workspace_config_file(workspace), ctx.settings)
     settings = server_settings(with_workspace_rules(ctx.settings, rules))
-    skills = load_skills(skill_folders(ctx.paths.skills_dir, workspace))
+    skills = load_skill_set(ctx.paths.skills_dir, workspace)
     _setup_logging(ctx.err)
     log = logging.getLogger(__name__)
     if rules is not None and rules.needs_trust:
@@ -121,21 +123,37 @@ async def cmd_serve(ctx: Context) -> int:
         ctx.err.write(f"agentkit: warning: {problem}\n")
     store = await ctx.open_store(create=True)
     assert store is not None
-    async with store, Gateway(settings) as gateway:
-        service = ctx.chat_service(
-            settings, store, gateway, workspace=workspace, skills=skills, workspace_rules=rules
+    async with store:
+        engine = await ctx.open_engine(
+            settings, store, workspace=workspace, skills=skills, workspace_rules=rules
         )
-        for problem in service.rule_problems:
-            log.warning("%s: %s", rules.file if rules is not None else "approval rules", problem)
-        server = ApiServer(Hub(service), options, sock)
-        shown = f"[{server.host}]" if ":" in server.host else server.host
-        ctx.err.write(
-            f"agentkit serve: listening on http://{shown}:{server.port} "
-            f"(REST /chat, WebSocket /chat/ws/SESSION_ID, docs /docs); "
-            f"API key {'required' if options.api_key else 'not required (loopback only)'}; "
-            f"REST approvals: {options.approval}; database {ctx.db_path}. Ctrl+C stops.\n"
-        )
-        ctx.err.flush()
-        await server.run_until_stopped()
+        async with engine:
+            await _serve(ctx, engine.service, options, sock, log, rules)
     ctx.err.write("agentkit serve: stopped\n")
     return 0
+
+
+async def _serve(
+    ctx: Context,
+    service: ChatService,
+    options: ServerOptions,
+    sock: socket.socket,
+    log: logging.Logger,
+    rules: WorkspaceRules | None,
+) -> None:
+    """Serve the API over ``service`` until Ctrl+C."""
+    from app.server.hub import Hub
+    from app.server.runner import ApiServer
+
+    for problem in service.rule_problems:
+        log.warning("%s: %s", rules.file if rules is not None else "approval rules", problem)
+    server = ApiServer(Hub(service), options, sock)
+    shown = f"[{server.host}]" if ":" in server.host else server.host
+    ctx.err.write(
+        f"agentkit serve: listening on http://{shown}:{server.port} "
+        f"(REST /chat, WebSocket /chat/ws/SESSION_ID, docs /docs); "
+        f"API key {'required' if options.api_key else 'not required (loopback only)'}; "
+        f"REST approvals: {options.approval}; database {ctx.db_path}. Ctrl+C stops.\n"
+    )
+    ctx.err.flush()
+    await server.run_until_stopped()

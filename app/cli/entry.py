@@ -1,4 +1,4 @@
-"""The ``agentkit`` command: sessions and config today; the TUI and ``run`` plug in here.
+"""The ``agentkit`` command line: the parser of every command, and errors as exit codes.
 
 Output is plain and pipe-friendly: aligned columns with a header on a terminal, tab-separated
 rows without one in a pipe, and ``--json`` for machines. Errors are one line on stderr.
@@ -15,12 +15,15 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import NoReturn
 
-from app import __version__, cli_commands, cli_mcp, cli_run, cli_serve, secretenv
-from app.cli_commands import Context, UsageError, argv_text, safe_text, silence_stdout
+from app import __version__, secretenv
+from app.cli import config_cmd, mcp, models, run, serve, sessions, tui
+from app.cli.context import Context, UsageError, silence_stdout
+from app.cli.text import argv_text
 from app.config import SECRET_NAME, ConfigError, Settings, load_settings
 from app.paths import resolve_paths
 from app.store import StoreError
 from app.store.errors import DatabaseFileError
+from app.textsafe import strip_controls
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -54,12 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"agentkit {__version__}")
     _add_common(parser, top=True)
-    parser.set_defaults(handler=cli_run.cmd_default)
+    parser.set_defaults(handler=tui.cmd_default)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    cli_commands.register(commands, lambda p: _add_common(p, top=False))
-    cli_run.register(commands, lambda p: _add_common(p, top=False))
-    cli_serve.register(commands, lambda p: _add_common(p, top=False))
-    cli_mcp.register(commands, lambda p: _add_common(p, top=False))
+    for group in (sessions, config_cmd, run, tui, models, serve, mcp):  # the order of --help
+        group.register(commands, lambda p: _add_common(p, top=False))
     return parser
 
 
@@ -120,5 +121,5 @@ def _check_rule(rule: str) -> None:
 def _fail(message: str, code: int) -> int:
     # Messages quote what people typed (a session id, a path): bytes that were not UTF-8
     # show as U+FFFD, escape sequences not at all.
-    sys.stderr.write(f"agentkit: error: {safe_text(argv_text(message))}\n")
+    sys.stderr.write(f"agentkit: error: {strip_controls(argv_text(message))}\n")
     return code
