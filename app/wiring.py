@@ -147,8 +147,9 @@ async def open_engine(
     ``store`` is an open store (lent: not closed by ``aclose``) or a database file to open
     with ``clock``. ``gateway`` is lent the same way; without one, a gateway is made over
     ``gateway_env`` (default: the process's), ``demo_delay`` and ``transport``. Skills
-    default to the built-in ones. MCP: pass a ``mcp`` manager, or ``mcp_log_file`` to start the configured
-    servers (if any) in the background, as the commands do; neither means no MCP tools.
+    default to the built-in ones. MCP: pass a ``mcp`` manager, or ``mcp_log_file`` to start
+    the configured servers (if any) in the background, as the commands do; neither means
+    no MCP tools.
     """
     from app.llm.gateway import Gateway
 
