@@ -106,13 +106,12 @@ async def child(db_file: Path, long_id: str, pages: int) -> dict[str, Any]:
     from textual.widgets.markdown import MarkdownBlock
 
     from app.config import Settings
-    from app.engine.service import ChatService
-    from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
     from app.llm.gateway import Gateway
     from app.ui.app import AgentKitApp
     from app.ui.widgets.composer import Composer
     from app.ui.widgets.message_views import AssistantMessage
     from app.ui.widgets.sidebar import SessionSidebar
+    from app.wiring import build_service
 
     marks: dict[str, Any] = {}
     settings = Settings.model_validate({"ui": {"theme": "textual-dark"}})
@@ -120,13 +119,12 @@ async def child(db_file: Path, long_id: str, pages: int) -> dict[str, Any]:
     gateway = Gateway(settings, env={"OLLAMA_HOST": "127.0.0.1:9"})
     workspace = db_file.parent / "workspace"
     workspace.mkdir(exist_ok=True)
-    service = ChatService(
+    service = build_service(
         settings,
         store,
         gateway,
         workspace=workspace,
         user_config_file=db_file.parent / "config.toml",
-        skills=load_skills([BUILTIN_SKILLS_DIR]),
     )
     app = AgentKitApp(
         settings=settings, store=store, service=service, default_model="demo", export_dir=workspace

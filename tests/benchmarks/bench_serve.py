@@ -116,13 +116,12 @@ async def run_server(provider_port: int, db: Path, timings: Path) -> None:
     import httpx
 
     from app.config import Settings
-    from app.engine.service import ChatService
-    from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
     from app.llm.gateway import Gateway
     from app.server.app import ServerOptions
     from app.server.hub import Hub
     from app.server.runner import ApiServer, bind_socket, server_settings
     from app.store import SessionStore
+    from app.wiring import build_service
 
     arrivals: dict[int, int] = {}
 
@@ -166,13 +165,12 @@ async def run_server(provider_port: int, db: Path, timings: Path) -> None:
     store = await SessionStore.open(db)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with store, Gateway(settings, env={}, transport=TimedTransport(limits=limits)) as gw:
-        service = ChatService(
+        service = build_service(
             settings,
             store,
             gw,
             workspace=workspace,
             user_config_file=workspace / "config.toml",
-            skills=load_skills([BUILTIN_SKILLS_DIR]),
         )
         server = ApiServer(Hub(service), ServerOptions(), bind_socket("127.0.0.1", 0))
         print(server.port, _rss_kib("VmRSS"), flush=True)

@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 from app.config import Settings  # noqa: E402
 from app.engine.human import PolicyHuman  # noqa: E402
 from app.engine.service import ChatService  # noqa: E402
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills  # noqa: E402
 from app.llm.gateway import Gateway  # noqa: E402
 from app.store import SessionStore  # noqa: E402
+from app.wiring import build_service  # noqa: E402
 from tests.fakes.provider import FakeProvider, Reply  # noqa: E402
 from tests.fakes.scripts import openai_reply, openai_tool_call_events  # noqa: E402
 
@@ -91,13 +91,12 @@ async def _turn(service: ChatService, store: CountingStore, text: str) -> tuple[
 def _service(
     settings: Settings, store: CountingStore, gateway: Gateway, workspace: Path
 ) -> ChatService:
-    return ChatService(
+    return build_service(
         settings,
         store,
         gateway,
         workspace=workspace,
         user_config_file=workspace / "config.toml",
-        skills=load_skills([BUILTIN_SKILLS_DIR]),
     )
 
 

@@ -17,9 +17,10 @@ from app.engine.cancel import CancellationToken
 from app.engine.events import Event
 from app.engine.human import ConfirmationRequest, Decision, Question
 from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, ExecutionMode, load_skills
+from app.engine.skills import ExecutionMode
 from app.llm.gateway import Gateway
 from app.store import SessionStore
+from app.wiring import build_service
 from tests.fakes.provider import FakeProvider, Reply
 from tests.fakes.scripts import openai_reply, openai_tool_call_events
 
@@ -174,13 +175,12 @@ async def make_harness(tmp_path: Path, workspace: Path) -> AsyncIterator[Callabl
         store = await SessionStore.open(tmp_path / f"agentkit-{len(made)}.db")
         gateway = Gateway(settings, env={}, demo_delay=0)
         made.append((gateway, store, fake))
-        service = ChatService(
+        service = build_service(
             settings,
             store,
             gateway,
             workspace=workspace,
             user_config_file=tmp_path / "config.toml",
-            skills=load_skills([BUILTIN_SKILLS_DIR]),
         )
         harness = Harness(fake, store, gateway, service, workspace, settings, fakes=fakes)
         harness.session_id = (await store.create_session("default")).id

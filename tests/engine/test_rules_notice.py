@@ -10,21 +10,20 @@ from typing import Any
 
 from app.config import read_workspace_rules, with_workspace_rules
 from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
 from app.paths import workspace_config_file
+from app.wiring import build_service
 from tests.engine.conftest import Harness
 
 
 def _service(harness: Harness, workspace: Path, tmp_path: Path) -> ChatService:
     """A service as the CLI builds it: the workspace file's rules read and merged."""
     rules = read_workspace_rules(workspace_config_file(workspace), harness.settings)
-    return ChatService(
+    return build_service(
         with_workspace_rules(harness.settings, rules),
         harness.store,
         harness.gateway,
         workspace=workspace,
         user_config_file=tmp_path / "config.toml",
-        skills=load_skills([BUILTIN_SKILLS_DIR]),
         workspace_rules=rules,
     )
 

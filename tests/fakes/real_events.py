@@ -23,10 +23,10 @@ from app.engine.cancel import CancellationToken
 from app.engine.events import LOGGED_TYPES, from_wire
 from app.engine.human import ConfirmationRequest, Decision, Question
 from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
 from app.llm.gateway import Gateway
 from app.store import SessionStore
 from app.store.models import Event, Message, Session
+from app.wiring import build_service
 from tests.fakes.provider import FakeProvider, Reply, Stall
 from tests.fakes.scripts import openai_chunk, openai_reply, openai_tool_call_events
 
@@ -141,13 +141,12 @@ async def record_turns(
     )
     store = await SessionStore.open(tmp_path / "recorded.db", clock=_StepClock())
     gateway = Gateway(settings, env={}, demo_delay=0)
-    service = ChatService(
+    service = build_service(
         settings,
         store,
         gateway,
         workspace=workspace,
         user_config_file=tmp_path / "config.toml",
-        skills=load_skills([BUILTIN_SKILLS_DIR]),
     )
     try:
         session = await store.create_session("default", title=title)

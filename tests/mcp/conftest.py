@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 
 from app.config import Settings, WorkspaceRules
-from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
 from app.llm.gateway import Gateway
 from app.mcp.manager import McpManager
 from app.store import SessionStore
+from app.wiring import build_service
 from tests.engine.conftest import MODEL, Harness
 from tests.fakes.provider import FakeProvider
 
@@ -135,13 +134,12 @@ async def make_mcp(
             workspace_rules=workspace_rules,
             env={"TEST_MCP_MARKS": str(marks), "PATH": os.environ["PATH"], **(env or {})},
         )
-        service = ChatService(
+        service = build_service(
             settings,
             store,
             gateway,
             workspace=mcp_workspace,
             user_config_file=tmp_path / "config.toml",
-            skills=load_skills([BUILTIN_SKILLS_DIR]),
             workspace_rules=workspace_rules,
             mcp=manager,
         )

@@ -20,12 +20,12 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.config import Settings
 from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
 from app.llm.gateway import Gateway
 from app.server.app import ServerOptions
 from app.server.hub import Hub
 from app.server.runner import ApiServer, bind_socket, server_settings
 from app.store import SessionStore
+from app.wiring import build_service
 from tests.fakes.provider import FakeProvider, Gate, Reply
 from tests.fakes.scripts import openai_chunk, openai_reply, openai_tool_call_events
 
@@ -193,13 +193,12 @@ async def make_api(tmp_path: Path, workspace: Path) -> AsyncIterator[MakeApi]:
         db_path = tmp_path / f"agentkit-{len(started)}.db"
         store = await SessionStore.open(db_path)
         gateway = Gateway(settings, env={}, demo_delay=0)
-        service = ChatService(
+        service = build_service(
             settings,
             store,
             gateway,
             workspace=workspace,
             user_config_file=tmp_path / "config.toml",
-            skills=load_skills([BUILTIN_SKILLS_DIR]),
         )
         options = ServerOptions.from_config(settings.serve, api_key)
         if keepalive_seconds is not None:

@@ -11,11 +11,10 @@ import pytest
 from textual.pilot import Pilot
 
 from app.config import Settings
-from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
 from app.llm.gateway import Gateway
 from app.store import SessionStore
 from app.ui.app import AgentKitApp
+from app.wiring import build_service
 from tests.conftest import FrozenClock
 
 AppFactory = Callable[..., Awaitable[AgentKitApp]]
@@ -41,13 +40,12 @@ async def make_app(
         store = await SessionStore.open(tmp_path / "agentkit.db", clock=clock)
         gateway = Gateway(settings, env={"OLLAMA_HOST": "127.0.0.1:9"}, demo_delay=demo_delay)
         opened.append((store, gateway))
-        service = ChatService(
+        service = build_service(
             settings,
             store,
             gateway,
             workspace=workspace,
             user_config_file=tmp_path / "config.toml",
-            skills=load_skills([BUILTIN_SKILLS_DIR]),
         )
         return AgentKitApp(
             settings=settings,

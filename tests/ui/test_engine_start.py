@@ -12,12 +12,12 @@ from textual.widgets import OptionList
 
 from app.config import Settings
 from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
 from app.llm.errors import ConfigurationError
 from app.llm.gateway import Gateway
 from app.store import SessionStore
 from app.ui.app import AgentKitApp
 from app.ui.widgets.message_views import AssistantMessage, UserMessage
+from app.wiring import build_service
 from tests.conftest import FrozenClock
 from tests.ui.conftest import type_and_send, until
 
@@ -37,13 +37,12 @@ async def test_history_shows_before_the_engine_and_an_early_message_waits_for_it
         await gate.wait()  # held back by the test: the engine is "still importing"
         gateway = Gateway(settings, env={"OLLAMA_HOST": "127.0.0.1:9"}, demo_delay=0.0)
         gateways.append(gateway)
-        service = ChatService(
+        service = build_service(
             settings,
             store,
             gateway,
             workspace=workspace,
             user_config_file=tmp_path / "config.toml",
-            skills=load_skills([BUILTIN_SKILLS_DIR]),
         )
         return service, (await gateway.resolve(None)).name
 

@@ -14,12 +14,12 @@ from textual.widgets import Static
 
 from app.config import Settings, load_settings, read_workspace_rules, with_workspace_rules
 from app.engine.service import ChatService
-from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills
 from app.llm.gateway import Gateway
 from app.paths import workspace_config_file
 from app.store import SessionStore
 from app.ui.app import AgentKitApp
 from app.ui.dialogs.trust import TrustDialog, settle_trust
+from app.wiring import build_service
 from tests.conftest import FrozenClock
 from tests.ui.conftest import until
 
@@ -47,13 +47,12 @@ async def build(tmp_path: Path, workspace: Path, clock: FrozenClock) -> AsyncIte
             merged = with_workspace_rules(settings, rules)
             gateway = Gateway(merged, env={"OLLAMA_HOST": "127.0.0.1:9"}, demo_delay=0.0)
             closing.append(gateway)
-            service = ChatService(
+            service = build_service(
                 merged,
                 store,
                 gateway,
                 workspace=workspace,
                 user_config_file=user_config,
-                skills=load_skills([BUILTIN_SKILLS_DIR]),
                 workspace_rules=rules,
             )
             return service, "demo"
