@@ -1,0 +1,367 @@
+"""The commands a line really runs: wrappers, launchers, shells and ``find -exec`` unwrapped,
+for the deny rules and the floor.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from app.tools.shellparse.braces import _expand_words
+from app.tools.shellparse.launchers import _ASSIGNMENT, WRAPPERS
+from app.tools.shellparse.scripts import (
+    _SSH_VALUED,
+    _STDIN_NAMES,
+    _is_shell,
+    _launcher_script,
+    _loose_words,
+    _printed_text,
+    _script_of,
+)
+from app.tools.shellparse.words import parse_command
+
+#: Stands for an operand we cannot know (what ``xargs`` reads, what a variable holds).
+UNKNOWN = "\x00unknown"
+
+
+#: Launchers that run the rest of their words as a command, with their value-taking options.
+_RUNS_REST: dict[str, frozenset[str]] = {
+    "sudo": frozenset({"-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D", "-R", "-T"}),
+    "doas": frozenset({"-u", "-C"}),
+    "env": frozenset({"-u", "--unset", "-C", "--chdir"}),
+    "exec": frozenset({"-a"}),
+    "command": frozenset(),
+    "builtin": frozenset(),
+    "xargs": frozenset({"-I", "-L", "-n", "-P", "-s", "-d", "-E", "-a", "--arg-file",
+                        "--delimiter", "--max-args", "--max-procs", "--max-lines"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+    "busybox": frozenset(),
+    "toybox": frozenset(),
+    "setsid": frozenset(),
+    "unbuffer": frozenset(),
+    "nsenter": frozenset({"-t", "--target"}),
+    "unshare": frozenset(),
+    "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
+    "runuser": frozenset({"-u", "-g", "-G", "--user", "--group"}),
+    "firejail": frozenset(),
+    "catchsegv": frozenset(),
+    "strace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
+    "ltrace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
+    "fakeroot": frozenset(),
+    "proot": frozenset(),
+    "faketime": frozenset(),
+    "parallel": frozenset({"-j", "-N", "-n", "-S", "--jobs", "-a", "--arg-file", "-d",
+                           "--delimiter", "-I", "--joblog", "--results", "--tmpdir"}),
+    "pkexec": frozenset({"--user"}),
+    "systemd-run": frozenset({"-u", "--unit", "-p", "--property", "-E", "--setenv",
+                              "--uid", "--gid", "--working-directory", "-M", "--machine"}),
+    "valgrind": frozenset(),
+    "torsocks": frozenset(),
+    "proxychains": frozenset({"-f"}),
+    "dbus-run-session": frozenset(),
+    "xvfb-run": frozenset({"-a", "-n", "-s", "-e", "-f"}),
+    "setpriv": frozenset(),
+    "flatpak-spawn": frozenset(),
+    "chronic": frozenset(),
+    "ifne": frozenset(),
+    "nsjail": frozenset(),
+    "bwrap": frozenset(),
+    "sg": frozenset(),
+}  # fmt: skip
+
+
+#: Launchers whose first operand is not the command: ``chroot DIR cmd``, ``flock FILE cmd``.
+_SKIP_ONE = frozenset({"chroot", "flock", "taskset", "chpst", "sg", "chrt"})
+
+
+#: Commands that destroy what they are given: unknowable arguments make them ask.
+DESTRUCTIVE = frozenset(
+    {"rm", "rmdir", "shred", "unlink", "dd", "chmod", "chown", "chgrp", "mv", "truncate",
+     "wipefs", "mkfs", "find", "rsync", "cp", "ln", "tee", "kill", "pkill", "killall"}
+)  # fmt: skip
+
+
+#: Shell keywords and group brackets that stand before a command.
+_KEYWORDS = frozenset(
+    {"{", "}", "(", ")", "!", "if", "then", "else", "elif", "fi", "do", "done", "while", "until",
+     "esac", "in", "coproc", "time", "declare", "local", "export", "readonly", "typeset"}
+)  # fmt: skip
+
+
+_EXPANSION = re.compile(r"[$`*?\[\]{}]")
+
+
+_LOOSE_SPLIT = re.compile(r"\$\(|[;&|()`\n]")  # not < >: what follows them is a file
+
+
+_HERE_STRING = re.compile(r"<<<\s*(?:'([^']*)'|\"([^\"]*)\"|(\S+))")
+
+
+@dataclass
+class Effective:
+    """What a command line may run, seen as plainly as text analysis can.
+
+    ``commands`` are simple commands with launchers unwrapped, the command word reduced to
+    its base name and brace lists expanded, including those inside substitutions, ``eval``,
+    ``sh -c`` and text piped into a shell. ``unknown`` says why some command cannot be seen
+    (a variable or glob as the command word, text from elsewhere piped into a shell): callers
+    fail closed on it.
+    """
+
+    commands: list[list[str]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    #: Work left: hostile nesting must not make the analysis slow.
+    budget: int = 3000
+    #: Destructive commands whose arguments are only known when they run (``xargs rm``,
+    #: ``rm -rf "$DIR"``): they ask even in auto mode.
+    uncertain: list[str] = field(default_factory=list)
+
+    def add(self, words: list[str]) -> None:
+        """Record one command (once)."""
+        if words and words not in self.commands:
+            self.commands.append(words)
+
+
+def _skip_launcher_options(name: str, words: list[str]) -> list[str]:
+    valued = _RUNS_REST.get(name, frozenset())
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            index += 1
+            break
+        if _ASSIGNMENT.match(word) and name in ("env", "sudo", "doas"):
+            index += 1
+            continue
+        if not word.startswith("-") or word == "-":
+            break
+        index += 2 if word in valued else 1
+    return words[index:]
+
+
+def effective_commands(command: str, depth: int = 0) -> Effective:
+    """Everything ``command`` may run, for deny rules and the floor (an over-approximation)."""
+    if depth == 0:
+        return _effective_top(command)
+    return _effective(command, depth)
+
+
+@functools.lru_cache(maxsize=64)
+def _effective_top(command: str) -> Effective:
+    return _effective(command, 0)
+
+
+def _effective(command: str, depth: int, budget: int = 3000) -> Effective:
+    found = Effective(budget=budget)
+    for match in _HERE_STRING.finditer(command):
+        _recurse(found, next(g for g in match.groups() if g is not None), depth)
+    parsed = parse_command(command)
+    pieces: list[tuple[list[str], list[str] | None]] = []
+    written = [[word.text for word in words] for words in parsed.words]
+    for index, words in enumerate(written):
+        feeder = written[index - 1] if index and parsed.piped[index] else None
+        pieces.append((words, feeder))  # as written: launchers are followed below
+    for chunk in _LOOSE_SPLIT.split(command):
+        words = _loose_words(chunk)
+        if words and words not in written:
+            pieces.append((words, []))  # [] = no pipe information
+    for words, feeder in pieces:
+        _unwrap_into(found, words, feeder, depth)
+    return found
+
+
+def _unwrap_into(
+    found: Effective, words: list[str], feeder: list[str] | None, depth: int, hops: int = 0
+) -> None:
+    """Record what ``words`` runs: through launchers (every place their command may start,
+    since their options are not all known), ``eval``, shells, ``find`` actions and aliases."""
+    found.budget -= 1
+    if found.budget < 0:
+        if found.budget == -1:
+            found.unknown.append("too many nested commands to follow")
+        return
+    expanded = _expand_words(words)
+    if expanded is None:
+        found.unknown.append(f"a brace expansion too large to follow in {' '.join(words)!r}")
+        return
+    words = _drop_keywords(expanded)
+    if not words:
+        return
+    if words[0] in ("[", "[["):
+        found.add(words)
+        return
+    if hops > 12:
+        found.unknown.append("too many nested launchers")
+        return
+    if _EXPANSION.search(words[0]):
+        found.unknown.append(f"the command word {words[0]!r} is only known when it runs")
+        return
+    name = posixpath.basename(words[0])
+    words = [name, *words[1:]]
+    found.add(words)
+    if name == "watch":  # its options take values we do not all know: try each start
+        rest = words[1:]
+        for start in [i for i, word in enumerate(rest) if not word.startswith("-")][:4]:
+            _recurse(found, " ".join(rest[start:]), depth)
+        return
+    script = _launcher_script(name, words[1:])
+    if script is not None:
+        _recurse(found, script, depth)
+        return
+    if (
+        name in WRAPPERS
+        or name in _RUNS_REST
+        or name in _SKIP_ONE
+        or name == "coproc"
+        or re.match(r"ld-linux|ld\.so|ld-musl", name)
+    ):
+        rest = words[1:]
+        if name == "xargs":
+            rest = [*rest, UNKNOWN]
+        starts = [i for i, word in enumerate(rest) if not word.startswith("-")][:8]
+        for start in starts:
+            _unwrap_into(found, rest[start:], feeder, depth, hops + 1)
+        if name == "xargs" and not starts[:-1]:
+            found.add(["echo", UNKNOWN])
+        return
+    if name in DESTRUCTIVE and any(w == UNKNOWN or "$" in w or "`" in w for w in words[1:]):
+        found.uncertain.append(f"{name} gets arguments that are only known when it runs")
+    if name == "eval":
+        _recurse(found, " ".join(words[1:]), depth)
+    elif name == "alias":
+        for definition in words[1:]:
+            if "=" in definition:
+                _recurse(found, definition.split("=", 1)[1], depth)
+    elif _is_shell(name):
+        _shell_script(found, words, feeder, depth)
+    elif name in ("source", ".", "at", "batch"):
+        operands = [w for w in words[1:] if not w.startswith("-")]
+        if name in ("at", "batch") or (operands and operands[0] in _STDIN_NAMES):
+            _piped_script(found, feeder, depth)
+    elif name in ("tmux", "screen", "byobu"):
+        rest = words[1:]
+        for index, word in enumerate(rest):  # a command as one string, or as the rest
+            if not word.startswith("-"):
+                _recurse(found, word, depth)
+                _unwrap_into(found, rest[index:], None, depth, hops + 1)
+    elif name == "find":
+        _find_actions(found, words, depth)
+    elif name in ("ssh", "rsh"):
+        _remote_script(found, words, depth)
+
+
+def _drop_keywords(words: list[str]) -> list[str]:
+    """Leading assignments and shell keywords; ``function NAME``/``NAME()`` definitions."""
+    while words:
+        head = words[0]
+        if head == "time":
+            words = words[1:]
+            while words and words[0] in ("-p", "--"):
+                words = words[1:]
+        elif _ASSIGNMENT.match(head) or head in _KEYWORDS:
+            words = words[1:]
+        elif head == "function" and len(words) > 1:
+            words = words[2:]
+        elif head.endswith("()") or (len(words) > 1 and words[1] in ("()", "(")):
+            words = words[1:] if head.endswith("()") else words[2:]
+        else:
+            break
+    return words
+
+
+def _shell_script(found: Effective, words: list[str], feeder: list[str] | None, depth: int) -> None:
+    """What a shell runs: ``-c`` text, a here-string, text piped in; a file is not read."""
+    for index, word in enumerate(words):
+        if word == "<<<" and index + 1 < len(words):
+            _recurse(found, words[index + 1], depth)
+            return
+        if word.startswith("<<<") and len(word) > 3:
+            _recurse(found, word[3:], depth)
+            return
+        if word.startswith("<") and not word.startswith("<<"):
+            found.unknown.append("a shell reads its script from a file")
+            return
+    script = _script_of(words) if len(words) >= 2 else None
+    operands = [w for w in words[1:] if not w.startswith("-") or w == "-"]
+    reads_stdin = not operands or "-s" in words or operands[0] in _STDIN_NAMES
+    if script is not None:
+        _recurse(found, script, depth)
+    elif reads_stdin and feeder != []:
+        _piped_script(found, feeder, depth)
+
+
+def _remote_script(found: Effective, words: list[str], depth: int) -> None:
+    """``ssh [options] host command…``: the command runs in the remote user's shell."""
+    index = 1
+    while index < len(words) and words[index].startswith("-"):
+        flag = words[index]
+        index += 2 if len(flag) == 2 and flag[1] in _SSH_VALUED else 1
+    rest = words[index + 1 :]  # after the host
+    if rest:
+        _recurse(found, " ".join(rest), depth)
+
+
+def _piped_script(found: Effective, feeder: list[str] | None, depth: int) -> None:
+    """A shell reading its script from standard input: follow literal text, else unknown."""
+    name = posixpath.basename(feeder[0]) if feeder else ""
+    if feeder and name in ("echo", "printf"):
+        text = _printed_text(name, feeder[1:])
+        if text is None:
+            found.unknown.append(f"{name} turns escapes into text that feeds a shell")
+            return
+        _recurse(found, text, depth)
+    else:
+        found.unknown.append("a shell runs text from standard input that cannot be seen here")
+
+
+def _find_actions(found: Effective, words: list[str], depth: int) -> None:
+    index = 1
+    while index < len(words) and (words[index] in ("-H", "-L", "-P", "--")
+                                   or re.fullmatch(r"-O\d*", words[index])):  # fmt: skip
+        index += 1
+    while index + 1 < len(words) and words[index] == "-D":
+        index += 2
+    starts = []
+    for word in words[index:]:
+        if word.startswith("-") or word in ("(", "!"):  # GNU find: `)` and `,` are names
+            break
+        starts.append(word)
+    starts = starts or ["."]
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word == "-delete":
+            for start in starts:
+                found.add(["rm", "-r", start])
+        elif word in ("-exec", "-execdir", "-ok", "-okdir"):
+            end = index
+            while end < len(words) and words[end] not in (";", "+"):
+                end += 1
+            action = words[index:end]
+            index = end + 1
+            for start in starts:
+                replaced = [start if w == "{}" else w for w in action]
+                if action and posixpath.basename(action[0]) in ("rm", "shred", "unlink"):
+                    replaced.insert(1, "-r")  # over everything below the start: recursive
+                if depth < 3:
+                    _unwrap_into(found, replaced, None, depth + 1)
+
+
+def _recurse(found: Effective, script: str, depth: int) -> None:
+    if depth >= 3:
+        found.unknown.append("commands nested too deeply to follow")
+        return
+    inner = _effective(script, depth + 1, found.budget)
+    found.budget = inner.budget
+    for words in inner.commands:
+        found.add(words)
+    found.unknown.extend(inner.unknown)
+    found.uncertain.extend(inner.uncertain)
+
+
+def deny_candidates(command: str) -> list[list[str]]:
+    """Every word list a deny rule should be tested against (see :func:`effective_commands`)."""
+    return effective_commands(command).commands
