@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
-from app.llm.surrogates import fix_surrogates
-from app.textsafe import redact_url_credentials
+from app.textsafe import one_line, redact_url_credentials
 
 MAX_MESSAGE_CHARS = 400
 
@@ -38,7 +37,9 @@ class LLMError(Exception):
         retryable: bool | None = None,
     ) -> None:
         # Mask before cutting: a URL cut inside its password would no longer look like one.
-        self.message = one_line(redact_url_credentials(message))
+        self.message = one_line(
+            redact_url_credentials(message), MAX_MESSAGE_CHARS, keep_controls=True
+        )
         self.provider = provider
         self.status = status
         self.code = code
@@ -139,13 +140,6 @@ class ConfigurationError(LLMError):
 # --------------------------------------------------------------------------- helpers
 
 
-def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """Collapse whitespace to single spaces and cut at ``limit`` characters (lone UTF-16
-    surrogates from a provider's JSON become U+FFFD, so the line can be saved and printed)."""
-    flat = " ".join(fix_surrogates(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Replace every non-trivial secret in ``text`` with ``***``."""
     for secret in secrets:
@@ -207,7 +201,7 @@ def provider_message(body: bytes | str | Mapping[str, Any] | None) -> tuple[str,
         try:
             data = json.loads(text)
         except ValueError:
-            return one_line(text), None
+            return one_line(text, MAX_MESSAGE_CHARS, keep_controls=True), None
     if isinstance(data, Mapping):
         error = data.get("error", data)
         if isinstance(error, str):
@@ -218,7 +212,9 @@ def provider_message(body: bytes | str | Mapping[str, Any] | None) -> tuple[str,
             return str(message), str(code) if code is not None else None
         if "message" in data:
             return str(data["message"]), None
-    return one_line(json.dumps(data)) if data is not None else "", None
+    if data is None:
+        return "", None
+    return one_line(json.dumps(data), MAX_MESSAGE_CHARS, keep_controls=True), None
 
 
 def error_for_status(

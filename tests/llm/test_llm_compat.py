@@ -16,6 +16,7 @@ import pytest
 
 from app.llm import errors
 from app.llm.types import ChatMessage, ChatRequest
+from app.textsafe import one_line
 from tests.fakes.collect import collect
 from tests.fakes.provider import FakeProvider, Reply
 from tests.fakes.support import API_KEY, GatewayFactory
@@ -83,7 +84,9 @@ async def test_compat_entry(
         wanted = errors.ContextTooLongError if context_error else STATUS_ERRORS[status]
         assert isinstance(result.error, wanted), result.error
         assert result.error.status == status
-        assert errors.one_line(message)[:120] in str(result.error)
+        assert one_line(message, errors.MAX_MESSAGE_CHARS, keep_controls=True)[:120] in str(
+            result.error
+        )
         assert API_KEY not in str(result.error)
         assert result.chunks == []
         return
@@ -102,7 +105,9 @@ async def test_compat_entry(
     if "stream_error" in expected:
         assert result.error is not None and result.finish is None
         provider_text = expected["stream_error"][0]["message"]
-        assert errors.one_line(provider_text)[:100] in str(result.error)
+        assert one_line(provider_text, errors.MAX_MESSAGE_CHARS, keep_controls=True)[:100] in str(
+            result.error
+        )
         return
     assert result.error is None, result.error
     assert result.finish is not None
