@@ -161,10 +161,7 @@ async def open_engine(
     )
     try:
         if mcp is None and mcp_log_file is not None:
-            manager = build_mcp(
-                settings, workspace, log_file=mcp_log_file, workspace_rules=workspace_rules
-            )
-            mcp = manager if manager.configured else None
+            mcp = _configured_mcp(settings, workspace, mcp_log_file, workspace_rules)
         chosen_skills = skills if skills is not None else load_skill_set()
         service = build_service(
             settings,
@@ -193,3 +190,11 @@ async def open_engine(
         owns_store=owns_store,
         owns_gateway=owns_gateway,
     )
+
+
+def _configured_mcp(
+    settings: Settings, workspace: Path, log_file: Path, rules: WorkspaceRules | None
+) -> McpManager | None:
+    """A manager of the configured MCP servers, or ``None`` when none is configured."""
+    manager = build_mcp(settings, workspace, log_file=log_file, workspace_rules=rules)
+    return manager if manager.configured else None
