@@ -14,8 +14,10 @@ LOWER_LAYERS = [
     "app.config",
     "app.paths",
     "app.textsafe",
+    "app.atomic",
     "app.store",
     "app.cli",
+    "app.wiring",
     "app.mcp.tools",
 ]
 

@@ -1,4 +1,4 @@
-"""Finding the script a launcher or a shell is given (``bash -c``, ``python -c``, ``printf … |``)."""
+"""The script a launcher or a shell is given: ``bash -c``, ``python -c``, ``printf … |``."""
 
 from __future__ import annotations
 
