@@ -44,7 +44,7 @@ def test_wheel_contains_the_package_and_the_styles(wheel: Path) -> None:
     assert tcss, "styles/ holds no .tcss files"
     for name in tcss:
         assert f"app/styles/{name}" in names
-    assert "app/cli.py" in names and "app/store/store.py" in names
+    assert "app/cli/__init__.py" in names and "app/store/store.py" in names
     assert not any(name.startswith("tests/") for name in names)
     metadata = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "agentkit = app.cli:main" in zipfile.ZipFile(wheel).read(metadata).decode()
