@@ -21,6 +21,7 @@ class JsonPrinter:
         self.ctx = ctx
 
     def show(self, event: Event) -> None:
+        """Print ``event`` in its wire shape, one line, flushed."""
         from app.engine.events import to_wire
 
         encoded = json.dumps(to_wire(event), ensure_ascii=False)
@@ -28,7 +29,7 @@ class JsonPrinter:
         self.ctx.out.flush()
 
     def close(self) -> None:
-        pass
+        """Nothing is held back: every line is out already."""
 
 
 class PlainPrinter:
@@ -45,6 +46,7 @@ class PlainPrinter:
         self.experts: dict[str, str] = {}
 
     def show(self, event: Event) -> None:
+        """Print what a person reads of ``event``: answer text on stdout, steps on stderr."""
         err = self.ctx.err
         if self._show_mode_event(event):
             return
@@ -148,4 +150,5 @@ class PlainPrinter:
         return True
 
     def close(self) -> None:
+        """Flush the answer."""
         self.ctx.out.flush()
