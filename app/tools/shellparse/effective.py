@@ -226,6 +226,14 @@ def _unwrap_into(
         if name == "xargs" and not starts[:-1]:
             found.add(["echo", UNKNOWN])
         return
+    _unwrap_named(found, name, words, feeder, depth, hops)
+
+
+def _unwrap_named(
+    found: Effective, name: str, words: list[str], feeder: list[str] | None, depth: int, hops: int
+) -> None:
+    """Record what the command ``name`` (not a launcher) runs in turn: ``eval``'s text,
+    aliases, shell scripts, sourced stdin, tmux/screen commands, ``find`` actions, ssh."""
     if name in DESTRUCTIVE and any(w == UNKNOWN or "$" in w or "`" in w for w in words[1:]):
         found.uncertain.append(f"{name} gets arguments that are only known when it runs")
     if name == "eval":
