@@ -18,9 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    ValidationError,
-)
+from pydantic import ValidationError
 
 from app.config.errors import ConfigError, _describe
 from app.config.schema import RuleCheck, Settings

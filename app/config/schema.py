@@ -6,11 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator
 
 from app.config.base import (
     _ENV_NAME,

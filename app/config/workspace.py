@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    ValidationError,
-)
+from pydantic import ValidationError
 
 from app.config.errors import ConfigError, _expected
 from app.config.mcp import McpConfig, McpServerConfig
