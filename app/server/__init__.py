@@ -2,7 +2,7 @@
 ``ChatService`` and the session store.
 
 FastAPI and uvicorn are an optional extra (``pip install 'agentkit-tui[serve]'``), so this
-package imports them at module level and only the CLI (``app.cli_serve``) imports it, after
+package imports them at module level and only the CLI (``app.cli.serve``) imports it, after
 checking that they are there. Nothing about turns lives here: every turn goes through
 ``ChatService.send``.
 """
