@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app.config import Settings, WorkspaceRules
 from app.paths import ENV_DB, Paths
-from app.store import SessionStore
+from app.store import DatabaseFileError, SessionStore
 from app.textsafe import escape_controls_in_json
 from app.wiring import open_store
 
@@ -47,11 +47,21 @@ class Context:
         """Whether the database is the default one (whose folder we may create)."""
         return self.db_path == self.paths.data_dir / self.paths.db_file.name
 
-    async def open_store(self, *, create: bool) -> SessionStore | None:
-        """Open the session store; ``None`` when it does not exist and ``create`` is false."""
+    async def open_store(self, *, create: bool, read_only: bool = False) -> SessionStore | None:
+        """Open the session store; ``None`` when it does not exist and ``create`` is false.
+        ``read_only`` (commands that only read) works on a read-only mount too."""
         path = self.db_path
         if not path.exists() and not create:
             return None
+        if read_only:
+            # Writable where possible (a reply whose writer died is then marked interrupted
+            # as it is read); read-only on a read-only mount or file.
+            try:
+                return await open_store(path, create=False)
+            except DatabaseFileError as exc:
+                if "read-only" not in exc.problem and "cannot open" not in exc.problem:
+                    raise
+            return await SessionStore.open_read_only(path)
         if create and self.is_default_db:
             self.paths.ensure_data_dir()
         return await open_store(path, create=create)

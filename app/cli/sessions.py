@@ -104,7 +104,7 @@ def print_session_table(ctx: Context, sessions: Sequence[Session], indent: str =
 
 async def cmd_sessions_list(ctx: Context) -> int:
     """``agentkit sessions list``."""
-    store = await ctx.open_store(create=False)
+    store = await ctx.open_store(create=False, read_only=True)
     status = None if ctx.args.status == "all" else ctx.args.status
     sessions: list[Session] = []
     if store is not None:
@@ -121,8 +121,8 @@ async def cmd_sessions_list(ctx: Context) -> int:
     return 0
 
 
-async def _require_store(ctx: Context, reference: str) -> SessionStore:
-    store = await ctx.open_store(create=False)
+async def _require_store(ctx: Context, reference: str, *, read_only: bool = False) -> SessionStore:
+    store = await ctx.open_store(create=False, read_only=read_only)
     if store is None:
         raise SessionNotFoundError(reference)
     return store
@@ -130,7 +130,7 @@ async def _require_store(ctx: Context, reference: str) -> SessionStore:
 
 async def cmd_sessions_show(ctx: Context) -> int:
     """``agentkit sessions show ID``."""
-    async with await _require_store(ctx, ctx.args.session) as store:
+    async with await _require_store(ctx, ctx.args.session, read_only=True) as store:
         session_id = await store.resolve_session_id(ctx.args.session)
         session = await store.get_session(session_id)
         messages = await store.get_messages(session_id, last=ctx.args.last)
@@ -228,7 +228,7 @@ def _fit_snippet(hit: SearchHit, width: int, color: bool) -> str:
 async def cmd_sessions_search(ctx: Context) -> int:
     """``agentkit sessions search TEXT``."""
     text = " ".join(ctx.args.text)
-    store = await ctx.open_store(create=False)
+    store = await ctx.open_store(create=False, read_only=True)
     hits: list[SearchHit] = []
     if store is not None:
         async with store:
@@ -255,7 +255,7 @@ async def cmd_sessions_search(ctx: Context) -> int:
 
 async def cmd_sessions_export(ctx: Context) -> int:
     """``agentkit sessions export ID --format md|json [-o FILE]``."""
-    async with await _require_store(ctx, ctx.args.session) as store:
+    async with await _require_store(ctx, ctx.args.session, read_only=True) as store:
         session_id = await store.resolve_session_id(ctx.args.session)
         text = await store.export_session(session_id, ctx.args.format)
     output: Path | None = ctx.args.output

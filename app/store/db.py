@@ -85,6 +85,8 @@ class Database:
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
         self.path = path
+        #: Opened with :meth:`open_read_only` (every write fails).
+        self.read_only = False
 
     @classmethod
     async def open(
@@ -143,6 +145,7 @@ class Database:
                 return await cls.open_read_only(path)
             await migrate(database, MIGRATIONS)  # refuses a newer schema; writes nothing here
             await database.execute("PRAGMA query_only = ON")
+            database.read_only = True
         except BaseException:
             with contextlib.suppress(Exception):  # it may be closed already
                 await database.close()

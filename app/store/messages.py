@@ -12,7 +12,7 @@ from app.store.base import (
     from_db_time,
     message_from_row,
 )
-from app.store.errors import MessageNotFoundError, SessionClosedError
+from app.store.errors import DatabaseFileError, MessageNotFoundError, SessionClosedError
 from app.store.liveness import current_writer, writer_is_alive
 from app.store.models import (
     MESSAGE_STATUSES,
@@ -351,11 +351,16 @@ class MessagesPart(StorePart):
         for row in rows:
             if writer_is_alive(row["writer"], from_db_time(row["updated_at"]), now):
                 continue
-            await self._db.execute(
-                "UPDATE messages SET status = 'interrupted', writer = NULL "
-                "WHERE id = ? AND status = 'streaming' AND writer IS ?",
-                (row["id"], row["writer"]),
-            )
+            try:
+                await self._db.execute(
+                    "UPDATE messages SET status = 'interrupted', writer = NULL "
+                    "WHERE id = ? AND status = 'streaming' AND writer IS ?",
+                    (row["id"], row["writer"]),
+                )
+            except DatabaseFileError:
+                if not self._db.read_only:
+                    raise
+                return  # opened read-only: shown as it was left ("streaming")
 
 
 def _latest_summary(rows: list[Any]) -> Any | None:

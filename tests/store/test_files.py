@@ -201,3 +201,39 @@ async def test_sessions_can_be_read_from_a_read_only_mount(db_path: Path) -> Non
     writer = _READ_ON_A_READ_ONLY_MOUNT.replace("open_read_only(sys.argv[1])", "open(sys.argv[1])")
     code, out, err = await _run_mounted(mount, writer, db_path)
     assert code != 0 and "DatabaseFileError" in err
+
+
+async def test_the_read_only_commands_work_on_a_read_only_mount(tmp_path: Path) -> None:
+    """``agentkit sessions list/show/search/export`` with the data folder mounted read-only
+    (a writer that died mid-reply is left as it was, and nothing fails)."""
+    binary = sandbox.state("auto").binary
+    if binary is None:
+        pytest.skip("bubblewrap cannot run here, and it is how the test mounts read-only")
+    home = tmp_path / "home"
+    home.mkdir()
+    async with await SessionStore.open(home / "agentkit.db") as store:
+        session = await store.create_session("a", title="on a CD")
+        await store.append_message(session.id, "user", "find the wombat")
+        await store.append_message(session.id, "assistant", "half a rep", status="streaming")
+    with sqlite3.connect(home / "agentkit.db") as raw:  # a writer that is gone
+        raw.execute("UPDATE messages SET writer = 'elsewhere|x|1|1' WHERE status = 'streaming'")
+    agentkit = str(Path(sys.executable).parent / "agentkit")
+    mount = [binary, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for argv in (
+        ["sessions", "list", "--json"],
+        ["sessions", "show", session.id, "--json"],
+        ["sessions", "search", "wombat", "--json"],
+        ["sessions", "export", session.id, "--format", "md"],
+    ):
+        process = await asyncio.create_subprocess_exec(
+            *mount,
+            "env",
+            f"AGENTKIT_HOME={home}",
+            agentkit,
+            *argv,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, (argv, err.decode())
+        assert b"wombat" in out or b"on a CD" in out, (argv, out)
