@@ -59,7 +59,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ["tests/tools/test_safety.py", "tests/tools/test_shellparse.py"],
     ),
     "knownsafe": (
-        "app/tools/knownsafe.py",
+        "app/tools/knownsafe/*",
         [
             "tests/tools/test_knownsafe.py",
             "tests/tools/test_shellparse.py",
@@ -70,7 +70,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # The property tests (test_shell_properties.py) are left out here: a thousand mutants
     # times a hypothesis run each does not fit in a run on 2 cores.
     "shellparse": (
-        "app/tools/shellparse.py",
+        "app/tools/shellparse/*",
         [
             "tests/tools/test_shellparse.py",
             "tests/tools/test_shell_cases.py",
