@@ -25,8 +25,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
+from app.engine.clients import RuleError, matching_calls
 from app.engine.human import ConfirmationRequest, Decision, DecisionAction, RuleScope
-from app.tools.rules import RuleError, matching_calls
 from app.ui.widgets.message_views import clean
 
 SCOPES: list[tuple[str, RuleScope]] = [

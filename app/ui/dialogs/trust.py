@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from app.config import WorkspaceRules
-from app.tools.rules import RuleError, trust_rules_file
+from app.engine.clients import RuleError, trust_rules_file
 from app.ui.widgets.message_views import one_line
 
 

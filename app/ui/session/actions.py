@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import TextArea
 
+from app.engine.clients import RuleError
 from app.store import Session, StoreError
-from app.tools.rules import RuleError
 from app.ui.dialogs.approvals import ApprovalsDialog, approval_rows
 from app.ui.dialogs.copy_picker import CopyPicker, copy_choices
 from app.ui.dialogs.delete import DeleteDialog
@@ -202,7 +202,7 @@ class SessionActions:
 
     async def _load_models(self, picker: ModelPicker) -> None:
         """Ask the configured providers what they serve (a worker: the UI stays free)."""
-        from app.llm.describe import describe_models  # loaded with the engine, after start-up
+        from app.engine.clients import describe_models
 
         try:
             report = await describe_models(self.app.settings)

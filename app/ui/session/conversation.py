@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from app.engine.clients import DEMO_NOTICE
 from app.engine.events import CallStep, ConfirmationResultEvent, Event, StepEvent, UsageEvent
-from app.llm.demo import DEMO_NOTICE
 from app.store import Event as StoredEvent
 from app.store import Message, Session, StoreError
 from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
