@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content, Span
 from textual.message import Message
@@ -31,6 +33,24 @@ def recency_group(moment: datetime, now: datetime) -> str:
     if local.date() > today - timedelta(days=7):
         return "This week"
     return "Older"
+
+
+class SearchBox(Input):
+    """The session search box: Esc clears it, a second Esc leaves it (``SearchBox.Left``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Clear / leave", show=False, id="search.leave"),
+    ]
+
+    class Left(Message):
+        """The person left the empty search box with Esc."""
+
+    def action_leave(self) -> None:
+        """Clear the search; when it is already empty, leave the box."""
+        if self.value:
+            self.value = ""
+        else:
+            self.post_message(self.Left())
 
 
 class SessionSidebar(Vertical):
@@ -65,7 +85,7 @@ class SessionSidebar(Vertical):
         self._now = datetime.now
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search sessions…  (/)", id="session-search")
+        yield SearchBox(placeholder="Search sessions…", id="session-search")
         yield OptionList(id="session-list")
         yield Static("", id="session-count", markup=False)
 

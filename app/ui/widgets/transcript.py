@@ -183,7 +183,24 @@ class Transcript(VerticalScroll):
         if new <= 0 and self.has_earlier and not self._asked_earlier and self.first_seq:
             self._asked_earlier = True
             self.post_message(self.EarlierWanted(self.first_seq))
-        following = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        self._update_following()
+
+    @property
+    def following(self) -> bool:
+        """Whether the view follows new output: the person did not scroll away from the end.
+        A view that merely changed size (the plan panel opened beside it) still follows."""
+        return not self._anchor_released or self.is_vertical_scroll_end or self.max_scroll_y == 0
+
+    def anchor(self, anchor: bool = True) -> None:
+        """Follow the end again (``anchor=False``: stop following)."""
+        super().anchor(anchor)
+        self._update_following()
+
+    def on_resize(self) -> None:
+        self._update_following()
+
+    def _update_following(self) -> None:
+        following = self.following
         if following != self._following:
             self._following = following
             self.post_message(self.FollowChanged(following))
