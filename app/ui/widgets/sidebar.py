@@ -14,13 +14,14 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.content import Content, Span
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.store import SearchHit, Session
 from app.ui.widgets.message_views import one_line
+from app.ui.widgets.snippet import clean_snippet
 
 
 def recency_group(moment: datetime, now: datetime) -> str:
@@ -58,9 +59,11 @@ class SessionSidebar(Vertical):
 
     @dataclass
     class SessionSelected(Message):
-        """The person picked the session ``session_id``."""
+        """The person picked the session ``session_id`` (a search hit: at the message
+        ``seq``)."""
 
         session_id: str
+        seq: int | None = None
 
     @dataclass
     class SearchChanged(Message):
@@ -82,6 +85,8 @@ class SessionSidebar(Vertical):
         self.marks: Callable[[str], str] = lambda _session_id: ""
         self.searching = False
         self.exhausted = False
+        #: The listed search hits, by option id.
+        self.hits: dict[str, SearchHit] = {}
         self._now = datetime.now
 
     def compose(self) -> ComposeResult:
@@ -138,24 +143,22 @@ class SessionSidebar(Vertical):
         )
 
     def show_hits(self, hits: Sequence[SearchHit]) -> None:
-        """Show search results with the matches highlighted."""
+        """Show every search hit (several per session too), the matches highlighted in a
+        snippet without Markdown marks."""
         self.searching = True
         option_list = self.query_one(OptionList)
         option_list.clear_options()
-        seen: set[str] = set()
-        for hit in hits:
-            snippet = " ".join(hit.snippet.split())
-            spans = [Span(start, end, "reverse") for start, end in hit.highlights]
-            text = (
-                Content(snippet, spans=spans)
-                if len(snippet) == len(hit.snippet)
-                else Content(snippet)
-            )
+        self.hits = {}
+        options: list[Option | None] = []
+        for number, hit in enumerate(hits):
+            option_id = f"hit-{number}"
+            self.hits[option_id] = hit
             title = one_line(hit.session_title or "New session", 50)
-            label = Content(title + "\n  ").stylize("bold", 0, len(title)) + text
-            option_id = hit.session_id if hit.session_id not in seen else None
-            seen.add(hit.session_id)
-            option_list.add_option(Option(label, id=option_id))
+            who = f"{hit.role}: " if hit.kind == "message" and hit.role else ""
+            label = Content(title + "\n  ").stylize("bold", 0, len(title))
+            label += Content(who).stylize("dim") + clean_snippet(hit.snippet, hit.highlights)
+            options.append(Option(label, id=option_id))
+        option_list.add_options(options)
         self.query_one("#session-count", Static).update(
             f"{len(hits)} match{'es' if len(hits) != 1 else ''}"
         )
@@ -183,7 +186,10 @@ class SessionSidebar(Vertical):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id:
+        hit = self.hits.get(event.option.id or "") if self.searching else None
+        if hit is not None:
+            self.post_message(self.SessionSelected(hit.session_id, hit.seq))
+        elif event.option.id:
             self.post_message(self.SessionSelected(event.option.id))
 
     def on_mount(self) -> None:
