@@ -180,7 +180,7 @@ ACTIONS: tuple[Action, ...] = (
         "f6",
         "Copy",
         "Turn",
-        "Copy the last answer, or one of the recent code blocks, to the clipboard (OSC 52).",
+        "Copy the last answer, or one of the recent code blocks (system clipboard, else OSC 52).",
         priority=True,
     ),
     Action(
