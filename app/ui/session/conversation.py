@@ -11,6 +11,7 @@ from app.llm.demo import DEMO_NOTICE
 from app.store import Event as StoredEvent
 from app.store import Message, Session, StoreError
 from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
+from app.ui.notify import Notifier
 from app.ui.session.live import merged
 from app.ui.session.state import SessionState
 from app.ui.typed import as_typed, skills_by_turn
@@ -70,6 +71,8 @@ class Conversation:
         self.current: Session | None = None
         #: f9 hid the plan / team panel.
         self.panel_hidden = False
+        #: The bell and desktop notifications while the terminal is not focused.
+        self.notifier = Notifier(app)
 
     @property
     def current_id(self) -> str | None:
@@ -336,3 +339,4 @@ class Conversation:
                 return
             self.app.main.set_title(self.current.title or "New session")
         await self.app.listing.reload()
+        self.notifier.turn_ended(self.app.listing.title_of(message.session_id), message.status)
