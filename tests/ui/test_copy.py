@@ -9,6 +9,7 @@ import pytest
 
 from app.ui.clipboard import SCREEN_CHUNK, Clipboard, osc52
 from app.ui.dialogs.copy_picker import CopyPicker, code_blocks, copy_choices
+from app.ui.widgets.composer import Composer
 from tests.ui.conftest import AppFactory, until
 
 ANSWER = """Two ways:
@@ -172,3 +173,17 @@ async def test_f6_says_which_way_the_copy_went(make_app: AppFactory) -> None:
             pilot,
             lambda: any("Could not copy" in str(n.message) for n in app._notifications),
         )
+
+
+async def test_ctrl_c_copies_a_selection_the_same_way(make_app: AppFactory) -> None:
+    app = await make_app()
+    writes: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.actions.clipboard = Clipboard(writes.append, env={}, system=lambda: None)
+        composer = app.main.query_one(Composer)
+        composer.insert("select me")
+        composer.select_all()
+        await pilot.press("ctrl+c")
+        assert writes == [osc52("select me")] and app.clipboard == "select me"
+        assert any("Copied the selection with OSC 52" in str(n.message) for n in app._notifications)

@@ -73,8 +73,10 @@ class SessionActions:
             self.cancel_turn()
             return
         focused = self.app.focused
-        if isinstance(focused, TextArea) and focused.selected_text:
-            copied = self.copy_text(focused.selected_text)
+        selected = focused.selected_text if isinstance(focused, TextArea) else ""
+        selected = selected or self.app.screen.get_selected_text() or ""
+        if selected:  # in the composer, or text selected with the mouse
+            copied = self.copy_text(selected)
             self.app.notify(f"Copied the selection {copied.how()}.", markup=False)
             return
         self.app.notify("Press ctrl+q to quit.", markup=False)
