@@ -153,10 +153,14 @@ class SessionSidebar(Vertical):
         for number, hit in enumerate(hits):
             option_id = f"hit-{number}"
             self.hits[option_id] = hit
-            title = one_line(hit.session_title or "New session", 50)
-            who = f"{hit.role}: " if hit.kind == "message" and hit.role else ""
-            label = Content(title + "\n  ").stylize("bold", 0, len(title))
-            label += Content(who).stylize("dim") + clean_snippet(hit.snippet, hit.highlights)
+            if hit.kind == "title":  # the title itself, the match highlighted
+                shown = clean_snippet(hit.snippet, hit.highlights)
+                label = shown.stylize("bold") + Content("\n  the title").stylize("dim", 3)
+            else:
+                title = one_line(hit.session_title or "New session", 50)
+                who = f"{hit.role}: " if hit.role else ""
+                label = Content(title + "\n  ").stylize("bold", 0, len(title))
+                label += Content(who).stylize("dim") + clean_snippet(hit.snippet, hit.highlights)
             options.append(Option(label, id=option_id))
         option_list.add_options(options)
         self.query_one("#session-count", Static).update(
