@@ -219,7 +219,7 @@ class AgentKitApp(App[None]):
     async def on_session_sidebar_session_selected(
         self, message: SessionSidebar.SessionSelected
     ) -> None:
-        await self.conversation.open_session(message.session_id)
+        await self.conversation.open_session(message.session_id, at_seq=message.seq)
 
     async def on_session_sidebar_more_wanted(self, message: SessionSidebar.MoreWanted) -> None:
         await self.listing.more(message.offset)

@@ -180,7 +180,7 @@ ACTIONS: tuple[Action, ...] = (
         "f6",
         "Copy",
         "Turn",
-        "Copy the last answer, or one of the recent code blocks, to the clipboard (OSC 52).",
+        "Copy the last answer, or one of the recent code blocks (system clipboard, else OSC 52).",
         priority=True,
     ),
     Action(
@@ -220,6 +220,8 @@ OTHER_KEYS: tuple[OtherKey, ...] = (
     OtherKey("Composer", "ctrl+j / alt+enter", "new line"),
     OtherKey("Composer", "up / down", "earlier messages you sent"),
     OtherKey("Composer", "tab", "complete an @skill or a /command"),
+    OtherKey("Composer", "end", "with nothing written: follow the end of the conversation"),
+    OtherKey("Session search", "esc", "clear the search; again: back to the composer"),
     OtherKey("Approval dialog", "y", "approve once"),
     OtherKey("Approval dialog", "n / esc", "deny"),
     OtherKey("Approval dialog", "a / d", "always approve / always deny (edit the rule first)"),

@@ -177,7 +177,8 @@ async def test_search_from_the_sidebar(make_app: AppFactory) -> None:
         option_list = app.sidebar.query_one("#session-list")
         await until(pilot, lambda: option_list.option_count > 0)
         first = option_list.get_option_at_index(0)
-        assert first.id == session.id and "Quokka" in str(first.prompt)
+        assert app.sidebar.hits[first.id or ""].session_id == session.id
+        assert "Quokka" in str(first.prompt)
 
 
 async def test_closed_sessions_are_read_only(make_app: AppFactory) -> None:

@@ -3,14 +3,18 @@ does the I/O and calls these methods."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
+from app.ui.keys import bound_keys
 from app.ui.widgets.composer import Composer
 from app.ui.widgets.key_bar import KeyBar
-from app.ui.widgets.sidebar import SessionSidebar
+from app.ui.widgets.sidebar import SearchBox, SessionSidebar
 from app.ui.widgets.status_line import StatusLine
 from app.ui.widgets.transcript import Transcript
 from app.ui.widgets.work_panel import WorkPanel
@@ -27,6 +31,8 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#composer"
 
     _completions = ""
+    #: Where focus was before it went to the search box (dialogs give it back there).
+    _before_search: Widget | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -36,7 +42,7 @@ class MainScreen(Screen[None]):
                 with Horizontal(id="body"):
                     yield Transcript(id="transcript")
                     yield WorkPanel(id="work-panel")
-                yield Static("↓ new output below — press End to follow", id="new-output")
+                yield Static("", id="new-output", markup=False)
                 yield Static("", id="read-only-note", markup=False)
                 yield Static("", id="completions", markup=False)
                 yield Composer(id="composer")
@@ -45,13 +51,52 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.add_class("-no-panel")  # until a session with a plan is shown
+        search_key, follow_key = self._key("session.search"), self._key("view.follow")
+        self.query_one(SearchBox).placeholder = f"Search sessions…  ({search_key})"
+        self.query_one("#new-output", Static).update(
+            f"↓ new output below — press {follow_key} or click here to follow"
+        )
         self.query_one(Composer).focus()
+
+    def _key(self, binding_id: str) -> str:
+        """How the key an action is bound to now is shown (after ``[keys]`` remaps)."""
+        keys = bound_keys(getattr(self.app, "keymap", {}))[binding_id].split(",")[0]
+        return self.app.get_key_display(Binding(keys, ""))
 
     def focus_search(self) -> None:
         """Jump to the session search box (showing the sidebar if it is folded away)."""
         self.set_class(False, "-no-sidebar")
         self.set_class(self.has_class("-narrow"), "-show-sidebar")
-        self.query_one(SessionSidebar).query_one("#session-search").focus()
+        self.query_one(SearchBox).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if not isinstance(event.widget, SearchBox):
+            self._before_search = event.widget
+
+    def focus_composer(self) -> None:
+        """Focus the composer (the transcript when a closed session hides it)."""
+        composer = self.query_one(Composer)
+        if composer.display and not self.has_class("-read-only"):
+            composer.focus()
+        else:
+            self.query_one(Transcript).focus()
+
+    def on_search_box_left(self, _message: SearchBox.Left) -> None:
+        self.focus_composer()
+
+    def on_screen_resume(self) -> None:
+        """After a dialog, focus goes back where it was before the search (not to the search
+        box, where the next message typed would become a search)."""
+        if isinstance(self.focused, SearchBox):
+            before = self._before_search
+            if before is not None and before.is_attached and before.focusable:
+                before.focus()
+            else:
+                self.focus_composer()
+
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is not None and event.widget.id == "new-output":
+            self.query_one(Transcript).anchor()
 
     def toggle_sidebar(self) -> None:
         """Show or hide the session list (on narrow terminals it starts hidden)."""

@@ -10,6 +10,7 @@ from textual.widgets import TextArea
 
 from app.engine.clients import RuleError
 from app.store import Session, StoreError
+from app.ui.clipboard import Clipboard, Copied
 from app.ui.dialogs.approvals import ApprovalsDialog, approval_rows
 from app.ui.dialogs.copy_picker import CopyPicker, copy_choices
 from app.ui.dialogs.delete import DeleteDialog
@@ -33,6 +34,8 @@ class SessionActions:
     def __init__(self, app: AgentKitApp) -> None:
         """Act on ``app``'s open session."""
         self.app = app
+        #: How copies leave the app (made on the first copy, when the terminal is up).
+        self.clipboard: Clipboard | None = None
 
     @property
     def current(self) -> Session | None:
@@ -70,8 +73,11 @@ class SessionActions:
             self.cancel_turn()
             return
         focused = self.app.focused
-        if isinstance(focused, TextArea) and focused.selected_text:
-            self.app.copy_to_clipboard(focused.selected_text)
+        selected = focused.selected_text if isinstance(focused, TextArea) else ""
+        selected = selected or self.app.screen.get_selected_text() or ""
+        if selected:  # in the composer, or text selected with the mouse
+            copied = self.copy_text(selected)
+            self.app.notify(f"Copied the selection {copied.how()}.", markup=False)
             return
         self.app.notify("Press ctrl+q to quit.", markup=False)
 
@@ -219,8 +225,18 @@ class SessionActions:
         else:
             picker.show_error("No models found. " + report.default_reason)
 
+    def copy_text(self, text: str) -> Copied:
+        """Copy ``text`` by the first way that can work here (system clipboard, then OSC 52,
+        through tmux or screen when inside one); which way it went."""
+        if self.clipboard is None:
+            driver = self.app._driver
+            headless = driver is None or self.app.is_headless
+            self.clipboard = Clipboard(None if headless else driver.write)  # type: ignore[union-attr]
+        self.app._clipboard = text  # what Textual's own paste (ctrl+v in an input) uses
+        return self.clipboard.copy(text)
+
     async def copy_answer(self) -> None:
-        """Copy the last answer, or one of the recent code blocks, to the clipboard (OSC 52)."""
+        """Copy the last answer, or one of the recent code blocks, to the clipboard."""
         if self.current is None:
             return
         messages = await self.app.store.get_messages(
@@ -242,11 +258,16 @@ class SessionActions:
         def chosen(text: str | None) -> None:
             if text is None:
                 return
-            self.app.copy_to_clipboard(text)
+            copied = self.copy_text(text)
             what = "the last answer" if text == answers[0] else "the code block"
             lines = text.count("\n") + 1
             plural = "s" if lines != 1 else ""
-            self.app.notify(f"Copied {what} ({lines} line{plural}).", markup=False)
+            verb = "Copied" if copied.way != "none" else "Could not copy"
+            self.app.notify(
+                f"{verb} {what} ({lines} line{plural}) {copied.how()}.",
+                severity="information" if copied.way != "none" else "warning",
+                markup=False,
+            )
 
         if len(choices) == 1:
             chosen(choices[0].text)  # nothing to choose between

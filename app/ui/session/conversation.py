@@ -11,6 +11,7 @@ from app.engine.events import CallStep, ConfirmationResultEvent, Event, StepEven
 from app.store import Event as StoredEvent
 from app.store import Message, Session, StoreError
 from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
+from app.ui.notify import Notifier
 from app.ui.session.live import merged
 from app.ui.session.state import SessionState
 from app.ui.typed import as_typed, skills_by_turn
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 #: Messages shown per page of history.
 PAGE_MESSAGES = 30
+#: A session opened at a search hit shows this many newer messages below it, at most.
+AFTER_HIT_MESSAGES = 200
 
 WELCOME = """\
 # Welcome to AgentKit
@@ -68,6 +71,8 @@ class Conversation:
         self.current: Session | None = None
         #: f9 hid the plan / team panel.
         self.panel_hidden = False
+        #: The bell and desktop notifications while the terminal is not focused.
+        self.notifier = Notifier(app)
 
     @property
     def current_id(self) -> str | None:
@@ -97,8 +102,11 @@ class Conversation:
         self.panel_hidden = not self.panel_hidden
         self.app.main.set_class(self.panel_hidden, "-no-panel")
 
-    def follow(self) -> None:
-        """Scroll to the end and follow new output again."""
+    async def follow(self) -> None:
+        """Scroll to the end and follow new output again (a session opened at a search hit
+        whose newest messages are not shown is opened at its end)."""
+        if self.app.transcript.has_later and self.current is not None:
+            await self.open_session(self.current.id)
         self.app.transcript.anchor()
 
     # ------------------------------------------------------------------ opening
@@ -125,21 +133,33 @@ class Conversation:
             model_line = f"You are talking to **{model}**."
         return WELCOME.format(model_line=model_line)
 
-    async def open_session(self, session_id: str) -> None:
-        """Show a session: its latest messages, its events, and a live turn if one runs."""
+    async def open_session(self, session_id: str, *, at_seq: int | None = None) -> None:
+        """Show a session: its latest messages, its events, and a live turn if one runs; with
+        ``at_seq`` (a search hit), the page around that message instead, the message marked."""
         store = self.app.store
         try:
             session = await store.get_session(session_id)
-            messages = await store.get_messages(session_id, last=PAGE_MESSAGES, thread="main")
+            if at_seq is None or self.app.sessions.get(session_id).live is not None:
+                messages = await store.get_messages(session_id, last=PAGE_MESSAGES, thread="main")
+                has_later = False
+            else:
+                messages, has_later = await self._page_around(session_id, at_seq)
             first = messages[0].seq if messages else 0
             events = await store.get_events(session_id, after_seq=max(0, first - 1))
         except StoreError as exc:
             self.app.notify(str(exc), severity="error", markup=False)
             return
+        if has_later and messages:
+            events = [e for e in events if e.seq < messages[-1].seq]
         self.app.desk.leaving_for(session_id)
         self.current = session
         state = self.app.sessions.get(session_id)
         await self._show_history(state, messages, events, has_earlier=first > 1)
+        transcript = self.app.transcript
+        if has_later:
+            await transcript.show_more_below()
+        if at_seq is not None:
+            transcript.show_hit(at_seq)
         await self.show_panel(await self._work_of(state))
         self.app.main.set_title(session.title or "New session")
         self.app.main.set_read_only(CLOSED_NOTE if session.is_closed else None)
@@ -154,9 +174,22 @@ class Conversation:
         status.tokens = sum(
             int(e.data.get("input_tokens", 0)) + int(e.data.get("output_tokens", 0)) for e in usage
         )
-        if not session.is_closed:
-            composer.focus()
+        if not session.is_closed and at_seq is None:
+            composer.focus()  # a hit leaves focus in the list: the next hit is a key away
         await self.app.desk.session_opened(state)
+
+    async def _page_around(self, session_id: str, seq: int) -> tuple[list[Message], bool]:
+        """The messages around ``seq``: a few before it, it, and those after it through the
+        end when there are not many (else True: more come later than the page shows)."""
+        store = self.app.store
+        before = await store.get_messages(
+            session_id, last=PAGE_MESSAGES // 2, before_seq=seq + 1, thread="main"
+        )
+        newest = await store.get_messages(session_id, last=AFTER_HIT_MESSAGES, thread="main")
+        shown_upto = before[-1].seq if before else seq
+        if not newest or newest[0].seq <= shown_upto:  # the newest reach back to the hit
+            return before + [m for m in newest if m.seq > shown_upto], False
+        return before, True
 
     async def _show_history(
         self,
@@ -233,6 +266,8 @@ class Conversation:
         if state.live is not None:
             app.notify("A turn is still running here: esc stops it.", markup=False)
             return
+        if app.transcript.has_later:  # opened at a search hit: show the end first
+            await self.open_session(state.session_id)
         await app.transcript.add_user(text)
         app.status.state = "thinking"
         app.turns.start(state.session_id, text, started_at=app.clock(), model=state.model)
@@ -304,3 +339,4 @@ class Conversation:
                 return
             self.app.main.set_title(self.current.title or "New session")
         await self.app.listing.reload()
+        self.notifier.turn_ended(self.app.listing.title_of(message.session_id), message.status)

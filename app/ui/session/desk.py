@@ -53,7 +53,8 @@ class ApprovalsDesk:
         state.announced = {item for item in state.announced if item in waiting}
         state.announced.update(waiting)
         if fresh:
-            self.app.bell()
+            title = self.app.listing.title_of(session_id)
+            self.app.conversation.notifier.question_waiting(title)
         if session_id != self.app.conversation.current_id:
             if fresh:
                 self._announce_elsewhere(state)

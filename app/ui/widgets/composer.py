@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
@@ -61,6 +62,12 @@ class Composer(TextArea):
             self._walk(1)
             return
         await super()._on_key(event)
+
+    def action_cursor_line_end(self, select: bool = False) -> None:
+        """End: to the end of the line; with nothing written, left to the app (follow the end)."""
+        if not self.text:
+            raise SkipAction
+        super().action_cursor_line_end(select)
 
     def action_newline(self) -> None:
         """Insert a line break."""

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from rich.markdown import Markdown as RichMarkdown
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Size
@@ -114,9 +114,26 @@ def block_chunks(text: str, size: int) -> list[str]:
     return pieces
 
 
-def rich_markdown(text: str) -> RichMarkdown:
-    """Model text as a Rich Markdown renderable (never parsed as console markup)."""
-    return RichMarkdown(text, code_theme="monokai", hyperlinks=False)
+#: The code blocks' colours (Pygments styles) under dark and under light themes.
+CODE_THEMES = {True: "monokai", False: "friendly"}
+
+
+def code_theme(app: App[Any]) -> str:
+    """The Pygments style for code blocks under the app's theme: ``[ui] code_theme`` when it
+    is set (one name, or ``"dark-name, light-name"``), else one that follows light/dark."""
+    dark = app.current_theme.dark
+    ui = getattr(getattr(app, "settings", None), "ui", None)
+    chosen = str(getattr(ui, "code_theme", "") or "")
+    names = [name.strip() for name in chosen.split(",") if name.strip()]
+    if names:
+        return names[0] if dark or len(names) == 1 else names[1]
+    return CODE_THEMES[dark]
+
+
+def rich_markdown(text: str, theme: str = CODE_THEMES[True]) -> RichMarkdown:
+    """Model text as a Rich Markdown renderable (never parsed as console markup), its code
+    blocks in the Pygments style ``theme``."""
+    return RichMarkdown(text, code_theme=theme, hyperlinks=False)
 
 
 def estimate_lines(markdown: str, width: int) -> int:
@@ -126,7 +143,7 @@ def estimate_lines(markdown: str, width: int) -> int:
 
 
 class RenderedMarkdown(Widget):
-    """Markdown rendered by Rich into lines, cached per width.
+    """Markdown rendered by Rich into lines, cached per width and theme.
 
     A Static holding a Rich renderable renders it again for every layout pass (to learn its
     height); with many of them in a transcript, streaming slows to a crawl. This keeps the
@@ -143,7 +160,11 @@ class RenderedMarkdown(Widget):
         super().__init__(**kwargs)
         self.markdown_text = text
         self.lazy = lazy
-        self._lines: dict[int, list[Strip]] = {}
+        self._lines: dict[tuple[int, str], list[Strip]] = {}
+
+    def _key(self, width: int) -> tuple[int, str]:
+        """What the rendered lines depend on: the width and the theme (its colours)."""
+        return (max(1, width), self.app.theme)
 
     def set_text(self, text: str) -> None:
         """Show ``text`` instead (rendered on the next frame)."""
@@ -153,19 +174,20 @@ class RenderedMarkdown(Widget):
             self.refresh(layout=True)
 
     def _render_at(self, width: int) -> list[Strip]:
-        width = max(1, width)
-        lines = self._lines.get(width)
+        key = self._key(width)
+        width = key[0]
+        lines = self._lines.get(key)
         if lines is None:
             if not self.markdown_text:
                 lines = []
             else:
                 console = self.app.console
                 options = console.options.update(width=width, height=None)
-                markdown = rich_markdown(self.markdown_text)
+                markdown = rich_markdown(self.markdown_text, code_theme(self.app))
                 rendered = console.render_lines(markdown, options, pad=True)
                 base = self.visual_style.rich_style  # the theme's colours under Rich's own
                 lines = [Strip(line, width).apply_style(base) for line in rendered]
-            self._lines = {width: lines}  # one width at a time is enough
+            self._lines = {key: lines}  # one width (and theme) at a time is enough
         return lines
 
     def rendered_text(self) -> str:
@@ -179,13 +201,13 @@ class RenderedMarkdown(Widget):
         return "\n".join(strip.text for strip in lines)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if self.lazy and max(1, width) not in self._lines:
+        if self.lazy and self._key(width) not in self._lines:
             return estimate_lines(self.markdown_text, width)
         return len(self._render_at(width))
 
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
-        if self.lazy and max(1, width) not in self._lines:
+        if self.lazy and self._key(width) not in self._lines:
             self.render_now()
         lines = self._render_at(width)
         return lines[y] if 0 <= y < len(lines) else Strip.blank(width)
@@ -193,7 +215,7 @@ class RenderedMarkdown(Widget):
     def render_now(self) -> None:
         """Render a lazy block for real (its height may change from the estimate)."""
         width = max(1, self.content_region.width)
-        if not self.lazy or width in self._lines or not self.is_attached:
+        if not self.lazy or not self.is_attached or self._key(width) in self._lines:
             return
         if len(self._render_at(width)) != estimate_lines(self.markdown_text, width):
             self.refresh(layout=True)

@@ -9,16 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.content import Content, Span
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.store import SearchHit, Session
 from app.ui.widgets.message_views import one_line
+from app.ui.widgets.snippet import clean_snippet
 
 
 def recency_group(moment: datetime, now: datetime) -> str:
@@ -33,14 +36,34 @@ def recency_group(moment: datetime, now: datetime) -> str:
     return "Older"
 
 
+class SearchBox(Input):
+    """The session search box: Esc clears it, a second Esc leaves it (``SearchBox.Left``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Clear / leave", show=False, id="search.leave"),
+    ]
+
+    class Left(Message):
+        """The person left the empty search box with Esc."""
+
+    def action_leave(self) -> None:
+        """Clear the search; when it is already empty, leave the box."""
+        if self.value:
+            self.value = ""
+        else:
+            self.post_message(self.Left())
+
+
 class SessionSidebar(Vertical):
     """The list of sessions; posts what the person picks or searches for."""
 
     @dataclass
     class SessionSelected(Message):
-        """The person picked the session ``session_id``."""
+        """The person picked the session ``session_id`` (a search hit: at the message
+        ``seq``)."""
 
         session_id: str
+        seq: int | None = None
 
     @dataclass
     class SearchChanged(Message):
@@ -62,10 +85,12 @@ class SessionSidebar(Vertical):
         self.marks: Callable[[str], str] = lambda _session_id: ""
         self.searching = False
         self.exhausted = False
+        #: The listed search hits, by option id.
+        self.hits: dict[str, SearchHit] = {}
         self._now = datetime.now
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search sessions…  (/)", id="session-search")
+        yield SearchBox(placeholder="Search sessions…", id="session-search")
         yield OptionList(id="session-list")
         yield Static("", id="session-count", markup=False)
 
@@ -118,24 +143,26 @@ class SessionSidebar(Vertical):
         )
 
     def show_hits(self, hits: Sequence[SearchHit]) -> None:
-        """Show search results with the matches highlighted."""
+        """Show every search hit (several per session too), the matches highlighted in a
+        snippet without Markdown marks."""
         self.searching = True
         option_list = self.query_one(OptionList)
         option_list.clear_options()
-        seen: set[str] = set()
-        for hit in hits:
-            snippet = " ".join(hit.snippet.split())
-            spans = [Span(start, end, "reverse") for start, end in hit.highlights]
-            text = (
-                Content(snippet, spans=spans)
-                if len(snippet) == len(hit.snippet)
-                else Content(snippet)
-            )
-            title = one_line(hit.session_title or "New session", 50)
-            label = Content(title + "\n  ").stylize("bold", 0, len(title)) + text
-            option_id = hit.session_id if hit.session_id not in seen else None
-            seen.add(hit.session_id)
-            option_list.add_option(Option(label, id=option_id))
+        self.hits = {}
+        options: list[Option | None] = []
+        for number, hit in enumerate(hits):
+            option_id = f"hit-{number}"
+            self.hits[option_id] = hit
+            if hit.kind == "title":  # the title itself, the match highlighted
+                shown = clean_snippet(hit.snippet, hit.highlights)
+                label = shown.stylize("bold") + Content("\n  the title").stylize("dim", 3)
+            else:
+                title = one_line(hit.session_title or "New session", 50)
+                who = f"{hit.role}: " if hit.role else ""
+                label = Content(title + "\n  ").stylize("bold", 0, len(title))
+                label += Content(who).stylize("dim") + clean_snippet(hit.snippet, hit.highlights)
+            options.append(Option(label, id=option_id))
+        option_list.add_options(options)
         self.query_one("#session-count", Static).update(
             f"{len(hits)} match{'es' if len(hits) != 1 else ''}"
         )
@@ -163,7 +190,10 @@ class SessionSidebar(Vertical):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id:
+        hit = self.hits.get(event.option.id or "") if self.searching else None
+        if hit is not None:
+            self.post_message(self.SessionSelected(hit.session_id, hit.seq))
+        elif event.option.id:
             self.post_message(self.SessionSelected(event.option.id))
 
     def on_mount(self) -> None:

@@ -91,6 +91,10 @@ class Transcript(VerticalScroll):
         self._thinking: ThinkingBlock | None = None
         self._asked_earlier = False
         self._following = True
+        #: A page around a search hit is shown: newer messages exist below it, not loaded.
+        self.has_later = False
+        #: The first view of each message or logged event shown, by its seq.
+        self._by_seq: dict[int, Widget] = {}
 
     # ------------------------------------------------------------------ history
 
@@ -98,13 +102,19 @@ class Transcript(VerticalScroll):
         entries: list[tuple[int, Message | StoredEvent]] = [(m.seq, m) for m in messages]
         entries += [(e.seq, e) for e in events]
         views: list[Widget] = []
-        for _seq, entry in sorted(entries, key=lambda item: item[0]):
+        for seq, entry in sorted(entries, key=lambda item: item[0]):
             if isinstance(entry, Message):
-                views += self._message_views(entry)
+                shown = self._message_views(entry)
+                step = self._steps.get(entry.tool_call_id or "") if entry.role == "tool" else None
+                first = shown[0] if shown else step
+                if first is not None:
+                    self._by_seq[seq] = first
+                views += shown
             else:
                 payload = entry.data.get("data", entry.data)  # stored as on the wire
                 note = event_note(entry.type, payload if isinstance(payload, dict) else {})
                 if note is not None:
+                    self._by_seq[seq] = note
                     views.append(note)
         return views
 
@@ -146,6 +156,8 @@ class Transcript(VerticalScroll):
         """Replace everything with a page of history (newest last)."""
         await self.remove_children()
         self._steps.clear()
+        self._by_seq.clear()
+        self.has_later = False
         self._assistant = None
         self._thinking = None
         self.first_seq = messages[0].seq if messages else None
@@ -173,6 +185,32 @@ class Transcript(VerticalScroll):
         self._asked_earlier = False
         self.call_after_refresh(self._keep_position, height_before)
 
+    async def show_more_below(self) -> None:
+        """Say that newer messages exist below the page shown (a page around a search hit)."""
+        self.has_later = True
+        await self.mount(Note("… newer messages follow: End shows the newest", "more"))
+
+    def show_hit(self, seq: int) -> bool:
+        """Mark the shown message (or event) ``seq`` as the search hit and bring it into
+        view; False when it is not on the page (not in the main conversation)."""
+        for view in self.query(".-hit"):
+            view.remove_class("-hit")
+        found = self._by_seq.get(seq)
+        if found is None:
+            before = [s for s in self._by_seq if s <= seq]  # the nearest view before it
+            found = self._by_seq[max(before)] if before else None
+            if found is None:
+                return False
+        found.add_class("-hit")
+        self.release_anchor()
+        self.call_after_refresh(self._scroll_to_hit, found)
+        return found is self._by_seq.get(seq)
+
+    def _scroll_to_hit(self, view: Widget) -> None:
+        if view.is_attached:
+            self.scroll_to_center(view, animate=False, immediate=True)
+            self._update_following()
+
     def _keep_position(self, height_before: int) -> None:
         grown = self.virtual_size.height - height_before
         self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
@@ -183,7 +221,24 @@ class Transcript(VerticalScroll):
         if new <= 0 and self.has_earlier and not self._asked_earlier and self.first_seq:
             self._asked_earlier = True
             self.post_message(self.EarlierWanted(self.first_seq))
-        following = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        self._update_following()
+
+    @property
+    def following(self) -> bool:
+        """Whether the view follows new output: the person did not scroll away from the end.
+        A view that merely changed size (the plan panel opened beside it) still follows."""
+        return not self._anchor_released or self.is_vertical_scroll_end or self.max_scroll_y == 0
+
+    def anchor(self, anchor: bool = True) -> None:
+        """Follow the end again (``anchor=False``: stop following)."""
+        super().anchor(anchor)
+        self._update_following()
+
+    def on_resize(self) -> None:
+        self._update_following()
+
+    def _update_following(self) -> None:
+        following = self.following
         if following != self._following:
             self._following = following
             self.post_message(self.FollowChanged(following))
