@@ -82,7 +82,7 @@ async def cmd_tui(ctx: Context) -> int:
             export_dir=workspace,
             config_file=ctx.paths.config_file,
         )
-        await app.run_async()
+        await app.run_async(mouse=ctx.settings.ui.mouse)
         if app.engine_error is not None:
             from app.llm.errors import LLMError
 

@@ -128,6 +128,20 @@ class UIConfig(_Section):
     show_thinking: bool = Field(default=False, description="Open thinking blocks by default.")
     show_timestamps: bool = False
     stream_delay_ms: int = Field(default=12, ge=0, description="Demo model pace per token.")
+    notify: Literal["bell", "desktop", "off"] = Field(
+        default="bell",
+        description="While the terminal is not focused, when a turn ends or a question "
+        "waits: the bell, the bell and a desktop notification (OSC 9 / OSC 777), or nothing.",
+    )
+    code_theme: str = Field(
+        default="",
+        description="Pygments style for code blocks: one name, or 'dark-name, light-name'; "
+        "empty follows the theme (monokai / friendly).",
+    )
+    mouse: bool = Field(
+        default=True,
+        description="false: the app takes no mouse input, so the terminal's own selection works.",
+    )
 
 
 class EngineConfig(_Section):

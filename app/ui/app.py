@@ -1,7 +1,7 @@
-"""AgentKitApp: starts things (store, engine, main screen, theme, palette) and hands each
-message to its part: ``Sessions`` (one state per session), ``Conversation`` (open, page, send,
-live events), ``ApprovalsDesk`` (questions), ``SessionActions`` (what ``ui/keys.py`` runs),
-``Commands`` (``/commands``, completion), ``SessionListing`` (the sidebar's pages, search)."""
+"""AgentKitApp: starts things (store, engine, main screen, theme, palette) and hands each message
+to its part: ``Sessions`` (a state per session), ``Conversation`` (open, page, send, live events),
+``ApprovalsDesk`` (questions), ``SessionActions`` (what ``ui/keys.py`` runs), ``Commands``
+(``/commands``, completion), ``SessionListing`` (the sidebar's pages, search)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from app.ui.session.desk import ApprovalsDesk
 from app.ui.session.listing import SessionListing
 from app.ui.session.live import TurnFeed
 from app.ui.session.state import Sessions
+from app.ui.theme import apply_configured_theme
 from app.ui.widgets.composer import Composer
 from app.ui.widgets.sidebar import SessionSidebar
 from app.ui.widgets.status_line import StatusLine
@@ -93,7 +94,7 @@ class AgentKitApp(App[None]):
         self.config_file = config_file
         #: The ``[keys]`` remaps in force (binding id -> keys).
         self.keymap: dict[str, str] = {}
-        self.theme = settings.ui.theme
+        self.theme_problem = apply_configured_theme(self, settings.ui.theme)
         #: Starts, stops and follows turns through the engine's live-turn hub.
         self.turns = TurnFeed(self)
         self.sessions = Sessions(self.turns.turn)
@@ -136,6 +137,8 @@ class AgentKitApp(App[None]):
         if self.settings.keys:
             self.set_keymap(self.settings.keys)  # before the key bar reads the bindings
         await self.push_screen(MainScreen())
+        if self.theme_problem:
+            self.notify(self.theme_problem, severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.status.model = self.default_model
         listed = await self.listing.first_page()
@@ -144,8 +147,7 @@ class AgentKitApp(App[None]):
         else:
             await self.conversation.show_new_session()
         if self._service is None:
-            # After the frame that shows the history has been painted (two refreshes on),
-            # so the engine's imports do not compete with drawing it.
+            # After the history's frame is painted: the engine's imports must not delay it.
             self.call_after_refresh(self.call_after_refresh, self._begin_engine)
         else:
             gc.freeze()  # see _start_engine

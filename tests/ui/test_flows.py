@@ -368,3 +368,17 @@ async def test_retry_and_history_send_a_skill_message_with_its_skill(make_app: A
         composer = app.main.query_one(Composer)
         await until(pilot, lambda: bool(composer.prompt_history))
         assert composer.prompt_history[-1] == "@review the parser please"
+
+
+async def test_a_theme_that_does_not_exist_falls_back_with_a_notice(make_app: AppFactory) -> None:
+    """``[ui] theme = "no-such"`` (a typo, or a theme of a newer Textual) does not stop the
+    app: it starts with the default theme and says why."""
+    app = await make_app(ui={"theme": "no-such-theme"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.theme == "textual-dark"
+
+        await until(
+            pilot,
+            lambda: any("no-such-theme" in str(n.message) for n in app._notifications),
+        )
+        assert any("using textual-dark" in str(n.message) for n in app._notifications)
