@@ -3,12 +3,14 @@ Textual does not have (a typo, or one saved by a newer version)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App, InvalidThemeError
 
 DEFAULT_THEME = "textual-dark"
 
 
-def apply_configured_theme(app: App[object], name: str) -> str | None:
+def apply_configured_theme(app: App[Any], name: str) -> str | None:
     """Use theme ``name``; when it does not exist use the default and return what to tell the
     person (None when all is well)."""
     try:
