@@ -23,6 +23,7 @@ from app.store import SessionStore
 from tests.fakes.provider import FakeProvider, Repeat, Reply
 from tests.fakes.scripts import openai_chunk, openai_tool_call_events
 from tests.reliability.helpers import SCRIPT, environment, use_fake
+from tests.tools.test_shell import guard_watches
 
 pytestmark = pytest.mark.slow
 
@@ -155,6 +156,11 @@ async def _command_and_kill(
     # Kill at a random moment after the command started (now and then at the very moment
     # its children exist).
     assert await _until(started), f"run {run}: the command never ran"
+    if sandbox == "off":
+        # The guard starts just after bash (it needs bash's group id); a kill within that
+        # moment is a known gap, not what this test varies.
+        bash = int(pids_file.read_text().split()[2])
+        assert await _until(lambda: guard_watches(bash)), f"run {run}: no guard"
     delay = rng.choice([0.0, rng.uniform(0.0, 0.5)])
     await asyncio.sleep(delay)
     assert _running_in(folder), "the command's processes are not where expected"

@@ -155,10 +155,25 @@ async def test_a_killed_agent_takes_the_whole_command_with_it(workspace: Path) -
     try:
         pids = await wait_for_lines(workspace / "pids", 3)
         assert all(alive(pid) for pid in pids)
+        # The guard starts just after bash (it needs bash's group id): a kill in that
+        # moment can leave children behind, a window this test does not aim at.
+        assert await eventually(lambda: guard_watches(pids[2])), "no guard for the command"
     finally:
         victim.kill()
         await victim.wait()
     await wait_gone(pids)
+
+
+def guard_watches(pgid: int) -> bool:
+    """Whether an orphan guard for process group ``pgid`` runs."""
+    wanted = f"agentkit-guard\0{pgid}\0".encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and wanted in (entry / "cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 async def test_a_finished_command_leaves_no_guard_behind(run: Runner) -> None:
