@@ -300,6 +300,17 @@ LOGGED_TYPES = frozenset(
         "error",
         "result",
         "usage",
+        "plan_update",
+        "plan_step",
+        "phase_started",
+        "phase_completed",
+        "phase_failed",
+        "replanning",
+        "team_formed",
+        "expert_step",
+        "expert_result",
+        "team_synthesis",
+        "team_dissolved",
     }
 )
 

@@ -33,12 +33,13 @@ from app.engine.events import (
     to_wire,
 )
 from app.engine.human import Human
-from app.engine.plan import run_plan
+from app.engine.modes.errors import ModeError
+from app.engine.modes.plan import run_plan
+from app.engine.modes.roster import resolve_team
+from app.engine.modes.team import run_team
 from app.engine.react import run_react, stream_step
 from app.engine.router import RoutingResult, SimpleRouter
 from app.engine.skills import ExecutionMode, SkillSet, resolve_agent
-from app.engine.subrun import ModeError
-from app.engine.team import resolve_team, run_team
 from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
 from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
 from app.llm.errors import ContextTooLongError, LLMError

@@ -19,49 +19,31 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.engine.cancel import TurnCancelled
-from app.engine.events import (
-    FinalAnswerEvent,
-    PhaseCompletedData,
-    PhaseCompletedEvent,
-    PhaseFailedData,
-    PhaseFailedEvent,
-    PhaseInfo,
-    PhaseStartedData,
-    PhaseStartedEvent,
-    PhaseStatus,
-    PlanStepData,
+from app.engine.events import FinalAnswerEvent, PhaseInfo, StepKind, TurnStatus, notice
+from app.engine.mode_events import (
     PlanStepEvent,
-    PlanUpdateData,
-    PlanUpdateEvent,
-    ReplanningData,
-    ReplanningEvent,
-    StepKind,
-    TurnStatus,
-    notice,
+    phase_completed,
+    phase_failed,
+    phase_started,
+    plan_step,
+    plan_update,
+    replanning,
 )
-from app.engine.subrun import (
-    EXECUTOR_NOTE,
+from app.engine.modes.errors import ModeError, ReplyInvalid
+from app.engine.modes.phase import EXECUTOR_NOTE, SHORT_RESULT_CHARS, child_context, run_phase
+from app.engine.modes.progress import ProgressMapper, quiet
+from app.engine.modes.replies import (
     MAX_PHASES,
-    SHORT_RESULT_CHARS,
-    ModeError,
     PhaseSpec,
-    ProgressMapper,
-    ReplyInvalid,
-    child_context,
-    cut,
-    describe_errors,
-    extract_json,
-    one_line,
-    quiet,
-    run_phase,
+    parse_phases,
     structured_call,
-    synthesise,
-    tools_summary,
     unique_phase_ids,
 )
+from app.engine.modes.synthesis import Phase, Wording, synthesise
+from app.engine.modes.text import cut, one_line, tools_summary
 from app.engine.turn import TurnContext
 from app.llm.errors import LLMError
 from app.llm.types import ChatMessage
@@ -102,6 +84,14 @@ SYNTHESIS_NOTE = (
 )
 
 
+WORDING = Wording(
+    missing_heading="**Not done:**",
+    skipped=" ({why}).",
+    nothing_done="No phase of the plan produced a result.",
+    done_heading="What the phases produced:",
+)
+
+
 # --------------------------------------------------------------------------- the plan
 
 
@@ -123,29 +113,17 @@ class Plan(BaseModel):
 
 def parse_plan(text: str, minimum: int = 2) -> Plan:
     """Validate a planner reply into a Plan with at least ``minimum`` phases."""
-    data = extract_json(text)
-    if isinstance(data, list):
-        data = {"phases": data}
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        raise ReplyInvalid(describe_errors(exc)) from None
+    plan = parse_phases(text, Plan)
     if len(plan.phases) < minimum:
         raise ReplyInvalid(f"phases: the plan needs {minimum} to {MAX_PHASES} phases")
     return plan
 
 
 @dataclass
-class PhaseState:
-    """A phase as it runs."""
+class PhaseState(Phase):
+    """A phase of the plan as it runs."""
 
-    id: str
-    title: str
-    goal: str
-    produces: str
-    status: PhaseStatus = "pending"
-    result: str = ""
-    error: str = ""
+    produces: str = ""
 
 
 def _states(plan: Plan, taken: set[str], attempt: int) -> list[PhaseState]:
@@ -155,7 +133,7 @@ def _states(plan: Plan, taken: set[str], attempt: int) -> list[PhaseState]:
         while phase_id in taken:
             phase_id = f"{phase_id}-r{attempt}"
         taken.add(phase_id)
-        states.append(PhaseState(phase_id, phase.title, phase.goal, phase.produces))
+        states.append(PhaseState(phase_id, phase.title, phase.goal, produces=phase.produces))
     return states
 
 
@@ -172,7 +150,7 @@ class _PlanRun:
 
     async def update(self) -> None:
         phases = [PhaseInfo(id=p.id, title=p.title, status=p.status) for p in self.phases]
-        await self.ctx.emit(PlanUpdateEvent(data=PlanUpdateData(plan_phases=phases)))
+        await self.ctx.emit(plan_update(phases))
 
     def planner_system(self, minimum: int) -> str:
         note = PLANNER_NOTE.format(
@@ -204,8 +182,8 @@ class _PlanRun:
             self.history,
             system=f"{ctx.system_prompt}\n\n{SYNTHESIS_NOTE}",
             prompt=self.synthesis_prompt(),
-            fallback=self.fallback(),
-            missing=self.missing(),
+            phases=self.phases,
+            wording=WORDING,
         )
         await ctx.emit(FinalAnswerEvent(content=answer))
         return "completed"
@@ -225,47 +203,43 @@ class _PlanRun:
                 await self.skip_rest("no replans left")
                 return
             replans += 1  # counted before the call: a failing replanner uses it up too
-            reason = f"Phase {phase.id} “{phase.title}” failed: {phase.error}"
-            await self.ctx.emit(
-                ReplanningEvent(data=ReplanningData(reason=one_line(reason, 300), attempt=replans))
-            )
-            try:
-                plan = await structured_call(
-                    self.planner,
-                    system=self.planner_system(1),
-                    messages=[
-                        *self.history[:-1],
-                        ChatMessage(role="user", content=self.replan_prompt(phase)),
-                    ],
-                    parse=lambda text: parse_plan(text, minimum=1),
-                    what="replanner",
-                )
-            except (ModeError, LLMError) as exc:
-                await self.ctx.emit(notice("replan_failed", one_line(str(exc), 200)))
-                await self.skip_rest("the replan failed")
+            if not await self.replan(index, phase, replans):
                 return
-            kept = self.phases[: index + 1]
-            taken = {p.id for p in self.phases}
-            self.phases = kept + _states(plan, taken, replans)
-            await self.update()
             index += 1
+
+    async def replan(self, index: int, phase: PhaseState, attempt: int) -> bool:
+        """Plan the work after the failed ``phase`` again; False when the replan failed."""
+        reason = f"Phase {phase.id} “{phase.title}” failed: {phase.error}"
+        await self.ctx.emit(replanning(one_line(reason, 300), attempt))
+        try:
+            plan = await structured_call(
+                self.planner,
+                system=self.planner_system(1),
+                messages=[
+                    *self.history[:-1],
+                    ChatMessage(role="user", content=self.replan_prompt(phase)),
+                ],
+                parse=lambda text: parse_plan(text, minimum=1),
+                what="replanner",
+            )
+        except (ModeError, LLMError) as exc:
+            await self.ctx.emit(notice("replan_failed", one_line(str(exc), 200)))
+            await self.skip_rest("the replan failed")
+            return False
+        kept = self.phases[: index + 1]
+        taken = {p.id for p in self.phases}
+        self.phases = kept + _states(plan, taken, attempt)
+        await self.update()
+        return True
 
     async def run_one(self, index: int, phase: PhaseState) -> bool:
         ctx = self.ctx
         phase.status = "running"
-        await ctx.emit(
-            PhaseStartedEvent(
-                data=PhaseStartedData(phase_id=phase.id, index=index, title=phase.title)
-            )
-        )
+        await ctx.emit(phase_started(phase.id, index, phase.title))
         await self.update()
 
         def progress(content: str, step: int, kind: StepKind, call_id: str | None) -> PlanStepEvent:
-            return PlanStepEvent(
-                data=PlanStepData(
-                    phase_id=phase.id, step=step, content=content, kind=kind, call_id=call_id
-                )
-            )
+            return plan_step(phase.id, step, content, kind, call_id)
 
         outcome = await run_phase(
             ctx,
@@ -278,18 +252,11 @@ class _PlanRun:
         )
         if outcome.ok:
             phase.status, phase.result = "done", outcome.result or "(no result text)"
-            short = one_line(phase.result, SHORT_RESULT_CHARS)
-            await ctx.emit(
-                PhaseCompletedEvent(data=PhaseCompletedData(phase_id=phase.id, result=short))
-            )
+            await ctx.emit(phase_completed(phase.id, one_line(phase.result, SHORT_RESULT_CHARS)))
             await self.update()
             return True
         phase.status, phase.error, phase.result = "failed", outcome.error, outcome.result
-        await ctx.emit(
-            PhaseFailedEvent(
-                data=PhaseFailedData(phase_id=phase.id, error=one_line(outcome.error, 300))
-            )
-        )
+        await ctx.emit(phase_failed(phase.id, one_line(outcome.error, 300)))
         await self.update()
         return False
 
@@ -307,9 +274,7 @@ class _PlanRun:
             for phase in self.phases:
                 if phase.status == "running":
                     phase.status, phase.error = "failed", STOPPED
-                    await self.ctx.emit(
-                        PhaseFailedEvent(data=PhaseFailedData(phase_id=phase.id, error=STOPPED))
-                    )
+                    await self.ctx.emit(phase_failed(phase.id, STOPPED))
             for phase in self.phases:
                 if phase.status == "pending":
                     phase.status = "skipped"
@@ -362,24 +327,6 @@ class _PlanRun:
             f"Task:\n{self.task}\n\nThe plan and how each phase went:\n{self.overview()}\n\n"
             f"Results:\n{self.results(everything=True) or '(no phase produced a result)'}"
         )
-
-    def missing(self) -> str | None:
-        lines = []
-        for phase in self.phases:
-            if phase.status == "failed":
-                lines.append(f"- {phase.id} “{phase.title}” failed: {one_line(phase.error, 200)}")
-            elif phase.status == "skipped":
-                lines.append(f"- {phase.id} “{phase.title}” was skipped ({phase.error}).")
-        if not lines:
-            return None
-        return "**Not done:**\n" + "\n".join(lines)
-
-    def fallback(self) -> str:
-        done = [p for p in self.phases if p.status == "done"]
-        if not done:
-            return "No phase of the plan produced a result."
-        parts = [f"**{p.title}** — {one_line(p.result, 400)}" for p in done]
-        return "What the phases produced:\n\n" + "\n\n".join(parts)
 
 
 async def run_plan(ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
