@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.engine.modes import plan, team
-from app.engine.modes.plan import PhaseState
+from app.engine.modes import plan_prompts, team_prompts
+from app.engine.modes.planner import PhaseState
 from app.engine.modes.roster import Expert
 from app.engine.modes.synthesis import fallback_text, missing_text
-from app.engine.modes.team import TeamPhaseState
+from app.engine.modes.team_plan import TeamPhaseState
 from app.engine.skills import ExecutionMode
 from tests.engine.conftest import Harness
 from tests.engine.test_plan import plan_json
@@ -27,14 +27,16 @@ def test_the_plan_lists_what_failed_or_was_skipped_and_falls_back_to_what_was_do
         PhaseState("p3", "Test", "test it", status="skipped", error="no replans left"),
         PhaseState("p4", "Ship", "ship it"),
     ]
-    assert missing_text(phases, plan.WORDING) == (
+    assert missing_text(phases, plan_prompts.WORDING) == (
         "**Not done:**\n- p2 “Edit” failed: no access\n- p3 “Test” was skipped (no replans left)."
     )
-    assert fallback_text(phases, plan.WORDING) == (
+    assert fallback_text(phases, plan_prompts.WORDING) == (
         "What the phases produced:\n\n**Read** — It says hello."
     )
-    assert missing_text(phases[:1], plan.WORDING) is None
-    assert fallback_text(phases[1:], plan.WORDING) == "No phase of the plan produced a result."
+    assert missing_text(phases[:1], plan_prompts.WORDING) is None
+    assert (
+        fallback_text(phases[1:], plan_prompts.WORDING) == "No phase of the plan produced a result."
+    )
 
 
 def test_the_team_names_who_failed_and_falls_back_to_each_experts_result() -> None:
@@ -46,14 +48,14 @@ def test_the_team_names_who_failed_and_falls_back_to_each_experts_result() -> No
     phases[0].result = "Line one.\nLine two."
     phases[1].error = "the model is down"
     phases[2].error = "it needs b1, which did not finish"
-    assert missing_text(phases, team.WORDING) == (
+    assert missing_text(phases, team_prompts.WORDING) == (
         "**Missing:**\n- b1 “Build” (Ben) failed: the model is down\n"
         "- c1 “Check” (Ann) was skipped: it needs b1, which did not finish."
     )
-    assert fallback_text(phases, team.WORDING) == (
+    assert fallback_text(phases, team_prompts.WORDING) == (
         "What the experts produced:\n\n**Ann — Facts**\n\nLine one.\nLine two."
     )
-    assert fallback_text(phases[1:], team.WORDING) == "No expert produced a result."
+    assert fallback_text(phases[1:], team_prompts.WORDING) == "No expert produced a result."
 
 
 async def test_a_failed_plan_synthesis_answers_with_the_phase_results(make_harness: Any) -> None:

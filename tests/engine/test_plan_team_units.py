@@ -47,7 +47,7 @@ from app.engine.events import (
     to_wire,
 )
 from app.engine.modes.errors import ModeError, ReplyInvalid
-from app.engine.modes.plan import parse_plan
+from app.engine.modes.planner import parse_plan
 from app.engine.modes.progress import ProgressMapper
 from app.engine.modes.replies import extract_json
 from app.engine.modes.roster import BUILTIN_TEAM, resolve_team

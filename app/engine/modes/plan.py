@@ -17,9 +17,6 @@ Events: ``plan_update`` (every phase with its status, whenever one changes),
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.engine.cancel import TurnCancelled
 from app.engine.events import FinalAnswerEvent, PhaseInfo, StepKind, TurnStatus, notice
@@ -32,110 +29,29 @@ from app.engine.mode_events import (
     plan_update,
     replanning,
 )
-from app.engine.modes.errors import ModeError, ReplyInvalid
+from app.engine.modes.errors import ModeError
 from app.engine.modes.phase import EXECUTOR_NOTE, SHORT_RESULT_CHARS, child_context, run_phase
+from app.engine.modes.plan_prompts import (
+    PLANNER_NOTE,
+    SYNTHESIS_NOTE,
+    WORDING,
+    phase_prompt,
+    replan_prompt,
+    synthesis_prompt,
+)
+from app.engine.modes.planner import PhaseState, parse_plan, states
 from app.engine.modes.progress import ProgressMapper, quiet
 from app.engine.modes.replies import (
     MAX_PHASES,
-    PhaseSpec,
-    parse_phases,
     structured_call,
-    unique_phase_ids,
 )
-from app.engine.modes.synthesis import Phase, Wording, synthesise
-from app.engine.modes.text import cut, one_line, tools_summary
+from app.engine.modes.synthesis import synthesise
+from app.engine.modes.text import one_line, tools_summary
 from app.engine.turn import TurnContext
 from app.llm.errors import LLMError
 from app.llm.types import ChatMessage
 
 STOPPED = "Stopped: the person stopped the turn during this phase."
-
-PLANNER_NOTE = """You are the planner. Break the person's task into {minimum} to {maximum} \
-phases that will be carried out in order, each by an assistant that can use these tools:
-{tools}
-
-Each phase needs:
-- "id": a short unique id, such as "p1"
-- "title": a few words
-- "goal": what to do, specific enough to act on
-- "produces": what the phase hands on to the next ones (a finding, a file, a decision)
-
-Reply with only a JSON object, no prose and no code fence:
-{{"phases": [{{"id": "p1", "title": "...", "goal": "...", "produces": "..."}}]}}"""
-
-REPLAN_PROMPT = """The plan for this task ran into a failure. Plan the remaining work again.
-
-Task:
-{task}
-
-The phases so far:
-{phases}
-
-{failure}
-
-Plan only the work that is still to do, in 1 to {maximum} phases with new ids (not {ids}). \
-Do not repeat finished phases; take another approach to what failed if there is one."""
-
-SYNTHESIS_NOTE = (
-    "Write the final answer for the person from the results of the phases below: what was "
-    "done, what was found or produced, and what the person should do next. Be concise and "
-    "use Markdown. Say plainly which phases failed or were skipped and what is therefore "
-    "missing; never present failed work as done."
-)
-
-
-WORDING = Wording(
-    missing_heading="**Not done:**",
-    skipped=" ({why}).",
-    nothing_done="No phase of the plan produced a result.",
-    done_heading="What the phases produced:",
-)
-
-
-# --------------------------------------------------------------------------- the plan
-
-
-class PlannedPhase(PhaseSpec):
-    """One phase as the planner wrote it."""
-
-    produces: str = Field(min_length=1)
-
-
-class Plan(BaseModel):
-    """The planner's reply."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    phases: list[PlannedPhase] = Field(min_length=1, max_length=MAX_PHASES)
-
-    _unique = field_validator("phases")(unique_phase_ids)
-
-
-def parse_plan(text: str, minimum: int = 2) -> Plan:
-    """Validate a planner reply into a Plan with at least ``minimum`` phases."""
-    plan = parse_phases(text, Plan)
-    if len(plan.phases) < minimum:
-        raise ReplyInvalid(f"phases: the plan needs {minimum} to {MAX_PHASES} phases")
-    return plan
-
-
-@dataclass
-class PhaseState(Phase):
-    """A phase of the plan as it runs."""
-
-    produces: str = ""
-
-
-def _states(plan: Plan, taken: set[str], attempt: int) -> list[PhaseState]:
-    states = []
-    for phase in plan.phases:
-        phase_id = phase.id
-        while phase_id in taken:
-            phase_id = f"{phase_id}-r{attempt}"
-        taken.add(phase_id)
-        states.append(PhaseState(phase_id, phase.title, phase.goal, produces=phase.produces))
-    return states
-
 
 # --------------------------------------------------------------------------- the run
 
@@ -170,7 +86,7 @@ class _PlanRun:
             parse=parse_plan,
             what="planner",
         )
-        self.phases = _states(plan, set(), 0)
+        self.phases = states(plan, set(), 0)
         await self.update()
         try:
             await self.execute()
@@ -181,7 +97,7 @@ class _PlanRun:
             ctx,
             self.history,
             system=f"{ctx.system_prompt}\n\n{SYNTHESIS_NOTE}",
-            prompt=self.synthesis_prompt(),
+            prompt=synthesis_prompt(self.task, self.phases),
             phases=self.phases,
             wording=WORDING,
         )
@@ -217,7 +133,7 @@ class _PlanRun:
                 system=self.planner_system(1),
                 messages=[
                     *self.history[:-1],
-                    ChatMessage(role="user", content=self.replan_prompt(phase)),
+                    ChatMessage(role="user", content=replan_prompt(self.task, self.phases, phase)),
                 ],
                 parse=lambda text: parse_plan(text, minimum=1),
                 what="replanner",
@@ -228,7 +144,7 @@ class _PlanRun:
             return False
         kept = self.phases[: index + 1]
         taken = {p.id for p in self.phases}
-        self.phases = kept + _states(plan, taken, attempt)
+        self.phases = kept + states(plan, taken, attempt)
         await self.update()
         return True
 
@@ -246,7 +162,7 @@ class _PlanRun:
             thread=f"phase:{phase.id}",
             emit=ProgressMapper(ctx.emit, progress),
             system=f"{ctx.system_prompt}\n\n{EXECUTOR_NOTE}",
-            prompt=self.phase_prompt(phase),
+            prompt=phase_prompt(self.task, self.phases, phase),
             model=ctx.model,
             tool_names=ctx.tool_names,
         )
@@ -280,53 +196,6 @@ class _PlanRun:
                     phase.status = "skipped"
             if self.phases:
                 await self.update()
-
-    # ----------------------------------------------------------------- prompts
-
-    def overview(self, current: PhaseState | None = None) -> str:
-        lines = []
-        for number, phase in enumerate(self.phases, start=1):
-            mark = "current" if phase is current else phase.status
-            lines.append(f"{number}. [{mark}] {phase.id} — {phase.title}: {phase.goal}")
-        return "\n".join(lines)
-
-    def results(self, *, everything: bool = False) -> str:
-        parts = []
-        for phase in self.phases:
-            if phase.status == "done":
-                parts.append(f"## {phase.id} — {phase.title} (done)\n{cut(phase.result)}")
-            elif everything and phase.status == "failed":
-                partial = f"\nPartial result:\n{cut(phase.result)}" if phase.result else ""
-                parts.append(f"## {phase.id} — {phase.title} (failed)\n{phase.error}{partial}")
-            elif everything and phase.status == "skipped":
-                parts.append(f"## {phase.id} — {phase.title} (skipped)\n{phase.error}")
-        return "\n\n".join(parts)
-
-    def phase_prompt(self, phase: PhaseState) -> str:
-        earlier = self.results() or "(none yet)"
-        return (
-            f"Overall task:\n{self.task}\n\nThe plan:\n{self.overview(phase)}\n\n"
-            f"Results of the earlier phases:\n{earlier}\n\n"
-            f"Your phase: {phase.id} — {phase.title}\nGoal: {phase.goal}\n"
-            f"It should produce: {phase.produces}"
-        )
-
-    def replan_prompt(self, failed: PhaseState) -> str:
-        results = self.results(everything=True) or "(no results yet)"
-        failure = f"Phase {failed.id} “{failed.title}” failed: {failed.error}"
-        return REPLAN_PROMPT.format(
-            task=self.task,
-            phases=f"{self.overview()}\n\n{results}",
-            failure=failure,
-            maximum=MAX_PHASES,
-            ids=", ".join(p.id for p in self.phases),
-        )
-
-    def synthesis_prompt(self) -> str:
-        return (
-            f"Task:\n{self.task}\n\nThe plan and how each phase went:\n{self.overview()}\n\n"
-            f"Results:\n{self.results(everything=True) or '(no phase produced a result)'}"
-        )
 
 
 async def run_plan(ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:

@@ -39,11 +39,19 @@ from app.engine.mode_events import (
 from app.engine.modes.errors import ModeError
 from app.engine.modes.phase import EXECUTOR_NOTE, PhaseOutcome, child_context, run_phase
 from app.engine.modes.progress import ProgressMapper, locked, quiet
-from app.engine.modes.replies import MAX_PHASES, structured_call
+from app.engine.modes.replies import structured_call
 from app.engine.modes.roster import Expert, Team
-from app.engine.modes.synthesis import Phase, Wording, synthesise
-from app.engine.modes.team_plan import parse_team_plan
-from app.engine.modes.text import cut, tools_summary
+from app.engine.modes.synthesis import synthesise
+from app.engine.modes.team_plan import TeamPhaseState, parse_team_plan
+from app.engine.modes.team_prompts import (
+    EXPERT_NOTE,
+    SYNTHESIS_NOTE,
+    WORDING,
+    lead_system,
+    phase_prompt,
+    synthesis_prompt,
+)
+from app.engine.modes.text import tools_summary
 from app.engine.turn import TurnContext
 from app.llm.types import ChatMessage
 
@@ -51,54 +59,7 @@ from app.llm.types import ChatMessage
 MAX_CONCURRENT = 4
 STOPPED = "Stopped: the person stopped the turn while this expert was working."
 
-LEAD_NOTE = """You lead a team of experts. Plan the person's task as 1 to {maximum} \
-phases and give each phase to one expert. Phases that do not need each other's results run \
-at the same time; list in "depends_on" the ids of the phases whose results a phase needs \
-(those run first). You do not use tools yourself: your experts do the work.
-
-The experts:
-{roster}
-Expert ids: {ids}
-
-Reply with only a JSON object, no prose and no code fence:
-{{"phases": [{{"id": "p1", "title": "...", "goal": "...", "expert": "{first}", \
-"depends_on": []}}]}}"""
-
-EXPERT_NOTE = "You are {name}, one expert in a team led by {lead}. {role}"
-
-SYNTHESIS_NOTE = (
-    "You lead a team of experts. Write the final answer for the person from your experts' "
-    "results below: combine them into one clear answer, settle disagreements, and say what "
-    "the person should do next. Be concise and use Markdown. Say plainly which phases failed "
-    "or were skipped and what is therefore missing; never present missing work as done."
-)
-
-
-WORDING = Wording(
-    missing_heading="**Missing:**",
-    skipped=": {why}.",
-    nothing_done="No expert produced a result.",
-    done_heading="What the experts produced:",
-)
-
-
 # --------------------------------------------------------------------------- the run
-
-
-@dataclass(kw_only=True)
-class TeamPhaseState(Phase):
-    """A phase of the lead's plan as it runs, with the expert it is assigned to."""
-
-    expert: Expert
-    depends_on: list[str]
-
-    def label(self) -> str:
-        """The phase and who works on it."""
-        return f"{self.id} “{self.title}” ({self.expert.name})"
-
-    def summary(self) -> str:
-        """The expert's result, under its name."""
-        return f"**{self.expert.name} — {self.title}**\n\n{cut(self.result, 1500)}"
 
 
 @dataclass
@@ -137,7 +98,7 @@ class _TeamRun:
                 child_context(self.ctx, thread="main", emit=self.emit),
                 self.history,
                 system=f"{self.ctx.system_prompt}\n\n{SYNTHESIS_NOTE}",
-                prompt=self.synthesis_prompt(),
+                prompt=synthesis_prompt(self.task, self.phases),
                 phases=self.phases,
                 wording=WORDING,
             )
@@ -153,7 +114,7 @@ class _TeamRun:
         lead_ctx = child_context(self.ctx, thread="team:lead", emit=quiet(self.emit))
         plan = await structured_call(
             lead_ctx,
-            system=self.lead_system(),
+            system=lead_system(self.ctx.system_prompt, self.team, self.tools_of()),
             messages=self.history,
             parse=lambda text: parse_team_plan(text, self.team),
             what="team lead",
@@ -296,7 +257,9 @@ class _TeamRun:
             thread=f"expert:{expert.id}:{phase.id}",
             emit=ProgressMapper(self.emit, progress),
             system=f"{ctx.system_prompt}\n\n{persona}\n\n{EXECUTOR_NOTE}",
-            prompt=self.phase_prompt(phase),
+            prompt=phase_prompt(
+                self.task, self.phases, phase, tools_summary(self.ctx, member.tools)
+            ),
             model=member.model,
             tool_names=member.tools,
             expert_name=expert.name,
@@ -334,6 +297,10 @@ class _TeamRun:
         ]
         await self.emit(plan_update(phases))
 
+    def tools_of(self) -> dict[str, list[str] | None]:
+        """Each expert's tools by expert id (None: all the agent's tools)."""
+        return {expert_id: member.tools for expert_id, member in self.members.items()}
+
     def phase_dicts(self) -> list[dict[str, Any]]:
         return [
             {
@@ -347,55 +314,6 @@ class _TeamRun:
         ]
 
     # ----------------------------------------------------------------- prompts
-
-    def lead_system(self) -> str:
-        roster = []
-        for expert in self.team.experts:
-            tools = self.members[expert.id].tools
-            names = "all the agent's tools" if tools is None else ", ".join(tools) or "no tools"
-            roster.append(f"- {expert.id}: {expert.name} — {expert.role} (tools: {names})")
-        note = LEAD_NOTE.format(
-            maximum=MAX_PHASES,
-            roster="\n".join(roster),
-            ids=", ".join(e.id for e in self.team.experts),
-            first=self.team.experts[0].id,
-        )
-        persona = f"You are {self.lead.name}. {self.lead.role}"
-        return f"{self.ctx.system_prompt}\n\n{note}\n\nYour own speciality: {persona}"
-
-    def overview(self) -> str:
-        lines = []
-        for phase in self.phases:
-            after = f" (after {', '.join(phase.depends_on)})" if phase.depends_on else ""
-            lines.append(
-                f"- {phase.id} [{phase.status}] {phase.title} — {phase.expert.name}{after}: "
-                f"{phase.goal}"
-            )
-        return "\n".join(lines)
-
-    def phase_prompt(self, phase: TeamPhaseState) -> str:
-        upstream = [p for p in self.phases if p.id in phase.depends_on and p.status == "done"]
-        inputs = "\n\n".join(
-            f"## {p.id} — {p.title} (by {p.expert.name})\n{cut(p.result)}" for p in upstream
-        )
-        tools = tools_summary(self.ctx, self.members[phase.expert.id].tools)
-        return (
-            f"Overall task:\n{self.task}\n\nThe team's plan:\n{self.overview()}\n\n"
-            f"Results you build on:\n{inputs or '(none: your phase does not depend on others)'}"
-            f"\n\nYour phase: {phase.id} — {phase.title}\nGoal: {phase.goal}\n\n"
-            f"Your tools:\n{tools}"
-        )
-
-    def synthesis_prompt(self) -> str:
-        parts = []
-        for phase in self.phases:
-            head = f"## {phase.id} — {phase.title} (by {phase.expert.name}, {phase.status})"
-            if phase.status == "done":
-                parts.append(f"{head}\n{cut(phase.result)}")
-            else:
-                partial = f"\nPartial result:\n{cut(phase.result)}" if phase.result else ""
-                parts.append(f"{head}\n{phase.error}{partial}")
-        return f"Task:\n{self.task}\n\nYour experts' results:\n\n" + "\n\n".join(parts)
 
 
 async def run_team(ctx: TurnContext, history: list[ChatMessage], team: Team) -> TurnStatus:

@@ -1,16 +1,21 @@
 """The lead's plan in TEAM_COLLAB mode: phases assigned to experts, with dependencies.
 
 The lead replies in JSON; it is checked here: each phase goes to a known expert (by id or
-name, in any case) and depends only on known phases, without cycles.
+name, in any case) and depends only on known phases, without cycles. ``TeamPhaseState`` is
+a phase of that plan as it runs.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from app.engine.modes.errors import ReplyInvalid
 from app.engine.modes.replies import MAX_PHASES, PhaseSpec, parse_phases, unique_phase_ids
-from app.engine.modes.roster import Team
+from app.engine.modes.roster import Expert, Team
+from app.engine.modes.synthesis import Phase
+from app.engine.modes.text import cut
 
 
 class TeamPhase(PhaseSpec):
@@ -87,3 +92,19 @@ def _cycle(phases: list[TeamPhase]) -> list[str]:
             if found:
                 return found
     return []
+
+
+@dataclass(kw_only=True)
+class TeamPhaseState(Phase):
+    """A phase of the lead's plan as it runs, with the expert it is assigned to."""
+
+    expert: Expert
+    depends_on: list[str]
+
+    def label(self) -> str:
+        """The phase and who works on it."""
+        return f"{self.id} “{self.title}” ({self.expert.name})"
+
+    def summary(self) -> str:
+        """The expert's result, under its name."""
+        return f"**{self.expert.name} — {self.title}**\n\n{cut(self.result, 1500)}"
