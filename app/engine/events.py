@@ -174,6 +174,13 @@ class StepEvent(Wire):
 # --------------------------------------------------------------------------- the person
 
 
+class LaterCallData(Wire):
+    #: The tool call's id (what a ``Decision.covers`` names).
+    id: str
+    tool: str
+    command: str
+
+
 class ConfirmationRequestData(Wire):
     confirmation_id: str
     command: str
@@ -184,6 +191,9 @@ class ConfirmationRequestData(Wire):
     expert_name: str | None = None
     #: For commands: whether they run in the OS sandbox, in words.
     sandbox: str | None = None
+    #: Later calls of the same step the policy will also ask about (left out when none), so
+    #: one answer can cover them by call id.
+    later_calls: list[LaterCallData] | None = None
 
 
 class ConfirmationRequestEvent(Wire):

@@ -1,8 +1,10 @@
 """The person in the loop: approvals and questions, behind one small protocol.
 
-The TUI implements :class:`Human` with modal dialogs, ``agentkit run`` with a policy or a
-terminal prompt, the server with its own rules. The engine owns the timeout and the cancel
-race; implementations only answer.
+The live-turn hub (:mod:`app.engine.live`) implements :class:`Human` as a queue of waiting
+questions any client may answer (the TUI's dialogs, the server's sockets); ``agentkit run``
+uses a policy or a terminal prompt, REST turns a policy. The engine owns the timeout and the
+cancel race; implementations only answer. A question about a tool call lists the later calls
+of its step that will ask too, and an answer may cover them by call id.
 """
 
 from __future__ import annotations
@@ -19,6 +21,17 @@ from app.tools.base import AccessKind
 
 DecisionAction = Literal["approve", "deny", "approve_always", "deny_always", "abort"]
 RuleScope = Literal["session", "workspace", "user"]
+
+
+class LaterCall(BaseModel):
+    """A later call of the same step that the policy will also ask about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call_id: str
+    tool: str
+    #: What it will do, as its own question would show it (command, diff, URL).
+    command: str
 
 
 class ConfirmationRequest(BaseModel):
@@ -39,6 +52,11 @@ class ConfirmationRequest(BaseModel):
     expert_name: str | None = None
     #: For commands: whether they will run in the OS sandbox, in words.
     sandbox: str | None = None
+    #: The id of the tool call asked about.
+    call_id: str | None = None
+    #: The later calls of the same step that will ask too, in call order: an answer may
+    #: cover them by id (:attr:`Decision.covers`).
+    later_calls: tuple[LaterCall, ...] = ()
 
 
 class Decision(BaseModel):
@@ -52,6 +70,9 @@ class Decision(BaseModel):
     scope: RuleScope = "session"
     #: An optional reason to pass to the model with a denial.
     message: str | None = None
+    #: Ids of later calls of the same step (from ``later_calls``) this answer also decides:
+    #: they run (or are refused) without asking. Never applies beyond the step.
+    covers: tuple[str, ...] = ()
 
     @property
     def approved(self) -> bool:

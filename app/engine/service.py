@@ -1,4 +1,6 @@
-"""``ChatService.send``: the one path for a turn, used by the TUI, ``agentkit run`` and the server.
+"""``ChatService.run_turn``: the one path for a turn (events handed to an ``emit`` callback),
+with ``send`` as its async-iterator form; used by the live-turn hub (TUI, server) and
+``agentkit run``. Also the rules in force: listing and removing them.
 
 Order of a turn: refuse an unknown or closed session; save the person's message first (it
 is kept whatever happens next); route; run the mode; save each assistant and tool message as
@@ -13,11 +15,11 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
-from app.engine import instructions
-from app.engine.cancel import CancellationToken, TurnCancelled, cancellable
+from app.engine.cancel import CancellationToken, TurnCancelled
 from app.engine.context import Calibration
 from app.engine.events import (
     LOGGED_TYPES,
@@ -28,19 +30,22 @@ from app.engine.events import (
     short_error,
     skill_match,
 )
-from app.engine.human import Human
+from app.engine.human import Human, RuleScope
 from app.engine.router import RoutingResult, SimpleRouter
 from app.engine.skills import Agent, ExecutionMode, SkillSet, resolve_agent
-from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
 from app.engine.turn import Emit, TurnContext, to_chat_message
 from app.engine.turnflow import (
     TurnState,
+    as_stored,
+    finish_turn,
     known_tools,
     local_reply,
     log_payload,
+    mcp_news,
     model_history,
     run_mode,
     tell_failure,
+    with_project_instructions,
 )
 from app.llm.gateway import Gateway
 from app.llm.surrogates import fix_surrogates
@@ -48,7 +53,14 @@ from app.mcp.manager import McpManager
 from app.store import Session, SessionClosedError, SessionNotFoundError, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry, builtin_registry
-from app.tools.rules import RuleKind
+from app.tools.rules import (
+    RuleError,
+    RuleKind,
+    config_file_for,
+    read_rules_file,
+    remove_rule,
+)
+from app.tools.rules import RuleScope as FileScope
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +72,30 @@ FALLBACK_MODES = {
     ExecutionMode.REWOO: "REWOO is not built yet; running the normal tool loop (REACT).",
     ExecutionMode.REFLEXION: "REFLEXION is not built yet; running the normal tool loop (REACT).",
 }
+
+RULE_KINDS: tuple[RuleKind, ...] = ("allow", "ask", "deny")
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    """A rule in force that the person may remove: its text, kind, and where it lives."""
+
+    rule: str
+    kind: RuleKind
+    #: ``session``: added this run by an "always" answer; else the config file holding it.
+    scope: RuleScope
+    #: The file it lives in (workspace and user rules).
+    path: Path | None = None
+    #: The session it was added in (session rules).
+    session_id: str | None = None
+
+
+@dataclass
+class RuleListing:
+    """What :meth:`ChatService.saved_rules` found, and the files it could not read."""
+
+    rules: list[RuleEntry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 class ChatService:
@@ -94,7 +130,7 @@ class ChatService:
         self._tasks: set[asyncio.Future[None]] = set()
         self._tokens: set[CancellationToken] = set()
         #: Session-scoped "always" answers live as long as the service (one app run).
-        self._policies: dict[str, ApprovalPolicy] = {}
+        self._policies: dict[tuple[str, ApprovalMode | None], ApprovalPolicy] = {}
         #: The workspace's own rules file (already merged into ``settings``), for the notice.
         self.workspace_rules = workspace_rules
         #: Invalid rules, as the policy reports them (invalid deny rules make tools ask).
@@ -124,24 +160,84 @@ class ChatService:
         """How many turns of the session are running now."""
         return len(self._turns.get(session_id, ()))
 
+    def saved_rules(self, session_id: str | None = None) -> RuleListing:
+        """The rules in force that a person can remove: those added this run (of one
+        session, or of all), then the workspace file's, then the user config's."""
+        listing = RuleListing()
+        seen: set[tuple[str, RuleKind, str]] = set()
+        for (owner, _mode), policy in self._policies.items():
+            if session_id is not None and owner != session_id:
+                continue
+            for kind in RULE_KINDS:
+                for text in policy.session_rules(kind):
+                    if (owner, kind, text) not in seen:
+                        seen.add((owner, kind, text))
+                        listing.rules.append(RuleEntry(text, kind, "session", session_id=owner))
+        scopes: tuple[FileScope, ...] = ("workspace", "user")
+        for scope in scopes:
+            path = config_file_for(scope, self.user_config_file, self.workspace)
+            try:
+                found = read_rules_file(path)
+            except RuleError as exc:
+                listing.problems.append(str(exc))
+                continue
+            for kind in RULE_KINDS:
+                listing.rules += [RuleEntry(text, kind, scope, path=path) for text in found[kind]]
+        return listing
+
+    def remove_rule(self, entry: RuleEntry) -> bool:
+        """Remove a rule from where it lives (its file, or the session) and from every live
+        policy of this run; False when it was not there. Raises ``RuleError`` when its file
+        cannot be changed."""
+        if entry.scope == "session":
+            found = any(
+                entry.rule.strip() in (text.strip() for text in policy.session_rules(entry.kind))
+                for (owner, _mode), policy in self._policies.items()
+                if entry.session_id in (None, owner)
+            )
+            self._rebuild_policies(entry.rule, entry.kind, entry.session_id, from_settings=False)
+            return found
+        found = remove_rule(
+            entry.rule, entry.kind, entry.scope, self.user_config_file, self.workspace
+        )
+        other: FileScope = "user" if entry.scope == "workspace" else "workspace"
+        try:
+            elsewhere = read_rules_file(
+                config_file_for(other, self.user_config_file, self.workspace)
+            )
+        except RuleError:
+            elsewhere = {"allow": [], "ask": [], "deny": []}
+        still = entry.rule.strip() in (text.strip() for text in elsewhere[entry.kind])
+        self._rebuild_policies(entry.rule, entry.kind, None, from_settings=not still)
+        return found
+
     def forget_rule(self, rule: str, kind: RuleKind) -> None:
         """Stop applying a rule the person removed (other session rules are kept)."""
-        approval = self.settings.approval
-        kept = [text for text in getattr(approval, kind) if text.strip() != rule.strip()]
-        self.settings = self.settings.model_copy(
-            update={"approval": approval.model_copy(update={kind: kept})}
-        )
+        self._rebuild_policies(rule, kind, None, from_settings=True)
+
+    def _rebuild_policies(
+        self, rule: str, kind: RuleKind, session_id: str | None, *, from_settings: bool
+    ) -> None:
+        """Drop ``rule`` from the settings (``from_settings``) and from the session rules of
+        the live policies (of ``session_id``, or all), keeping every other rule."""
+        wanted = rule.strip()
+        if from_settings:
+            approval = self.settings.approval
+            kept = [text for text in getattr(approval, kind) if text.strip() != wanted]
+            self.settings = self.settings.model_copy(
+                update={"approval": approval.model_copy(update={kind: kept})}
+            )
         old, self._policies = self._policies, {}
-        for key, policy in old.items():
-            session_id, _, mode = key.partition(":")
-            fresh = self._policy(session_id, None if mode == "None" else policy.mode)
-            for each in ("allow", "ask", "deny"):
+        for (owner, agent_mode), policy in old.items():
+            fresh = self._policy(owner, agent_mode)
+            dropped = session_id in (None, owner)
+            for each in RULE_KINDS:
                 for text in policy.session_rules(each):
-                    if not (each == kind and text.strip() == rule.strip()):
+                    if not (dropped and each == kind and text.strip() == wanted):
                         fresh.add_session_rule(text, each)
 
     def _policy(self, session_id: str, agent_mode: ApprovalMode | None) -> ApprovalPolicy:
-        key = f"{session_id}:{agent_mode}"
+        key = (session_id, agent_mode)
         if key not in self._policies:
             self._policies[key] = ApprovalPolicy(
                 self.settings.approval,
@@ -150,6 +246,42 @@ class ChatService:
                 protected_dirs=self.protected_dirs,
             )
         return self._policies[key]
+
+    async def run_turn(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        emit: Emit,
+        human: Human,
+        model_override: str | None = None,
+        cancel: CancellationToken | None = None,
+        mode: ExecutionMode | None = None,
+        approval: ApprovalMode | None = None,
+    ) -> None:
+        """Run one turn, awaiting ``emit`` with each of its events in order (the engine waits
+        for each to be handed on). Cancelling the caller stops the turn and waits for it to
+        save what it had; :meth:`shutdown` stops it too.
+
+        ``approval`` replaces the ``[approval]`` mode for this turn (an agent's own mode
+        still wins), for callers with their own rule, like the server's REST turns.
+        """
+        token = cancel or CancellationToken()
+        runner = asyncio.ensure_future(
+            self._turn(session_id, text, human, model_override, token, mode, emit, approval)
+        )
+        self._tasks.add(runner)
+        runner.add_done_callback(self._tasks.discard)
+        self._tokens.add(token)
+        runner.add_done_callback(lambda _task: self._tokens.discard(token))
+        try:
+            await asyncio.shield(runner)
+        except asyncio.CancelledError:
+            if not runner.done():
+                token.cancel("closed")
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(runner)
+            raise
 
     async def send(
         self,
@@ -162,11 +294,8 @@ class ChatService:
         mode: ExecutionMode | None = None,
         approval: ApprovalMode | None = None,
     ) -> AsyncGenerator[Event, None]:
-        """Run one turn; yields its events. Closing the iterator cancels the turn.
-
-        ``approval`` replaces the ``[approval]`` mode for this turn (an agent's own mode
-        still wins), for callers with their own rule, like the server's REST turns.
-        """
+        """Run one turn (:meth:`run_turn`); yields its events. Closing the iterator cancels
+        the turn."""
         token = cancel or CancellationToken()
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
@@ -174,12 +303,17 @@ class ChatService:
             await queue.put(event)
 
         runner = asyncio.ensure_future(
-            self._turn(session_id, text, human, model_override, token, mode, emit, approval)
+            self.run_turn(
+                session_id,
+                text,
+                emit=emit,
+                human=human,
+                model_override=model_override,
+                cancel=token,
+                mode=mode,
+                approval=approval,
+            )
         )
-        self._tasks.add(runner)
-        runner.add_done_callback(self._tasks.discard)
-        self._tokens.add(token)
-        runner.add_done_callback(lambda _task: self._tokens.discard(token))
         runner.add_done_callback(lambda _task: queue.put_nowait(None))
         try:
             while True:
@@ -234,7 +368,7 @@ class ChatService:
             await tell_failure(turn, exc, emit)
         finally:
             self._turns[session_id].discard(turn.turn_id)
-            await self._finish(turn, emit)
+            await finish_turn(turn, emit)
 
     async def _admit(self, turn: TurnState, emit: Emit) -> Session | None:
         """The turn's session, or None (and an error told) when the turn may not run: the
@@ -276,8 +410,8 @@ class ChatService:
             if told:
                 await emit(notice("workspace_rules", told))
         if self.mcp is not None:
-            await self._mcp_news(session_id, turn.token, emit)
-        saved = self._as_stored(turn.text, session.agent_name, turn.mode)
+            await mcp_news(self.mcp, session_id, turn.token, emit)
+        saved = as_stored(self.settings, self.router, turn.text, session.agent_name, turn.mode)
         await self.store.append_message(session_id, "user", saved, turn_id=turn.turn_id)
         agent = resolve_agent(self.settings, session.agent_name)
         routing = self.router.route(turn.text, agent, turn.mode)
@@ -306,8 +440,13 @@ class ChatService:
         tool_names, unknown = known_tools(routing.tools, self.registry)
         if unknown:
             await emit(notice("unknown_tools", unknown))
-        system_prompt = await self._with_project_instructions(
-            turn.session_id, routing.system_prompt, emit
+        system_prompt = await with_project_instructions(
+            self.settings,
+            self.workspace,
+            self._instructions_seen,
+            turn.session_id,
+            routing.system_prompt,
+            emit,
         )
         resolved = await self.gateway.resolve(turn.model_override or routing.model)
         return TurnContext(
@@ -329,62 +468,3 @@ class ChatService:
             emit=emit,
             calibration=self.calibration,
         )
-
-    async def _finish(self, turn: TurnState, emit: Emit) -> None:
-        """Close what the turn left open, tell its usage, and end it with its ``result``."""
-        if turn.ctx is not None:
-            # Every announced call gets a result, whatever ended the turn.
-            with contextlib.suppress(Exception):
-                await asyncio.shield(close_open_calls(turn.ctx, NOT_RUN_STOPPED))
-            for usage in turn.ctx.usage.events():
-                await emit(usage)
-        await emit(result(turn.status))
-
-    async def _with_project_instructions(self, session_id: str, prompt: str, emit: Emit) -> str:
-        """``prompt`` plus the AGENTS.md files; a notice when they are new or have changed."""
-        engine = self.settings.engine
-        if not engine.project_instructions:
-            return prompt
-        found = await asyncio.to_thread(
-            instructions.load, self.workspace, engine.project_instructions_max_bytes
-        )
-        if found.files and self._instructions_seen.get(session_id) != found.signature:
-            names = ", ".join(
-                path.relative_to(self.workspace).as_posix()
-                if path.is_relative_to(self.workspace)
-                else str(path)
-                for path in found.files
-            )
-            cut = f" ({found.cut_bytes:,} bytes left out over the cap)" if found.cut_bytes else ""
-            await emit(notice("project_instructions", f"Project instructions: {names}{cut}."))
-        self._instructions_seen[session_id] = found.signature
-        return f"{prompt}\n\n{found.text}" if found.text else prompt
-
-    def _as_stored(self, text: str, agent_name: str, mode: ExecutionMode | None) -> str:
-        """The person's message as the reference stores it: one routed to a skill without
-        its ``@skill`` prefix (the turn's logged ``skill_match`` event keeps the skill's
-        name, and the TUI shows it from there); anything else as typed."""
-        try:
-            agent = resolve_agent(self.settings, agent_name)
-        except KeyError:
-            return text  # the turn fails on it next; the message is kept as typed
-        routing = self.router.route(text, agent, mode)
-        if routing.matched and routing.clean_content:  # a bare `@skill` stays as typed
-            return routing.clean_content
-        return text
-
-    async def _mcp_news(self, session_id: str, token: CancellationToken, emit: Emit) -> None:
-        """Wait briefly for MCP servers still starting; tell what happened to them."""
-        assert self.mcp is not None
-        starting = await cancellable(self.mcp.wait_started(), token)
-        for code, message in self.mcp.news_for(session_id):
-            await emit(notice(code, message))
-        if starting:
-            names = ", ".join(starting)
-            await emit(
-                notice(
-                    "mcp_starting",
-                    f"MCP server{'s' if len(starting) > 1 else ''} still starting ({names}): "
-                    "this turn runs without their tools.",
-                )
-            )

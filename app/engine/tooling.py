@@ -27,13 +27,14 @@ from app.engine.events import (
     ConfirmationResultData,
     ConfirmationResultEvent,
     Decider,
+    LaterCallData,
     ResultStep,
     StepEvent,
     ToolCallData,
     ToolResultData,
     notice,
 )
-from app.engine.human import ConfirmationRequest, Decision, Question
+from app.engine.human import ConfirmationRequest, Decision, LaterCall, Question
 from app.engine.turn import TurnContext
 from app.llm.types import ChatMessage, ToolCall
 from app.store import StoreError
@@ -176,8 +177,9 @@ def _validate(ctx: TurnContext, planned: _Planned) -> None:
         planned.result = _error(message)
 
 
-async def _decide(ctx: TurnContext, planned: _Planned) -> bool:
-    """Policy first, then the person; False when the person chose to stop the turn."""
+async def _decide(ctx: TurnContext, planned: _Planned, step: _StepAnswers) -> bool:
+    """Policy first, then an answer given ahead for this call, then the person; False when
+    the person chose to stop the turn."""
     assert planned.tool is not None and planned.args is not None
     tool, args, call = planned.tool, planned.args, planned.call
     decision = ctx.policy.evaluate(tool, args)
@@ -206,7 +208,51 @@ async def _decide(ctx: TurnContext, planned: _Planned) -> bool:
                 ctx, call, True, decider, decision.rule, command=_decided_command(planned)
             )
         return True
-    return await _ask_person(ctx, planned, decision.reason)
+    ahead = step.covered.pop(call.id, None)
+    if ahead is not None:
+        await _apply_ahead(ctx, planned, ahead)
+        return True
+    return await _ask_person(ctx, planned, decision.reason, step)
+
+
+@dataclass
+class _StepAnswers:
+    """One step's calls after the one being decided, and the answers the person gave ahead
+    for some of them, by call id (they never apply beyond the step)."""
+
+    planned: list[_Planned]
+    covered: dict[str, Decision] = field(default_factory=dict)
+
+    def later_than(self, planned: _Planned) -> list[_Planned]:
+        """The step's calls after ``planned``."""
+        return self.planned[self.planned.index(planned) + 1 :]
+
+
+async def _apply_ahead(ctx: TurnContext, planned: _Planned, answer: Decision) -> None:
+    """Decide a call by an answer the person gave ahead for it (logged as theirs)."""
+    approved = answer.approved
+    await _emit_result(ctx, planned.call, approved, "user", None, command=_decided_command(planned))
+    if not approved:
+        extra = f" Their reason: {answer.message}" if answer.message else ""
+        planned.result = _error(DENIED + extra)
+
+
+def _later_asking(
+    ctx: TurnContext, later: list[_Planned], covered: dict[str, Decision], tool_ctx: ToolContext
+) -> tuple[LaterCall, ...]:
+    """The later calls the policy will ask about (as ``_decide`` would evaluate them now)."""
+    found: list[LaterCall] = []
+    for item in later:
+        if item.result is not None or item.tool is None or item.args is None:
+            continue  # invalid: refused before it could ask
+        if item.call.id in covered or ctx.policy.evaluate(item.tool, item.args).action != "ask":
+            continue
+        try:
+            text = item.tool.approval_text(item.args, tool_ctx)
+        except Exception:  # its own question shows the full text; a summary will do here
+            text = _decided_command(item)
+        found.append(LaterCall(call_id=item.call.id, tool=item.call.name, command=text))
+    return tuple(found)
 
 
 async def _emit_result(
@@ -251,18 +297,53 @@ def _decided_command(planned: _Planned) -> str:
     return text
 
 
-async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
+async def _ask_person(ctx: TurnContext, planned: _Planned, reason: str, step: _StepAnswers) -> bool:
     async with ctx.human_lock:
         # Another expert's question may have held the lock while the turn was stopped.
         ctx.cancel.raise_if_cancelled()
-        return await _ask_person_now(ctx, planned, reason)
+        return await _ask_person_now(ctx, planned, reason, step)
 
 
-async def _ask_person_now(ctx: TurnContext, planned: _Planned, reason: str) -> bool:
+async def _ask_person_now(
+    ctx: TurnContext, planned: _Planned, reason: str, step: _StepAnswers
+) -> bool:
+    request = _confirmation_request(ctx, planned, reason, step)
+    await ctx.emit(
+        ConfirmationRequestEvent(
+            data=ConfirmationRequestData(
+                confirmation_id=request.confirmation_id,
+                command=request.command,
+                reason=request.reason,
+                tool=request.tool,
+                proposed_rule=request.proposed_rule,
+                expert_name=request.expert_name,
+                sandbox=request.sandbox,
+                later_calls=[
+                    LaterCallData(id=later.call_id, tool=later.tool, command=later.command)
+                    for later in request.later_calls
+                ]
+                or None,
+            )
+        )
+    )
+    answer = await _wait_for_answer(ctx, planned, request)
+    if answer is None:
+        return True
+    listed = {later.call_id for later in request.later_calls}
+    for call_id in answer.covers:
+        if call_id in listed and answer.action != "abort":
+            step.covered[call_id] = answer
+    return await _apply_answer(ctx, planned, request, answer)
+
+
+def _confirmation_request(
+    ctx: TurnContext, planned: _Planned, reason: str, step: _StepAnswers
+) -> ConfirmationRequest:
+    """The question about ``planned``, listing the step's later calls that will ask too."""
     assert planned.tool is not None and planned.args is not None
     tool, args, call = planned.tool, planned.args, planned.call
     tool_ctx = _tool_context(ctx)
-    request = ConfirmationRequest(
+    return ConfirmationRequest(
         confirmation_id=uuid.uuid4().hex[:12],
         tool=call.name,
         command=tool.approval_text(args, tool_ctx),
@@ -272,20 +353,15 @@ async def _ask_person_now(ctx: TurnContext, planned: _Planned, reason: str) -> b
         proposed_rule=ctx.policy.propose_rule(tool, args),
         expert_name=ctx.expert_name,
         sandbox=sandbox_words(ctx) if call.name == "shell" else None,
+        call_id=call.id,
+        later_calls=_later_asking(ctx, step.later_than(planned), step.covered, tool_ctx),
     )
-    await ctx.emit(
-        ConfirmationRequestEvent(
-            data=ConfirmationRequestData(
-                confirmation_id=request.confirmation_id,
-                command=request.command,
-                reason=request.reason,
-                tool=call.name,
-                proposed_rule=request.proposed_rule,
-                expert_name=request.expert_name,
-                sandbox=request.sandbox,
-            )
-        )
-    )
+
+
+async def _wait_for_answer(
+    ctx: TurnContext, planned: _Planned, request: ConfirmationRequest
+) -> Decision | None:
+    """The person's answer; ``None`` when none came in time (the call is then not run)."""
     timeout = ctx.confirm_timeout
     try:
         answer: Decision = await cancellable(
@@ -293,11 +369,20 @@ async def _ask_person_now(ctx: TurnContext, planned: _Planned, reason: str) -> b
         )
     except TimeoutError:
         planned.result = _error(TIMED_OUT.format(minutes=_minutes(timeout)))
-        await _emit_result(ctx, call, False, "timeout", None, request.confirmation_id)
-        return True
+        await _emit_result(ctx, planned.call, False, "timeout", None, request.confirmation_id)
+        return None
     except TurnCancelled:
-        await _emit_result(ctx, call, False, "cancelled", None, request.confirmation_id)
+        await _emit_result(ctx, planned.call, False, "cancelled", None, request.confirmation_id)
         raise
+    return answer
+
+
+async def _apply_answer(
+    ctx: TurnContext, planned: _Planned, request: ConfirmationRequest, answer: Decision
+) -> bool:
+    """Remember an "always" answer as a rule, log the decision, and refuse a denied call;
+    False when the person stopped the turn."""
+    call = planned.call
     rule = answer.rule or request.proposed_rule
     if answer.action in ("approve_always", "deny_always") and rule:
         kind: RuleKind = "allow" if answer.action == "approve_always" else "deny"
@@ -399,12 +484,14 @@ async def run_tool_calls(ctx: TurnContext, calls: list[ToolCall], step: int) -> 
     """Validate, approve and run one step's calls; record every result in call order."""
     outcome = StepOutcome()
     planned = [_Planned(call=call) for call in calls]
+    for item in planned:
+        _validate(ctx, item)
+    answers = _StepAnswers(planned)
     tool_ctx = _tool_context(ctx)
     running: list[_Planned] = []
     try:
         for index, item in enumerate(planned):
-            _validate(ctx, item)
-            if item.result is None and not await _decide(ctx, item):
+            if item.result is None and not await _decide(ctx, item, answers):
                 for later in planned[index + 1 :]:
                     later.result = _error(NOT_RUN_STOPPED)
                 outcome.aborted = True

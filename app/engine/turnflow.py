@@ -6,24 +6,38 @@ failure is told, the person's message as the model sees it, and the modes that a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from app.config import ApprovalMode, Settings
-from app.engine.cancel import CancellationToken
-from app.engine.events import Event, FinalAnswerEvent, TurnStatus, notice, short_error, to_wire
+from app.engine import instructions
+from app.engine.cancel import CancellationToken, cancellable
+from app.engine.events import (
+    Event,
+    FinalAnswerEvent,
+    TurnStatus,
+    notice,
+    result,
+    short_error,
+    to_wire,
+)
 from app.engine.human import Human
 from app.engine.modes.errors import ModeError
 from app.engine.modes.plan import run_plan
 from app.engine.modes.roster import resolve_team
 from app.engine.modes.team import run_team
 from app.engine.react import run_react, stream_step
-from app.engine.router import RoutingResult
-from app.engine.skills import ExecutionMode
+from app.engine.router import RoutingResult, SimpleRouter
+from app.engine.skills import ExecutionMode, resolve_agent
+from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
 from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext
 from app.llm.errors import ContextTooLongError, LLMError
 from app.llm.types import ChatMessage, ChatRequest
+from app.mcp.manager import McpManager
 from app.store import MessageNotFoundError, SessionNotFoundError, SessionStore, StoreError
 from app.tools.registry import ToolRegistry
 
@@ -77,6 +91,17 @@ async def tell_failure(turn: TurnState, exc: Exception, emit: Emit) -> None:
         log.exception("turn %s in session %s failed", turn.turn_id, turn.session_id, exc_info=exc)
         message = f"internal error: {type(exc).__name__}: {exc}"
     await emit(short_error(message))
+
+
+async def finish_turn(turn: TurnState, emit: Emit) -> None:
+    """Close what the turn left open, tell its usage, and end it with its ``result``."""
+    if turn.ctx is not None:
+        # Every announced call gets a result, whatever ended the turn.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(close_open_calls(turn.ctx, NOT_RUN_STOPPED))
+        for usage in turn.ctx.usage.events():
+            await emit(usage)
+    await emit(result(turn.status))
 
 
 def log_payload(event: Event) -> dict[str, object]:
@@ -169,3 +194,62 @@ async def local_reply(
     )
     await emit(notice(routing.local_code, text.splitlines()[0]))
     await emit(FinalAnswerEvent(content=text))
+
+
+async def with_project_instructions(
+    settings: Settings,
+    workspace: Path,
+    seen: dict[str, tuple[tuple[str, int, int], ...]],
+    session_id: str,
+    prompt: str,
+    emit: Emit,
+) -> str:
+    """``prompt`` plus the AGENTS.md files; a notice when they are new or have changed
+    (``seen``: per session, the files last told about)."""
+    engine = settings.engine
+    if not engine.project_instructions:
+        return prompt
+    found = await asyncio.to_thread(
+        instructions.load, workspace, engine.project_instructions_max_bytes
+    )
+    if found.files and seen.get(session_id) != found.signature:
+        names = ", ".join(
+            path.relative_to(workspace).as_posix() if path.is_relative_to(workspace) else str(path)
+            for path in found.files
+        )
+        cut = f" ({found.cut_bytes:,} bytes left out over the cap)" if found.cut_bytes else ""
+        await emit(notice("project_instructions", f"Project instructions: {names}{cut}."))
+    seen[session_id] = found.signature
+    return f"{prompt}\n\n{found.text}" if found.text else prompt
+
+
+def as_stored(
+    settings: Settings, router: SimpleRouter, text: str, agent_name: str, mode: ExecutionMode | None
+) -> str:
+    """The person's message as the reference stores it: one routed to a skill without its
+    ``@skill`` prefix (the turn's logged ``skill_match`` event keeps the skill's name, and
+    the TUI shows it from there); anything else as typed."""
+    try:
+        agent = resolve_agent(settings, agent_name)
+    except KeyError:
+        return text  # the turn fails on it next; the message is kept as typed
+    routing = router.route(text, agent, mode)
+    if routing.matched and routing.clean_content:  # a bare `@skill` stays as typed
+        return routing.clean_content
+    return text
+
+
+async def mcp_news(mcp: McpManager, session_id: str, token: CancellationToken, emit: Emit) -> None:
+    """Wait briefly for MCP servers still starting; tell what happened to them."""
+    starting = await cancellable(mcp.wait_started(), token)
+    for code, message in mcp.news_for(session_id):
+        await emit(notice(code, message))
+    if starting:
+        names = ", ".join(starting)
+        await emit(
+            notice(
+                "mcp_starting",
+                f"MCP server{'s' if len(starting) > 1 else ''} still starting ({names}): "
+                "this turn runs without their tools.",
+            )
+        )

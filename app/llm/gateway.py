@@ -37,6 +37,7 @@ from app.llm.models import (
     Detection,
     NeedsDefault,
     ResolvedModel,
+    chat_models,
     detect_default,
     providers,
     resolve,
@@ -259,8 +260,7 @@ class Gateway:
         except LLMError as exc:
             exc.redact(secrets)
             raise
-        names: list[str] = module.model_names(body)
-        return names
+        return chat_models(module.model_names(body))
 
     # ----------------------------------------------------------------- internals
 

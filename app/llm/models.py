@@ -10,6 +10,7 @@ does not name them: ``openai`` (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``), ``anth
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -164,7 +165,24 @@ async def probe_ollama(
     except (httpx.HTTPError, ValueError) as exc:
         return None, type(exc).__name__ if not str(exc) else str(exc)
     models = body.get("models", []) if isinstance(body, dict) else []
-    return [str(m.get("name") or m.get("model")) for m in models if isinstance(m, dict)], None
+    names = [str(m.get("name") or m.get("model")) for m in models if isinstance(m, dict)]
+    return chat_models(names), None
+
+
+#: Model ids that cannot chat: embeddings, speech in and out, images, moderation, rerankers,
+#: the old completion-only bases. Model lists of OpenAI-compatible servers and of Ollama
+#: include them; pickers and default detection leave them out (a configured
+#: ``models = [...]`` list is used as it is).
+NOT_CHAT_MODELS = re.compile(
+    r"embed|(^|[-/:])(tts|whisper|dall-e|gpt-image|moderation|omni-moderation|sora)([-.:]|$)"
+    r"|(^|[-/])(davinci|babbage)-00\d|transcribe|(^|[-/:])rerank",
+    re.IGNORECASE,
+)
+
+
+def chat_models(names: list[str]) -> list[str]:
+    """``names`` without the models that cannot chat (:data:`NOT_CHAT_MODELS`)."""
+    return [name for name in names if not NOT_CHAT_MODELS.search(name)]
 
 
 async def detect_default(

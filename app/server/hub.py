@@ -1,26 +1,23 @@
-"""Who hears a session's events, and who answers its questions.
+"""Who hears a session's events: the server's side of the engine's live-turn hub.
 
-Every turn the server starts (WebSocket or REST) runs through :meth:`Hub.run_turn`, which
-iterates ``ChatService.send`` and hands each event, encoded once, to every connection
-watching that session. Confirmations and ask-human questions wait on futures kept per
-session, so any client of the session may answer them, and the receive loop that delivers
-the answer is never blocked by the turn that waits for it.
+Every turn the server starts (WebSocket or REST) runs in the engine's :class:`LiveHub`; the
+server's :class:`Hub` listens to it and hands each event, encoded once, to every connection
+watching that session. Confirmations and ask-human questions wait in the live hub, so any
+client of the session may answer them (``confirmation_reply``, ``reply``), and the receive
+loop that delivers the answer is never blocked by the turn that waits for it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
-from app.config import ApprovalMode
-from app.engine.cancel import CancellationToken
-from app.engine.events import Event, result, short_error, to_wire
-from app.engine.human import ConfirmationRequest, Decision, Human, Question
+from app.engine.events import Event, to_wire
+from app.engine.human import Decision
+from app.engine.live import LiveHub, LiveListener, LiveTurn
 from app.engine.service import ChatService
 
 log = logging.getLogger(__name__)
@@ -138,200 +135,71 @@ class Subscriber:
         return True
 
 
-@dataclass
-class SessionChannel:
-    """The connections watching one session and the answers its turns wait for."""
-
-    session_id: str
-    subscribers: set[Subscriber] = field(default_factory=set)
-    confirmations: dict[str, asyncio.Future[bool]] = field(default_factory=dict)
-    questions: dict[str, asyncio.Future[str]] = field(default_factory=dict)
-    turns: int = 0
-
-    @property
-    def idle(self) -> bool:
-        """Nobody watches and nothing runs: the channel can go."""
-        return not (self.subscribers or self.turns or self.confirmations or self.questions)
-
-    def publish(self, event: Event, turn: object = None) -> None:
-        """Hand the event to every connection of the session (``turn``: which turn it is
-        from, so only the same turn's waiting tokens are merged)."""
-        if event.type == "confirmation_request":
-            self.expect_confirmation(event.data.confirmation_id)
-        elif event.type == "ask_human":
-            self.expect_answer(event.request_id)
-        elif event.type == "confirmation_result":
-            # Decided (by anyone, or timed out): a late reply finds nothing to answer.
-            stale = self.confirmations.pop(event.data.confirmation_id, None)
-            if stale is not None and not stale.done():
-                stale.cancel()
-        if not self.subscribers:
-            return
-        if event.type == "token":
-            for subscriber in tuple(self.subscribers):
-                if subscriber.live_tokens:
-                    subscriber.put_token(turn, event.content)
-            return
-        text = encode(event)
-        # Held-back text: the whole answer as one token, just before the final answer.
-        answer = encode_token(event.content) if event.type == "final_answer" else None
-        for subscriber in tuple(self.subscribers):
-            if answer is not None and not subscriber.live_tokens:
-                subscriber.put(answer)
-            subscriber.put(text)
-
-    def expect_confirmation(self, confirmation_id: str) -> asyncio.Future[bool]:
-        """The future a confirmation's answer resolves (made by whoever comes first)."""
-        future = self.confirmations.get(confirmation_id)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self.confirmations[confirmation_id] = future
-        return future
-
-    def expect_answer(self, request_id: str) -> asyncio.Future[str]:
-        """The future an ask-human reply resolves."""
-        future = self.questions.get(request_id)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self.questions[request_id] = future
-        return future
-
-    def answer_confirmation(self, confirmation_id: str, approved: bool) -> bool:
-        """Resolve a waiting confirmation; False if none waits under that id."""
-        future = self.confirmations.get(confirmation_id)
-        if future is None or future.done():
-            return False
-        future.set_result(approved)
-        return True
-
-    def answer_question(self, request_id: str, content: str) -> bool:
-        """Resolve a waiting question; False if none waits under that id."""
-        future = self.questions.get(request_id)
-        if future is None or future.done():
-            return False
-        future.set_result(content)
-        return True
+def publish(subscribers: set[Subscriber], event: Event, turn: object) -> None:
+    """Hand the event to every connection of its session (``turn``: which turn it is from,
+    so only the same turn's waiting tokens are merged)."""
+    if event.type == "token":
+        for subscriber in tuple(subscribers):
+            if subscriber.live_tokens:
+                subscriber.put_token(turn, event.content)
+        return
+    text = encode(event)
+    # Held-back text: the whole answer as one token, just before the final answer.
+    answer = encode_token(event.content) if event.type == "final_answer" else None
+    for subscriber in tuple(subscribers):
+        if answer is not None and not subscriber.live_tokens:
+            subscriber.put(answer)
+        subscriber.put(text)
 
 
-class ChannelHuman:
-    """The people connected to a session: the first answer from any of them counts.
+class Hub(LiveListener):
+    """The server's connections per session, fed by the engine's live-turn hub."""
 
-    The engine owns the timeout and the cancel race; this only waits.
-    """
-
-    def __init__(self, channel: SessionChannel) -> None:
-        self.channel = channel
-
-    async def confirm(self, request: ConfirmationRequest) -> Decision:
-        """Wait for a ``confirmation_reply``."""
-        key = request.confirmation_id
-        try:
-            approved = await self.channel.expect_confirmation(key)
-        finally:
-            self.channel.confirmations.pop(key, None)
-        return Decision(action="approve" if approved else "deny")
-
-    async def ask(self, question: Question) -> str:
-        """Wait for a ``reply``."""
-        key = question.request_id
-        try:
-            return await self.channel.expect_answer(key)
-        finally:
-            self.channel.questions.pop(key, None)
-
-
-class Hub:
-    """The server's one way to run turns, and the channels of the sessions in use."""
-
-    def __init__(self, service: ChatService) -> None:
+    def __init__(self, service: ChatService, live: LiveHub | None = None) -> None:
+        """Listen to ``live`` (a new hub over ``service`` when not given)."""
         self.service = service
-        self._channels: dict[str, SessionChannel] = {}
-        self._closing = False
+        self.live = live or LiveHub(service)
+        self.live.listen(self)
+        self._watchers: dict[str, set[Subscriber]] = {}
 
     @property
     def closing(self) -> bool:
         """Whether the server is shutting down (no new turns)."""
-        return self._closing
+        return self.live.closing
 
     @property
     def channels_in_use(self) -> int:
         """Sessions with a watcher, a running turn or a pending question (for tests, leaks)."""
-        return len(self._channels)
+        return len({*self._watchers, *self.live.sessions_in_use()})
 
-    def channel(self, session_id: str) -> SessionChannel:
-        """The session's channel, made on first use."""
-        channel = self._channels.get(session_id)
-        if channel is None:
-            channel = self._channels[session_id] = SessionChannel(session_id)
-        return channel
-
-    def release(self, channel: SessionChannel) -> None:
-        """Forget a channel nobody uses any more."""
-        if channel.idle and self._channels.get(channel.session_id) is channel:
-            del self._channels[channel.session_id]
-
-    def subscribe(self, session_id: str, subscriber: Subscriber) -> SessionChannel:
+    def subscribe(self, session_id: str, subscriber: Subscriber) -> None:
         """Start sending the session's events to ``subscriber``."""
-        channel = self.channel(session_id)
-        channel.subscribers.add(subscriber)
-        return channel
+        self._watchers.setdefault(session_id, set()).add(subscriber)
 
-    def unsubscribe(self, channel: SessionChannel, subscriber: Subscriber) -> None:
+    def unsubscribe(self, session_id: str, subscriber: Subscriber) -> None:
         """Stop sending to ``subscriber``."""
-        channel.subscribers.discard(subscriber)
-        self.release(channel)
+        watchers = self._watchers.get(session_id)
+        if watchers is None:
+            return
+        watchers.discard(subscriber)
+        if not watchers:
+            del self._watchers[session_id]
 
-    async def run_turn(
-        self,
-        session_id: str,
-        text: str,
-        *,
-        human: Human,
-        cancel: CancellationToken,
-        model: str | None = None,
-        approval: ApprovalMode | None = None,
-    ) -> AsyncIterator[Event]:
-        """Run one turn through ``ChatService``; every watcher of the session gets its events."""
-        channel = self.channel(session_id)
-        channel.turns += 1
-        turn = object()  # identifies this turn's tokens in the connections' queues
-        asked: list[str] = []
-        questions: list[str] = []
-        try:
-            if self._closing:
-                cancel.cancel("shutdown")
-            events: AsyncGenerator[Event] = self.service.send(
-                session_id,
-                text,
-                human=human,
-                model_override=model,
-                cancel=cancel,
-                approval=approval,
-            )
-            async with contextlib.aclosing(events):
-                async for event in events:
-                    if event.type == "confirmation_request":
-                        asked.append(event.data.confirmation_id)
-                    elif event.type == "ask_human":
-                        questions.append(event.request_id)
-                    channel.publish(event, turn)
-                    yield event
-        except Exception as exc:  # the engine ends turns itself; this is a last resort
-            log.exception("turn in session %s failed outside the engine", session_id)
-            for event in (short_error(f"internal error: {type(exc).__name__}"), result("error")):
-                channel.publish(event, turn)
-                yield event
-        finally:
-            # Whatever the turn's person was (a socket, or a REST policy), nothing of it
-            # waits any more: forget its questions so the channel can go.
-            for key in asked:
-                channel.confirmations.pop(key, None)
-            for key in questions:
-                channel.questions.pop(key, None)
-            channel.turns -= 1
-            self.release(channel)
+    def turn_event(self, turn: LiveTurn, event: Event) -> None:
+        """Send a live turn's event to the connections watching its session."""
+        watchers = self._watchers.get(turn.session_id)
+        if watchers:
+            publish(watchers, event, turn)
+
+    def answer_confirmation(self, session_id: str, confirmation_id: str, approved: bool) -> bool:
+        """Answer a waiting confirmation (first answer wins); False if none waits."""
+        decision = Decision(action="approve" if approved else "deny")
+        return self.live.answer_confirmation(session_id, confirmation_id, decision)
+
+    def answer_question(self, session_id: str, request_id: str, content: str) -> bool:
+        """Answer a waiting ask-human question; False if none waits."""
+        return self.live.answer_question(session_id, request_id, content)
 
     async def shutdown(self, grace_seconds: float = 5.0) -> None:
         """Refuse new turns, stop the running ones and wait for their partial replies."""
-        self._closing = True
-        await self.service.shutdown(grace_seconds)
+        await self.live.shutdown(grace_seconds)

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app.config import ApprovalMode, ServeApproval
-from app.engine.cancel import CancellationToken
 from app.engine.events import Event
 from app.engine.human import PolicyHuman
 from app.engine.skills import resolve_agent
@@ -111,13 +110,12 @@ def build_router(hub: Hub, approval: ServeApproval) -> APIRouter:
             return _detail(503, "The server is shutting down")
         before = await store.count_messages(session_id)  # the turn's messages come after
         events: list[Event] = []
-        async for event in hub.run_turn(
+        async for event in hub.live.stream(
             session_id,
             body.content,
             # In auto mode the policy allows all it can decide alone; what still asks
             # (protected paths, commands it cannot see through) has nobody to ask here.
             human=PolicyHuman(approve=False, reason=NOBODY_TO_ASK),
-            cancel=CancellationToken(),
             approval=REST_MODES[approval],
         ):
             events.append(event)

@@ -2,7 +2,7 @@
 
 One connection watches one session. It gets ``connected`` first, then every event of every
 turn in that session (its own, other clients', REST ones) in the wire shapes of DESIGN.md.
-Its receive loop only reads and dispatches: turns run in their own tasks, so a reply to a
+Its receive loop only reads and dispatches: turns run in the live hub, so a reply to a
 confirmation or a question gets through while a turn waits for it. ``cancel`` stops the
 turns this connection started; so does leaving, which also counts a pending confirmation
 as denied, and the partial reply is saved and marked.
@@ -23,9 +23,9 @@ import logging
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app.engine.cancel import CancellationToken
 from app.engine.events import result, short_error, to_wire
-from app.server.hub import ChannelHuman, Hub, SessionChannel, Subscriber, dumps, encode
+from app.engine.live import LiveTurn
+from app.server.hub import Hub, Subscriber, dumps, encode
 from app.server.schemas import (
     CLIENT_MESSAGE,
     CLIENT_TYPES,
@@ -101,9 +101,8 @@ class _Connection:
         self.session_id = session_id
         self.keepalive_seconds = keepalive_seconds
         self.subscriber = Subscriber(on_overflow=self._too_slow, live_tokens=live_tokens)
-        self.tokens: set[CancellationToken] = set()
-        self.turns: set[asyncio.Task[None]] = set()
-        self.channel: SessionChannel | None = None
+        #: The turns this connection started (pruned as they end).
+        self.turns: set[LiveTurn] = set()
         self._slow = False
 
     def _too_slow(self) -> None:
@@ -113,12 +112,12 @@ class _Connection:
     async def run(self) -> None:
         """Say ``connected``, then read until the client leaves; clean up either way."""
         self.subscriber.put(dumps({"type": "connected", "session_id": self.session_id}))
-        self.channel = self.hub.subscribe(self.session_id, self.subscriber)
+        self.hub.subscribe(self.session_id, self.subscriber)
         sender = asyncio.create_task(self._send_all())
         try:
             await self._receive_all(sender)
         finally:
-            self.hub.unsubscribe(self.channel, self.subscriber)
+            self.hub.unsubscribe(self.session_id, self.subscriber)
             await self._stop_turns("disconnected")
             self.subscriber.end()
             with contextlib.suppress(BaseException):
@@ -192,43 +191,40 @@ class _Connection:
                 encode(short_error(f"Invalid '{kind}' message: {where}: {problem['msg']}"))
             )
             return
-        assert self.channel is not None
         if isinstance(message, WsUserMessage):
             self._start_turn(message)
         elif isinstance(message, WsConfirmationReply):
-            self.channel.answer_confirmation(message.confirmation_id, bool(message.approved))
+            self.hub.answer_confirmation(
+                self.session_id, message.confirmation_id, bool(message.approved)
+            )
         elif isinstance(message, WsReply):
-            self.channel.answer_question(message.request_id, message.content or "")
+            self.hub.answer_question(self.session_id, message.request_id, message.content or "")
         elif isinstance(message, WsCancel):
-            for token in list(self.tokens):
-                token.cancel("user")
-            if not self.tokens:  # nothing to stop; the client still waits for a result
+            running = self._running()
+            for turn in running:
+                turn.cancel("user")
+            if not running:  # nothing to stop; the client still waits for a result
                 self.subscriber.put(CANCELLED)
         elif isinstance(message, WsPing):
             self.subscriber.put(PONG)
 
     def _start_turn(self, message: WsUserMessage) -> None:
-        assert self.channel is not None
-        token = CancellationToken()
-        self.tokens.add(token)
-        task = asyncio.create_task(self._drive(message, token, ChannelHuman(self.channel)))
-        self.turns.add(task)
-        task.add_done_callback(self.turns.discard)
+        self._running()  # forget the turns that ended
+        turn = self.hub.live.start(self.session_id, message.content, model=message.model)
+        self.turns.add(turn)
 
-    async def _drive(
-        self, message: WsUserMessage, token: CancellationToken, human: ChannelHuman
-    ) -> None:
-        try:
-            async for _event in self.hub.run_turn(
-                self.session_id, message.content, human=human, cancel=token, model=message.model
-            ):
-                pass
-        finally:
-            self.tokens.discard(token)
+    def _running(self) -> list[LiveTurn]:
+        """This connection's turns still running."""
+        self.turns = {turn for turn in self.turns if not turn.done}
+        return list(self.turns)
 
     async def _stop_turns(self, reason: str) -> None:
         """Cancel this connection's turns and wait for their partial replies to be saved."""
-        for token in list(self.tokens):
-            token.cancel(reason)
-        if self.turns:
-            await asyncio.wait(list(self.turns), timeout=DISCONNECT_GRACE_SECONDS)
+        running = self._running()
+        for turn in running:
+            turn.cancel(reason)
+        if running:
+            waits = [asyncio.ensure_future(turn.wait()) for turn in running]
+            _done, pending = await asyncio.wait(waits, timeout=DISCONNECT_GRACE_SECONDS)
+            for each in pending:
+                each.cancel()

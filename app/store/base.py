@@ -50,7 +50,7 @@ SESSION_COLUMNS = (
 MESSAGE_COLUMNS = (
     "id, session_id, seq, role, content, thinking, tool_calls, tool_call_id, tool_name, "
     "is_error, agent_name, model, status, usage, reasoning, turn_id, thread, created_at, "
-    "updated_at"
+    "updated_at, summary_through"
 )
 EVENT_COLUMNS = "id, session_id, seq, type, data, turn_id, created_at"
 
@@ -98,6 +98,7 @@ def message_from_row(row: sqlite3.Row) -> Message:
         thread=row["thread"],
         created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
+        summary_through=row["summary_through"],
     )
 
 

@@ -9,7 +9,9 @@ work uses :meth:`Database.transaction`, which takes the write lock up front
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +23,14 @@ from app.store.errors import DatabaseFileError, MigrationError
 from app.store.migrations import MIGRATIONS, OWN_TABLE_PREFIXES, Migration
 
 BUSY_TIMEOUT_MS = 5_000
+#: How often a database opened for writing gets ``PRAGMA quick_check`` first: it reads the
+#: whole file (about 0.2 s for 10,000 sessions, 120 MB), too slow for every start.
+QUICK_CHECK_EVERY = 24 * 3600.0
+#: The schema version that has the ``store_state`` table (where the last check is kept).
+STATE_TABLE_VERSION = 2
+_CHECKED_KEY = "quick_check_at"
+
+log = logging.getLogger(__name__)
 
 Params = Sequence[Any]
 
@@ -77,29 +87,108 @@ class Database:
         self.path = path
 
     @classmethod
-    async def open(cls, path: Path, *, create: bool = True) -> Database:
-        """Open (or, if ``create``, make) the file, set PRAGMAs and bring the schema up to date."""
-        uri = _file_uri(path, create=create)
+    async def open(
+        cls, path: Path, *, create: bool = True, check_every: float = QUICK_CHECK_EVERY
+    ) -> Database:
+        """Open (or, if ``create``, make) the file, set PRAGMAs and bring the schema up to date.
+
+        Before the first write, the file's structure is checked (``PRAGMA quick_check``) when
+        the last clean check is more than ``check_every`` seconds old: a damaged file is
+        refused, untouched.
+        """
+        database = await cls._connect(path, _file_uri(path, create=create))
+        try:
+            version = await database._first_read()
+            checked = await database._check_structure(version, check_every)
+            await database._configure()
+            await migrate(database, MIGRATIONS)
+            if checked:
+                await database.execute(
+                    "INSERT OR REPLACE INTO store_state (key, value) VALUES (?, ?)",
+                    (_CHECKED_KEY, repr(time.time())),
+                )
+        except BaseException:
+            await database._connection.close()
+            raise
+        return database
+
+    @classmethod
+    async def open_read_only(cls, path: Path) -> Database:
+        """Open an existing file for reading only (``sessions list/show/search/export``), so
+        they work on a read-only mount; a file with an older schema is upgraded first, which
+        needs write access once."""
+        uri = _file_uri(path, create=False).replace("?mode=rw", "?mode=ro")
+        database = await cls._connect(path, uri)
+        try:
+            try:
+                version = await database._first_read()
+            except DatabaseFileError:
+                # A WAL file whose -shm cannot be made here (a read-only folder or mount):
+                # nobody can be writing to it, so read it as an unchanging file.
+                await database.close()
+                database = await cls._connect(path, uri + "&immutable=1")
+                version = await database._first_read()
+            if version < MIGRATIONS[-1].version:
+                await database.close()
+                try:
+                    upgraded = await cls.open(path, create=False)
+                except DatabaseFileError as exc:
+                    raise DatabaseFileError(
+                        path,
+                        f"this database (schema v{version}) must be upgraded to "
+                        f"v{MIGRATIONS[-1].version} once, which needs write access "
+                        f"({exc.problem})",
+                    ) from None
+                await upgraded.close()
+                return await cls.open_read_only(path)
+            await migrate(database, MIGRATIONS)  # refuses a newer schema; writes nothing here
+            await database.execute("PRAGMA query_only = ON")
+        except BaseException:
+            with contextlib.suppress(Exception):  # it may be closed already
+                await database.close()
+            raise
+        return database
+
+    @classmethod
+    async def _connect(cls, path: Path, uri: str) -> Database:
         try:
             connection = await aiosqlite.connect(uri, uri=True, isolation_level=None)
         except sqlite3.Error as exc:
             raise translate(path, exc) from None
         connection.row_factory = sqlite3.Row
-        database = cls(connection, path)
-        try:
-            await database._configure()
-            await migrate(database, MIGRATIONS)
-        except BaseException:
-            await connection.close()
-            raise
-        return database
+        return cls(connection, path)
+
+    async def _first_read(self) -> int:
+        """The schema version; a file that is not SQLite (or not ours) fails here, unwritten."""
+        await self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        row = await self.fetchone("PRAGMA user_version")
+        version = int(row[0]) if row is not None else 0
+        if version == 0:
+            await self._refuse_foreign_database()
+        return version
+
+    async def _check_structure(self, version: int, check_every: float) -> bool:
+        """Run ``PRAGMA quick_check`` when due; True when it ran (and found nothing)."""
+        if version >= STATE_TABLE_VERSION:
+            row = await self.fetchone(
+                "SELECT value FROM store_state WHERE key = ?", (_CHECKED_KEY,)
+            )
+            with contextlib.suppress(ValueError, TypeError):
+                if row is not None and time.time() - float(row[0]) < check_every:
+                    return False
+        problems = await self.fetchall("PRAGMA quick_check(5)")
+        found = [str(r[0]) for r in problems if str(r[0]) != "ok"]
+        if found:
+            log.warning("quick_check of %s: %s", self.path, "; ".join(found))
+            raise DatabaseFileError(
+                self.path,
+                "the database is damaged (PRAGMA quick_check: "
+                f"{' '.join(found[0].split())[:160]}); it was left untouched; "
+                "restore a backup (agentkit.db.bak-*) or move the file away to start afresh",
+            )
+        return True
 
     async def _configure(self) -> None:
-        await self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        # The first read of the header: a file that is not SQLite fails here, before any write.
-        row = await self.fetchone("PRAGMA user_version")
-        if row is not None and int(row[0]) == 0:
-            await self._refuse_foreign_database()
         # WAL lets readers and one writer work at once (the TUI and `agentkit run`). Where a
         # file system cannot do WAL, SQLite keeps the old journal mode and still works.
         await self.fetchone("PRAGMA journal_mode = WAL")

@@ -61,6 +61,8 @@ def _message_md(message: Message) -> list[str]:
         lines.append(fence(message.content, "text"))
         return lines
     heading = {"user": "User", "assistant": "Assistant", "system": "System"}[message.role]
+    if message.summary_through is not None:
+        heading = "Summary of the conversation so far (sent to the model instead of it)"
     extra = f" · {message.model}" if message.role == "assistant" and message.model else ""
     if message.thread != "main":
         extra += f" · {message.thread}"

@@ -113,6 +113,44 @@ class MessagesPart(StorePart):
             raise SessionClosedError(session.id)
         return message_from_row(rows[0])
 
+    async def add_summary(
+        self,
+        session_id: str,
+        text: str,
+        through_seq: int,
+        *,
+        model: str | None = None,
+        turn_id: str | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> Message:
+        """Store a compaction summary standing in, for the model, for every main-thread turn
+        that started at or before ``through_seq`` (those messages stay, for people)."""
+        stamp = self._stamp()
+        rows = await self._db.fetchall(
+            "INSERT INTO messages (session_id, seq, role, content, agent_name, model, usage, "
+            "turn_id, summary_through, created_at, updated_at) "
+            "SELECT id, last_seq + 1, 'system', ?, agent_name, ?, ?, ?, ?, ?, ? FROM sessions "
+            "WHERE id = ? AND status = 'active' AND ? BETWEEN 1 AND last_seq "
+            f"RETURNING {MESSAGE_COLUMNS}",
+            (
+                text,
+                model,
+                None if usage is None else dump_json(usage),
+                turn_id,
+                through_seq,
+                stamp,
+                stamp,
+                session_id,
+                through_seq,
+            ),
+        )
+        if not rows:
+            session = await self.get_session(session_id)  # raises not found
+            if session.is_closed:
+                raise SessionClosedError(session.id)
+            raise ValueError(f"a summary must cover seq 1..{session.last_seq}, not {through_seq}")
+        return message_from_row(rows[0])
+
     async def update_message(
         self,
         message_id: int,
@@ -251,11 +289,24 @@ class MessagesPart(StorePart):
         for row in rows:
             if row["turn_id"] is not None:
                 turn_start.setdefault(row["turn_id"], row["seq"])
+
+        def started(row: Any) -> int:
+            return int(turn_start.get(row["turn_id"], row["seq"]))
+
+        history: list[HistoryMessage] = []
+        summary = _latest_summary(rows)
+        if summary is not None:
+            # The summary stands for every turn that started at or before its mark; turns
+            # that started later (and the summary's own place) follow verbatim.
+            through = summary["summary_through"]
+            rows = [r for r in rows if started(r) > through and r["summary_through"] is None]
+            history.append(HistoryMessage(role="system", content=summary["content"], summary=True))
+        else:
+            rows = [r for r in rows if r["summary_through"] is None]
         rows = sorted(
             (row for row in rows if row["turn_id"] not in excluded),
-            key=lambda row: (turn_start.get(row["turn_id"], row["seq"]), row["seq"]),
+            key=lambda row: (started(row), row["seq"]),
         )
-        history: list[HistoryMessage] = []
         pending: dict[str, ToolCallRecord] = {}
 
         def settle_pending() -> None:
@@ -305,6 +356,12 @@ class MessagesPart(StorePart):
                 "WHERE id = ? AND status = 'streaming' AND writer IS ?",
                 (row["id"], row["writer"]),
             )
+
+
+def _latest_summary(rows: list[Any]) -> Any | None:
+    """The newest complete summary row, if the session has been compacted."""
+    summaries = [r for r in rows if r["summary_through"] is not None and r["status"] == "complete"]
+    return summaries[-1] if summaries else None
 
 
 def _history(message: Message) -> HistoryMessage:

@@ -78,6 +78,10 @@ class Message(BaseModel):
     thread: str = "main"
     created_at: datetime
     updated_at: datetime
+    summary_through: int | None = Field(
+        default=None,
+        description="A compaction summary: the last seq of the conversation it stands for.",
+    )
 
 
 class HistoryMessage(BaseModel):
@@ -94,6 +98,9 @@ class HistoryMessage(BaseModel):
     model: str | None = None
     synthetic: bool = Field(
         default=False, description="Made by the store to repair the history, not stored."
+    )
+    summary: bool = Field(
+        default=False, description="A compaction summary of the conversation before it."
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from app.store.base import StorePart, from_db_time
+from app.store.migrations import PARTS_PER_MESSAGE
 from app.store.models import SearchHit
 
 # Private-use markers around matches in FTS snippets; they cannot occur in stored text
@@ -84,22 +86,7 @@ class SearchPart(StorePart):
                         created_at=from_db_time(row["created_at"]),
                     )
                 )
-        scope, params = (
-            ("AND rowid IN (SELECT id FROM messages WHERE session_id = ?)", (session_id,))
-            if session_id
-            else ("", ())
-        )
-        rows = await self._db.fetchall(
-            "SELECT m.id, m.session_id, m.seq, m.role, m.created_at, s.title, f.marked "
-            "FROM ("
-            f"  SELECT rowid, snippet(messages_fts, -1, '{_OPEN}', '{_CLOSE}', '…', "
-            f"  {_SNIPPET_TOKENS}) AS marked, rank FROM messages_fts "
-            f"  WHERE messages_fts MATCH ? {scope} ORDER BY rank LIMIT ?"
-            ") AS f JOIN messages m ON m.id = f.rowid JOIN sessions s ON s.id = m.session_id "
-            "ORDER BY f.rank",
-            (query, *params, limit),
-        )
-        for row in rows:
+        for row in await self._message_rows(query, limit, session_id):
             snippet, spans = _spans(row["marked"])
             hits.append(
                 SearchHit(
@@ -115,3 +102,38 @@ class SearchPart(StorePart):
                 )
             )
         return hits[:limit]
+
+    async def _message_rows(self, query: str, limit: int, session_id: str | None) -> list[Any]:
+        """The best-ranked messages: each message's best part first (so one long message
+        with many hits is one hit), then snippets cut from just those parts."""
+        scope, params = (
+            (
+                f"AND rowid / {PARTS_PER_MESSAGE} IN "
+                "(SELECT id FROM messages WHERE session_id = ?)",
+                (session_id,),
+            )
+            if session_id
+            else ("", ())
+        )
+        best = await self._db.fetchall(
+            f"SELECT rowid AS part, rowid / {PARTS_PER_MESSAGE} AS message, min(rank) AS best "
+            f"FROM messages_fts WHERE messages_fts MATCH ? {scope} "
+            "GROUP BY message ORDER BY best LIMIT ?",
+            (query, *params, limit),
+        )
+        if not best:
+            return []
+        parts = [row["part"] for row in best]
+        marks = ", ".join("?" * len(parts))
+        rows = await self._db.fetchall(
+            "SELECT m.id, m.session_id, m.seq, m.role, m.created_at, s.title, f.marked, f.part "
+            "FROM ("
+            f"  SELECT rowid AS part, snippet(messages_fts, -1, '{_OPEN}', '{_CLOSE}', '…', "
+            f"  {_SNIPPET_TOKENS}) AS marked FROM messages_fts "
+            f"  WHERE messages_fts MATCH ? AND rowid IN ({marks})"
+            f") AS f JOIN messages m ON m.id = f.part / {PARTS_PER_MESSAGE} "
+            "JOIN sessions s ON s.id = m.session_id",
+            (query, *parts),
+        )
+        order = {part: index for index, part in enumerate(parts)}
+        return sorted(rows, key=lambda row: order[row["part"]])

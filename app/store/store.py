@@ -6,15 +6,16 @@ from pathlib import Path
 from types import TracebackType
 
 from app.store.base import Clock, utc_now
-from app.store.db import Database
+from app.store.db import QUICK_CHECK_EVERY, Database
 from app.store.events import EventsPart
 from app.store.export import ExportFormat, to_json, to_markdown
 from app.store.messages import MessagesPart
 from app.store.search import SearchPart
 from app.store.sessions import SessionsPart
+from app.store.turns import TurnsPart
 
 
-class SessionStore(SessionsPart, MessagesPart, EventsPart, SearchPart):
+class SessionStore(SessionsPart, MessagesPart, EventsPart, SearchPart, TurnsPart):
     """Sessions, messages, the event log and search, in one SQLite file.
 
     Open it with ``await SessionStore.open(path)`` (or ``async with``). One store holds one
@@ -27,11 +28,23 @@ class SessionStore(SessionsPart, MessagesPart, EventsPart, SearchPart):
 
     @classmethod
     async def open(
-        cls, path: Path | str, *, create: bool = True, clock: Clock = utc_now
+        cls,
+        path: Path | str,
+        *,
+        create: bool = True,
+        clock: Clock = utc_now,
+        check_every: float = QUICK_CHECK_EVERY,
     ) -> SessionStore:
-        """Open the database at ``path``, creating it (if ``create``) and migrating it."""
-        database = await Database.open(Path(path), create=create)
+        """Open the database at ``path``, creating it (if ``create``) and migrating it; its
+        structure is checked first when the last check is older than ``check_every`` s."""
+        database = await Database.open(Path(path), create=create, check_every=check_every)
         return cls(database, clock=clock)
+
+    @classmethod
+    async def open_read_only(cls, path: Path | str, *, clock: Clock = utc_now) -> SessionStore:
+        """Open an existing database for reading only (it may sit on a read-only mount);
+        every write through this store fails."""
+        return cls(await Database.open_read_only(Path(path)), clock=clock)
 
     async def close(self) -> None:
         """Close the connection."""

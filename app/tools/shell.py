@@ -78,6 +78,51 @@ class _Capture:
         return f"{head}\n[… {cut:,} characters cut …]\n{tail}", cut
 
 
+class _OrphanGuard:
+    """Kills the command's process group if this process dies first (``kill -9``, a crash).
+
+    A small ``sh`` in a session of its own reads a pipe whose only writer is this process.
+    When the tool is done it writes ``done`` and the guard just exits; when this process is
+    gone the pipe reads end-of-file and the guard sends SIGKILL to the whole group, so no
+    command the agent started lives on without us. (PR_SET_PDEATHSIG would reach only bash,
+    not what bash started.) The write end is not inherited by any child.
+    """
+
+    SCRIPT = 'read -r line; [ "$line" = done ] || kill -KILL "-$1"'
+
+    def __init__(self, proc: asyncio.subprocess.Process | None, pipe: int) -> None:
+        self.proc = proc
+        self.pipe = pipe
+
+    @classmethod
+    async def start(cls, pgid: int) -> _OrphanGuard:
+        """Start watching group ``pgid`` (best effort: no guard when ``sh`` cannot start)."""
+        readable, writable = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "sh", "-c", cls.SCRIPT, "agentkit-guard", str(pgid),
+                stdin=readable,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+                env={"PATH": os.defpath},
+            )  # fmt: skip
+        except OSError:
+            proc = None
+        finally:
+            os.close(readable)
+        return cls(proc, writable)
+
+    async def release(self) -> None:
+        """The command is over (its group was stopped if needed): let the guard go."""
+        with contextlib.suppress(OSError):
+            os.write(self.pipe, b"done\n")
+        os.close(self.pipe)
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                await self.proc.wait()
+
+
 async def _pump(stream: asyncio.StreamReader, capture: _Capture) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     while chunk := await stream.read(65536):
@@ -256,6 +301,21 @@ class ShellTool(Tool[ShellArgs]):
         started = time.monotonic()
         proc = await self._spawn(args.command, ctx)
         pgid = proc.pid  # a session leader's group id is its pid
+        guard = await _OrphanGuard.start(pgid)
+        try:
+            return await self._supervise(proc, pgid, limit, started, ctx)
+        finally:
+            await guard.release()
+
+    async def _supervise(
+        self,
+        proc: asyncio.subprocess.Process,
+        pgid: int,
+        limit: float,
+        started: float,
+        ctx: ToolContext,
+    ) -> ToolResult:
+        """Wait for the command (up to ``limit`` seconds) while capturing its output."""
         capture = _Capture(max(ctx.max_output_chars - _FOOTER_ROOM, 200))
         assert proc.stdout is not None
         reader = asyncio.create_task(_pump(proc.stdout, capture))

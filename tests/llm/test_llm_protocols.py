@@ -365,3 +365,36 @@ async def test_anthropic_tool_input_given_whole_in_the_start_event(
     fake.script(Reply(body=events))
     result = await collect(make_gateway("anthropic").stream(REQUEST), catch=False)
     assert [(c.id, c.arguments) for c in result.calls] == [("toolu_9", {"path": "docs"})]
+
+
+# What real OpenAI-compatible servers list besides chat models (OpenAI's own /models, a
+# vLLM or LocalAI box, OpenRouter) and what Ollama lists (embedding models pulled for RAG).
+NOT_FOR_CHAT = [
+    "text-embedding-3-small",
+    "tts-1-hd",
+    "gpt-4o-mini-tts",
+    "whisper-1",
+    "gpt-4o-transcribe",
+    "dall-e-3",
+    "gpt-image-1",
+    "omni-moderation-latest",
+    "text-moderation-stable",
+    "davinci-002",
+    "babbage-002",
+    "sora-2",
+    "bge-reranker-v2-m3",
+    "nomic-embed-text:latest",
+    "mxbai-embed-large",
+]
+FOR_CHAT = ["gpt-4o", "o3", "gpt-4o-audio-preview", "meta-llama/llama-3.3-70b", "qwen3:8b"]
+
+
+async def test_models_that_cannot_chat_are_left_out_of_the_list(
+    fake: FakeProvider, make_gateway: GatewayFactory
+) -> None:
+    listed = [{"id": name} for name in NOT_FOR_CHAT + FOR_CHAT]
+    fake.script(Reply.json(200, {"object": "list", "data": listed}))
+    assert await make_gateway().list_models("fake") == sorted(FOR_CHAT)
+    tags = [{"name": name} for name in NOT_FOR_CHAT + FOR_CHAT]
+    fake.script(Reply.json(200, {"models": tags}))
+    assert await make_gateway("ollama").list_models("fake") == FOR_CHAT

@@ -158,3 +158,15 @@ async def test_skill_notice_and_error_lines_read_the_logged_shape(tmp_path: Path
     assert "> Skill `@review` matched (prefix)" in text
     assert "> Note: Workspace rules in force: deny shell(curl *)." in text
     assert "> **Error:** the provider said no (HTTP 401)" in text
+
+
+async def test_a_compaction_summary_is_exported_as_such(store: SessionStore) -> None:
+    session = await store.create_session("a")
+    await store.append_message(session.id, "user", "first question")
+    await store.add_summary(session.id, "The person asked a first question.", 1)
+    text = await store.export_session(session.id, "md")
+    assert "first question" in text  # the original stays
+    assert "### Summary of the conversation so far" in text
+    assert "The person asked a first question." in text
+    data = await store.export_session(session.id, "json")
+    assert '"summary_through": 1' in data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.store import MessageNotFoundError, SessionStore, ToolCallRecord
+from app.store import MessageNotFoundError, SessionClosedError, SessionStore, ToolCallRecord
 from app.store.messages import MISSING_RESULT_TEXT
 from tests.conftest import FrozenClock
 
@@ -199,3 +199,59 @@ async def test_a_dangling_call_at_the_end_gets_a_synthetic_result(store: Session
     history = await store.get_chat_messages(session.id)
     assert history[-1].role == "tool" and history[-1].tool_call_id == "c9"
     assert history[-1].synthetic
+
+
+async def test_a_summary_stands_in_for_the_turns_before_it(store: SessionStore) -> None:
+    session = await store.create_session("a")
+    for number in range(3):
+        await store.append_message(session.id, "user", f"question {number}", turn_id=f"t{number}")
+        await store.append_message(
+            session.id, "assistant", f"answer {number}", turn_id=f"t{number}"
+        )
+    mark = (await store.get_messages(session.id))[3].seq  # the end of turn t1
+    summary = await store.add_summary(session.id, "We discussed questions 0 and 1.", mark)
+    await store.append_message(session.id, "user", "question 3", turn_id="t3")
+    history = await store.get_chat_messages(session.id)
+    assert [(m.role, m.content, m.summary) for m in history] == [
+        ("system", "We discussed questions 0 and 1.", True),
+        ("user", "question 2", False),
+        ("assistant", "answer 2", False),
+        ("user", "question 3", False),
+    ]
+    # Nothing is deleted: people still see every message, and search finds them.
+    everything = await store.get_messages(session.id)
+    assert len(everything) == 8 and everything[6].id == summary.id
+    assert everything[6].summary_through == mark
+    assert [h.message_id for h in await store.search("question 0")][:1]
+    # A later summary replaces the earlier one for the model.
+    await store.add_summary(session.id, "All four questions.", everything[-1].seq)
+    history = await store.get_chat_messages(session.id)
+    assert [(m.role, m.content) for m in history] == [("system", "All four questions.")]
+
+
+async def test_a_turn_that_began_before_the_mark_is_summarised_whole(
+    store: SessionStore,
+) -> None:
+    """Two turns ran at once: the one that started before the mark goes with the summary,
+    even for its messages stored after the mark (no half turns, no orphaned results)."""
+    session = await store.create_session("a")
+    await store.append_message(session.id, "user", "long task", turn_id="slow")
+    await store.append_message(session.id, "user", "quick one", turn_id="fast")
+    mark = (await store.get_messages(session.id))[0].seq
+    await store.append_message(session.id, "assistant", "long done", turn_id="slow")
+    await store.append_message(session.id, "assistant", "quick done", turn_id="fast")
+    await store.add_summary(session.id, "The long task was done.", mark)
+    history = await store.get_chat_messages(session.id)
+    assert [m.content for m in history] == ["The long task was done.", "quick one", "quick done"]
+
+
+async def test_a_summary_must_cover_something_that_exists(store: SessionStore) -> None:
+    session = await store.create_session("a")
+    await store.append_message(session.id, "user", "hello")
+    with pytest.raises(ValueError, match="cover"):
+        await store.add_summary(session.id, "nothing", 99)
+    with pytest.raises(ValueError, match="cover"):
+        await store.add_summary(session.id, "nothing", 0)
+    await store.close_session(session.id)
+    with pytest.raises(SessionClosedError):
+        await store.add_summary(session.id, "closed", 1)

@@ -93,3 +93,28 @@ async def test_backups_never_overwrite_each_other(db_path: Path) -> None:
         await database.close()
     assert first.read_bytes() == b"an older backup"
     assert db_path.with_name(f"{first.name}.1").exists()
+
+
+async def test_a_v1_file_is_migrated_and_its_long_messages_become_searchable(
+    tmp_path: Path,
+) -> None:
+    """tests/store/data/v1.db was written by schema v1 (one FTS row per message)."""
+    path = tmp_path / "agentkit.db"
+    path.write_bytes((Path(__file__).parent / "data" / "v1.db").read_bytes())
+    async with await SessionStore.open(path) as store:
+        sessions = await store.list_sessions()
+        assert {s.title for s in sessions} == {"Made by schema v1", "Second session"}
+        # "zebrafinch" ends a 39 KB reply: past the first 16 KB part.
+        for word, title in (
+            ("zebrafinch", "Made by schema v1"),
+            ("pangolin", "Second session"),
+        ):
+            hits = [h for h in await store.search(word) if h.kind == "message"]
+            assert [h.session_title for h in hits] == [title], word
+        # The question and the reply both name the quokka: two hits.
+        assert len([h for h in await store.search("quokka") if h.kind == "message"]) == 2
+    assert path.with_name("agentkit.db.bak-v1").exists()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert raw.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")

@@ -92,3 +92,65 @@ async def test_search_finds_renamed_titles_not_old_ones(
     await store.rename_session(corpus["deploy"], "Release checklist")
     assert not [h for h in await store.search("gateway") if h.kind == "title"]
     assert [h.kind for h in await store.search("checklist")] == ["title"]
+
+
+# Long messages are indexed in parts (schema v2); these words sit at chosen places.
+PART = 16_384
+
+
+def _long_text() -> str:
+    """~100 KB of filler with marker words at the start, across the first part boundary,
+    and at the very end; "filler" itself occurs ~16,000 times."""
+    filler = "filler text " * (PART // 12 + 10)
+    head = "aardvark " + filler
+    # A word that starts a few characters before the first part ends and finishes after it.
+    boundary = head[: PART - 4] + " straddleword " + filler
+    return boundary + filler * 4 + " zebrafinch"
+
+
+async def test_words_anywhere_in_a_long_message_are_found_once(store: SessionStore) -> None:
+    session = await store.create_session("a", title="log paste")
+    other = await store.create_session("a", title="short")
+    long_message = await store.append_message(session.id, "user", _long_text())
+    await store.append_message(other.id, "user", "one filler line")
+    for word in ("aardvark", "straddleword", "zebrafinch"):
+        hits = [h for h in await store.search(word) if h.kind == "message"]
+        assert [h.message_id for h in hits] == [long_message.id], word
+        assert word in hits[0].snippet
+        start, end = hits[0].highlights[0]
+        assert hits[0].snippet[start:end].lower() == word
+    # A word in every part: one hit per message, not one per part, and limits count messages.
+    hits = [h for h in await store.search("filler") if h.kind == "message"]
+    assert sorted(h.message_id for h in hits) == sorted([long_message.id, hits[-1].message_id])
+    assert len(hits) == 2
+    assert len(await store.search("filler", limit=1)) == 1
+    scoped = await store.search("filler", session_id=other.id)
+    assert [h.session_id for h in scoped] == [other.id]
+
+
+async def test_a_message_that_shrinks_or_goes_leaves_no_parts_behind(
+    store: SessionStore,
+) -> None:
+    session = await store.create_session("a")
+    message = await store.append_message(session.id, "assistant", _long_text())
+    assert await store.search("zebrafinch")
+    await store.update_message(message.id, content="now short, no marker")
+    assert not await store.search("zebrafinch")
+    assert [h.message_id for h in await store.search("marker")] == [message.id]
+    db = store._db
+    parts = await db.fetchall("SELECT rowid FROM messages_fts")
+    assert [row[0] for row in parts] == [message.id * 4096]
+    await store.delete_session(session.id)
+    assert not await db.fetchall("SELECT rowid FROM messages_fts")
+
+
+async def test_tool_call_arguments_of_a_long_call_are_searchable(store: SessionStore) -> None:
+    session = await store.create_session("a")
+    body = "line of file content\n" * 2000 + "okapi at the end"
+    message = await store.append_message(
+        session.id,
+        "assistant",
+        "",
+        tool_calls=[{"id": "c1", "name": "write_file", "arguments": {"content": body}}],
+    )
+    assert [h.message_id for h in await store.search("okapi")] == [message.id]

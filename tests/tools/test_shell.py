@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -133,3 +134,42 @@ def test_approval_text_is_the_command(ctx: ToolContext) -> None:
     tool = ShellTool()
     assert tool.approval_text(tool.parse_args({"command": "git status"}), ctx) == "git status"
     assert os.name == "posix"
+
+
+# A process that runs one shell call and is then killed with SIGKILL (no cleanup can run).
+_VICTIM = """
+import asyncio, sys
+from pathlib import Path
+from app.tools.base import ToolContext, execute
+from app.tools.shell import ShellTool
+ctx = ToolContext(workspace=Path(sys.argv[1]), timeout=120.0, max_output_chars=4_000)
+asyncio.run(execute(ShellTool(), {"command": sys.argv[2]}, ctx))
+"""
+
+
+async def test_a_killed_agent_takes_the_whole_command_with_it(workspace: Path) -> None:
+    """kill -9 of the process running the tool: bash and every child it started die too."""
+    victim = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _VICTIM, str(workspace), FAMILY, cwd=Path(__file__).parents[2]
+    )
+    try:
+        pids = await wait_for_lines(workspace / "pids", 3)
+        assert all(alive(pid) for pid in pids)
+    finally:
+        victim.kill()
+        await victim.wait()
+    await wait_gone(pids)
+
+
+async def test_a_finished_command_leaves_no_guard_behind(run: Runner) -> None:
+    before = {p.name for p in Path("/proc").iterdir() if p.name.isdigit()}
+    result = await run("shell", {"command": "echo hi"})
+    assert result.output.startswith("hi")
+    guards = [
+        pid
+        for pid in Path("/proc").iterdir()
+        if pid.name.isdigit()
+        and pid.name not in before
+        and "agentkit-guard" in (pid / "cmdline").read_bytes().decode(errors="replace")
+    ]
+    assert not guards
