@@ -397,6 +397,7 @@ def confirmation_request(
     proposed_rule: str | None = None,
     expert_name: str | None = None,
     sandbox: str | None = None,
+    later_calls: list[LaterCallData] | None = None,
 ) -> ConfirmationRequestEvent:
     """A ``confirmation_request`` event: a call waits for the person's approval."""
     data = ConfirmationRequestData(
@@ -407,6 +408,7 @@ def confirmation_request(
         proposed_rule=proposed_rule,
         expert_name=expert_name,
         sandbox=sandbox,
+        later_calls=later_calls,
     )
     return ConfirmationRequestEvent(data=data)
 

@@ -8,6 +8,7 @@ from app.engine import events, mode_events
 from app.engine.events import (
     Event,
     ExpertInfo,
+    LaterCallData,
     PhaseInfo,
     confirmation_request,
     confirmation_result,
@@ -71,7 +72,14 @@ CASES: list[tuple[Any, dict[str, Any]]] = [
         },
     ),
     (
-        confirmation_request("k1", "rm x", "writes", tool="shell", expert_name="Cleo"),
+        confirmation_request(
+            "k1",
+            "rm x",
+            "writes",
+            tool="shell",
+            expert_name="Cleo",
+            later_calls=[LaterCallData(id="call_2", tool="shell", command="rm y")],
+        ),
         {
             "type": "confirmation_request",
             "data": {
@@ -80,6 +88,7 @@ CASES: list[tuple[Any, dict[str, Any]]] = [
                 "reason": "writes",
                 "tool": "shell",
                 "expert_name": "Cleo",
+                "later_calls": [{"id": "call_2", "tool": "shell", "command": "rm y"}],
             },
         },
     ),
