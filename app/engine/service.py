@@ -27,7 +27,6 @@ from app.engine.events import (
     TurnStatus,
     notice,
     result,
-    short_error,
     skill_match,
 )
 from app.engine.human import Human, RuleScope
@@ -36,6 +35,7 @@ from app.engine.skills import Agent, ExecutionMode, SkillSet, resolve_agent
 from app.engine.turn import Emit, TurnContext, to_chat_message
 from app.engine.turnflow import (
     TurnState,
+    admit,
     as_stored,
     finish_turn,
     known_tools,
@@ -50,7 +50,7 @@ from app.engine.turnflow import (
 from app.llm.gateway import Gateway
 from app.llm.surrogates import fix_surrogates
 from app.mcp.manager import McpManager
-from app.store import Session, SessionClosedError, SessionNotFoundError, SessionStore, StoreError
+from app.store import Session, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry, builtin_registry
 from app.tools.rules import (
@@ -64,9 +64,6 @@ from app.tools.rules import RuleScope as FileScope
 
 log = logging.getLogger(__name__)
 
-#: The refusal of a turn over the session's limit, word for word as the reference said it
-#: (clients match on it; the numbers go in the error's ``detail``).
-TOO_MANY_TURNS = "Too many concurrent requests. Please wait for the current task to complete."
 #: Modes that are not built yet run as REACT and say so.
 FALLBACK_MODES = {
     ExecutionMode.REWOO: "REWOO is not built yet; running the normal tool loop (REACT).",
@@ -354,7 +351,8 @@ class ChatService:
                     )
             await emit_to_caller(event)
 
-        session = await self._admit(turn, emit)
+        limit = self.settings.engine.max_concurrent_turns
+        session = await admit(self.store, turn, self._turns[session_id], limit, emit)
         if session is None:
             await emit(result("error"))
             return
@@ -369,35 +367,6 @@ class ChatService:
         finally:
             self._turns[session_id].discard(turn.turn_id)
             await finish_turn(turn, emit)
-
-    async def _admit(self, turn: TurnState, emit: Emit) -> Session | None:
-        """The turn's session, or None (and an error told) when the turn may not run: the
-        session is unknown or closed, or it runs as many turns as it may."""
-        try:
-            session = await self.store.get_session(turn.session_id)
-        except SessionNotFoundError as exc:
-            turn.logged = False
-            await emit(short_error(str(exc)))
-            return None
-        if session.is_closed:
-            turn.logged = False
-            await emit(short_error(f"{SessionClosedError(turn.session_id)}: start a new session"))
-            return None
-        limit = self.settings.engine.max_concurrent_turns
-        if len(self._turns[turn.session_id]) < limit:
-            return session
-        detail = (
-            f"{limit} turns are already running in this session; your message was saved. "
-            "Wait for one to finish, or stop one, then send it again."
-        )
-        try:
-            await self.store.append_message(
-                turn.session_id, "user", turn.text, turn_id=turn.turn_id
-            )
-        except StoreError as exc:
-            detail = f"{limit} turns are already running in this session ({exc})"
-        await emit(short_error(TOO_MANY_TURNS, detail))
-        return None
 
     async def _run(
         self, turn: TurnState, session: Session, others: set[str], emit: Emit

@@ -38,11 +38,21 @@ from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext
 from app.llm.errors import ContextTooLongError, LLMError
 from app.llm.types import ChatMessage, ChatRequest
 from app.mcp.manager import McpManager
-from app.store import MessageNotFoundError, SessionNotFoundError, SessionStore, StoreError
+from app.store import (
+    MessageNotFoundError,
+    Session,
+    SessionClosedError,
+    SessionNotFoundError,
+    SessionStore,
+    StoreError,
+)
 from app.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 
+#: The refusal of a turn over the session's limit, word for word as the reference said it
+#: (clients match on it; the numbers go in the error's ``detail``).
+TOO_MANY_TURNS = "Too many concurrent requests. Please wait for the current task to complete."
 SESSION_GONE = (
     "The session was deleted (in another window or process) while this turn ran; nothing "
     "more of it is saved."
@@ -71,6 +81,36 @@ class TurnState:
     logged: bool = True
     #: Set once the turn has a context: its calls are closed and its usage told at the end.
     ctx: TurnContext | None = None
+
+
+async def admit(
+    store: SessionStore, turn: TurnState, running: set[str], limit: int, emit: Emit
+) -> Session | None:
+    """The turn's session, or None (and an error told) when the turn may not run: the
+    session is unknown or closed, or it already runs ``limit`` turns (``running``: their
+    ids, counted after the last wait, so the caller can claim a place before any other)."""
+    try:
+        session = await store.get_session(turn.session_id)
+    except SessionNotFoundError as exc:
+        turn.logged = False
+        await emit(short_error(str(exc)))
+        return None
+    if session.is_closed:
+        turn.logged = False
+        await emit(short_error(f"{SessionClosedError(turn.session_id)}: start a new session"))
+        return None
+    if len(running) < limit:
+        return session
+    detail = (
+        f"{limit} turns are already running in this session; your message was saved. "
+        "Wait for one to finish, or stop one, then send it again."
+    )
+    try:
+        await store.append_message(turn.session_id, "user", turn.text, turn_id=turn.turn_id)
+    except StoreError as exc:
+        detail = f"{limit} turns are already running in this session ({exc})"
+    await emit(short_error(TOO_MANY_TURNS, detail))
+    return None
 
 
 async def tell_failure(turn: TurnState, exc: Exception, emit: Emit) -> None:
