@@ -20,14 +20,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.config import ApprovalMode
 from app.engine.cancel import CancellationToken
 from app.engine.events import Event, TurnStatus, result, short_error
 from app.engine.human import ConfirmationRequest, Decision, Human, Question
-from app.engine.service import ChatService
 from app.engine.skills import ExecutionMode
+
+if TYPE_CHECKING:  # the TUI imports this module before the engine is loaded
+    from app.engine.service import ChatService
 
 log = logging.getLogger(__name__)
 

@@ -151,6 +151,16 @@ class WorkState:
         if isinstance(event, ReplanningEvent):
             self._replan = (event.data.reason, event.data.attempt)
             return True
+        if isinstance(event, ResultEvent):
+            self.finished, self.outcome = True, event.data.status
+            for phase in self.phases:
+                if phase.status == "running" and phase.ended_at is None:
+                    phase.ended_at = at
+            return True
+        return self._apply_phase(event, at) or self._apply_team(event, at)
+
+    def _apply_phase(self, event: Event, at: datetime) -> bool:
+        """A phase started, streamed a step, finished or failed."""
         if isinstance(event, PhaseStartedEvent):
             found = self.phase(event.data.phase_id)
             if found is not None:
@@ -174,6 +184,10 @@ class WorkState:
             if found is not None:
                 found.status, found.error, found.ended_at = "failed", event.data.error, at
             return found is not None
+        return False
+
+    def _apply_team(self, event: Event, at: datetime) -> bool:
+        """An expert worked, handed a result in; the lead wrote the synthesis; the team ended."""
         if isinstance(event, ExpertStepEvent):
             return self._expert_step(event, at)
         if isinstance(event, ExpertResultEvent):
@@ -195,12 +209,6 @@ class WorkState:
             for expert in self.experts.values():
                 if expert.status == "working":
                     expert.status = "idle"
-            return True
-        if isinstance(event, ResultEvent):
-            self.finished, self.outcome = True, event.data.status
-            for phase in self.phases:
-                if phase.status == "running" and phase.ended_at is None:
-                    phase.ended_at = at
             return True
         return False
 

@@ -255,7 +255,7 @@ async def one_round(
     keys: asyncio.Future[None] | None = None
     try:
         async with asyncio.timeout(ROUND_LIMIT_S):
-            await app.show_new_session()
+            await app.conversation.show_new_session()
             # As a person would: the welcome is on screen before the message goes.
             await refreshed(app)
             await asyncio.sleep(SETTLE_S)
@@ -263,12 +263,12 @@ async def one_round(
             service.marks = {}
             stage = "sending"
             sent = time.time()
-            await app.send("/team write the four-part report")
+            await app.conversation.send("/team write the four-part report")
             assert app.current is not None
             session_id = app.current.id
             keys = asyncio.ensure_future(probe.run())
             stage = "waiting for the team (the lead's plan)"
-            while (state := app.work.get(session_id)) is None or state.kind != "team":
+            while (state := app.sessions.get(session_id).work) is None or state.kind != "team":
                 await asyncio.sleep(POLL_S)
             formed = time.time()
             stage = "waiting for the panel's expert views"
@@ -316,7 +316,7 @@ async def one_round(
             stage = "waiting for the key presses to arrive"
             await keys
             stage = "waiting for the turn to end"
-            while app.runner.live:
+            while app.turns.live:
                 await asyncio.sleep(POLL_S)
             await refreshed(app)
             panel_results = len(app.panel.query("#work-results > .work-result"))

@@ -176,10 +176,10 @@ async def one_round(
     app: AgentKitApp, service: TimedService, server: asyncio.subprocess.Process
 ) -> dict[str, Any]:
     """Send one message and time the reply and the key presses."""
-    await app.show_new_session()
+    await app.conversation.show_new_session()
     service.marks = {}
     sent = time.time()
-    await app.send("write the long answer")
+    await app.conversation.send("write the long answer")
     transcript = app.transcript
     while not (transcript.children and isinstance(transcript.children[-1], AssistantMessage)):
         await asyncio.sleep(0.001)
@@ -197,7 +197,7 @@ async def one_round(
         await asyncio.sleep(0.001)
     final = await refreshed(app)
     await keys
-    while app.runner.live:
+    while app.turns.live:
         await asyncio.sleep(0.001)
     assert server.stdout is not None
     served: list[dict[str, float]] = []

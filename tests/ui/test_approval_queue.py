@@ -60,13 +60,13 @@ async def test_minimise_then_bring_the_question_back(make_app: AppFactory, works
         await pilot.press("m")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
         assert app.status.state == "minimised"
-        assert app.runner.live  # the turn still waits
+        assert app.turns.live  # the turn still waits
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmDialog)  # it stays minimised
         await pilot.press("f7")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert (workspace / "later.txt").exists()
 
 
@@ -85,13 +85,44 @@ async def test_approve_all_calls_of_a_step(
         assert "2 more calls" in also
         assert "touch b.txt" in also and "touch c.txt" in also
         await pilot.press("Y")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert all((workspace / name).exists() for name in ("a.txt", "b.txt", "c.txt"))
         assert app.current is not None
         results = await app.store.get_events(app.current.id, types=["confirmation_result"])
         assert [(e.data["data"]["approved"], e.data["data"]["decider"]) for e in results] == [
             (True, "user")
         ] * 3
+
+
+async def test_approve_all_lists_and_covers_what_the_engine_will_ask_about(
+    make_app: AppFactory, workspace: Path, fake: FakeProvider
+) -> None:
+    """A step mixing a read, a known-safe command, a rule-allowed command and two that ask:
+    the dialog lists only the other asking call (as the engine's policy decided, not a guess
+    from the tool's kind), and one "approve all" runs everything without another dialog."""
+    (workspace / "notes.txt").write_text("hello\n")
+    specs = [
+        ("c1", "read_file", [json.dumps({"path": "notes.txt"})]),
+        ("c2", "shell", [json.dumps({"command": "ls"})]),
+        ("c3", "shell", [json.dumps({"command": "touch first.txt"})]),
+        ("c4", "shell", [json.dumps({"command": "mkdir made"})]),
+        ("c5", "shell", [json.dumps({"command": "touch second.txt"})]),
+    ]
+    fake.script(Reply(body=list(openai_tool_call_events(specs))), openai_reply(["All done."]))
+    app = await make_app(**fake_settings(fake, approval={"allow": ["shell(mkdir *)"]}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "do the five things")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        dialog = shown(app)
+        assert dialog.request.command == "touch first.txt"
+        assert [later.command for later in dialog.request.later_calls] == ["touch second.txt"]
+        also = text_of(dialog, "#confirm-also")
+        listed = [line.strip() for line in also.splitlines() if line.strip().startswith("•")]
+        assert listed == ["• shell: touch second.txt"]
+        await pilot.press("Y")
+        await until(pilot, lambda: not app.turns.live)
+        assert (workspace / "first.txt").exists() and (workspace / "second.txt").exists()
+        assert (workspace / "made").is_dir()
 
 
 async def test_deny_all_calls_of_a_step(
@@ -103,7 +134,7 @@ async def test_deny_all_calls_of_a_step(
         await type_and_send(pilot, "make two files")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("N")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert not (workspace / "x.txt").exists() and not (workspace / "y.txt").exists()
         assert app.current is not None
         results = await app.store.get_events(app.current.id, types=["confirmation_result"])
@@ -128,7 +159,7 @@ async def test_approve_all_does_not_cover_the_next_step(
         assert "touch three.txt" in shown(app).request.command
         assert not shown(app).also
         await pilot.press("n")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert not (workspace / "three.txt").exists()
 
 
@@ -140,7 +171,7 @@ async def test_a_question_from_another_session_waits_for_it(
     app = await make_app(**fake_settings(fake))
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "make a file")
-        await until(pilot, lambda: app.current is not None and bool(app.runner.live))
+        await until(pilot, lambda: app.current is not None and bool(app.turns.live))
         assert app.current is not None
         asking = app.current.id
         await pilot.press("ctrl+n")  # look at something else
@@ -149,17 +180,18 @@ async def test_a_question_from_another_session_waits_for_it(
         await until(
             pilot,
             lambda: (
-                bool(app.pending.for_session(asking))
-                and asking in app.sidebar.attention
+                bool(app.desk.waiting(asking))
+                and app.sessions.get(asking).attention
+                and "! " in app.sidebar.marks(asking)
                 and any("waiting for your answer" in str(n.message) for n in app._notifications)
             ),
         )
         assert not isinstance(app.screen, ConfirmDialog)  # not over the wrong conversation
-        await app.open_session(asking)
+        await app.conversation.open_session(asking)
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert asking not in app.sidebar.attention
+        assert not app.sessions.get(asking).attention
         await pilot.press("y")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert (workspace / "away.txt").exists()
 
 
@@ -177,7 +209,7 @@ async def test_rule_preview_lists_earlier_calls_it_would_match(
         await type_and_send(pilot, "make some folders")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("Y")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         await type_and_send(pilot, "make one more")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         dialog = shown(app)
@@ -196,7 +228,7 @@ async def test_rule_preview_lists_earlier_calls_it_would_match(
         await until(pilot, lambda: "unknown tool" in text_of(dialog, "#confirm-preview"))
         await pilot.press("escape")  # back from the editor
         await pilot.press("n")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
 
 
 async def test_timeout_closes_the_dialog_and_says_so(make_app: AppFactory, workspace: Path) -> None:
@@ -210,10 +242,10 @@ async def test_timeout_closes_the_dialog_and_says_so(make_app: AppFactory, works
         # (on a very busy machine the whole 2 s may pass between two looks)
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) or said_so())
         await until(pilot, said_so, within=15)
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert not isinstance(app.screen, ConfirmDialog)
         assert not (workspace / "never.txt").exists()
-        assert not app.pending.items
+        assert not app.turns.hub.waiting_sessions()
 
 
 async def test_turn_messages_that_arrive_while_closing_touch_no_widget(
@@ -228,7 +260,7 @@ async def test_turn_messages_that_arrive_while_closing_touch_no_widget(
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "hello")
-        await until(pilot, lambda: app.current is not None and not app.runner.live)
+        await until(pilot, lambda: app.current is not None and not app.turns.live)
         assert not app.ui_gone
         assert app.current is not None
         session_id = app.current.id

@@ -9,12 +9,12 @@ import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
+from app.engine.service import RuleEntry
 from app.store.models import Event
 from app.ui.dialogs.approvals import (
     ApprovalRow,
     ApprovalsDialog,
     RuleList,
-    SavedRule,
     approval_rows,
     decided_by,
 )
@@ -44,9 +44,9 @@ def events(recorded: Recording) -> list[Event]:
 
 
 SAVED = [
-    SavedRule(rule="shell(git status)", kind="allow", scope="user"),
-    SavedRule(rule="shell(mkdir *)", kind="allow", scope="workspace"),
-    SavedRule(rule="shell(rm *)", kind="deny", scope="user"),
+    RuleEntry(rule="shell(git status)", kind="allow", scope="user"),
+    RuleEntry(rule="shell(mkdir *)", kind="allow", scope="workspace"),
+    RuleEntry(rule="shell(rm *)", kind="deny", scope="user"),
 ]
 
 
@@ -173,7 +173,7 @@ async def test_the_dialog_shows_the_history_newest_last_and_the_saved_rules(
 
 async def test_commands_and_rules_with_markup_are_shown_literally() -> None:
     command = "echo '[bold]hi[/bold]' \x1b[31m[red]x[/]"
-    saved = [SavedRule(rule="shell(echo [bold]*)", kind="allow", scope="user")]
+    saved = [RuleEntry(rule="shell(echo [bold]*)", kind="allow", scope="user")]
     dialog = ApprovalsDialog([row(1, command, rule="[i]r[/i]", decider="rule")], saved)
     async with hosting(dialog) as (_pilot, _results):
         [cells] = table_rows(dialog)
@@ -195,7 +195,7 @@ async def test_r_returns_the_highlighted_saved_rule() -> None:
     async with hosting(dialog) as (pilot, results):
         await pilot.press("down", "r")
         await pilot.pause()
-        assert results == [SavedRule(rule="shell(git status)", kind="allow", scope="user")]
+        assert results == [RuleEntry(rule="shell(git status)", kind="allow", scope="user")]
 
 
 async def test_enter_returns_the_highlighted_saved_rule(events: list[Event]) -> None:
@@ -203,7 +203,7 @@ async def test_enter_returns_the_highlighted_saved_rule(events: list[Event]) -> 
     async with hosting(dialog) as (pilot, results):
         await pilot.press("down", "down", "enter")
         await pilot.pause()
-        assert results == [SavedRule(rule="shell(rm *)", kind="deny", scope="user")]
+        assert results == [RuleEntry(rule="shell(rm *)", kind="deny", scope="user")]
 
 
 async def test_r_in_the_history_removes_nothing(events: list[Event]) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from app.ui.dialogs.approvals import ApprovalsDialog, SavedRule, approval_rows
+from app.engine.service import RuleEntry
+from app.ui.dialogs.approvals import ApprovalsDialog, approval_rows
 from tests.fakes.real_events import APPROVAL_CONFIG, APPROVAL_TURNS, record_turns_now
 from tests.ui.conftest import until
 from tests.ui.test_approvals_dialog import SAVED
@@ -33,7 +34,7 @@ def test_approvals_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
     "shell(echo [bold]*)" everywhere, brackets literal. At the bottom the keys [tab] switch,
     [↑↓] move, [r] remove rule, [esc] close. There is no text input, so no cursor blinks."""
     events = record_turns_now(tmp_path, APPROVAL_TURNS, approval=APPROVAL_CONFIG).events
-    saved = [*SAVED, SavedRule(rule="shell(echo [bold]*)", kind="allow", scope="user")]
+    saved = [*SAVED, RuleEntry(rule="shell(echo [bold]*)", kind="allow", scope="user")]
 
     async def run_before(pilot: Pilot[Any]) -> None:
         pilot.app.push_screen(ApprovalsDialog(approval_rows(events), saved, zone=UTC))

@@ -53,9 +53,10 @@ def test_model_picker_error(snap_compare: SnapCompare) -> None:
 
 
 def test_help_dialog(snap_compare: SnapCompare) -> None:
-    """The help dialog: "Keys", then the groups Sessions, Turn and View in that order, each
-    a bold heading with its keys in one column and descriptions in the next; the keys
-    [↑↓] scroll and [esc] close at the bottom."""
+    """The help dialog: "Keys", then the groups Sessions, Turn, View and Composer in that
+    order, each a bold heading with its keys in one column, descriptions in the next and the
+    binding id (session.new, …) dimmed at the end of the row (the Composer row has none);
+    the keys [↑↓] scroll and [esc] close at the bottom."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         pilot.app.push_screen(HelpDialog(HELP_ROWS))

@@ -13,7 +13,7 @@ from textual.widgets import Input, LoadingIndicator, OptionList, Static
 
 from app.paths import styles_dir
 from app.ui.dialogs.delete import DeleteDialog
-from app.ui.dialogs.help import HelpDialog
+from app.ui.dialogs.help import HelpDialog, HelpRow
 from app.ui.dialogs.model_picker import ModelList, ModelPicker
 from app.ui.dialogs.new_session import NewSessionDialog
 from app.ui.dialogs.rename import EMPTY_TITLE, RenameDialog
@@ -35,12 +35,13 @@ AGENTS = [
     ("planner", "Plans first, then executes step by step"),
 ]
 
-HELP_ROWS = [
-    ("Sessions", "ctrl+n", "New session"),
-    ("Turn", "escape", "Stop the running turn"),
-    ("Sessions", "ctrl+f", "Search sessions"),
-    ("View", "ctrl+b", "Toggle the sidebar"),
-    ("Turn", "ctrl+r", "Retry the last turn"),
+HELP_ROWS: list[HelpRow] = [
+    ("Sessions", "ctrl+n", "New session", "session.new"),
+    ("Turn", "escape", "Stop the running turn", "turn.cancel"),
+    ("Sessions", "ctrl+f", "Search sessions", "session.search"),
+    ("View", "ctrl+b", "Toggle the sidebar", "view.sidebar"),
+    ("Turn", "ctrl+r", "Retry the last turn", "turn.retry"),
+    ("Composer", "tab", "complete an @skill or a /command"),
 ]
 
 
@@ -351,9 +352,11 @@ async def test_help_shows_every_key_grouped_in_first_seen_order() -> None:
     dialog = HelpDialog(HELP_ROWS)
     async with hosting(dialog) as (_pilot, _results):
         groups = [str(label.render()) for label in dialog.query(".help-group").results(Static)]
-        assert groups == ["Sessions", "Turn", "View"]
+        assert groups == ["Sessions", "Turn", "View", "Composer"]
         keys = [str(key.render()) for key in dialog.query(".help-key").results(Static)]
-        assert keys == ["ctrl+n", "ctrl+f", "escape", "ctrl+r", "ctrl+b"]
+        assert keys == ["ctrl+n", "ctrl+f", "escape", "ctrl+r", "ctrl+b", "tab"]
+        ids = [str(key.render()) for key in dialog.query(".help-id").results(Static)]
+        assert ids == ["session.new", "session.search", "turn.cancel", "turn.retry", "view.sidebar"]
 
 
 async def test_help_closes_with_escape_q_and_f1() -> None:

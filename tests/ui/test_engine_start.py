@@ -61,7 +61,7 @@ async def test_history_shows_before_the_engine_and_an_early_message_waits_for_it
             gate.set()
             await until(pilot, lambda: app.status.model == "demo")
             await until(pilot, lambda: len(app.transcript.query(UserMessage)) == 2)
-            await until(pilot, lambda: not app.runner.live and app.status.state == "idle")
+            await until(pilot, lambda: not app.turns.live and app.status.state == "idle")
             messages = await store.get_messages(old.id)
             assert [m.content for m in messages if m.role == "user"] == ["what changed?", "hello"]
             assert messages[-1].role == "assistant" and messages[-1].content

@@ -37,7 +37,7 @@ async def test_send_and_receive_with_the_demo_model(make_app: AppFactory) -> Non
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "hello")
-        await until(pilot, lambda: bool(app.screen.query(AssistantMessage)) and not app.runner.live)
+        await until(pilot, lambda: bool(app.screen.query(AssistantMessage)) and not app.turns.live)
         assert [v.text for v in app.screen.query(UserMessage)] == ["hello"]
         assert "demo" in _markdown_text(app).lower()
         assert app.current is not None
@@ -53,7 +53,7 @@ async def test_approve_a_command(make_app: AppFactory, workspace: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert app.status.state == "waiting"
         await pilot.press("y")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert (workspace / "approved.txt").exists()
         step = app.screen.query_one(ToolStep)
         assert "✓" in str(step.title)
@@ -65,7 +65,7 @@ async def test_deny_a_command(make_app: AppFactory, workspace: Path) -> None:
         await type_and_send(pilot, "please run `touch denied.txt`")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("n")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert not (workspace / "denied.txt").exists()
         assert "✗" in str(app.screen.query_one(ToolStep).title)
 
@@ -77,9 +77,9 @@ async def test_always_approve_opens_an_editable_rule(make_app: AppFactory, works
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("a")
         await pilot.press("enter")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         await type_and_send(pilot, "please run `mkdir second`")
-        await until(pilot, lambda: not app.runner.live and (workspace / "second").exists())
+        await until(pilot, lambda: not app.turns.live and (workspace / "second").exists())
         assert not isinstance(app.screen, ConfirmDialog)  # the session rule answered
 
 
@@ -90,7 +90,7 @@ async def test_answer_the_agents_question(make_app: AppFactory) -> None:
         await until(pilot, lambda: isinstance(app.screen, AskDialog))
         await pilot.press(*"docs")
         await pilot.press("enter")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert "docs" in _markdown_text(app)
 
 
@@ -100,7 +100,7 @@ async def test_escape_stops_a_streaming_reply(make_app: AppFactory) -> None:
         await type_and_send(pilot, "show me a long markdown example")
         await until(pilot, lambda: app.status.state == "streaming")
         await pilot.press("escape")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         view = app.screen.query_one(AssistantMessage)
         assert view.status == "cancelled"
         assert app.current is not None
@@ -142,7 +142,7 @@ async def test_switching_sessions_during_a_turn(make_app: AppFactory) -> None:
         assert [v.text for v in app.screen.query(UserMessage)] == ["older question"]
         app.post_message(SessionSidebar.SessionSelected(busy.id))
         await until(pilot, lambda: app.current is not None and app.current.id == busy.id)
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         [live_reply] = app.screen.query(AssistantMessage)
         await until(pilot, lambda: live_reply.status == "complete")
         live_text = live_reply.text
@@ -220,7 +220,7 @@ async def test_the_sidebar_lists_a_page_and_fetches_more_by_wheel_or_keys(
 ) -> None:
     """Thousands of sessions are never listed at once: a page, then more as the list's
     end comes into view (scrolled with the wheel) or the highlight nears it (keys)."""
-    from app.ui.app import PAGE_SESSIONS
+    from app.ui.session.listing import PAGE_SESSIONS
 
     app = await make_app()
     total = PAGE_SESSIONS * 2 + 10
@@ -249,7 +249,7 @@ async def test_ctrl_c_once_stops_a_streaming_reply(make_app: AppFactory) -> None
         await type_and_send(pilot, "show me a long markdown example")
         await until(pilot, lambda: app.status.state == "streaming")
         await pilot.press("ctrl+c")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert app.screen.query_one(AssistantMessage).status == "cancelled"
         assert app.is_running  # the app itself keeps going
 
@@ -269,7 +269,7 @@ async def test_a_huge_paste_is_sent_whole_and_shown_in_part(make_app: AppFactory
         composer.post_message(paste)
         await until(pilot, lambda: len(composer.text) == len(big))  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.runner.live)
+        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.turns.live)
         bubble = app.screen.query_one(UserMessage)
         assert bubble.text == big
         shown = str(bubble.render())
@@ -291,15 +291,15 @@ async def test_a_reopened_session_replays_its_event_notes(
         await type_and_send(pilot, "please run `touch noted.txt`")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         assert app.current is not None
         session_id = app.current.id
         await app.store.append_event(
             session_id, "notice", {"data": {"code": "x", "message": "A stored notice"}}
         )
         await app.store.append_event(session_id, "notice", {"data": {"code": "y", "message": ""}})
-        await app.show_new_session()
-        await app.open_session(session_id)  # from the database this time
+        await app.conversation.show_new_session()
+        await app.conversation.open_session(session_id)  # from the database this time
         await pilot.pause()
         notes = [str(note.render()) for note in app.screen.query(Note)]
         assert any("approval asked: touch noted.txt" in note for note in notes), notes
@@ -317,7 +317,7 @@ async def test_a_reopened_session_shows_an_errors_detail(make_app: AppFactory) -
         await app.store.append_event(
             session.id, "error", {"data": {"message": refusal, "detail": detail}}
         )
-        await app.open_session(session.id)
+        await app.conversation.open_session(session.id)
         await until(pilot, lambda: bool(app.screen.query(ErrorLine)))
         shown = str(app.screen.query_one(ErrorLine).render())
     assert refusal in shown and detail in shown
@@ -331,11 +331,11 @@ async def test_a_reopened_skill_message_still_shows_its_skill(make_app: AppFacto
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "@review the parser please")
-        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.runner.live)
+        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.turns.live)
         assert app.current is not None
         session_id = app.current.id
-        await app.show_new_session()
-        await app.open_session(session_id)  # from the database this time
+        await app.conversation.show_new_session()
+        await app.conversation.open_session(session_id)  # from the database this time
         await until(pilot, lambda: bool(app.screen.query(UserMessage)))
         transcript = [
             child for child in app.transcript.children if isinstance(child, (UserMessage, Note))
@@ -355,15 +355,15 @@ async def test_retry_and_history_send_a_skill_message_with_its_skill(make_app: A
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "@review the parser please")
-        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.runner.live)
+        await until(pilot, lambda: bool(app.screen.query(UserMessage)) and not app.turns.live)
         assert app.current is not None
         session_id = app.current.id
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: len(app.screen.query(UserMessage)) == 2 and not app.runner.live)
+        await until(pilot, lambda: len(app.screen.query(UserMessage)) == 2 and not app.turns.live)
         matched = await app.store.get_events(session_id, types=["skill_match"])
         assert len(matched) == 2  # the retry was routed to the skill again
-        await app.show_new_session()
-        await app.open_session(session_id)
+        await app.conversation.show_new_session()
+        await app.conversation.open_session(session_id)
         composer = app.main.query_one(Composer)
         await until(pilot, lambda: bool(composer.prompt_history))
         assert composer.prompt_history[-1] == "@review the parser please"

@@ -51,7 +51,7 @@ async def test_the_approval_dialog_shows_a_command_without_direction_controls(
         rule = dialog.query_one("#confirm-rule-input", Input).value
         assert not set(BIDI_CONTROLS + "\x1b") & set(rule)
         await pilot.press("n")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         step = app.screen.query_one(ToolStep)
         assert "\u202e" not in str(step.title) and "txt.exe" in str(step.title)
         assert not set(BIDI_CONTROLS + "\x1b") & set(screen_text(app))
@@ -68,4 +68,4 @@ async def test_a_plain_command_gets_no_warning(make_app: AppFactory) -> None:
         reason = rendered(app.screen.query_one("#confirm-reason", Static))
         assert reason and "Careful" not in reason
         await pilot.press("n")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)

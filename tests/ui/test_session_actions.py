@@ -72,12 +72,12 @@ async def test_pick_a_model_for_the_next_messages(make_app: AppFactory) -> None:
             await until(pilot, lambda: isinstance(app.screen, ModelPicker))
             picker = app.screen
             await until(pilot, lambda: "fake/large" in picker.visible_names)  # type: ignore[attr-defined]
-            assert app.session_model() == "demo"  # the default, which the pick must replace
+            assert app.actions.session_model() == "demo"  # the default, which the pick must replace
             await pilot.press(*"large")
             await until(pilot, lambda: picker.visible_names == ["fake/large"])  # type: ignore[attr-defined]
             await pilot.press("enter")
             await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
-            assert app.session_model() == "fake/large" and app.status.model == "fake/large"
+            assert app.actions.session_model() == "fake/large" and app.status.model == "fake/large"
             await type_and_send(pilot, "hello")
             await until(
                 pilot,
@@ -86,7 +86,7 @@ async def test_pick_a_model_for_the_next_messages(make_app: AppFactory) -> None:
                         v.text == "From the large model."
                         for v in app.screen.query(AssistantMessage)
                     )
-                    and not app.runner.live
+                    and not app.turns.live
                 ),
             )
         asked = [r.json()["model"] for r in fake.requests if r.path.endswith("/chat/completions")]
@@ -97,46 +97,57 @@ async def test_retry_sends_the_last_message_again(make_app: AppFactory) -> None:
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "hello")
-        await until(pilot, lambda: bool(app.screen.query(AssistantMessage)) and not app.runner.live)
+        await until(pilot, lambda: bool(app.screen.query(AssistantMessage)) and not app.turns.live)
         await pilot.press("ctrl+r")
         await until(
-            pilot, lambda: len(app.screen.query(AssistantMessage)) == 2 and not app.runner.live
+            pilot, lambda: len(app.screen.query(AssistantMessage)) == 2 and not app.turns.live
         )
         assert [v.text for v in app.screen.query(UserMessage)] == ["hello", "hello"]
+
+
+def help_shown(screen: object) -> dict[str, list[tuple[str, str, str]]]:
+    """What the help dialog lists: {group: [(keys, description, binding id), …]}."""
+    shown: dict[str, list[tuple[str, str, str]]] = {}
+    group = ""
+    for node in screen.query(".help-group, .help-key, .help-description, .help-id"):  # type: ignore[attr-defined]
+        text = str(node.render())
+        if node.has_class("help-group"):
+            group = text
+        elif node.has_class("help-key"):
+            shown.setdefault(group, []).append((text, "", ""))
+        elif node.has_class("help-description"):
+            key, _, _ = shown[group][-1]
+            shown[group][-1] = (key, text, "")
+        else:
+            key, description, _ = shown[group][-1]
+            shown[group][-1] = (key, description, text)
+    return shown
 
 
 async def test_help_lists_every_key(make_app: AppFactory) -> None:
     from textual.binding import Binding
 
-    from app.ui.app import COMMANDS
     from app.ui.dialogs.confirm import ConfirmDialog
+    from app.ui.keys import ACTIONS, COMMANDS
 
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, HelpDialog))
-        help_screen = app.screen
-        shown: dict[str, list[tuple[str, str]]] = {}
-        group = ""
-        for node in help_screen.query(".help-group, .help-key, .help-description"):
-            text = str(node.render())
-            if node.has_class("help-group"):
-                group = text
-            elif node.has_class("help-key"):
-                shown.setdefault(group, []).append((text, ""))
-            else:
-                key, _ = shown[group][-1]
-                shown[group][-1] = (key, text)
-        app_rows = set(shown["App"])
+        shown = help_shown(app.screen)
+        rows = {row for group in shown.values() for row in group}
+        for action in ACTIONS:  # every action, with its key and its binding id
+            assert (action.keys, action.description, action.id) in rows, action.id
         for binding in app.BINDINGS:
-            assert isinstance(binding, Binding)
-            if binding.description:
-                assert (binding.key, binding.description) in app_rows, binding.id
+            assert isinstance(binding, Binding) and binding.id is not None
+            assert any(row[2] == binding.id for row in rows), binding.id
+        app_rows = {(key, text) for key, text, _ in shown["App"]}
         assert ("ctrl+p", "every command") in app_rows and ("ctrl+q", "quit") in app_rows
-        assert dict(shown["Commands"]) == {name: text for name, text in COMMANDS.items()}
+        commands = {key: text for key, text, _ in shown["Commands"]}
+        assert commands == {command.name: command.description for command in COMMANDS}
         dialog_keys = {
             key.strip().replace("esc", "escape")
-            for row_keys, _ in shown["Approval dialog"]
+            for row_keys, _, _ in shown["Approval dialog"]
             for key in row_keys.split("/")
         }
         for binding in ConfirmDialog.BINDINGS:
@@ -144,6 +155,18 @@ async def test_help_lists_every_key(make_app: AppFactory) -> None:
             assert binding.key in dialog_keys, binding.id
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpDialog))
+
+
+async def test_help_shows_the_keys_as_remapped(make_app: AppFactory) -> None:
+    app = await make_app(keys={"app.help": "f12", "session.new": "ctrl+t,ctrl+y"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        rows = {row for group in help_shown(app.screen).values() for row in group}
+        assert ("f12", "Help", "app.help") in rows
+        assert ("ctrl+t / ctrl+y", "New", "session.new") in rows
+        assert not any(key == "f1" or key == "ctrl+n" for key, _, _ in rows)
+        assert ("f4", "Close", "session.close") in rows  # not remapped: the default
 
 
 async def test_completion_of_skills_and_commands(make_app: AppFactory) -> None:
@@ -171,7 +194,7 @@ async def test_unknown_commands_are_not_sent(make_app: AppFactory) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_send(pilot, "/frobnicate")
         await pilot.pause()
-        assert app.current is None and not app.runner.live
+        assert app.current is None and not app.turns.live
 
 
 async def test_keys_can_be_remapped_in_config(make_app: AppFactory) -> None:
@@ -221,7 +244,7 @@ async def test_review_approvals_and_revoke_a_saved_rule(
         dialog.query_one("#confirm-scope").value = "workspace"  # type: ignore[attr-defined]
         dialog.query_one("#confirm-rule-input").focus()
         await pilot.press("enter")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
         saved = workspace / ".agentkit" / "config.toml"
         assert "shell(mkdir *)" in saved.read_text()
         await pilot.press("f7")
@@ -241,7 +264,7 @@ async def test_review_approvals_and_revoke_a_saved_rule(
         await type_and_send(pilot, "please run `mkdir two`")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asks again
         await pilot.press("n")
-        await until(pilot, lambda: not app.runner.live)
+        await until(pilot, lambda: not app.turns.live)
 
 
 async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> None:

@@ -26,7 +26,8 @@ from app.ui.screenshots import (
 
 def test_welcome(snap_compare: Any, tmp_path: Path) -> None:
     """First run: an empty sidebar, the welcome text with the offline demo note and the
-    things to try, the composer focused, the status line saying demo — offline and idle."""
+    things to try, the composer focused, the status line saying demo — offline and idle;
+    the key line ends with f1 Help before the palette key."""
     assert snap_compare(
         scenario_app("welcome", tmp_path), terminal_size=(120, 36), run_before=settle
     )
@@ -55,7 +56,8 @@ def test_confirmation_dialog(snap_compare: Any, tmp_path: Path) -> None:
 
 
 def test_narrow_terminal(snap_compare: Any, tmp_path: Path) -> None:
-    """At 80×24 the sidebar folds away; the conversation uses the whole width."""
+    """At 80×24 the sidebar folds away; the conversation uses the whole width; the key line
+    still shows f1 Help (pinned by the action table) before the palette key."""
     assert snap_compare(
         scenario_app("conversation", tmp_path), terminal_size=(80, 24), run_before=settle
     )

@@ -80,3 +80,29 @@ async def test_a_long_stream_freezes_lazily_and_settles_to_true_heights() -> Non
             assert block.drawn_text()  # every piece rendered once the stream ended
             assert block.outer_size.height == len(block.rendered_text().splitlines())
         assert "Part 59" in message.tail.drawn_text() or "part_59" in message.tail.drawn_text()
+
+
+async def test_fragments_written_while_an_update_is_due_are_merged_into_one() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        message = app.query_one(AssistantMessage)
+        updates: list[str] = []
+        append = message.append
+
+        async def counted(delta: str) -> None:
+            updates.append(delta)
+            await append(delta)
+
+        message.append = counted  # type: ignore[method-assign]
+        for word in ("one ", "two ", "three "):
+            message.write(word)  # all before the widget got round to an update
+        await until(pilot, lambda: "three" in message.tail.drawn_text())
+        assert updates == ["one two three "]
+        message.write("four ")
+        await until(pilot, lambda: "four" in message.tail.drawn_text())
+        assert updates[-1] == "four "
+        message.write("five")  # not shown yet when the stream ends: finish keeps it
+        await message.finish()
+        assert message.text == "one two three four five"
+        await pilot.pause()
+        assert "five" in message.tail.drawn_text()

@@ -113,7 +113,7 @@ async def test_plan_panel_follows_a_demo_plan_and_toggles(make_app: AppFactory) 
     async with app.run_test(size=(140, 40)) as pilot:
         await type_and_send(pilot, "/plan summarise the readme")
         await until(pilot, lambda: not app.main.has_class("-no-panel"))
-        await until(pilot, lambda: not app.runner.live, within=20)
+        await until(pilot, lambda: not app.turns.live, within=20)
         panel = app.panel
         assert panel.state is not None and panel.state.phases
         assert all(p.status == "done" for p in panel.state.phases)
@@ -141,16 +141,16 @@ async def test_team_panel_survives_a_switch_mid_run_and_is_rebuilt_on_review(
         await pilot.press("ctrl+n")
         await until(pilot, lambda: app.current is None)
         assert app.main.has_class("-no-panel")  # nothing planned in a new session
-        await until(pilot, lambda: not app.runner.live, within=30)
-        await app.open_session(team_session)
+        await until(pilot, lambda: not app.turns.live, within=30)
+        await app.conversation.open_session(team_session)
         await pilot.pause()
         panel = app.panel
         live = panel.state
         assert live is not None and live.kind == "team" and live.finished
         assert all(p.status == "done" for p in live.phases)  # caught up while away
         assert len(live.results) == len(live.phases)
-        del app.work[team_session]  # as after a restart: only the log is left
-        await app.open_session(team_session)
+        app.sessions.forget(team_session)  # as after a restart: only the log is left
+        await app.conversation.open_session(team_session)
         await pilot.pause()
         review = panel.state
         assert review is not None and review is not live

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.style import Style
@@ -33,6 +33,9 @@ from app.engine.events import (
 )
 from app.ui.widgets.message_views import one_line
 
+if TYPE_CHECKING:
+    from app.engine.service import RuleEntry
+
 #: Column caps: with cell padding the table fits the dialog on a 110-column terminal; on a
 #: narrower one it scrolls sideways.
 TOOL_WIDTH = 12
@@ -53,16 +56,6 @@ class ApprovalRow(BaseModel):
     decider: str
     rule: str | None = None
     scope: str | None = None
-
-
-class SavedRule(BaseModel):
-    """A rule saved in a config file: its text, allow or deny, and which file holds it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rule: str
-    kind: Literal["allow", "deny"]
-    scope: Literal["workspace", "user"]
 
 
 class LoggedEvent(Protocol):
@@ -135,13 +128,17 @@ def local_time(when: datetime, zone: tzinfo | None = None) -> str:
     return when.astimezone(zone).strftime("%H:%M:%S")
 
 
-def rule_prompt(saved: SavedRule) -> Content:
+#: Where a rule lives, in words (in this order in the list).
+SCOPE_WORDS = {"session": "this session", "workspace": "this workspace", "user": "everywhere"}
+
+
+def rule_prompt(saved: RuleEntry) -> Content:
     """One saved rule: allow/deny, the rule as written, and where it is saved (dim)."""
     return Content.assemble(
         ("allow" if saved.kind == "allow" else "deny ", "bold"),
         "  ",
         one_line(saved.rule, RULE_WIDTH),
-        ("  this workspace" if saved.scope == "workspace" else "  everywhere", "dim"),
+        (f"  {SCOPE_WORDS.get(saved.scope, 'everywhere')}", "dim"),
     )
 
 
@@ -161,7 +158,7 @@ class RuleList(OptionList):
     ]
 
 
-class ApprovalsDialog(ModalScreen[SavedRule | None]):
+class ApprovalsDialog(ModalScreen["RuleEntry | None"]):
     """Returns the saved rule chosen for removal, or ``None`` when closed with Esc."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -171,14 +168,14 @@ class ApprovalsDialog(ModalScreen[SavedRule | None]):
     def __init__(
         self,
         history: list[ApprovalRow],
-        saved: list[SavedRule],
+        saved: list[RuleEntry],
         *,
         zone: tzinfo | None = None,
     ) -> None:
         super().__init__()
         self.history = list(history)
         #: Workspace rules first, then the user's, each in file order (as the list shows them).
-        self.saved = sorted(saved, key=lambda rule: rule.scope != "workspace")
+        self.saved = sorted(saved, key=lambda rule: list(SCOPE_WORDS).index(rule.scope))
         self.zone = zone
 
     def compose(self) -> ComposeResult:

@@ -1,11 +1,13 @@
 """HelpDialog: every key, grouped, in a scrollable view.
 
-The rows come from the caller (built from the app's one table of bindings), so the help
-cannot drift from the footer and the palette.
+The rows come from the caller (built from the app's one table of actions, ``ui/keys.py``,
+with the keys bound now), so the help cannot drift from the key bar and the palette. A row
+may name its binding id (what ``[keys]`` remaps); it is shown after the description.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -16,12 +18,18 @@ from textual.widgets import Label, Static
 
 from app.ui.widgets.message_views import one_line
 
+#: (group, keys, description) or (group, keys, description, binding id).
+HelpRow = tuple[str, str, str] | tuple[str, str, str, str]
 
-def group_rows(rows: list[tuple[str, str, str]]) -> dict[str, list[tuple[str, str]]]:
-    """(group, key, description) rows as {group: [(key, description), …]}, in first-seen order."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for group, key, description in rows:
-        groups.setdefault(one_line(group), []).append((one_line(key), one_line(description)))
+
+def group_rows(rows: Sequence[HelpRow]) -> dict[str, list[tuple[str, str, str]]]:
+    """Rows as {group: [(keys, description, binding id), …]}, in first-seen order."""
+    groups: dict[str, list[tuple[str, str, str]]] = {}
+    for row in rows:
+        group, key, description = row[:3]
+        binding_id = row[3] if len(row) > 3 else ""
+        entry = (one_line(key), one_line(description), one_line(binding_id))
+        groups.setdefault(one_line(group), []).append(entry)
     return groups
 
 
@@ -32,7 +40,7 @@ class HelpDialog(ModalScreen[None]):
         Binding("escape,q,f1", "close", "Close", id="help.close"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, rows: Sequence[HelpRow]) -> None:
         super().__init__()
         self.groups = group_rows(rows)
 
@@ -42,10 +50,12 @@ class HelpDialog(ModalScreen[None]):
             with VerticalScroll(id="help-keys-list"):
                 for group, keys in self.groups.items():
                     yield Label(group, classes="help-group", markup=False)
-                    for key, description in keys:
+                    for key, description, binding_id in keys:
                         with Horizontal(classes="help-row"):
                             yield Static(key, classes="help-key", markup=False)
                             yield Static(description, classes="help-description", markup=False)
+                            if binding_id:
+                                yield Static(binding_id, classes="help-id", markup=False)
             with Horizontal(id="help-keys"):
                 yield Static("[↑↓] scroll", classes="key", markup=False)
                 yield Static("[esc] close", classes="key", markup=False)

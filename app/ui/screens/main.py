@@ -47,6 +47,16 @@ class MainScreen(Screen[None]):
         self.add_class("-no-panel")  # until a session with a plan is shown
         self.query_one(Composer).focus()
 
+    def focus_search(self) -> None:
+        """Jump to the session search box (showing the sidebar if it is folded away)."""
+        self.set_class(False, "-no-sidebar")
+        self.set_class(self.has_class("-narrow"), "-show-sidebar")
+        self.query_one(SessionSidebar).query_one("#session-search").focus()
+
+    def toggle_sidebar(self) -> None:
+        """Show or hide the session list (on narrow terminals it starts hidden)."""
+        self.toggle_class("-show-sidebar" if self.has_class("-narrow") else "-no-sidebar")
+
     def set_title(self, title: str) -> None:
         """Show the open session's title."""
         self.query_one("#session-title", Static).update(title)

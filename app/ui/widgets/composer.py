@@ -3,6 +3,7 @@ up/down at the edges walk through earlier prompts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
@@ -18,12 +19,11 @@ class Composer(TextArea):
         Binding("ctrl+j,alt+enter", "newline", "New line", id="composer.newline"),
     ]
 
+    @dataclass
     class Submitted(Message):
         """The person sent ``text``."""
 
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(soft_wrap=True, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]

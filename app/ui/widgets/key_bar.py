@@ -16,6 +16,8 @@ from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
 
+from app.ui.keys import is_pinned
+
 
 @dataclass(frozen=True, slots=True)
 class KeyItem:
@@ -26,6 +28,8 @@ class KeyItem:
     description: str
     enabled: bool
     tooltip: str
+    #: Kept on the line when others have to go (the action table says which).
+    pinned: bool = False
     start: int = 0
     end: int = 0
 
@@ -72,6 +76,7 @@ class KeyBar(Widget, can_focus=False):
                 description=binding.description,
                 enabled=enabled,
                 tooltip=tooltip or binding.tooltip or binding.description,
+                pinned=is_pinned(binding.id),
             )
             if key == palette_key:
                 palette = item
@@ -104,10 +109,17 @@ class KeyBar(Widget, can_focus=False):
         placed: list[KeyItem] = []
         palette = self._piece(self._palette) if self._palette else None
         room = width - (palette.cell_len + 1 if palette is not None else 0)
-        for item in self._items:
-            piece = self._piece(item)
+        pieces = [(item, self._piece(item)) for item in self._items]
+        reserved = sum(piece.cell_len for item, piece in pieces if item.pinned)
+        full = False  # once a key did not fit, only pinned keys follow
+        for item, piece in pieces:
+            if item.pinned:
+                reserved -= piece.cell_len
+            elif full or line.cell_len + piece.cell_len + reserved > room:
+                full = True  # what does not fit is left out whole, never cut in half
+                continue
             if line.cell_len + piece.cell_len > room:
-                break  # what does not fit is left out whole, never cut in half
+                continue
             start = line.cell_len
             line.append_text(piece)
             placed.append(replace(item, start=start, end=start + piece.cell_len))

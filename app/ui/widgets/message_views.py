@@ -206,6 +206,9 @@ class AssistantMessage(Vertical):
     (cut at a blank line outside a code fence) freeze into ``RenderedMarkdown`` widgets that
     are rendered once, and only the unfinished tail — a bounded amount of text — is
     rendered again, at most once per frame, however many tokens arrived since the last one.
+    :meth:`write` owns that batching: fragments that arrive while the last update is not on
+    screen yet are merged into the next update (as Textual's ``MarkdownStream`` does), so a
+    screen slower than the stream draws fewer, larger updates, never a growing backlog.
     History replies (``live=False``) are one ``RenderedMarkdown``. Everything is drawn by
     Rich's Markdown, so a reply looks the same while it streams, when it ends, and later.
     """
@@ -228,6 +231,9 @@ class AssistantMessage(Vertical):
         self.model = model
         self.status = status
         self.live = live
+        #: Fragments written since the last update, and whether an update is under way.
+        self._incoming: list[str] = []
+        self._updating = False
 
     def compose(self) -> ComposeResult:
         classes = "reply -static" if not self.live else "reply -tail"
@@ -254,6 +260,38 @@ class AssistantMessage(Vertical):
     def tail(self) -> RenderedMarkdown:
         """The widget showing the unfinished end of the reply."""
         return self.query_one(".reply.-tail", RenderedMarkdown)
+
+    def write(self, fragment: str) -> None:
+        """Stream more text without waiting: it is shown with the next update, merged with
+        whatever else arrives before that update is due."""
+        if not self.live:
+            return  # history replies do not stream
+        self._incoming.append(fragment)
+        if not self._updating:
+            self._updating = True
+            self.call_later(self._update)
+
+    async def _update(self) -> None:
+        """Show what was written since the last update; the next waits for the repaint."""
+        if not self._incoming or not self.is_attached:
+            self._updating = False
+            return
+        fragment = "".join(self._incoming)
+        self._incoming.clear()
+        await self.append(fragment)
+        self.call_after_refresh(self._painted)
+
+    def _painted(self) -> None:
+        if self._incoming and self.is_attached:
+            self.call_later(self._update)
+        else:
+            self._updating = False
+
+    def _take_incoming(self) -> None:
+        """Fold fragments not shown yet into the text (the stream is ending)."""
+        if self._incoming:
+            self._parts.append(clean("".join(self._incoming)))
+            self._incoming.clear()
 
     async def append(self, delta: str) -> None:
         """Stream more text: the tail is drawn again on the next frame."""
@@ -285,6 +323,7 @@ class AssistantMessage(Vertical):
 
     async def finish(self, text: str | None = None, status: str = "complete") -> None:
         """Stop streaming and show the whole reply (the final text, when one is given)."""
+        self._take_incoming()
         if text is not None and clean(text) != self.text:
             self._parts[:] = [clean(text)]
             if self.is_attached:

@@ -6,7 +6,8 @@ are asked for (``SessionSidebar.MoreWanted``) when the highlight nears the end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from textual.app import ComposeResult
@@ -35,26 +36,30 @@ def recency_group(moment: datetime, now: datetime) -> str:
 class SessionSidebar(Vertical):
     """The list of sessions; posts what the person picks or searches for."""
 
+    @dataclass
     class SessionSelected(Message):
-        def __init__(self, session_id: str) -> None:
-            super().__init__()
-            self.session_id = session_id
+        """The person picked the session ``session_id``."""
 
+        session_id: str
+
+    @dataclass
     class SearchChanged(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        """The search box now holds ``text``."""
 
+        text: str
+
+    @dataclass
     class MoreWanted(Message):
-        def __init__(self, offset: int) -> None:
-            super().__init__()
-            self.offset = offset
+        """The list nears its end: the page of sessions from ``offset`` is wanted."""
+
+        offset: int
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.sessions: list[Session] = []
-        self.running: set[str] = set()
-        self.attention: set[str] = set()
+        #: The marks of a session ("● " running, "! " waiting for the person): the app's
+        #: per-session states own them, the list only draws them.
+        self.marks: Callable[[str], str] = lambda _session_id: ""
         self.searching = False
         self.exhausted = False
         self._now = datetime.now
@@ -69,11 +74,7 @@ class SessionSidebar(Vertical):
         self._now = now  # type: ignore[assignment]
 
     def _label(self, session: Session) -> Content:
-        marks = ""
-        if session.id in self.running:
-            marks += "● "
-        if session.id in self.attention:
-            marks += "! "
+        marks = self.marks(session.id)
         title = one_line(session.title or "New session", 60)
         closed = " · closed" if session.is_closed else ""
         meta = f"\n  {session.agent_name} · {session.message_count} msgs{closed}"

@@ -8,6 +8,7 @@ page before (``Transcript.EarlierWanted``). It does no I/O: the screen feeds it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from textual.containers import VerticalScroll
@@ -69,19 +70,17 @@ def event_note(kind: str, data: dict[str, Any]) -> Widget | None:
 class Transcript(VerticalScroll):
     """The conversation of one session."""
 
+    @dataclass
     class EarlierWanted(TextualMessage):
         """The person scrolled to the top: show the messages before ``before_seq``."""
 
-        def __init__(self, before_seq: int) -> None:
-            super().__init__()
-            self.before_seq = before_seq
+        before_seq: int
 
+    @dataclass
     class FollowChanged(TextualMessage):
         """The view stopped (or resumed) following new output."""
 
-        def __init__(self, following: bool) -> None:
-            super().__init__()
-            self.following = following
+        following: bool
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -204,7 +203,7 @@ class Transcript(VerticalScroll):
             if self._assistant is None:
                 self._assistant = AssistantMessage(status="streaming")
                 await self.mount(self._assistant)
-            await self._assistant.append(event.content)
+            self._assistant.write(event.content)
         elif isinstance(event, ThinkingEvent):
             await self._thinking_event(event.content)
         elif isinstance(event, StepEvent):

@@ -1,0 +1,1 @@
+"""One object per session, and the parts of the app that work on sessions."""
