@@ -12,45 +12,94 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
+from app.engine.mode_events import (
+    ExpertInfo,
+    ExpertResultData,
+    ExpertResultEvent,
+    ExpertStepData,
+    ExpertStepEvent,
+    PhaseCompletedData,
+    PhaseCompletedEvent,
+    PhaseFailedData,
+    PhaseFailedEvent,
+    PhaseInfo,
+    PhaseStartedData,
+    PhaseStartedEvent,
+    PhaseStatus,
+    PlanStepData,
+    PlanStepEvent,
+    PlanUpdateData,
+    PlanUpdateEvent,
+    ReplanningData,
+    ReplanningEvent,
+    StepKind,
+    TeamDissolvedData,
+    TeamDissolvedEvent,
+    TeamFormedData,
+    TeamFormedEvent,
+    TeamSynthesisData,
+    TeamSynthesisEvent,
+)
+from app.engine.wire import Redacted, Wire
 from app.textsafe import redact_url_credentials
 
+#: The plan and team event models live in ``app.engine.mode_events`` (with their
+#: constructors); the models are re-exported here.
+__all__ = [
+    "ExpertInfo",
+    "ExpertResultData",
+    "ExpertResultEvent",
+    "ExpertStepData",
+    "ExpertStepEvent",
+    "PhaseCompletedData",
+    "PhaseCompletedEvent",
+    "PhaseFailedData",
+    "PhaseFailedEvent",
+    "PhaseInfo",
+    "PhaseStartedData",
+    "PhaseStartedEvent",
+    "PhaseStatus",
+    "PlanStepData",
+    "PlanStepEvent",
+    "PlanUpdateData",
+    "PlanUpdateEvent",
+    "ReplanningData",
+    "ReplanningEvent",
+    "StepKind",
+    "TeamDissolvedData",
+    "TeamDissolvedEvent",
+    "TeamFormedData",
+    "TeamFormedEvent",
+    "TeamSynthesisData",
+    "TeamSynthesisEvent",
+]
+
 TurnStatus = Literal["completed", "cancelled", "error", "max_steps", "loop_stopped"]
-PhaseStatus = Literal["pending", "running", "done", "failed", "skipped"]
 Decider = Literal["user", "policy", "rule", "timeout", "cancelled", "session_rule"]
 
 MAX_ERROR_CHARS = 200
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-#: An error or a note built from what failed (an exception, a provider's message): the
-#: credentials of any URL in it are masked whoever built the event, so no stored, printed
-#: or sent event carries them (the last line of defence; the gateway masks its errors too).
-Redacted = Annotated[str, BeforeValidator(redact_url_credentials)]
-
-
 # --------------------------------------------------------------------------- text
 
 
-class TokenEvent(_Wire):
+class TokenEvent(Wire):
     """A piece of the streamed answer."""
 
     type: Literal["token"] = "token"
     content: str
 
 
-class ThinkingEvent(_Wire):
+class ThinkingEvent(Wire):
     """Reasoning text, or the text a step produced before it called tools (a relabel)."""
 
     type: Literal["thinking"] = "thinking"
     content: str
 
 
-class FinalAnswerEvent(_Wire):
+class FinalAnswerEvent(Wire):
     """The whole final answer of the turn."""
 
     type: Literal["final_answer"] = "final_answer"
@@ -61,25 +110,25 @@ class FinalAnswerEvent(_Wire):
 # --------------------------------------------------------------------------- routing
 
 
-class SkillMatchData(_Wire):
+class SkillMatchData(Wire):
     skill: str
     method: str
     confidence: float
 
 
-class SkillMatchEvent(_Wire):
+class SkillMatchEvent(Wire):
     """The message was routed to a skill."""
 
     type: Literal["skill_match"] = "skill_match"
     data: SkillMatchData
 
 
-class NoticeData(_Wire):
+class NoticeData(Wire):
     code: str
     message: Redacted
 
 
-class NoticeEvent(_Wire):
+class NoticeEvent(Wire):
     """A small note for the person: a mode fallback, a budget note, a local answer."""
 
     type: Literal["notice"] = "notice"
@@ -89,13 +138,13 @@ class NoticeEvent(_Wire):
 # --------------------------------------------------------------------------- tool steps
 
 
-class ToolCallData(_Wire):
+class ToolCallData(Wire):
     id: str
     name: str
     arguments: dict[str, Any]
 
 
-class ToolResultData(_Wire):
+class ToolResultData(Wire):
     id: str
     name: str
     output: str
@@ -103,19 +152,19 @@ class ToolResultData(_Wire):
     duration_ms: int | None = None
 
 
-class CallStep(_Wire):
+class CallStep(Wire):
     event_type: Literal["tool_call"] = "tool_call"
     step: int
     data: ToolCallData
 
 
-class ResultStep(_Wire):
+class ResultStep(Wire):
     event_type: Literal["tool_result"] = "tool_result"
     step: int
     data: ToolResultData
 
 
-class StepEvent(_Wire):
+class StepEvent(Wire):
     """A tool call the model made, or its result (``data.event_type`` says which)."""
 
     type: Literal["step"] = "step"
@@ -125,14 +174,14 @@ class StepEvent(_Wire):
 # --------------------------------------------------------------------------- the person
 
 
-class LaterCallData(_Wire):
+class LaterCallData(Wire):
     #: The tool call's id (what a ``Decision.covers`` names).
     id: str
     tool: str
     command: str
 
 
-class ConfirmationRequestData(_Wire):
+class ConfirmationRequestData(Wire):
     confirmation_id: str
     command: str
     reason: str
@@ -147,14 +196,14 @@ class ConfirmationRequestData(_Wire):
     later_calls: list[LaterCallData] | None = None
 
 
-class ConfirmationRequestEvent(_Wire):
+class ConfirmationRequestEvent(Wire):
     """A tool call waits for the person's approval."""
 
     type: Literal["confirmation_request"] = "confirmation_request"
     data: ConfirmationRequestData
 
 
-class ConfirmationResultData(_Wire):
+class ConfirmationResultData(Wire):
     confirmation_id: str
     approved: bool
     decider: Decider | None = None
@@ -164,14 +213,14 @@ class ConfirmationResultData(_Wire):
     command: str | None = None
 
 
-class ConfirmationResultEvent(_Wire):
+class ConfirmationResultEvent(Wire):
     """How an approval was decided, by whom, and by which rule."""
 
     type: Literal["confirmation_result"] = "confirmation_result"
     data: ConfirmationResultData
 
 
-class AskHumanEvent(_Wire):
+class AskHumanEvent(Wire):
     """The agent asks the person a question and waits for the reply."""
 
     type: Literal["ask_human"] = "ask_human"
@@ -182,217 +231,41 @@ class AskHumanEvent(_Wire):
 # --------------------------------------------------------------------------- turn end
 
 
-class ErrorData(_Wire):
+class ErrorData(Wire):
     message: Redacted = Field(max_length=MAX_ERROR_CHARS)
     #: More about it, where ``message`` must stay a fixed text clients match on.
     detail: Redacted | None = Field(default=None, max_length=MAX_ERROR_CHARS)
 
 
-class ErrorEvent(_Wire):
+class ErrorEvent(Wire):
     """A short error (no stack trace)."""
 
     type: Literal["error"] = "error"
     data: ErrorData
 
 
-class ResultData(_Wire):
+class ResultData(Wire):
     status: TurnStatus
 
 
-class ResultEvent(_Wire):
+class ResultEvent(Wire):
     """Ends every turn."""
 
     type: Literal["result"] = "result"
     data: ResultData
 
 
-class UsageData(_Wire):
+class UsageData(Wire):
     input_tokens: int = 0
     output_tokens: int = 0
     model: str = ""
 
 
-class UsageEvent(_Wire):
+class UsageEvent(Wire):
     """Tokens used by one model during the turn."""
 
     type: Literal["usage"] = "usage"
     data: UsageData
-
-
-# --------------------------------------------------------------------------- plan
-
-
-StepKind = Literal["text", "tool_call", "tool_result", "note"]
-
-
-class PhaseInfo(_Wire):
-    id: str
-    title: str
-    status: PhaseStatus
-    #: Team mode: the expert the phase is assigned to (absent in plan mode).
-    expert_id: str | None = None
-
-
-class PlanUpdateData(_Wire):
-    plan_phases: list[PhaseInfo]
-
-
-class PlanUpdateEvent(_Wire):
-    """Every phase of the current plan with its status (sent whenever one changes)."""
-
-    type: Literal["plan_update"] = "plan_update"
-    data: PlanUpdateData
-
-
-class PlanStepData(_Wire):
-    phase_id: str
-    step: int
-    content: str
-    #: ``text``: a piece of streamed text, appended to the earlier pieces of the same step;
-    #: ``tool_call`` / ``tool_result`` / ``note``: one line of its own.
-    kind: StepKind | None = None
-    #: For ``tool_call`` / ``tool_result``: the id of the call, as in its ``step`` event.
-    call_id: str | None = None
-
-
-class PlanStepEvent(_Wire):
-    """Progress inside the running phase (``step`` counts its model calls from 1)."""
-
-    type: Literal["plan_step"] = "plan_step"
-    data: PlanStepData
-
-
-class PhaseStartedData(_Wire):
-    phase_id: str
-    index: int
-    title: str
-
-
-class PhaseStartedEvent(_Wire):
-    """A phase starts; ``index`` is its position (from 0) in the last ``plan_update``."""
-
-    type: Literal["phase_started"] = "phase_started"
-    data: PhaseStartedData
-
-
-class PhaseCompletedData(_Wire):
-    phase_id: str
-    result: str
-
-
-class PhaseCompletedEvent(_Wire):
-    """A phase finished; ``result`` is a short summary of what it produced."""
-
-    type: Literal["phase_completed"] = "phase_completed"
-    data: PhaseCompletedData
-
-
-class PhaseFailedData(_Wire):
-    phase_id: str
-    error: Redacted
-
-
-class PhaseFailedEvent(_Wire):
-    """A phase failed (or was stopped), with the reason."""
-
-    type: Literal["phase_failed"] = "phase_failed"
-    data: PhaseFailedData
-
-
-class ReplanningData(_Wire):
-    reason: Redacted
-    attempt: int
-
-
-class ReplanningEvent(_Wire):
-    """A phase failed and the remaining work is being planned again (``attempt`` from 1)."""
-
-    type: Literal["replanning"] = "replanning"
-    data: ReplanningData
-
-
-# --------------------------------------------------------------------------- team
-
-
-class ExpertInfo(_Wire):
-    id: str
-    name: str
-    color: str
-    role: str
-
-
-class TeamFormedData(_Wire):
-    team_id: str
-    status: str
-    experts: list[ExpertInfo]
-    #: ``{id, title, status, expert_id, depends_on}`` per phase, in plan order.
-    plan_phases: list[dict[str, Any]]
-    lead_expert: str
-
-
-class TeamFormedEvent(_Wire):
-    """The lead has planned: the experts and the phases assigned to them."""
-
-    type: Literal["team_formed"] = "team_formed"
-    data: TeamFormedData
-
-
-class ExpertStepData(_Wire):
-    expert_id: str
-    expert_name: str
-    expert_color: str
-    content: str
-    step: int
-    #: The phase the expert is working on, and what kind of progress this is (as in plan_step).
-    phase_id: str | None = None
-    kind: StepKind | None = None
-    call_id: str | None = None
-
-
-class ExpertStepEvent(_Wire):
-    """Progress of one expert: streamed text pieces, tool calls and results."""
-
-    type: Literal["expert_step"] = "expert_step"
-    data: ExpertStepData
-
-
-class ExpertResultData(_Wire):
-    expert_id: str
-    expert_name: str
-    expert_color: str
-    content: str
-    phase_id: str | None = None
-    #: ``done``, or ``failed`` (then ``content`` says why).
-    status: Literal["done", "failed"] | None = None
-
-
-class ExpertResultEvent(_Wire):
-    """An expert finished a phase: its result in Markdown, or why it failed."""
-
-    type: Literal["expert_result"] = "expert_result"
-    data: ExpertResultData
-
-
-class TeamSynthesisData(_Wire):
-    content: str
-
-
-class TeamSynthesisEvent(_Wire):
-    """The lead's synthesis; the same text is the turn's final answer."""
-
-    type: Literal["team_synthesis"] = "team_synthesis"
-    data: TeamSynthesisData
-
-
-class TeamDissolvedData(_Wire):
-    team_id: str
-
-
-class TeamDissolvedEvent(_Wire):
-    """The team's work is over (sent after ``team_formed`` whatever ended the turn)."""
-
-    type: Literal["team_dissolved"] = "team_dissolved"
-    data: TeamDissolvedData
 
 
 Event = Annotated[
@@ -486,3 +359,85 @@ def notice(code: str, message: str) -> NoticeEvent:
 def result(status: TurnStatus) -> ResultEvent:
     """The ``result`` event that ends every turn."""
     return ResultEvent(data=ResultData(status=status))
+
+
+def skill_match(skill: str, method: str, confidence: float) -> SkillMatchEvent:
+    """A ``skill_match`` event: which skill the message was routed to, and how."""
+    return SkillMatchEvent(data=SkillMatchData(skill=skill, method=method, confidence=confidence))
+
+
+def tool_call(step: int, call_id: str, name: str, arguments: dict[str, Any]) -> StepEvent:
+    """A ``step`` event announcing a tool call."""
+    call = ToolCallData(id=call_id, name=name, arguments=arguments)
+    return StepEvent(data=CallStep(step=step, data=call))
+
+
+def tool_result(
+    step: int,
+    call_id: str,
+    name: str,
+    output: str,
+    *,
+    is_error: bool = False,
+    duration_ms: int | None = None,
+) -> StepEvent:
+    """A ``step`` event carrying a tool call's result."""
+    data = ToolResultData(
+        id=call_id, name=name, output=output, is_error=is_error, duration_ms=duration_ms
+    )
+    return StepEvent(data=ResultStep(step=step, data=data))
+
+
+def confirmation_request(
+    confirmation_id: str,
+    command: str,
+    reason: str,
+    *,
+    tool: str | None = None,
+    proposed_rule: str | None = None,
+    expert_name: str | None = None,
+    sandbox: str | None = None,
+    later_calls: list[LaterCallData] | None = None,
+) -> ConfirmationRequestEvent:
+    """A ``confirmation_request`` event: a call waits for the person's approval."""
+    data = ConfirmationRequestData(
+        confirmation_id=confirmation_id,
+        command=command,
+        reason=reason,
+        tool=tool,
+        proposed_rule=proposed_rule,
+        expert_name=expert_name,
+        sandbox=sandbox,
+        later_calls=later_calls,
+    )
+    return ConfirmationRequestEvent(data=data)
+
+
+def confirmation_result(
+    confirmation_id: str,
+    approved: bool,
+    *,
+    decider: Decider | None = None,
+    rule: str | None = None,
+    scope: str | None = None,
+    tool: str | None = None,
+    command: str | None = None,
+) -> ConfirmationResultEvent:
+    """A ``confirmation_result`` event: how an approval was decided, and by whom."""
+    data = ConfirmationResultData(
+        confirmation_id=confirmation_id,
+        approved=approved,
+        decider=decider,
+        rule=rule,
+        scope=scope,
+        tool=tool,
+        command=command,
+    )
+    return ConfirmationResultEvent(data=data)
+
+
+def usage(input_tokens: int, output_tokens: int, model: str) -> UsageEvent:
+    """A ``usage`` event: the tokens one model used during the turn."""
+    return UsageEvent(
+        data=UsageData(input_tokens=input_tokens, output_tokens=output_tokens, model=model)
+    )

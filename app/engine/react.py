@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.engine.cancel import TurnCancelled, cancellable_iter
@@ -179,73 +179,95 @@ async def run_react(
     """
     limit = max_steps or ctx.settings.engine.max_steps
     specs = [ToolSpec.model_validate(spec) for spec in ctx.registry.specs(ctx.tool_names)]
-    streaks: dict[str, int] = {}
-    done_calls: list[str] = []
+    loop = _Loop(history)
     for step in range(1, limit + 1):
         last = step == limit
         system = ctx.system_prompt + (f"\n\n{LAST_STEP_NOTE}" if last and specs else "")
         request = ChatRequest(
-            model=ctx.model, messages=history, tools=[] if last else specs, system=system
+            model=ctx.model, messages=loop.history, tools=[] if last else specs, system=system
         )
         reply = await stream_step(ctx, request)
         if reply.calls and last:
             # Tools were not offered on the last step; calls made anyway are not run.
-            if reply.text.strip():
-                await ctx.emit(ThinkingEvent(content=reply.text))
-            await reply.writer.finish("complete", tool_calls=reply.calls, usage=reply.writer.usage)
-            await announce_calls(ctx, reply.calls, step)
+            await _take_calls(ctx, reply, step)
             await close_open_calls(ctx, STEP_LIMIT_RESULT.format(limit=limit))
             break
         if reply.calls:
-            if reply.text.strip():
-                await ctx.emit(ThinkingEvent(content=reply.text))
-            await reply.writer.finish("complete", tool_calls=reply.calls, usage=reply.writer.usage)
-            assistant = ChatMessage(
-                role="assistant",
-                content=reply.text,
-                tool_calls=reply.calls,
-                reasoning=reply.writer.reasoning,
-            )
-            await announce_calls(ctx, reply.calls, step)
-            keys = {call_key(call) for call in reply.calls}
-            streaks = {key: streaks.get(key, 0) + 1 for key in keys}
-            repeated = [key for key, count in streaks.items() if count >= LOOP_REPEATS]
-            if repeated:
-                await close_open_calls(ctx, LOOP_RESULT.format(times=LOOP_REPEATS))
-                answer = (
-                    f"Stopped: the model repeated `{repeated[0]}` {LOOP_REPEATS} times in a "
-                    "row without making progress. Rephrase the request or give more detail "
-                    "to go on."
-                )
-                await _final(ctx, answer, model=reply.writer.model)
-                return ReactOutcome("loop_stopped", answer)
-            outcome = await run_tool_calls(ctx, reply.calls, step)
-            done_calls += [f"{call.name}" for call in reply.calls]
-            history = [*history, assistant, *outcome.messages]
-            if outcome.aborted:
-                return ReactOutcome("cancelled", "")
-            if finished is not None and finished():
-                return ReactOutcome("completed", "")
-            continue
-        answer = reply.text if reply.text.strip() else EMPTY_REPLY_TEXT
-        await reply.writer.finish("complete", content=answer, usage=reply.writer.usage)
-        await ctx.emit(FinalAnswerEvent(content=answer))
-        if last and step > 1:
-            await ctx.emit(
-                notice(
-                    "max_steps",
-                    f"Reached the limit of {limit} steps; the model was asked "
-                    "to answer with what it had.",
-                )
-            )
-            return ReactOutcome("max_steps", answer)
-        return ReactOutcome("completed", answer)
-    summary = ", ".join(done_calls[-10:]) or "nothing"
+            outcome = await _tool_step(ctx, reply, step, loop)
+            if outcome is None and not (finished is not None and finished()):
+                continue
+            return outcome or ReactOutcome("completed", "")
+        return await _answer(ctx, reply, limit=limit if last and step > 1 else None)
+    summary = ", ".join(loop.done_calls[-10:]) or "nothing"
     answer = (
         f"Stopped after {limit} steps without a final answer. Done so far: {summary}. "
         "Ask me to continue to go on."
     )
     await _final(ctx, answer, model=ctx.model)
+    return ReactOutcome("max_steps", answer)
+
+
+@dataclass
+class _Loop:
+    """What a ReAct run carries from step to step."""
+
+    history: list[ChatMessage]
+    #: Per call (tool and arguments): in how many steps in a row it was made.
+    streaks: dict[str, int] = field(default_factory=dict)
+    done_calls: list[str] = field(default_factory=list)
+
+
+async def _take_calls(ctx: TurnContext, reply: StepReply, step: int) -> ChatMessage:
+    """Relabel the step's text as thinking, store the step and announce its calls."""
+    if reply.text.strip():
+        await ctx.emit(ThinkingEvent(content=reply.text))
+    await reply.writer.finish("complete", tool_calls=reply.calls, usage=reply.writer.usage)
+    assistant = ChatMessage(
+        role="assistant",
+        content=reply.text,
+        tool_calls=reply.calls,
+        reasoning=reply.writer.reasoning,
+    )
+    await announce_calls(ctx, reply.calls, step)
+    return assistant
+
+
+async def _tool_step(
+    ctx: TurnContext, reply: StepReply, step: int, loop: _Loop
+) -> ReactOutcome | None:
+    """Run a step's tool calls (unless they repeat); an outcome when the run ends here."""
+    assistant = await _take_calls(ctx, reply, step)
+    keys = {call_key(call) for call in reply.calls}
+    loop.streaks = {key: loop.streaks.get(key, 0) + 1 for key in keys}
+    repeated = [key for key, count in loop.streaks.items() if count >= LOOP_REPEATS]
+    if repeated:
+        await close_open_calls(ctx, LOOP_RESULT.format(times=LOOP_REPEATS))
+        answer = (
+            f"Stopped: the model repeated `{repeated[0]}` {LOOP_REPEATS} times in a "
+            "row without making progress. Rephrase the request or give more detail "
+            "to go on."
+        )
+        await _final(ctx, answer, model=reply.writer.model)
+        return ReactOutcome("loop_stopped", answer)
+    outcome = await run_tool_calls(ctx, reply.calls, step)
+    loop.done_calls += [f"{call.name}" for call in reply.calls]
+    loop.history = [*loop.history, assistant, *outcome.messages]
+    return ReactOutcome("cancelled", "") if outcome.aborted else None
+
+
+async def _answer(ctx: TurnContext, reply: StepReply, *, limit: int | None) -> ReactOutcome:
+    """The model answered: store and emit it (``limit``: it was made to, on its last step)."""
+    answer = reply.text if reply.text.strip() else EMPTY_REPLY_TEXT
+    await reply.writer.finish("complete", content=answer, usage=reply.writer.usage)
+    await ctx.emit(FinalAnswerEvent(content=answer))
+    if limit is None:
+        return ReactOutcome("completed", answer)
+    await ctx.emit(
+        notice(
+            "max_steps",
+            f"Reached the limit of {limit} steps; the model was asked to answer with what it had.",
+        )
+    )
     return ReactOutcome("max_steps", answer)
 
 

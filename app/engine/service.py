@@ -13,49 +13,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
-from app.engine import instructions
-from app.engine.cancel import CancellationToken, TurnCancelled, cancellable
+from app.engine.cancel import CancellationToken, TurnCancelled
 from app.engine.context import Calibration
 from app.engine.events import (
     LOGGED_TYPES,
     Event,
-    FinalAnswerEvent,
-    SkillMatchData,
-    SkillMatchEvent,
     TurnStatus,
     notice,
     result,
-    short_error,
-    to_wire,
+    skill_match,
 )
 from app.engine.human import Human, RuleScope
-from app.engine.plan import run_plan
-from app.engine.react import run_react, stream_step
 from app.engine.router import RoutingResult, SimpleRouter
-from app.engine.skills import ExecutionMode, SkillSet, resolve_agent
-from app.engine.subrun import ModeError
-from app.engine.team import resolve_team, run_team
-from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
-from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
-from app.llm.errors import ContextTooLongError, LLMError
+from app.engine.skills import Agent, ExecutionMode, SkillSet, resolve_agent
+from app.engine.turn import Emit, TurnContext, to_chat_message
+from app.engine.turnflow import (
+    TurnState,
+    admit,
+    as_stored,
+    finish_turn,
+    known_tools,
+    local_reply,
+    log_payload,
+    mcp_news,
+    model_history,
+    run_mode,
+    tell_failure,
+    with_project_instructions,
+)
 from app.llm.gateway import Gateway
 from app.llm.surrogates import fix_surrogates
-from app.llm.types import ChatMessage, ChatRequest
 from app.mcp.manager import McpManager
-from app.store import (
-    MessageNotFoundError,
-    SessionClosedError,
-    SessionNotFoundError,
-    SessionStore,
-    StoreError,
-)
+from app.store import Session, SessionStore, StoreError
 from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry, builtin_registry
 from app.tools.rules import (
@@ -69,9 +64,6 @@ from app.tools.rules import RuleScope as FileScope
 
 log = logging.getLogger(__name__)
 
-#: The refusal of a turn over the session's limit, word for word as the reference said it
-#: (clients match on it; the numbers go in the error's ``detail``).
-TOO_MANY_TURNS = "Too many concurrent requests. Please wait for the current task to complete."
 #: Modes that are not built yet run as REACT and say so.
 FALLBACK_MODES = {
     ExecutionMode.REWOO: "REWOO is not built yet; running the normal tool loop (REACT).",
@@ -344,264 +336,104 @@ class ChatService:
         emit_to_caller: Emit,
         approval: ApprovalMode | None = None,
     ) -> None:
-        turn_id = uuid.uuid4().hex[:16]
-        status: TurnStatus = "error"
         # JSON (a WebSocket frame, a REST body) can carry lone UTF-16 surrogates, which
         # cannot be saved: they become U+FFFD here, before the message is stored.
-        text = fix_surrogates(text)
-        logged = True
+        turn = TurnState(
+            session_id, fix_surrogates(text), human, token, model_override, mode, approval
+        )
 
         async def emit(event: Event) -> None:
-            if logged and event.type in LOGGED_TYPES:
+            if turn.logged and event.type in LOGGED_TYPES:
                 # The log is a record; a failed write must not end the turn.
                 with contextlib.suppress(StoreError):
                     await self.store.append_event(
-                        session_id, event.type, _log_payload(event), turn_id=turn_id
+                        session_id, event.type, log_payload(event), turn_id=turn.turn_id
                     )
             await emit_to_caller(event)
 
-        try:
-            session = await self.store.get_session(session_id)
-        except SessionNotFoundError as exc:
-            logged = False
-            await emit(short_error(str(exc)))
-            await emit(result("error"))
-            return
-        if session.is_closed:
-            logged = False
-            await emit(short_error(f"{SessionClosedError(session_id)}: start a new session"))
-            await emit(result("error"))
-            return
         limit = self.settings.engine.max_concurrent_turns
-        if len(self._turns[session_id]) >= limit:
-            detail = (
-                f"{limit} turns are already running in this session; your message was saved. "
-                "Wait for one to finish, or stop one, then send it again."
-            )
-            try:
-                await self.store.append_message(session_id, "user", text, turn_id=turn_id)
-            except StoreError as exc:
-                detail = f"{limit} turns are already running in this session ({exc})"
-            await emit(short_error(TOO_MANY_TURNS, detail))
+        session = await admit(self.store, turn, self._turns[session_id], limit, emit)
+        if session is None:
             await emit(result("error"))
             return
         others = set(self._turns[session_id])
-        self._turns[session_id].add(turn_id)
-        ctx: TurnContext | None = None
+        self._turns[session_id].add(turn.turn_id)
         try:
-            if session_id not in self._rules_told:
-                self._rules_told.add(session_id)
-                told = rules_notice(self.workspace_rules, self.rule_problems)
-                if told:
-                    await emit(notice("workspace_rules", told))
-            if self.mcp is not None:
-                await self._mcp_news(session_id, token, emit)
-            saved = self._as_stored(text, session.agent_name, mode)
-            await self.store.append_message(session_id, "user", saved, turn_id=turn_id)
-            agent = resolve_agent(self.settings, session.agent_name)
-            routing = self.router.route(text, agent, mode)
-            if routing.local_reply is not None:
-                await self._local_reply(session_id, turn_id, agent.name, routing, emit)
-                status = "completed"
-                return
-            if routing.matched and routing.skill_name:
-                await emit(
-                    SkillMatchEvent(
-                        data=SkillMatchData(
-                            skill=routing.skill_name,
-                            method=routing.match_method or "prefix",
-                            confidence=routing.match_confidence,
-                        )
-                    )
-                )
-            run_mode = routing.execution_mode
-            if run_mode in FALLBACK_MODES:
-                await emit(notice("mode_fallback", FALLBACK_MODES[run_mode]))
-                run_mode = ExecutionMode.REACT
-            tool_names = routing.tools
-            if tool_names is not None:
-                unknown = [name for name in tool_names if name not in self.registry]
-                if unknown:
-                    await emit(
-                        notice("unknown_tools", f"Ignoring unknown tools: {', '.join(unknown)}")
-                    )
-                tool_names = [name for name in tool_names if name in self.registry]
-            system_prompt = await self._with_project_instructions(
-                session_id, routing.system_prompt, emit
-            )
-            resolved = await self.gateway.resolve(model_override or routing.model)
-            ctx = TurnContext(
-                session_id=session_id,
-                turn_id=turn_id,
-                agent_name=agent.name,
-                model=resolved.name,
-                system_prompt=system_prompt,
-                tool_names=tool_names,
-                store=self.store,
-                gateway=self.gateway,
-                registry=self.registry,
-                policy=self._policy(session_id, agent.approval or approval),
-                human=human,
-                cancel=token,
-                settings=self.settings,
-                workspace=self.workspace,
-                user_config_file=self.user_config_file,
-                emit=emit,
-                calibration=self.calibration,
-            )
-            # Turns still running elsewhere in this session are half done: leave them out.
-            stored = await self.store.get_chat_messages(session_id, exclude_turns=others)
-            history = [to_chat_message(m) for m in stored]
-            if history and history[-1].role == "user":
-                history[-1] = history[-1].model_copy(update={"content": routing.clean_content})
-            prompt_limit = self.settings.engine.max_prompt_chars
-            history = [_capped(message, prompt_limit) for message in history]
-            if len(text) > prompt_limit:
-                await emit(
-                    notice(
-                        "prompt_truncated",
-                        f"Your message has {len(text):,} characters: the model is sent the "
-                        f"first {prompt_limit:,} ([engine] max_prompt_chars). The whole "
-                        "message is saved.",
-                    )
-                )
-            if run_mode == ExecutionMode.DIRECT_CHAT:
-                status = await self._direct(ctx, history)
-            elif run_mode == ExecutionMode.PLAN_EXEC:
-                status = await run_plan(ctx, history)
-            elif run_mode == ExecutionMode.TEAM_COLLAB:
-                status = await run_team(ctx, history, resolve_team(self.settings, routing.team))
-            else:
-                status = (await run_react(ctx, history)).status
+            turn.status = await self._run(turn, session, others, emit)
         except TurnCancelled:
-            status = "cancelled"
-        except ModeError as exc:
-            status = "error"
-            await emit(short_error(str(exc)))
-        except LLMError as exc:
-            status = "error"
-            await emit(short_error(_llm_message(exc)))
-        except (SessionNotFoundError, MessageNotFoundError):
-            status = "error"
-            logged = False  # nowhere left to log it
-            await emit(
-                short_error(
-                    "The session was deleted (in another window or process) while this turn "
-                    "ran; nothing more of it is saved."
-                )
-            )
-        except StoreError as exc:
-            status = "error"
-            await emit(short_error(f"could not save the session: {exc}"))
-        except KeyError as exc:
-            status = "error"
-            await emit(short_error(str(exc).strip("'\"")))
-        except Exception as exc:  # a bug must end the turn with a line, not a traceback
-            status = "error"
-            log.exception("turn %s in session %s failed", turn_id, session_id)
-            await emit(short_error(f"internal error: {type(exc).__name__}: {exc}"))
+            turn.status = "cancelled"
+        except Exception as exc:
+            await tell_failure(turn, exc, emit)
         finally:
-            self._turns[session_id].discard(turn_id)
-            if ctx is not None:
-                # Every announced call gets a result, whatever ended the turn.
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(close_open_calls(ctx, NOT_RUN_STOPPED))
-                for usage in ctx.usage.events():
-                    await emit(usage)
-            await emit(result(status))
+            self._turns[session_id].discard(turn.turn_id)
+            await finish_turn(turn, emit)
 
-    async def _with_project_instructions(self, session_id: str, prompt: str, emit: Emit) -> str:
-        """``prompt`` plus the AGENTS.md files; a notice when they are new or have changed."""
-        engine = self.settings.engine
-        if not engine.project_instructions:
-            return prompt
-        found = await asyncio.to_thread(
-            instructions.load, self.workspace, engine.project_instructions_max_bytes
+    async def _run(
+        self, turn: TurnState, session: Session, others: set[str], emit: Emit
+    ) -> TurnStatus:
+        """Save the person's message, route it and run its mode; how the turn ended."""
+        session_id = turn.session_id
+        if session_id not in self._rules_told:
+            self._rules_told.add(session_id)
+            told = rules_notice(self.workspace_rules, self.rule_problems)
+            if told:
+                await emit(notice("workspace_rules", told))
+        if self.mcp is not None:
+            await mcp_news(self.mcp, session_id, turn.token, emit)
+        saved = as_stored(self.settings, self.router, turn.text, session.agent_name, turn.mode)
+        await self.store.append_message(session_id, "user", saved, turn_id=turn.turn_id)
+        agent = resolve_agent(self.settings, session.agent_name)
+        routing = self.router.route(turn.text, agent, turn.mode)
+        if routing.local_reply is not None:
+            await local_reply(self.store, turn, agent.name, routing, emit)
+            return "completed"
+        if routing.matched and routing.skill_name:
+            method = routing.match_method or "prefix"
+            await emit(skill_match(routing.skill_name, method, routing.match_confidence))
+        mode = routing.execution_mode
+        if mode in FALLBACK_MODES:
+            await emit(notice("mode_fallback", FALLBACK_MODES[mode]))
+            mode = ExecutionMode.REACT
+        turn.ctx = ctx = await self._context(turn, agent, routing, emit)
+        # Turns still running elsewhere in this session are half done: leave them out.
+        stored = await self.store.get_chat_messages(session_id, exclude_turns=others)
+        limit = self.settings.engine.max_prompt_chars
+        chat = [to_chat_message(m) for m in stored]
+        history = await model_history(chat, routing, turn.text, limit, emit)
+        return await run_mode(ctx, history, mode, routing.team, self.settings)
+
+    async def _context(
+        self, turn: TurnState, agent: Agent, routing: RoutingResult, emit: Emit
+    ) -> TurnContext:
+        """The turn's context: its tools, prompt (with project instructions) and model."""
+        tool_names, unknown = known_tools(routing.tools, self.registry)
+        if unknown:
+            await emit(notice("unknown_tools", unknown))
+        system_prompt = await with_project_instructions(
+            self.settings,
+            self.workspace,
+            self._instructions_seen,
+            turn.session_id,
+            routing.system_prompt,
+            emit,
         )
-        if found.files and self._instructions_seen.get(session_id) != found.signature:
-            names = ", ".join(
-                path.relative_to(self.workspace).as_posix()
-                if path.is_relative_to(self.workspace)
-                else str(path)
-                for path in found.files
-            )
-            cut = f" ({found.cut_bytes:,} bytes left out over the cap)" if found.cut_bytes else ""
-            await emit(notice("project_instructions", f"Project instructions: {names}{cut}."))
-        self._instructions_seen[session_id] = found.signature
-        return f"{prompt}\n\n{found.text}" if found.text else prompt
-
-    def _as_stored(self, text: str, agent_name: str, mode: ExecutionMode | None) -> str:
-        """The person's message as the reference stores it: one routed to a skill without
-        its ``@skill`` prefix (the turn's logged ``skill_match`` event keeps the skill's
-        name, and the TUI shows it from there); anything else as typed."""
-        try:
-            agent = resolve_agent(self.settings, agent_name)
-        except KeyError:
-            return text  # the turn fails on it next; the message is kept as typed
-        routing = self.router.route(text, agent, mode)
-        if routing.matched and routing.clean_content:  # a bare `@skill` stays as typed
-            return routing.clean_content
-        return text
-
-    async def _mcp_news(self, session_id: str, token: CancellationToken, emit: Emit) -> None:
-        """Wait briefly for MCP servers still starting; tell what happened to them."""
-        assert self.mcp is not None
-        starting = await cancellable(self.mcp.wait_started(), token)
-        for code, message in self.mcp.news_for(session_id):
-            await emit(notice(code, message))
-        if starting:
-            names = ", ".join(starting)
-            await emit(
-                notice(
-                    "mcp_starting",
-                    f"MCP server{'s' if len(starting) > 1 else ''} still starting ({names}): "
-                    "this turn runs without their tools.",
-                )
-            )
-
-    async def _direct(self, ctx: TurnContext, history: list[ChatMessage]) -> TurnStatus:
-        request = ChatRequest(model=ctx.model, messages=history, system=ctx.system_prompt)
-        reply = await stream_step(ctx, request)
-        answer = reply.text if reply.text.strip() else EMPTY_REPLY_TEXT
-        await reply.writer.finish("complete", content=answer, usage=reply.writer.usage)
-        await ctx.emit(FinalAnswerEvent(content=answer))
-        return "completed"
-
-    async def _local_reply(
-        self, session_id: str, turn_id: str, agent_name: str, routing: RoutingResult, emit: Emit
-    ) -> None:
-        text = routing.local_reply or ""
-        await self.store.append_message(
-            session_id, "assistant", text, model="local", agent_name=agent_name, turn_id=turn_id
+        resolved = await self.gateway.resolve(turn.model_override or routing.model)
+        return TurnContext(
+            session_id=turn.session_id,
+            turn_id=turn.turn_id,
+            agent_name=agent.name,
+            model=resolved.name,
+            system_prompt=system_prompt,
+            tool_names=tool_names,
+            store=self.store,
+            gateway=self.gateway,
+            registry=self.registry,
+            policy=self._policy(turn.session_id, agent.approval or turn.approval),
+            human=turn.human,
+            cancel=turn.token,
+            settings=self.settings,
+            workspace=self.workspace,
+            user_config_file=self.user_config_file,
+            emit=emit,
+            calibration=self.calibration,
         )
-        await emit(notice(routing.local_code, text.splitlines()[0]))
-        await emit(FinalAnswerEvent(content=text))
-
-
-def _capped(message: ChatMessage, limit: int) -> ChatMessage:
-    """A person's message cut to ``limit`` characters for the model, saying so at the cut."""
-    if message.role != "user" or len(message.content) <= limit:
-        return message
-    rest = len(message.content) - limit
-    note = (
-        f"\n\n[… {rest:,} more characters of this message were not sent: it is longer "
-        f"than the limit of {limit:,} characters.]"
-    )
-    return message.model_copy(update={"content": message.content[:limit] + note})
-
-
-def _log_payload(event: Event) -> dict[str, object]:
-    wire = to_wire(event)
-    wire.pop("type", None)
-    return wire
-
-
-def _llm_message(exc: LLMError) -> str:
-    if isinstance(exc, ContextTooLongError):
-        return (
-            "The conversation is too long for this model's context window, even with older "
-            "output shortened and the earliest turns left out. Continue in a new session "
-            "(f5 / agentkit run --new), or pick a model with a larger window. Your message "
-            "is saved."
-        )
-    return str(exc)

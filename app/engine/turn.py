@@ -12,7 +12,7 @@ from typing import Any
 from app.config import Settings
 from app.engine.cancel import CancellationToken
 from app.engine.context import Calibration
-from app.engine.events import Event, UsageData, UsageEvent
+from app.engine.events import Event, UsageEvent, usage
 from app.engine.human import Human
 from app.llm.gateway import Gateway
 from app.llm.types import ChatMessage, ReasoningBlock, ToolCall
@@ -42,10 +42,7 @@ class Usage:
 
     def events(self) -> list[UsageEvent]:
         """One ``usage`` event per model used."""
-        return [
-            UsageEvent(data=UsageData(input_tokens=i, output_tokens=o, model=model))
-            for model, (i, o) in self.by_model.items()
-        ]
+        return [usage(i, o, model) for model, (i, o) in self.by_model.items()]
 
 
 @dataclass

@@ -16,33 +16,25 @@ from app.config import Settings
 from app.engine.events import (
     Event,
     ExpertInfo,
-    ExpertResultData,
-    ExpertResultEvent,
-    ExpertStepData,
-    ExpertStepEvent,
-    PhaseCompletedData,
-    PhaseCompletedEvent,
-    PhaseFailedData,
-    PhaseFailedEvent,
     PhaseInfo,
-    PhaseStartedData,
-    PhaseStartedEvent,
-    PlanStepData,
-    PlanStepEvent,
     PlanUpdateData,
     PlanUpdateEvent,
-    ReplanningData,
-    ReplanningEvent,
-    ResultData,
-    ResultEvent,
-    TeamDissolvedData,
-    TeamDissolvedEvent,
-    TeamFormedData,
-    TeamFormedEvent,
-    TeamSynthesisData,
-    TeamSynthesisEvent,
+    StepKind,
     notice,
+    result,
     to_wire,
+)
+from app.engine.mode_events import (
+    expert_result,
+    expert_step,
+    phase_completed,
+    phase_failed,
+    phase_started,
+    plan_step,
+    replanning,
+    team_dissolved,
+    team_formed,
+    team_synthesis,
 )
 from app.engine.service import ChatService
 from app.store import SessionStore
@@ -167,74 +159,36 @@ async def _seed_plan(store: SessionStore, clock: ScenarioClock, *, finished: boo
     await store.append_message(session.id, "user", "/plan make parse_date timezone-aware")
     log = _Log(store, clock, session.id)
     (p1, t1), (p2, t2), (p3, t3) = PLAN_TITLES
+    second = (p2, t2)
+
+    def board(*statuses: str) -> PlanUpdateEvent:
+        rows = zip(((p1, t1), second, (p3, t3)), statuses, strict=True)
+        return _phases(*((pid, title, status, None) for (pid, title), status in rows))
+
     await log(notice("planning", "Planning the work…"))
-    await log(
-        _phases((p1, t1, "pending", None), (p2, t2, "pending", None), (p3, t3, "pending", None))
-    )
-    await log(PhaseStartedEvent(data=PhaseStartedData(phase_id=p1, index=0, title=t1)))
-    await log(
-        _phases((p1, t1, "running", None), (p2, t2, "pending", None), (p3, t3, "pending", None))
-    )
-    await log(
-        PlanStepEvent(
-            data=PlanStepData(phase_id=p1, step=1, content="read_file parser.py", kind="tool_call")
-        ),
-        after=1.2,
-    )
-    await log(
-        PhaseCompletedEvent(
-            data=PhaseCompletedData(phase_id=p1, result="parse_date builds naive datetimes.")
-        ),
-        after=2.1,
-    )
-    await log(_phases((p1, t1, "done", None), (p2, t2, "pending", None), (p3, t3, "pending", None)))
-    await log(PhaseStartedEvent(data=PhaseStartedData(phase_id=p2, index=1, title=t2)))
-    await log(_phases((p1, t1, "done", None), (p2, t2, "running", None), (p3, t3, "pending", None)))
-    await log(
-        PlanStepEvent(
-            data=PlanStepData(
-                phase_id=p2,
-                step=1,
-                content="Editing parser.py so every value carries UTC…",
-                kind="text",
-            )
-        ),
-        after=3.0,
-    )
+    await log(board("pending", "pending", "pending"))
+    await log(phase_started(p1, 0, t1))
+    await log(board("running", "pending", "pending"))
+    await log(plan_step(p1, 1, "read_file parser.py", "tool_call"), after=1.2)
+    await log(phase_completed(p1, "parse_date builds naive datetimes."), after=2.1)
+    await log(board("done", "pending", "pending"))
+    await log(phase_started(p2, 1, t2))
+    await log(board("done", "running", "pending"))
+    await log(plan_step(p2, 1, "Editing parser.py so every value carries UTC…", "text"), after=3.0)
     if not finished:
         clock.advance(seconds=9)
         return
-    await log(
-        PhaseFailedEvent(
-            data=PhaseFailedData(
-                phase_id=p2, error="edit_file: the text to replace was not found in parser.py"
-            )
-        ),
-        after=4.0,
-    )
-    await log(_phases((p1, t1, "done", None), (p2, t2, "failed", None), (p3, t3, "pending", None)))
-    await log(
-        ReplanningEvent(
-            data=ReplanningData(reason="Phase p2 failed: the edit did not apply", attempt=1)
-        )
-    )
-    t2b = "Rewrite parse_date with an explicit zone"
-    await log(
-        _phases((p1, t1, "done", None), ("p2b", t2b, "pending", None), (p3, t3, "pending", None)),
-        after=2.0,
-    )
-    await log(PhaseStartedEvent(data=PhaseStartedData(phase_id="p2b", index=1, title=t2b)))
-    await log(
-        PhaseCompletedEvent(
-            data=PhaseCompletedData(phase_id="p2b", result="parse_date now returns UTC.")
-        ),
-        after=5.5,
-    )
-    await log(PhaseStartedEvent(data=PhaseStartedData(phase_id=p3, index=2, title=t3)))
-    await log(
-        PhaseCompletedEvent(data=PhaseCompletedData(phase_id=p3, result="12 passed.")), after=3.2
-    )
-    await log(_phases((p1, t1, "done", None), ("p2b", t2b, "done", None), (p3, t3, "done", None)))
+    failure = "edit_file: the text to replace was not found in parser.py"
+    await log(phase_failed(p2, failure), after=4.0)
+    await log(board("done", "failed", "pending"))
+    await log(replanning("Phase p2 failed: the edit did not apply", 1))
+    second = ("p2b", "Rewrite parse_date with an explicit zone")
+    await log(board("done", "pending", "pending"), after=2.0)
+    await log(phase_started("p2b", 1, second[1]))
+    await log(phase_completed("p2b", "parse_date now returns UTC."), after=5.5)
+    await log(phase_started(p3, 2, t3))
+    await log(phase_completed(p3, "12 passed."), after=3.2)
+    await log(board("done", "done", "done"))
     await store.append_message(
         session.id,
         "assistant",
@@ -242,13 +196,20 @@ async def _seed_plan(store: SessionStore, clock: ScenarioClock, *, finished: boo
         "The first edit did not apply; the plan was revised once.",
         model="demo",
     )
-    await log(ResultEvent(data=ResultData(status="completed")))
+    await log(result("completed"))
 
 
 TEAM = [
     ExpertInfo(id="researcher", name="Researcher", color="#4FC1FF", role="Finds facts."),
     ExpertInfo(id="engineer", name="Engineer", color="#73C991", role="Writes code."),
     ExpertInfo(id="reviewer", name="Reviewer", color="#C586C0", role="Reviews changes."),
+]
+
+#: The team scenario's phases: id, title, expert, and the phases each depends on.
+TEAM_PHASES: list[tuple[str, str, str, list[str]]] = [
+    ("p1", "Find where options are parsed", "researcher", []),
+    ("p2", "Add the --strict flag", "engineer", []),
+    ("p3", "Review the change", "reviewer", ["p1", "p2"]),
 ]
 
 
@@ -258,125 +219,60 @@ async def _seed_team(store: SessionStore, clock: ScenarioClock, *, finished: boo
     session = await store.create_session("default")
     await store.append_message(session.id, "user", "/team add a --strict flag to the parser CLI")
     log = _Log(store, clock, session.id)
-    rows = [
-        ("p1", "Find where options are parsed", "researcher", []),
-        ("p2", "Add the --strict flag", "engineer", []),
-        ("p3", "Review the change", "reviewer", ["p1", "p2"]),
+    rows = TEAM_PHASES
+    phases = [
+        {"id": pid, "title": title, "status": "pending", "expert_id": who, "depends_on": deps}
+        for pid, title, who, deps in rows
     ]
+
+    def board(**statuses: str) -> PlanUpdateEvent:
+        return _phases(
+            *((pid, title, statuses.get(pid, "pending"), who) for pid, title, who, _ in rows)
+        )
+
+    def step(who: int, phase: str, content: str, kind: StepKind, number: int = 1) -> Event:
+        return expert_step(TEAM[who], content, number, phase_id=phase, kind=kind)
+
+    def done(who: int, phase: str, content: str) -> Event:
+        return expert_result(TEAM[who], content, phase_id=phase, status="done")
+
     await log(notice("team_planning", "Engineer is planning the team's work…"))
-    await log(
-        TeamFormedEvent(
-            data=TeamFormedData(
-                team_id="t1",
-                status="active",
-                experts=TEAM,
-                plan_phases=[
-                    {
-                        "id": pid,
-                        "title": title,
-                        "status": "pending",
-                        "expert_id": who,
-                        "depends_on": deps,
-                    }
-                    for pid, title, who, deps in rows
-                ],
-                lead_expert="engineer",
-            )
-        )
-    )
-    await log(
-        _phases(
-            *(
-                (pid, title, "running" if pid != "p3" else "pending", who)
-                for pid, title, who, _ in rows
-            )
-        )
-    )
-
-    def step(who: int, phase: str, content: str, kind: str, number: int = 1) -> ExpertStepEvent:
-        expert = TEAM[who]
-        return ExpertStepEvent(
-            data=ExpertStepData(
-                expert_id=expert.id,
-                expert_name=expert.name,
-                expert_color=expert.color,
-                content=content,
-                step=number,
-                phase_id=phase,
-                kind=kind,
-            )
-        )
-
-    def result(who: int, phase: str, content: str) -> ExpertResultEvent:
-        expert = TEAM[who]
-        return ExpertResultEvent(
-            data=ExpertResultData(
-                expert_id=expert.id,
-                expert_name=expert.name,
-                expert_color=expert.color,
-                content=content,
-                phase_id=phase,
-                status="done",
-            )
-        )
-
+    await log(team_formed("t1", TEAM, phases, "engineer"))
+    await log(board(p1="running", p2="running"))
     await log(step(0, "p1", "search_text --strict|argparse", "tool_call"), after=0.8)
     await log(step(1, "p2", "I will add the flag next to --format in cli.py and thread it", "text"))
     await log(
         step(0, "p1", "Options are parsed in cli.py:12-40 with argparse.", "text", 2), after=1.5
     )
-    await log(
-        result(
-            0,
-            "p1",
-            "Options are parsed in `cli.py` lines 12–40 (argparse); "
-            "`--format` is the closest sibling.",
-        ),
-        after=1.0,
+    found = (
+        "Options are parsed in `cli.py` lines 12–40 (argparse); `--format` is the closest sibling."
     )
-    await log(
-        _phases(
-            *(
-                (pid, title, {"p1": "done", "p2": "running"}.get(pid, "pending"), who)
-                for pid, title, who, _ in rows
-            )
-        )
-    )
+    await log(done(0, "p1", found), after=1.0)
+    await log(board(p1="done", p2="running"))
     await log(step(1, "p2", "edit_file cli.py", "tool_call", 2), after=2.0)
     if not finished:
         clock.advance(seconds=6)
         return
-    await log(
-        result(
-            1,
-            "p2",
-            "Added `--strict` (default off) in `cli.py`; "
-            "`parse_date` raises on naive input when it is set.",
-        ),
-        after=3.0,
+    added = (
+        "Added `--strict` (default off) in `cli.py`; "
+        "`parse_date` raises on naive input when it is set."
     )
-    await log(
-        _phases(
-            *(
-                (pid, title, "done" if pid != "p3" else "running", who)
-                for pid, title, who, _ in rows
-            )
-        )
-    )
+    await log(done(1, "p2", added), after=3.0)
+    await log(board(p1="done", p2="done", p3="running"))
     await log(step(2, "p3", "The change is small and covered by a new test.", "text"), after=1.0)
     await log(
-        result(2, "p3", "Looks good: one new test, no behaviour change without the flag."),
+        done(2, "p3", "Looks good: one new test, no behaviour change without the flag."),
         after=2.0,
     )
-    await log(_phases(*((pid, title, "done", who) for pid, title, who, _ in rows)))
+    await log(board(p1="done", p2="done", p3="done"))
     synthesis = (
         "`--strict` is in: it is parsed next to `--format` in `cli.py`, makes `parse_date` "
         "refuse naive input, and is covered by a new test. The reviewer found nothing to change."
     )
-    await log(TeamSynthesisEvent(data=TeamSynthesisData(content=synthesis)))
+    await log(team_synthesis(synthesis))
     await store.append_message(session.id, "assistant", synthesis, model="demo")
-    await log(TeamDissolvedEvent(data=TeamDissolvedData(team_id="t1")))
-    await log(ResultEvent(data=ResultData(status="completed")))
+    await log(team_dissolved("t1"))
+    await log(result("completed"))
 
 
 SEEDERS: dict[str, Callable[[SessionStore, ScenarioClock], Awaitable[None]]] = {

@@ -8,7 +8,7 @@ from typing import Any
 from app.engine.cancel import CancellationToken
 from app.engine.events import Event, from_wire, to_wire
 from app.engine.human import Decision
-from app.engine.plan import STOPPED
+from app.engine.modes.plan import STOPPED
 from app.engine.skills import ExecutionMode
 from tests.engine.conftest import Harness, ScriptedHuman, Turn
 from tests.fakes.provider import Reply, Stall

@@ -46,11 +46,14 @@ from app.engine.events import (
     notice,
     to_wire,
 )
-from app.engine.plan import parse_plan
+from app.engine.modes.errors import ModeError, ReplyInvalid
+from app.engine.modes.planner import parse_plan
+from app.engine.modes.progress import ProgressMapper
+from app.engine.modes.replies import extract_json
+from app.engine.modes.roster import BUILTIN_TEAM, resolve_team
+from app.engine.modes.team_plan import parse_team_plan
 from app.engine.router import SimpleRouter
 from app.engine.skills import SkillSet, parse_skill, resolve_agent
-from app.engine.subrun import ModeError, ProgressMapper, ReplyInvalid, extract_json
-from app.engine.team import BUILTIN_TEAM, parse_team_plan, resolve_team
 
 # ----------------------------------------------------------------------------- wire shapes
 

@@ -12,9 +12,9 @@ import pytest
 from app.engine.cancel import CancellationToken
 from app.engine.events import Event, from_wire, to_wire
 from app.engine.human import ConfirmationRequest, Decision
+from app.engine.modes.team import STOPPED
 from app.engine.router import SimpleRouter
 from app.engine.skills import ExecutionMode, SkillSet, parse_skill
-from app.engine.team import STOPPED
 from tests.engine.conftest import Harness, ScriptedHuman, Turn
 from tests.fakes.provider import Gate, Reply, Stall
 from tests.fakes.scripts import openai_chunk, openai_text_events
