@@ -181,3 +181,10 @@ def _plain(text: str) -> str:
     """Text from a model without escape sequences, control characters or direction controls
     (for terminals)."""
     return strip_controls(text)
+
+
+def answer_covering(request: ConfirmationRequest, decision: Decision) -> Decision:
+    """``decision`` also covering every later call of the step listed on ``request``
+    ("approve all" / "deny all")."""
+    covers = tuple(later.call_id for later in request.later_calls)
+    return decision.model_copy(update={"covers": covers})

@@ -446,10 +446,3 @@ class LiveHub:
         if not entry.future.done():
             entry.future.cancel()
         self._tell(entry.session_id, lambda listener: listener.waiting_changed(entry.session_id))
-
-
-def answer_covering(request: ConfirmationRequest, decision: Decision) -> Decision:
-    """``decision`` also covering every later call of the step listed on ``request``
-    ("approve all" / "deny all")."""
-    covers = tuple(later.call_id for later in request.later_calls)
-    return decision.model_copy(update={"covers": covers})

@@ -366,6 +366,8 @@ class ChatService:
             await tell_failure(turn, exc, emit)
         finally:
             self._turns[session_id].discard(turn.turn_id)
+            with contextlib.suppress(StoreError, ValueError):  # ValueError: store closed
+                await asyncio.shield(self.store.release_turn(turn.turn_id))
             await finish_turn(turn, emit)
 
     async def _run(

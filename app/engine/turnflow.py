@@ -87,8 +87,10 @@ async def admit(
     store: SessionStore, turn: TurnState, running: set[str], limit: int, emit: Emit
 ) -> Session | None:
     """The turn's session, or None (and an error told) when the turn may not run: the
-    session is unknown or closed, or it already runs ``limit`` turns (``running``: their
-    ids, counted after the last wait, so the caller can claim a place before any other)."""
+    session is unknown or closed, or it already runs ``limit`` turns. Places are claimed in
+    the database, so every process on the file (the TUI, ``agentkit run``, ``serve``) counts
+    against one limit; where the file cannot record it, ``running`` (this process's turns,
+    counted after the last wait) is the count."""
     try:
         session = await store.get_session(turn.session_id)
     except SessionNotFoundError as exc:
@@ -99,8 +101,12 @@ async def admit(
         turn.logged = False
         await emit(short_error(f"{SessionClosedError(turn.session_id)}: start a new session"))
         return None
-    if len(running) < limit:
-        return session
+    try:
+        if await store.claim_turn(turn.session_id, turn.turn_id, limit) < limit:
+            return session
+    except StoreError:
+        if len(running) < limit:
+            return session
     detail = (
         f"{limit} turns are already running in this session; your message was saved. "
         "Wait for one to finish, or stop one, then send it again."

@@ -17,28 +17,28 @@ class TurnsPart(StorePart):
 
     async def claim_turn(self, session_id: str, turn_id: str, limit: int) -> int:
         """Take a place for ``turn_id`` unless ``limit`` live turns already run in the
-        session; returns how many others run (``limit`` or more means it was refused)."""
+        session; returns how many others run (``limit`` or more means it was refused).
+
+        Places of processes that are gone are given back first; the claim itself is one
+        statement (count and insert at once), so two claims never both take the last place.
+        """
         now = self._now()
-        async with self._db.transaction():
-            rows = await self._db.fetchall(
-                "SELECT turn_id, writer, updated_at FROM turns WHERE session_id = ?",
-                (session_id,),
-            )
-            live = 0
-            for row in rows:
-                if writer_is_alive(row["writer"], from_db_time(row["updated_at"]), now):
-                    live += 1
-                else:  # its process is gone: the place is free again
-                    await self._db.execute("DELETE FROM turns WHERE turn_id = ?", (row["turn_id"],))
-            if live >= limit:
-                return live
-            stamp = self._stamp()
-            await self._db.execute(
-                "INSERT INTO turns (turn_id, session_id, writer, started_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (turn_id, session_id, current_writer(), stamp, stamp),
-            )
-        return live
+        rows = await self._db.fetchall(
+            "SELECT turn_id, writer, updated_at FROM turns WHERE session_id = ?", (session_id,)
+        )
+        for row in rows:
+            if not writer_is_alive(row["writer"], from_db_time(row["updated_at"]), now):
+                await self._db.execute("DELETE FROM turns WHERE turn_id = ?", (row["turn_id"],))
+        stamp = self._stamp()
+        claimed = await self._db.fetchall(
+            "INSERT INTO turns (turn_id, session_id, writer, started_at, updated_at) "
+            "SELECT ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM turns WHERE session_id = ?) < ? "
+            "RETURNING (SELECT count(*) FROM turns WHERE session_id = ?)",
+            (turn_id, session_id, current_writer(), stamp, stamp, session_id, limit, session_id),
+        )
+        if claimed:
+            return int(claimed[0][0]) - 1  # the count includes the new place
+        return await self.live_turns(session_id)
 
     async def release_turn(self, turn_id: str) -> None:
         """Give the turn's place back (nothing happens when it holds none)."""

@@ -8,8 +8,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from app.engine.events import Event
-from app.engine.human import Decision
-from app.engine.live import LiveHub, LiveListener, LiveTurn, answer_covering
+from app.engine.human import Decision, answer_covering
+from app.engine.live import LiveHub, LiveListener, LiveTurn
 from tests.engine.conftest import Harness
 from tests.fakes.provider import Gate, Reply
 from tests.fakes.scripts import openai_chunk

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.engine.human import ConfirmationRequest, Decision
-from app.engine.live import Waiting, answer_covering
+from app.engine.human import ConfirmationRequest, Decision, answer_covering
+from app.engine.live import Waiting
 from app.store import StoreError
 from app.ui.dialogs.ask_human import AskDialog
 from app.ui.dialogs.confirm import ConfirmAnswer, ConfirmDialog
