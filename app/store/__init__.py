@@ -1,5 +1,6 @@
 """The session store: sessions, messages, events and search in one SQLite file."""
 
+from app.store.base import Clock, utc_now
 from app.store.errors import (
     AmbiguousSessionIdError,
     DatabaseFileError,
@@ -14,6 +15,7 @@ from app.store.store import SessionStore
 
 __all__ = [
     "AmbiguousSessionIdError",
+    "Clock",
     "DatabaseFileError",
     "Event",
     "HistoryMessage",
@@ -27,4 +29,5 @@ __all__ = [
     "SessionStore",
     "StoreError",
     "ToolCallRecord",
+    "utc_now",
 ]

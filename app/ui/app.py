@@ -20,8 +20,7 @@ from textual.widgets import TextArea
 
 from app.config import ConfigError, Settings, save_setting
 from app.paths import styles_dir
-from app.store import Session, SessionStore
-from app.store.base import Clock, utc_now
+from app.store import Clock, Session, SessionStore, utc_now
 from app.ui.commands import Commands
 from app.ui.dialogs.help import HelpDialog
 from app.ui.keys import ACTIONS, ACTIONS_BY_ID, bindings, bound_keys, help_rows

@@ -5,23 +5,22 @@ from __future__ import annotations
 import re
 
 from app.engine.turn import TurnContext
+from app.textsafe import cut as shared_cut
+from app.textsafe import one_line as shared_one_line
 
 #: Characters of a phase result handed on to later phases and to the synthesis.
 RESULT_CHARS = 4_000
 
 
 def one_line(text: str, limit: int) -> str:
-    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis (the shared helper;
+    control characters are cleaned where the text is shown)."""
+    return shared_one_line(text, limit, keep_controls=True)
 
 
 def cut(text: str, limit: int = RESULT_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, saying so."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    return text[:limit].rstrip() + f"\n[… {len(text) - limit:,} characters cut …]"
+    """``text`` cut to ``limit`` characters (a phase result by default), saying so."""
+    return shared_cut(text, limit)
 
 
 def tools_summary(ctx: TurnContext, names: list[str] | None) -> str:

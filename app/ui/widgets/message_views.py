@@ -21,6 +21,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
+from app.textsafe import one_line as shared_one_line
 from app.textsafe import strip_controls
 
 
@@ -31,9 +32,8 @@ def clean(text: str) -> str:
 
 
 def one_line(text: str, width: int = 80) -> str:
-    """``text`` flattened to one line and cut to ``width`` characters."""
-    flat = " ".join(clean(text).split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    """``text`` cleaned, flattened to one line and cut to ``width`` characters."""
+    return shared_one_line(text, width)
 
 
 #: A user message longer than this shows its start and a note (all of it is sent and saved).
