@@ -1,25 +1,32 @@
 """What the clients of the engine (the TUI, the server) use of the layers below it, so they
 never reach into ``app.tools`` or ``app.llm`` themselves: rule errors, which earlier calls a
-rule would match, trusting a workspace's rules file, the demo model's notice, and the
-report ``agentkit models`` prints (loaded on first use: it needs the HTTP client).
+rule would match, trusting a workspace's rules file, the demo model's notice, the
+report ``agentkit models`` prints (loaded on first use: it needs the HTTP client), and the
+MCP servers' status and the ``server › tool`` label of their tools.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.llm.demo import DEMO_NOTICE
+from app.mcp.naming import split_name
 from app.tools.rules import RuleError, matching_calls, trust_rules_file
 
 if TYPE_CHECKING:
     from app.config import Settings
+    from app.engine.service import ChatService
     from app.llm.describe import ModelsReport
 
 __all__ = [
     "DEMO_NOTICE",
+    "McpServerStatus",
     "RuleError",
     "describe_models",
+    "display_tool_name",
     "matching_calls",
+    "mcp_servers",
     "trust_rules_file",
 ]
 
@@ -29,3 +36,40 @@ async def describe_models(settings: Settings) -> ModelsReport:
     from app.llm.describe import describe_models as describe
 
     return await describe(settings)
+
+
+@dataclass(frozen=True)
+class McpServerStatus:
+    """One configured MCP server as the TUI shows it: its status, why it failed, its tools."""
+
+    name: str
+    #: running, starting, failed, crashed, disabled, not_trusted or stopped.
+    status: str
+    transport: str
+    #: Why it failed or is not started (None when nothing went wrong).
+    error: str | None
+    tool_count: int
+
+    @property
+    def summary(self) -> str:
+        """One line: the status, the tool count when running, the reason when not."""
+        status = self.status.replace("_", " ")
+        if self.status == "running":
+            return f"running · {self.tool_count} tool{'s' if self.tool_count != 1 else ''}"
+        return f"{status}: {self.error}" if self.error else status
+
+
+def mcp_servers(service: ChatService) -> list[McpServerStatus]:
+    """A snapshot of the service's MCP servers, in config order (empty: none configured)."""
+    if service.mcp is None:
+        return []
+    return [
+        McpServerStatus(state.name, state.status, state.transport, state.error, len(state.tools))
+        for state in service.mcp.states()
+    ]
+
+
+def display_tool_name(name: str) -> str:
+    """How a tool is labelled for people: ``server › tool`` for an MCP tool, else its name."""
+    parts = split_name(name)
+    return f"{parts[0]} › {parts[1]}" if parts else name

@@ -41,6 +41,8 @@ NOBODY_TO_ASK = (
 )
 #: ``limit`` when a client gives none: the reference returned everything.
 ALL = 1 << 62
+#: The largest ``offset``: SQLite's largest integer (a larger one was a 500).
+MAX_OFFSET = (1 << 63) - 1
 
 
 def _detail(status: int, message: str) -> JSONResponse:
@@ -56,7 +58,7 @@ def build_router(hub: Hub, approval: ServeApproval) -> APIRouter:
     @router.get("/sessions", response_model=list[SessionOut])
     async def list_sessions(
         limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         status: Literal["active", "closed"] | None = None,
     ) -> list[SessionOut]:
         """Sessions, most recently active first (all of them unless ``limit`` is given)."""
@@ -84,7 +86,7 @@ def build_router(hub: Hub, approval: ServeApproval) -> APIRouter:
     async def get_messages(
         session_id: str,
         limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> list[MessageOut]:
         """The session's messages in order (the main conversation, not expert threads)."""
         messages = await store.get_messages(session_id, limit=limit, offset=offset, thread="main")

@@ -24,6 +24,7 @@ from app.store import Clock, Session, SessionStore, utc_now
 from app.ui.commands import Commands
 from app.ui.dialogs.help import HelpDialog
 from app.ui.keys import ACTIONS, ACTIONS_BY_ID, bindings, bound_keys, help_rows
+from app.ui.mcp_commands import McpCommands
 from app.ui.messages import ApprovalsChanged, TurnEvent, TurnFinished, TurnStarted
 from app.ui.screens.main import MainScreen
 from app.ui.session.actions import SessionActions
@@ -58,6 +59,7 @@ class AgentKitApp(App[None]):
     TITLE = "AgentKit"
     CSS_PATH = [str(styles_dir() / name) for name in STYLE_FILES]  # noqa: RUF012 (Textual's API)
     BINDINGS: ClassVar[list[BindingType]] = list(bindings())
+    COMMANDS = App.COMMANDS | {McpCommands}  # the MCP servers and their status
 
     def __init__(
         self,
@@ -271,8 +273,7 @@ class AgentKitApp(App[None]):
         super().set_keymap(self.keymap)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Textual's own commands (themes, quit, …) and every action of the app, with the
-        key it is bound to now."""
+        """Textual's own commands (themes, quit, …) and every action, with the key bound now."""
         yield from super().get_system_commands(screen)
         bound = bound_keys(self.keymap)
         for action in ACTIONS:

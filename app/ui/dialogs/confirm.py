@@ -25,7 +25,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from app.engine.clients import RuleError, matching_calls
+from app.engine.clients import RuleError, display_tool_name, matching_calls
 from app.engine.human import ConfirmationRequest, Decision, DecisionAction, RuleScope
 from app.ui.widgets.message_views import clean
 
@@ -58,8 +58,9 @@ def describe_call(name: str, args: dict[str, Any]) -> str:
     for key in ("command", "path", "url", "pattern", "query"):
         if args.get(key):
             text = " ".join(clean(str(args[key])).split())
-            return f"{clean(name)}: {text[:100]}{'…' if len(text) > 100 else ''}"
-    return clean(name)
+            shown = clean(display_tool_name(name))
+            return f"{shown}: {text[:100]}{'…' if len(text) > 100 else ''}"
+    return clean(display_tool_name(name))
 
 
 def _lexer(request: ConfirmationRequest) -> str:
@@ -119,7 +120,8 @@ class ConfirmDialog(ModalScreen[ConfirmAnswer | None]):
 
     def compose(self) -> ComposeResult:
         request = self.request
-        who = f"{request.expert_name} ({request.tool})" if request.expert_name else request.tool
+        tool = display_tool_name(request.tool)
+        who = f"{request.expert_name} ({tool})" if request.expert_name else tool
         command = clean(request.command)
         with Vertical(id="confirm-box"):
             yield Label(f"{clean(who)} wants to run", id="confirm-title", markup=False)

@@ -2,7 +2,8 @@
 
 The rows come from the caller (built from the app's one table of actions, ``ui/keys.py``,
 with the keys bound now), so the help cannot drift from the key bar and the palette. A row
-may name its binding id (what ``[keys]`` remaps); it is shown after the description.
+may name its binding id (what ``[keys]`` remaps); it is shown after the description. Under
+the keys, the MCP servers of the engine and their status (when any is configured).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from app.ui.mcp_commands import app_servers
 from app.ui.widgets.message_views import one_line
 
 #: (group, keys, description) or (group, keys, description, binding id).
@@ -56,6 +58,14 @@ class HelpDialog(ModalScreen[None]):
                             yield Static(description, classes="help-description", markup=False)
                             if binding_id:
                                 yield Static(binding_id, classes="help-id", markup=False)
+                servers = app_servers(self.app)
+                if servers:
+                    yield Label("MCP servers", classes="help-group", id="help-mcp")
+                for server in servers:
+                    with Horizontal(classes="help-row help-mcp-server"):
+                        yield Static(one_line(server.name), classes="help-key", markup=False)
+                        summary = one_line(server.summary, 200)
+                        yield Static(summary, classes="help-description", markup=False)
             with Horizontal(id="help-keys"):
                 yield Static("[↑↓] scroll", classes="key", markup=False)
                 yield Static("[esc] close", classes="key", markup=False)

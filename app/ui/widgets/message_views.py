@@ -21,6 +21,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
+from app.engine.clients import display_tool_name
 from app.textsafe import one_line as shared_one_line
 from app.textsafe import strip_controls
 
@@ -412,7 +413,7 @@ class ToolStep(Collapsible):
         self._set_title("⋯")
 
     def _set_title(self, mark: str, detail: str = "") -> None:
-        text = f"{mark} {self.tool_name}  {self.summary}{detail}"
+        text = f"{mark} {display_tool_name(self.tool_name)}  {self.summary}{detail}"
         self.title = Content(text)  # type: ignore[assignment]  # Content: never parsed as markup
 
     def set_result(self, output: str, is_error: bool, duration_ms: int | None) -> None:
