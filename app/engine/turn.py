@@ -25,6 +25,11 @@ Emit = Callable[[Event], Awaitable[None]]
 
 #: A streaming reply is written to the database at most this often (and when it ends).
 SAVE_INTERVAL_SECONDS = 1.0
+#: How a compaction summary is introduced to the model.
+SUMMARY_LABEL = (
+    "Summary of the earlier part of this conversation (compacted; the full messages are kept "
+    "in the session):"
+)
 EMPTY_REPLY_TEXT = "The model returned an empty reply. Try asking again, or rephrase the request."
 
 
@@ -264,6 +269,8 @@ def to_chat_message(message: HistoryMessage) -> ChatMessage:
         for record in message.tool_calls
     ]
     blocks = [ReasoningBlock.model_validate(block) for block in message.reasoning or []]
+    if message.summary:  # every protocol takes it with the system prompt
+        return ChatMessage(role="system", content=f"{SUMMARY_LABEL}\n\n{message.content}")
     return ChatMessage(
         role=message.role,
         content=message.content,
