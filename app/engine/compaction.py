@@ -23,6 +23,7 @@ from app.engine.context import CHARS_PER_TOKEN, context_window
 from app.engine.events import notice
 from app.engine.skills import resolve_agent
 from app.engine.turn import Emit, TurnContext
+from app.llm.errors import ContextTooLongError
 from app.llm.gateway import Gateway
 from app.llm.types import (
     ChatMessage,
@@ -203,8 +204,15 @@ async def compact(
     if span is None:
         return None
     budget = int((window_tokens or 32_000) * REQUEST_SHARE * CHARS_PER_TOKEN)
-    request = summary_request(model, render(span, budget), focus)
-    text, usage = await _ask(gateway, request, cancel or CancellationToken())
+    for _attempt in range(3):  # a refused summary request is tried smaller, twice
+        request = summary_request(model, render(span, budget), focus)
+        try:
+            text, usage = await _ask(gateway, request, cancel or CancellationToken())
+            break
+        except ContextTooLongError:
+            budget //= 2
+    else:
+        raise CompactionError("even the summary request was too long for the model")
     stored = await store.add_summary(
         session_id, text, span.through_seq, model=model, turn_id=turn_id, usage=usage
     )
@@ -227,7 +235,7 @@ async def _ask(
                 usage = {"input_tokens": chunk.input_tokens, "output_tokens": chunk.output_tokens}
             elif isinstance(chunk, FinishChunk):
                 finish = chunk
-    except TurnCancelled:
+    except (TurnCancelled, ContextTooLongError):
         raise
     except Exception as exc:
         raise CompactionError(f"the model could not summarise the conversation: {exc}") from exc
@@ -269,6 +277,10 @@ async def before_call(
         )
         if ctx.calibration.estimate(ctx.model, request) <= window.tokens * engine.compact_at:
             return False
+    if window is not None:
+        tokens = window.tokens
+    else:  # refused with no window known: the summary request gets half the refused size
+        tokens = int(sum(len(m.content) for m in history) / CHARS_PER_TOKEN / 2)
     done = await run_compaction(
         ctx.store,
         ctx.gateway,
@@ -276,7 +288,7 @@ async def before_call(
         ctx.session_id,
         ctx.model,
         emit=ctx.emit,
-        window_tokens=window.tokens if window else None,
+        window_tokens=max(tokens, 1_000),
         cancel=ctx.cancel,
         exclude_turns=exclude_turns,
     )

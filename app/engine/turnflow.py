@@ -58,9 +58,8 @@ SESSION_GONE = (
     "more of it is saved."
 )
 CONTEXT_TOO_LONG = (
-    "The conversation is too long for this model's context window, even with older output "
-    "shortened and the earliest turns left out. Continue in a new session (f5 / agentkit run "
-    "--new), or pick a model with a larger window. Your message is saved."
+    "The conversation is too long for this model's context window, even compacted. Try "
+    "/compact with a focus, a new session (f5), or a larger model. Your message is saved."
 )
 
 
