@@ -38,6 +38,8 @@ class Usage:
     """Tokens per model over a turn."""
 
     by_model: dict[str, list[int]] = field(default_factory=dict)
+    #: Per model, the last request's estimated size and the window, in tokens.
+    context: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, model: str, input_tokens: int, output_tokens: int) -> None:
         """Count one call's tokens."""
@@ -47,7 +49,7 @@ class Usage:
 
     def events(self) -> list[UsageEvent]:
         """One ``usage`` event per model used."""
-        return [usage(i, o, model) for model, (i, o) in self.by_model.items()]
+        return [usage(i, o, m, self.context.get(m)) for m, (i, o) in self.by_model.items()]
 
 
 @dataclass

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from app.ui.keys import COMMANDS, COMMANDS_BY_NAME, ENGINE_COMMANDS
+from app.ui.session.compacting import start_compaction
 from app.ui.widgets.composer import Composer
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ class Commands:
             await actions.rename(argument)
         elif command == "/rename":
             await actions.rename_in_dialog()
+        elif command == "/compact":
+            start_compaction(self.app, argument)
         else:
             action = COMMANDS_BY_NAME[command].action
             if action is not None:
