@@ -6,7 +6,6 @@ import re
 from typing import TYPE_CHECKING
 
 from app.ui.keys import COMMANDS, COMMANDS_BY_NAME, ENGINE_COMMANDS
-from app.ui.session.compacting import start_compaction
 from app.ui.widgets.composer import Composer
 
 if TYPE_CHECKING:
@@ -67,6 +66,8 @@ class Commands:
         elif command == "/rename":
             await actions.rename_in_dialog()
         elif command == "/compact":
+            from app.ui.session.compacting import start_compaction  # the engine loads late
+
             start_compaction(self.app, argument)
         else:
             action = COMMANDS_BY_NAME[command].action

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.engine.compaction import compact_session
 from app.engine.events import Event, NoticeEvent
 
 if TYPE_CHECKING:
@@ -43,6 +42,8 @@ async def compact_open_session(app: AgentKitApp, session_id: str, focus: str) ->
             return
         failed = event.data.code == "compaction_failed"
         app.notify(event.data.message, severity="error" if failed else "information", markup=False)
+
+    from app.engine.compaction import compact_session  # not on the first frame's path
 
     model = app.conversation.state.model or None
     try:
