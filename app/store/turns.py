@@ -8,7 +8,7 @@ process has died (``kill -9``) no longer counts (see ``liveness``).
 
 from __future__ import annotations
 
-from app.store.base import StorePart, from_db_time
+from app.store.base import StorePart, from_db_time, to_db_time, utc_now
 from app.store.liveness import current_writer, writer_is_alive
 
 
@@ -22,14 +22,14 @@ class TurnsPart(StorePart):
         Places of processes that are gone are given back first; the claim itself is one
         statement (count and insert at once), so two claims never both take the last place.
         """
-        now = self._now()
+        now = utc_now()  # real time, not the store's clock: places belong to real processes
         rows = await self._db.fetchall(
             "SELECT turn_id, writer, updated_at FROM turns WHERE session_id = ?", (session_id,)
         )
         for row in rows:
             if not writer_is_alive(row["writer"], from_db_time(row["updated_at"]), now):
                 await self._db.execute("DELETE FROM turns WHERE turn_id = ?", (row["turn_id"],))
-        stamp = self._stamp()
+        stamp = to_db_time(now)
         claimed = await self._db.fetchall(
             "INSERT INTO turns (turn_id, session_id, writer, started_at, updated_at) "
             "SELECT ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM turns WHERE session_id = ?) < ? "
@@ -49,7 +49,7 @@ class TurnsPart(StorePart):
         rows = await self._db.fetchall(
             "SELECT writer, updated_at FROM turns WHERE session_id = ?", (session_id,)
         )
-        now = self._now()
+        now = utc_now()
         return sum(
             writer_is_alive(row["writer"], from_db_time(row["updated_at"]), now) for row in rows
         )

@@ -64,7 +64,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +78,7 @@ from app.config import Settings  # noqa: E402
 from app.engine.events import Event  # noqa: E402
 from app.engine.service import ChatService  # noqa: E402
 from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills  # noqa: E402
+from app.engine.turn import Emit  # noqa: E402
 from app.llm.gateway import Gateway  # noqa: E402
 from app.store import SessionStore  # noqa: E402
 from app.ui.app import AgentKitApp  # noqa: E402
@@ -190,20 +190,28 @@ class TimedService(ChatService):
 
     marks: dict[str, Any]
 
-    async def send(self, *args: Any, **kwargs: Any) -> AsyncIterator[Event]:
-        async for event in super().send(*args, **kwargs):
-            now = time.time()
-            if event.type == "team_formed":
-                self.marks["engine_formed"] = now
-            elif event.type == "expert_step":
-                self.marks.setdefault("engine_steps", {}).setdefault(event.data.expert_id, now)
-            elif event.type == "expert_result":
-                self.marks.setdefault("engine_results", {})[event.data.expert_id] = now
-            elif event.type == "token":
-                self.marks.setdefault("engine_first_token", now)
-            elif event.type == "final_answer":
-                self.marks["engine_final"] = now
-            yield event
+    async def run_turn(self, *args: Any, emit: Emit, **kwargs: Any) -> None:
+        """The real turn (the live-turn hub runs turns this way), each event timed first."""
+
+        async def timed(event: Event) -> None:
+            self.mark(event)
+            await emit(event)
+
+        await super().run_turn(*args, emit=timed, **kwargs)
+
+    def mark(self, event: Event) -> None:
+        """Note when the engine emitted the events the benchmark times."""
+        now = time.time()
+        if event.type == "team_formed":
+            self.marks["engine_formed"] = now
+        elif event.type == "expert_step":
+            self.marks.setdefault("engine_steps", {}).setdefault(event.data.expert_id, now)
+        elif event.type == "expert_result":
+            self.marks.setdefault("engine_results", {})[event.data.expert_id] = now
+        elif event.type == "token":
+            self.marks.setdefault("engine_first_token", now)
+        elif event.type == "final_answer":
+            self.marks["engine_final"] = now
 
 
 def drawn(widget: Static) -> str:

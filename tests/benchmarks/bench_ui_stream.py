@@ -38,7 +38,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +50,7 @@ from app.config import Settings  # noqa: E402
 from app.engine.events import Event  # noqa: E402
 from app.engine.service import ChatService  # noqa: E402
 from app.engine.skills import BUILTIN_SKILLS_DIR, load_skills  # noqa: E402
+from app.engine.turn import Emit  # noqa: E402
 from app.llm.gateway import Gateway  # noqa: E402
 from app.store import SessionStore  # noqa: E402
 from app.ui.app import AgentKitApp  # noqa: E402
@@ -163,13 +163,21 @@ class TimedService(ChatService):
 
     marks: dict[str, float]
 
-    async def send(self, *args: Any, **kwargs: Any) -> AsyncIterator[Event]:
-        async for event in super().send(*args, **kwargs):
-            if event.type == "token":
-                self.marks.setdefault("engine_first_token", time.time())
-            elif event.type == "final_answer":
-                self.marks["engine_done"] = time.time()
-            yield event
+    async def run_turn(self, *args: Any, emit: Emit, **kwargs: Any) -> None:
+        """The real turn (the live-turn hub runs turns this way), each event timed first."""
+
+        async def timed(event: Event) -> None:
+            self.mark(event)
+            await emit(event)
+
+        await super().run_turn(*args, emit=timed, **kwargs)
+
+    def mark(self, event: Event) -> None:
+        """Note when the engine emitted the events the benchmark times."""
+        if event.type == "token":
+            self.marks.setdefault("engine_first_token", time.time())
+        elif event.type == "final_answer":
+            self.marks["engine_done"] = time.time()
 
 
 async def one_round(
