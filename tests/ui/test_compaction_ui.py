@@ -81,3 +81,21 @@ def test_window_labels() -> None:
         "128k",
         "1.05M",
     ]
+
+
+async def test_escape_stops_a_compaction_and_nothing_is_stored(make_app: AppFactory) -> None:
+    app = await make_app(demo_delay=0.01)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _two_turns(app, pilot)
+        app.service.gateway.demo.delay = 1.0  # the summary streams slowly: time to press esc
+        await type_and_send(pilot, "/compact")
+        await until(pilot, lambda: app.status.state == "compacting")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.status.state == "idle")
+        await until(
+            pilot, lambda: not [w for w in app.workers if w.group == "compact" and w.is_running]
+        )
+        assert app.current is not None
+        history = await app.store.get_chat_messages(app.current.id)
+        assert not any(m.summary for m in history)
+        assert not app.screen.query(CompactedBlock)
