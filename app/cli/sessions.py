@@ -1,4 +1,5 @@
-"""``agentkit sessions …``: list, show, search, export, rename, close and delete sessions."""
+"""``agentkit sessions …``: list, show, search, export, rename, close, compact and delete
+sessions."""
 
 from __future__ import annotations
 
@@ -71,6 +72,15 @@ def register(
     close.add_argument("session", metavar="ID")
     add_common(close)
     close.set_defaults(handler=cmd_sessions_close)
+
+    compact = actions.add_parser(
+        "compact", help="summarise a session's older turns for the model (messages are kept)"
+    )
+    compact.add_argument("session", metavar="ID", help="session id or a unique prefix of it")
+    compact.add_argument("--focus", metavar="TEXT", default="", help="what the summary stresses")
+    compact.add_argument("--model", metavar="MODEL", help="summarise with this model")
+    add_common(compact)
+    compact.set_defaults(handler=cmd_sessions_compact)
 
     delete = actions.add_parser("delete", help="delete a session with its messages for good")
     delete.add_argument("session", metavar="ID")
@@ -306,3 +316,31 @@ async def cmd_sessions_delete(ctx: Context) -> int:
         await store.delete_session(session_id)
     ctx.print(f"Deleted {session_id[:8]}.")
     return 0
+
+
+async def cmd_sessions_compact(ctx: Context) -> int:
+    """``agentkit sessions compact ID [--focus TEXT] [--model MODEL]``: 0 when a summary was
+    stored or there was nothing to compact, 1 when compaction failed."""
+    from app.engine.compaction import compact_session
+    from app.engine.events import Event
+    from app.wiring import load_skill_set
+
+    codes: list[str] = []
+
+    async def emit(event: Event) -> None:
+        data = getattr(event, "data", None)
+        code, message = getattr(data, "code", ""), getattr(data, "message", "")
+        codes.append(code)
+        stream = ctx.out if code in ("compacted", "compaction_skipped") else ctx.err
+        stream.write(f"{one_line(str(message), 300)}\n")
+
+    workspace = ctx.workspace()
+    async with await _require_store(ctx, ctx.args.session) as store:
+        session_id = await store.resolve_session_id(ctx.args.session)
+        skills = load_skill_set(ctx.paths.skills_dir, workspace)
+        engine = await ctx.open_engine(ctx.settings, store, workspace=workspace, skills=skills)
+        async with engine:
+            await compact_session(
+                engine.service, session_id, emit, focus=ctx.args.focus, model=ctx.args.model
+            )
+    return 1 if "compaction_failed" in codes else 0

@@ -172,8 +172,15 @@ class EngineConfig(_Section):
         default=0.8,
         ge=0.3,
         le=0.95,
-        description="Share of the model's context window a request may fill before older "
-        "tool output is shortened and the oldest turns are left out of it.",
+        description="Share of the model's context window a request may fill before the "
+        "older conversation is compacted (summarised) and, if still too big, older tool "
+        "output is shortened and the oldest turns are left out of the request.",
+    )
+    auto_compact: bool = Field(
+        default=True,
+        description="Compact (summarise) the older conversation automatically when a request "
+        "passes compact_at of the window or the provider says it is too long; false = only "
+        "on /compact or `agentkit sessions compact`.",
     )
     project_instructions: bool = Field(
         default=True, description="Read AGENTS.md (or CLAUDE.md) into the system prompt."

@@ -136,6 +136,8 @@ def elide_old_output(
 def _leave_out(messages: list[ChatMessage], start: int) -> list[ChatMessage]:
     """Messages from ``start`` (a user message), told what was left out and what the task was."""
     first = next((m for m in messages if m.role == "user"), None)
+    # A compaction summary (a system message) stays: it is what stands for the older turns.
+    summaries = [m for m in messages[:start] if m.role == "system"]
     kept = list(messages[start:])
     task = first.content if first is not None else ""
     if len(task) > 2_000:
@@ -146,4 +148,4 @@ def _leave_out(messages: list[ChatMessage], start: int) -> list[ChatMessage]:
         f"with this request: «{task}»]\n\n"
     )
     kept[0] = kept[0].model_copy(update={"content": note + kept[0].content})
-    return kept
+    return summaries + kept

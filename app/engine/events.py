@@ -259,6 +259,9 @@ class UsageData(Wire):
     input_tokens: int = 0
     output_tokens: int = 0
     model: str = ""
+    #: The last request's size and the model's window, in tokens (when known).
+    context_tokens: int | None = None
+    context_window: int | None = None
 
 
 class UsageEvent(Wire):
@@ -436,8 +439,12 @@ def confirmation_result(
     return ConfirmationResultEvent(data=data)
 
 
-def usage(input_tokens: int, output_tokens: int, model: str) -> UsageEvent:
-    """A ``usage`` event: the tokens one model used during the turn."""
+def usage(
+    input_tokens: int, output_tokens: int, model: str, context: tuple[int, int] | None = None
+) -> UsageEvent:
+    """A ``usage`` event: one model's tokens in the turn (``context``: last request, window)."""
+    tokens, window = context or (None, None)
+    data = {"context_tokens": tokens, "context_window": window}
     return UsageEvent(
-        data=UsageData(input_tokens=input_tokens, output_tokens=output_tokens, model=model)
+        data=UsageData(input_tokens=input_tokens, output_tokens=output_tokens, model=model, **data)
     )

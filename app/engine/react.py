@@ -110,6 +110,9 @@ async def stream_step(
     writer.model = model
     if usage:
         ctx.usage.add(model, usage["input_tokens"], usage["output_tokens"])
+        window = context_window(ctx.settings, request.model)
+        if window is not None:
+            ctx.usage.context[model] = (usage["input_tokens"], window.tokens)
         writer.usage = usage
         ctx.calibration.learn(request.model, sent.request, usage["input_tokens"])
     return StepReply(text=writer.text, calls=calls, finish=finish, writer=writer)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from app.config import ApprovalMode, Settings, WorkspaceRules, rules_notice
 from app.engine.cancel import CancellationToken, TurnCancelled
+from app.engine.compaction import CompactionGuard, before_call
 from app.engine.context import Calibration
 from app.engine.events import (
     LOGGED_TYPES,
@@ -32,7 +33,7 @@ from app.engine.events import (
 from app.engine.human import Human, RuleScope
 from app.engine.router import RoutingResult, SimpleRouter
 from app.engine.skills import Agent, ExecutionMode, SkillSet, resolve_agent
-from app.engine.turn import Emit, TurnContext, to_chat_message
+from app.engine.turn import Emit, TurnContext
 from app.engine.turnflow import (
     TurnState,
     admit,
@@ -42,11 +43,12 @@ from app.engine.turnflow import (
     local_reply,
     log_payload,
     mcp_news,
-    model_history,
     run_mode,
+    session_history,
     tell_failure,
     with_project_instructions,
 )
+from app.llm.errors import ContextTooLongError
 from app.llm.gateway import Gateway
 from app.llm.surrogates import fix_surrogates
 from app.mcp.manager import McpManager
@@ -136,6 +138,8 @@ class ChatService:
         self._rules_told: set[str] = set()
         #: How each model counts tokens, learnt over this service's turns.
         self.calibration = Calibration()
+        #: Sessions being compacted now (never two compactions of one session at once).
+        self.compactions = CompactionGuard()
         #: Per session, the project instruction files last told about (paths, sizes, times).
         self._instructions_seen: dict[str, tuple[tuple[str, int, int], ...]] = {}
         #: MCP tool servers: started now, in the background; their tools join the registry.
@@ -397,11 +401,15 @@ class ChatService:
             await emit(notice("mode_fallback", FALLBACK_MODES[mode]))
             mode = ExecutionMode.REACT
         turn.ctx = ctx = await self._context(turn, agent, routing, emit)
-        # Turns still running elsewhere in this session are half done: leave them out.
-        stored = await self.store.get_chat_messages(session_id, exclude_turns=others)
-        limit = self.settings.engine.max_prompt_chars
-        chat = [to_chat_message(m) for m in stored]
-        history = await model_history(chat, routing, turn.text, limit, emit)
+        history = await session_history(ctx, turn.text, routing, others)
+        if await before_call(ctx, self.compactions, history, others):
+            history = await session_history(ctx, turn.text, routing, others)
+        try:
+            return await run_mode(ctx, history, mode, routing.team, self.settings)
+        except ContextTooLongError:  # one compaction and one retry, then the clear error
+            if not await before_call(ctx, self.compactions, history, others, refused=True):
+                raise
+        history = await session_history(ctx, turn.text, routing, others)
         return await run_mode(ctx, history, mode, routing.team, self.settings)
 
     async def _context(

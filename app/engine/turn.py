@@ -25,6 +25,11 @@ Emit = Callable[[Event], Awaitable[None]]
 
 #: A streaming reply is written to the database at most this often (and when it ends).
 SAVE_INTERVAL_SECONDS = 1.0
+#: How a compaction summary is introduced to the model.
+SUMMARY_LABEL = (
+    "Summary of the earlier part of this conversation (compacted; the full messages are kept "
+    "in the session):"
+)
 EMPTY_REPLY_TEXT = "The model returned an empty reply. Try asking again, or rephrase the request."
 
 
@@ -33,6 +38,8 @@ class Usage:
     """Tokens per model over a turn."""
 
     by_model: dict[str, list[int]] = field(default_factory=dict)
+    #: Per model, the last request's estimated size and the window, in tokens.
+    context: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, model: str, input_tokens: int, output_tokens: int) -> None:
         """Count one call's tokens."""
@@ -42,7 +49,7 @@ class Usage:
 
     def events(self) -> list[UsageEvent]:
         """One ``usage`` event per model used."""
-        return [usage(i, o, model) for model, (i, o) in self.by_model.items()]
+        return [usage(i, o, m, self.context.get(m)) for m, (i, o) in self.by_model.items()]
 
 
 @dataclass
@@ -264,6 +271,8 @@ def to_chat_message(message: HistoryMessage) -> ChatMessage:
         for record in message.tool_calls
     ]
     blocks = [ReasoningBlock.model_validate(block) for block in message.reasoning or []]
+    if message.summary:  # every protocol takes it with the system prompt
+        return ChatMessage(role="system", content=f"{SUMMARY_LABEL}\n\n{message.content}")
     return ChatMessage(
         role=message.role,
         content=message.content,

@@ -34,7 +34,7 @@ from app.engine.react import run_react, stream_step
 from app.engine.router import RoutingResult, SimpleRouter
 from app.engine.skills import ExecutionMode, resolve_agent
 from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
-from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext
+from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
 from app.llm.errors import ContextTooLongError, LLMError
 from app.llm.types import ChatMessage, ChatRequest
 from app.mcp.manager import McpManager
@@ -58,9 +58,8 @@ SESSION_GONE = (
     "more of it is saved."
 )
 CONTEXT_TOO_LONG = (
-    "The conversation is too long for this model's context window, even with older output "
-    "shortened and the earliest turns left out. Continue in a new session (f5 / agentkit run "
-    "--new), or pick a model with a larger window. Your message is saved."
+    "The conversation is too long for this model's context window, even compacted. Try "
+    "/compact with a focus, a new session (f5), or a larger model. Your message is saved."
 )
 
 
@@ -184,6 +183,17 @@ async def model_history(
             )
         )
     return history
+
+
+async def session_history(
+    ctx: TurnContext, text: str, routing: RoutingResult, others: set[str]
+) -> list[ChatMessage]:
+    """What the model is sent of the session: its chat history (a compaction summary first,
+    when there is one) without the turns still running elsewhere (they are half done)."""
+    stored = await ctx.store.get_chat_messages(ctx.session_id, exclude_turns=others)
+    chat = [to_chat_message(m) for m in stored]
+    limit = ctx.settings.engine.max_prompt_chars
+    return await model_history(chat, routing, text, limit, ctx.emit)
 
 
 def capped(message: ChatMessage, limit: int) -> ChatMessage:

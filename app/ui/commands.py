@@ -65,6 +65,10 @@ class Commands:
             await actions.rename(argument)
         elif command == "/rename":
             await actions.rename_in_dialog()
+        elif command == "/compact":
+            from app.ui.session.compacting import start_compaction  # the engine loads late
+
+            start_compaction(self.app, argument)
         else:
             action = COMMANDS_BY_NAME[command].action
             if action is not None:

@@ -243,6 +243,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/rename", "rename this session: /rename NEW TITLE"),
     SlashCommand("/close", "close this session (it stays readable)", "session.close"),
     SlashCommand("/retry", "send the last message again", "turn.retry"),
+    SlashCommand("/compact", "summarise older turns for the model: /compact [focus]"),
     SlashCommand("/help", "every key and command", "app.help"),
 )
 

@@ -107,8 +107,11 @@ def _big_tool_turns(harness: Harness, turns: int, size: int) -> None:
 async def test_a_long_session_with_big_tool_output_never_hits_the_window(
     make_harness: Callable[..., Any],
 ) -> None:
-    # A 6,000-token window: every tool result is ~3,000 tokens of text.
-    harness: Harness = await make_harness(fake_options={"context_window": 6_000})
+    # A 6,000-token window: every tool result is ~3,000 tokens of text. Compaction is off:
+    # this is the fitting layer under it (tests/engine/test_compaction.py has it on).
+    harness: Harness = await make_harness(
+        fake_options={"context_window": 6_000}, engine={"auto_compact": False}
+    )
     harness.fake.max_request_bytes = 6_000 * 4
     harness.fake.too_long = TOO_LONG
     _big_tool_turns(harness, turns=12, size=12_000)
@@ -159,7 +162,9 @@ async def test_a_second_refusal_is_one_clear_error_and_the_message_is_kept(
 async def test_leaving_out_turns_keeps_the_task_and_valid_tool_pairs(
     make_harness: Callable[..., Any],
 ) -> None:
-    harness: Harness = await make_harness(fake_options={"context_windows": {"test-model": 3_000}})
+    harness: Harness = await make_harness(
+        fake_options={"context_windows": {"test-model": 3_000}}, engine={"auto_compact": False}
+    )
     harness.fake.max_request_bytes = 3_000 * 4
     harness.fake.too_long = TOO_LONG
     for index in range(8):

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,6 +126,9 @@ class FakeProvider:
         self.max_request_bytes: int | None = None
         self.too_long: Reply | None = None
         self.refused = 0
+        #: Answers some requests by their content (a summary request, …) ahead of the
+        #: scripted queue: returns a reply, or None to take the next scripted one.
+        self.responder: Callable[[Recorded], Reply | None] | None = None
 
     @property
     def url(self) -> str:
@@ -220,7 +224,8 @@ class FakeProvider:
         if limit is not None and self.too_long is not None and len(body) > limit:
             self.refused += 1
             return await self._send(self.too_long, reader, writer)
-        reply = self._take(path)
+        answered = self.responder(self.requests[-1]) if self.responder is not None else None
+        reply = answered or self._take(path)
         if reply.hold:
             await self._until_client_leaves(reader)
             return False

@@ -63,9 +63,14 @@ class SessionActions:
         self.app.push_screen(NewSessionDialog(agents, settings.default_agent), chosen)
 
     def cancel_turn(self) -> None:
-        """Stop the running turn of the open session (its partial reply is kept)."""
+        """Stop the running turn of the open session (its partial reply is kept), or a
+        ``/compact`` running (nothing is stored then)."""
         if self.current is not None and self.app.turns.cancel(self.current.id):
             self.app.notify("Stopping the turn…", markup=False)
+        elif self.app.status.state == "compacting":
+            self.app.workers.cancel_group(self.app, "compact")
+            self.app.status.state = "idle"
+            self.app.notify("Compaction stopped: nothing was changed.", markup=False)
 
     def interrupt(self) -> None:
         """ctrl+c: stop the running turn; otherwise copy a selection, or say how to quit."""

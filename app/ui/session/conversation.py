@@ -4,10 +4,17 @@ session's live events (to its state always, to the widgets when it is the open o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.engine.clients import DEMO_NOTICE
-from app.engine.events import CallStep, ConfirmationResultEvent, Event, StepEvent, UsageEvent
+from app.engine.events import (
+    CallStep,
+    ConfirmationResultEvent,
+    Event,
+    NoticeEvent,
+    StepEvent,
+    UsageEvent,
+)
 from app.store import Event as StoredEvent
 from app.store import Message, Session, StoreError
 from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
@@ -120,7 +127,7 @@ class Conversation:
         main.set_title("New session")
         main.set_read_only(None)
         self.app.status.state = "idle"
-        self.app.status.tokens = 0
+        self.app.status.tokens = self.app.status.context_window = 0
         await main.show_welcome(self.welcome())
         main.query_one(Composer).focus()
 
@@ -174,6 +181,11 @@ class Conversation:
         status.tokens = sum(
             int(e.data.get("input_tokens", 0)) + int(e.data.get("output_tokens", 0)) for e in usage
         )
+        logged = [e.data.get("data", e.data) for e in usage]  # stored as on the wire
+        last: dict[str, Any] = next((d for d in reversed(logged) if d.get("context_window")), {})
+        status.context_tokens = int(last.get("context_tokens") or 0)
+        status.context_window = int(last.get("context_window") or 0)
+        status.compact_at = self.app.settings.engine.compact_at
         if not session.is_closed and at_seq is None:
             composer.focus()  # a hit leaves focus in the list: the next hit is a key away
         await self.app.desk.session_opened(state)
@@ -320,9 +332,16 @@ class Conversation:
             status.state = STATUS_BY_EVENT[event.type]
         elif isinstance(event, StepEvent):
             status.state = "tool" if isinstance(event.data, CallStep) else "thinking"
+        elif isinstance(event, NoticeEvent) and event.data.code == "compacting":
+            status.state = "compacting"
+        elif isinstance(event, NoticeEvent) and event.data.code.startswith("compact"):
+            status.state = "thinking"
         elif isinstance(event, UsageEvent):
             status.tokens += event.data.input_tokens + event.data.output_tokens
             status.model = event.data.model
+            if event.data.context_window:
+                status.context_tokens = event.data.context_tokens or 0
+                status.context_window = event.data.context_window
 
     async def turn_finished(self, message: TurnFinished) -> None:
         """The turn ended: unmark it, refresh the title."""

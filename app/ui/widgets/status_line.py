@@ -1,4 +1,4 @@
-"""StatusLine: agent, model, turn state and tokens used in this session."""
+"""StatusLine: agent, model, turn state, tokens used in this session, and context use."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ STATES = {
     "tool": "running a tool…",
     "waiting": "waiting for you",
     "minimised": "waiting for you — f7 shows the question",
+    "compacting": "Compacting the conversation…",
 }
+
+
+def window_label(tokens: int) -> str:
+    """A window size the short way: ``128k``, ``1M``."""
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:.3g}M"
+    return f"{round(tokens / 1_000)}k" if tokens >= 1_000 else str(tokens)
 
 
 class StatusLine(Static):
@@ -23,12 +31,23 @@ class StatusLine(Static):
     model: reactive[str] = reactive("")
     state: reactive[str] = reactive("idle")
     tokens: reactive[int] = reactive(0)
+    #: The last request's size and the model's window, in tokens (0: not known).
+    context_tokens: reactive[int] = reactive(0)
+    context_window: reactive[int] = reactive(0)
+    #: Past this share of the window the context use shows in the warning colour.
+    compact_at: reactive[float] = reactive(0.8)
 
     def render(self) -> Content:
         model = "demo — offline" if self.model == "demo" else self.model or "…"  # … starting
         parts = [f"agent {self.agent}", f"model {model}", STATES.get(self.state, self.state)]
         parts.append(f"{self.tokens:,} tokens")
-        return Content("  ·  ".join(parts))  # model names are text, never markup
+        line = Content("  ·  ".join(parts))  # model names are text, never markup
+        if self.context_window > 0:
+            share = self.context_tokens / self.context_window
+            text = f"ctx {share:.0%} of {window_label(self.context_window)}"
+            style = "$warning" if share > self.compact_at else ""
+            line = line + Content("  ·  ") + Content.styled(text, style)
+        return line
 
     def watch_state(self, state: str) -> None:
         self.set_class(state != "idle", "-busy")

@@ -26,6 +26,7 @@ from app.engine.events import (
 )
 from app.store import Event as StoredEvent
 from app.store import Message
+from app.ui.widgets.compacted import CompactedBlock
 from app.ui.widgets.message_views import (
     AssistantMessage,
     ErrorLine,
@@ -126,6 +127,8 @@ class Transcript(VerticalScroll):
             if step is not None:
                 step.set_result(message.content, message.is_error, None)
             return []
+        if message.summary_through is not None and message.thread == "main":
+            return [CompactedBlock(message.content, message.summary_through)]
         if message.role == "system" or message.thread != "main":
             return []
         views: list[Widget] = []
