@@ -70,11 +70,13 @@ def build_service(
     protected_dirs: tuple[Path, ...] = (),
     workspace_rules: WorkspaceRules | None = None,
     mcp: McpManager | None = None,
+    service_class: type[ChatService] | None = None,
 ) -> ChatService:
-    """The chat engine over parts that are already open (the caller closes them)."""
+    """The chat engine over parts that are already open (the caller closes them);
+    ``service_class`` is a subclass to build instead (benchmarks that time events)."""
     from app.engine.service import ChatService
 
-    return ChatService(
+    return (service_class or ChatService)(
         settings,
         store,
         gateway,

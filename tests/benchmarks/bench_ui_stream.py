@@ -56,6 +56,7 @@ from app.store import SessionStore  # noqa: E402
 from app.ui.app import AgentKitApp  # noqa: E402
 from app.ui.widgets.composer import Composer  # noqa: E402
 from app.ui.widgets.message_views import AssistantMessage  # noqa: E402
+from app.wiring import build_service  # noqa: E402
 from tests.fakes.provider import FakeProvider, Reply  # noqa: E402
 from tests.fakes.scripts import openai_text_events  # noqa: E402
 
@@ -254,14 +255,16 @@ async def measure(tokens: int, rounds: int, shape: str) -> bool:
     )
     store = await SessionStore.open(base / "agentkit.db")
     gateway = Gateway(settings, env={"OLLAMA_HOST": "127.0.0.1:9"})
-    service = TimedService(
+    service = build_service(
         settings,
         store,
         gateway,
         workspace=base / "workspace",
         user_config_file=base / "config.toml",
         skills=load_skills([BUILTIN_SKILLS_DIR]),
+        service_class=TimedService,
     )
+
     app = AgentKitApp(
         settings=settings,
         store=store,
