@@ -76,7 +76,8 @@ def build_service(
     ``service_class`` is a subclass to build instead (benchmarks that time events)."""
     from app.engine.service import ChatService
 
-    return (service_class or ChatService)(
+    make = service_class or ChatService  # the one place a chat service is made
+    return make(
         settings,
         store,
         gateway,

@@ -116,4 +116,6 @@ def test_chat_service_is_constructed_only_in_the_composition_root() -> None:
         if re.search(r"\bChatService\(", path.read_text(encoding="utf-8"))
         and path.name != Path(__file__).name
     ]
-    assert constructed == ["app/wiring.py"]
+    # Nothing calls the class itself; the root makes it (or a subclass a benchmark names).
+    assert constructed == []
+    assert "make = service_class or ChatService" in (REPO_ROOT / "app/wiring.py").read_text()
