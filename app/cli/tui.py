@@ -57,7 +57,7 @@ async def cmd_tui(ctx: Context) -> int:
         async def start_engine() -> tuple[ChatService, str]:
             import logging
 
-            from app.ui.dialogs.trust import settle_trust
+            from app.ui.startup import settle_trust
             from app.wiring import load_skill_set
 
             rules = await settle_trust(app, found, ctx.paths.config_file)
