@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from app.clock import FrozenClock
 from app.config import Settings
 from app.engine.events import (
     Event,
@@ -44,19 +45,6 @@ from app.wiring import open_engine, open_store
 START = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
 
-class ScenarioClock:
-    """A clock that moves only when a seeder moves it."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 ANSWER = """\
 The test fails on CI because `parse_date` builds a **naive** datetime, and the CI machines
 run in UTC while your laptop does not.
@@ -80,7 +68,7 @@ Then run `pytest tests/test_parser.py -q` again.
 """
 
 
-async def _seed_conversation(store: SessionStore, clock: ScenarioClock) -> None:
+async def _seed_conversation(store: SessionStore, clock: FrozenClock) -> None:
     clock.now = START - timedelta(days=9)
     old = await store.create_session("default")
     await store.append_message(old.id, "user", "Draft release notes for 0.2")
@@ -119,14 +107,14 @@ async def _seed_conversation(store: SessionStore, clock: ScenarioClock) -> None:
     await store.append_message(main.id, "assistant", ANSWER, model="demo")
 
 
-async def _seed_nothing(store: SessionStore, clock: ScenarioClock) -> None:
+async def _seed_nothing(store: SessionStore, clock: FrozenClock) -> None:
     del store, clock
 
 
 class _Log:
     """Writes a turn's events as the engine logs them, moving the clock between them."""
 
-    def __init__(self, store: SessionStore, clock: ScenarioClock, session_id: str) -> None:
+    def __init__(self, store: SessionStore, clock: FrozenClock, session_id: str) -> None:
         self.store, self.clock, self.session_id = store, clock, session_id
         self.turn_id = "scenario-turn"
 
@@ -152,7 +140,7 @@ PLAN_TITLES = [
 ]
 
 
-async def _seed_plan(store: SessionStore, clock: ScenarioClock, *, finished: bool) -> None:
+async def _seed_plan(store: SessionStore, clock: FrozenClock, *, finished: bool) -> None:
     await _seed_conversation(store, clock)
     clock.advance(minutes=5)
     session = await store.create_session("default")
@@ -213,7 +201,7 @@ TEAM_PHASES: list[tuple[str, str, str, list[str]]] = [
 ]
 
 
-async def _seed_team(store: SessionStore, clock: ScenarioClock, *, finished: bool) -> None:
+async def _seed_team(store: SessionStore, clock: FrozenClock, *, finished: bool) -> None:
     await _seed_conversation(store, clock)
     clock.advance(minutes=7)
     session = await store.create_session("default")
@@ -275,7 +263,7 @@ async def _seed_team(store: SessionStore, clock: ScenarioClock, *, finished: boo
     await log(result("completed"))
 
 
-SEEDERS: dict[str, Callable[[SessionStore, ScenarioClock], Awaitable[None]]] = {
+SEEDERS: dict[str, Callable[[SessionStore, FrozenClock], Awaitable[None]]] = {
     "welcome": _seed_nothing,
     "conversation": _seed_conversation,
     "plan_running": functools.partial(_seed_plan, finished=False),
@@ -297,7 +285,7 @@ def make_workspace(folder: Path) -> Path:
 
 def scenario_app(name: str, folder: Path) -> AgentKitApp:
     """An app whose database is seeded with scenario ``name`` when it mounts."""
-    clock = ScenarioClock()
+    clock = FrozenClock(START)
     settings = Settings.model_validate({"ui": {"theme": "textual-dark", "stream_delay_ms": 0}})
     workspace = make_workspace(folder)
 
