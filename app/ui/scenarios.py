@@ -18,7 +18,6 @@ from app.engine.events import (
     Event,
     ExpertInfo,
     PhaseInfo,
-    PlanUpdateData,
     PlanUpdateEvent,
     StepKind,
     notice,
@@ -32,6 +31,7 @@ from app.engine.mode_events import (
     phase_failed,
     phase_started,
     plan_step,
+    plan_update,
     replanning,
     team_dissolved,
     team_formed,
@@ -130,7 +130,7 @@ def _phases(*rows: tuple[str, str, str, str | None]) -> PlanUpdateEvent:
         PhaseInfo(id=pid, title=title, status=status, expert_id=expert)
         for pid, title, status, expert in rows
     ]
-    return PlanUpdateEvent(data=PlanUpdateData(plan_phases=infos))
+    return plan_update(infos)
 
 
 PLAN_TITLES = [
