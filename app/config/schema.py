@@ -6,7 +6,15 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from app.config.base import (
     _ENV_NAME,
@@ -16,7 +24,9 @@ from app.config.base import (
     ProviderKind,
     _Section,
 )
+from app.config.errors import expected_of
 from app.config.mcp import McpConfig
+from app.textsafe import one_line
 
 
 class ProviderConfig(_Section):
@@ -142,6 +152,39 @@ class UIConfig(_Section):
         default=True,
         description="false: the app takes no mouse input, so the terminal's own selection works.",
     )
+    #: What was wrong in ``[ui]`` and fell back to the default (shown as a notice).
+    _fallbacks: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _fall_back(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """A bad value (or a key from a newer version) in ``[ui]`` must not stop the app:
+        each is dropped for its default, and said once in the app."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, dict):
+                raise
+            problems, kept = [], dict(data)
+            for error in exc.errors():
+                key = str(error["loc"][0]) if error["loc"] else ""
+                if key in kept:
+                    del kept[key]
+                    told = one_line(expected_of(error), 160)
+                    if error["type"] == "extra_forbidden":
+                        problems.append(f"[ui] {key}: unknown key, ignored")
+                    else:
+                        problems.append(f"[ui] {key}: {told}; using the default")
+            if not problems:
+                raise
+            section = handler(kept)
+            section._fallbacks = problems
+            return section
+
+    @property
+    def fallbacks(self) -> list[str]:
+        """The ``[ui]`` problems that fell back to defaults."""
+        return list(self._fallbacks)
 
 
 class EngineConfig(_Section):
