@@ -38,6 +38,8 @@ DEMO_NOTICE = (
     "default_model to config.toml (see `agentkit models`)."
 )
 _TAG = "\n\n_(offline demo reply)_"
+#: The answers the demo offers when it asks the person a question.
+DEMO_CHOICES = ("The code", "The tests", "The docs")
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _PATH = re.compile(r"[\w./~-]+\.[A-Za-z0-9]{1,8}\b")
 _GREETING = re.compile(
@@ -126,7 +128,7 @@ class DemoModel:
             )
             return _tool(
                 "ask_human",
-                {"question": question},
+                {"question": question, "choices": list(DEMO_CHOICES)},
                 offered,
                 seed,
                 "Before I go on, I need one thing from you.",
