@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.widgets import Button, Input
 
 from app.ui.dialogs.ask_human import AskDialog
+from app.ui.widgets.message_views import Note
 from tests.ui.conftest import AppFactory, type_and_send, until
 from tests.ui.test_dialogs import hosting
 
@@ -32,6 +33,8 @@ async def test_pressing_2_answers_the_demo_question_with_its_second_choice(
         events = await app.store.get_events(app.current.id)
         (asked,) = [event for event in events if event.type == "ask_human"]
         assert asked.data["choices"] == ["The code", "The tests", "The docs"]
+        notes = [str(note.render()) for note in app.screen.query(Note)]
+        assert any(note.endswith("(The code · The tests · The docs)") for note in notes), notes
 
 
 async def test_a_choice_key_picks_it_and_a_click_picks_too() -> None:
