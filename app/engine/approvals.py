@@ -98,7 +98,7 @@ async def decide(ctx: TurnContext, planned: Planned, step: StepAnswers) -> bool:
     if decision.action == "allow":
         planned.known_safe = decision.known_safe
         planned.offline = decision.known_safe and decision.source == "mode"
-        if access != "read" or decision.rule:
+        if access not in ("read", "interactive") or decision.rule:  # a question is no action
             decider: Decider = "rule" if decision.rule else "policy"
             await _emit_result(
                 ctx, call, True, decider, decision.rule, command=_decided_command(planned)

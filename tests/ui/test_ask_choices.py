@@ -35,6 +35,9 @@ async def test_pressing_2_answers_the_demo_question_with_its_second_choice(
         assert asked.data["choices"] == ["The code", "The tests", "The docs"]
         notes = [str(note.render()) for note in app.screen.query(Note)]
         assert any(note.endswith("(The code · The tests · The docs)") for note in notes), notes
+        # Asking the person is no action to approve: no "approved by the policy" line for it.
+        assert not [event for event in events if event.type == "confirmation_result"]
+        assert not any("approved" in note for note in notes), notes
 
 
 async def test_a_choice_key_picks_it_and_a_click_picks_too() -> None:
