@@ -5,6 +5,7 @@ config with secrets hidden.
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ async def cmd_config_path(ctx: Context) -> int:
         "database_exists": ctx.db_path.exists(),
         "data_dir": str(ctx.paths.data_dir),
         "skills_dir": str(ctx.paths.skills_dir),
+        "log_file": str(ctx.log_file),
+        "log_level": logging.getLevelName(ctx.log_level or logging.WARNING).lower(),
     }
     if ctx.args.json:
         ctx.print_json(entries)
@@ -56,6 +59,7 @@ async def cmd_config_path(ctx: Context) -> int:
     ctx.print(f"database     {entries['database']}{db_note}")
     ctx.print(f"data dir     {entries['data_dir']}")
     ctx.print(f"skills dir   {entries['skills_dir']}")
+    ctx.print(f"log file     {entries['log_file']}  (level {entries['log_level']})")
     return 0
 
 

@@ -17,7 +17,8 @@ from typing import NoReturn
 
 from app import __version__, secretenv
 from app.cli import config_cmd, mcp, models, run, serve, sessions, tui
-from app.cli.context import Context, UsageError, silence_stdout
+from app.cli.context import Context, UsageError, check_rule, silence_stdout
+from app.cli.logs import ENV_LOG_LEVEL, log_level, log_to_stream
 from app.cli.text import argv_text
 from app.config import SECRET_NAME, ConfigError, Settings, load_settings
 from app.paths import resolve_paths
@@ -45,6 +46,12 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
     parser.add_argument(
         "--db", type=Path, default=default, metavar="PATH", help="session database to use"
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help=f"log everything (default: warnings; also {ENV_LOG_LEVEL}=debug|info|…)",
     )
 
 
@@ -74,10 +81,13 @@ def main(argv: list[str] | None = None) -> int:
             what = "is not a file" if args.config.exists() else "does not exist"
             raise UsageError(f"--config {args.config} {what}")
         env = dict(os.environ)
+        level = log_level(bool(args.debug), env)
+        if level is not None:
+            log_to_stream(sys.stderr, level)  # the app and the server choose their own place
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
-        settings = load_settings(paths.config_file, env, check_rule=_check_rule)
+        settings = load_settings(paths.config_file, env, check_rule=check_rule)
         secretenv.hide(key_variables(settings, getattr(args, "api_key_env", None)))
-        context = Context(args, paths, settings, sys.stdout, sys.stderr)
+        context = Context(args, paths, settings, sys.stdout, sys.stderr, log_level=level)
         handler: Handler = args.handler
         code = asyncio.run(handler(context))
         sys.stdout.flush()  # a reader that left shows here, not in Python's exit handler
@@ -109,13 +119,6 @@ def key_variables(settings: Settings, serve_key_env: str | None = None) -> list[
         names += [name for name in server.env.values() if SECRET_NAME.search(name)]
         names += list(server.headers_env.values())
     return [name for name in names if name]
-
-
-def _check_rule(rule: str) -> None:
-    """Parse one approval rule of the user's config or env (a bad one is a config error)."""
-    from app.tools.rules import parse_rule  # only when there are rules to check
-
-    parse_rule(rule)
 
 
 def _fail(message: str, code: int) -> int:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.cli.context import Context, UsageError
+from app.cli.logs import log_to_file
 from app.cli.sessions import print_session_table
 from app.config import read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
@@ -50,7 +51,7 @@ async def cmd_tui(ctx: Context) -> int:
     found = read_workspace_rules(workspace_config_file(workspace), ctx.settings)
     store = await ctx.open_store(create=True)
     assert store is not None
-    _log_to_file(ctx.db_path.parent / "agentkit.log")  # never onto the full-screen app
+    log_to_file(ctx.log_file, ctx.log_level)  # never onto the full-screen app
     async with store, contextlib.AsyncExitStack() as stack:
         app: AgentKitApp
 
@@ -115,20 +116,3 @@ async def cmd_home(ctx: Context) -> int:
     ctx.print()
     ctx.print("Try: agentkit sessions list · agentkit config show · agentkit --help")
     return 0
-
-
-def _log_to_file(path: Path) -> None:
-    """Send warnings and errors to a file: text on stderr would paint over the app."""
-    import logging
-
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    target: logging.Handler
-    try:
-        target = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        target = logging.NullHandler()
-    target.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(target)
-    root.setLevel(logging.WARNING)
