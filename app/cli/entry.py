@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from app import __version__, secretenv
-from app.cli import config_cmd, mcp, models, run, serve, sessions, tui
+from app.cli import completions, config_cmd, mcp, models, run, serve, sessions, tui
 from app.cli.context import Context, UsageError, check_rule, silence_stdout
 from app.cli.logs import ENV_LOG_LEVEL, log_level, log_to_stream
 from app.cli.text import argv_text
@@ -64,10 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"agentkit {__version__}")
     _add_common(parser, top=True)
-    parser.set_defaults(handler=tui.cmd_default)
+    parser.set_defaults(handler=tui.cmd_default, load_config=True)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for group in (sessions, config_cmd, run, tui, models, serve, mcp):  # the order of --help
         group.register(commands, lambda p: _add_common(p, top=False))
+    completions.register(commands, lambda p: _add_common(p, top=False), root=parser)
     return parser
 
 
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.config is not None and not args.config.is_file():
+        if args.config is not None and args.load_config and not args.config.is_file():
             # A file named on purpose must be there: defaults instead would hide the typo.
             what = "is not a file" if args.config.exists() else "does not exist"
             raise UsageError(f"--config {args.config} {what}")
@@ -85,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         if level is not None:
             log_to_stream(sys.stderr, level)  # the app and the server choose their own place
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
-        settings = load_settings(paths.config_file, env, check_rule=check_rule)
+        # `config init`, `config edit` and `completions` must work while the file is broken.
+        settings = (
+            load_settings(paths.config_file, env, check_rule=check_rule)
+            if args.load_config
+            else Settings()
+        )
         secretenv.hide(key_variables(settings, getattr(args, "api_key_env", None)))
         context = Context(args, paths, settings, sys.stdout, sys.stderr, log_level=level)
         handler: Handler = args.handler
