@@ -19,7 +19,7 @@ SHELLS = ("bash", "zsh", "fish")
 #: How to install each script, for ``--help`` and the README.
 INSTALL = {
     "bash": "agentkit completions bash > ~/.local/share/bash-completion/completions/agentkit",
-    "zsh": "agentkit completions zsh > ~/.zfunc/_agentkit  (with fpath+=(~/.zfunc) before compinit)",
+    "zsh": "agentkit completions zsh > ~/.zfunc/_agentkit  (fpath+=(~/.zfunc) before compinit)",
     "fish": "agentkit completions fish > ~/.config/fish/completions/agentkit.fish",
 }
 

@@ -1,5 +1,5 @@
-"""``agentkit config path`` and ``agentkit config show``: where files are, and the effective
-config with secrets hidden.
+"""``agentkit config path|show|init|edit``: where files are, the effective config with
+secrets hidden, and writing or editing the config file.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.cli import config_file
 from app.cli.context import Context, json_flag
 from app.config import WorkspaceRules, read_workspace_rules, redacted, to_toml
 from app.paths import workspace_config_file
@@ -20,8 +21,10 @@ def register(
     commands: argparse._SubParsersAction[Any],
     add_common: Callable[[argparse.ArgumentParser], None],
 ) -> None:
-    """Add ``config path`` and ``config show`` to the ``agentkit`` parser."""
-    config = commands.add_parser("config", help="where files are, and the effective config")
+    """Add ``config path``, ``show``, ``init`` and ``edit`` to the ``agentkit`` parser."""
+    config = commands.add_parser(
+        "config", help="where files are, the effective config, and writing the config file"
+    )
     add_common(config)
     config.set_defaults(handler=cmd_config_path, json=False)
     config_actions = config.add_subparsers(title="config commands", metavar="ACTION")
@@ -36,6 +39,19 @@ def register(
     json_flag(show_config)
     add_common(show_config)
     show_config.set_defaults(handler=cmd_config_show)
+    init = config_actions.add_parser(
+        "init", help="write a commented config file with every key (never over one)"
+    )
+    init.add_argument(
+        "--force", action="store_true", help="replace an existing file, keeping it as a backup"
+    )
+    add_common(init)
+    init.set_defaults(handler=config_file.cmd_config_init, load_config=False)
+    edit = config_actions.add_parser(
+        "edit", help="open the config file in $VISUAL or $EDITOR, then check it"
+    )
+    add_common(edit)
+    edit.set_defaults(handler=config_file.cmd_config_edit, load_config=False)
 
 
 async def cmd_config_path(ctx: Context) -> int:
