@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"--config {args.config} {what}")
         env = dict(os.environ)
         level = log_level(bool(args.debug), env)
-        if level is not None:
-            log_to_stream(sys.stderr, level)  # the app and the server choose their own place
+        if level is not None and args.handler not in tui.FULL_SCREEN:
+            log_to_stream(sys.stderr, level)  # the full-screen app logs to a file instead
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
         # `config init`, `config edit` and `completions` must work while the file is broken.
         settings = (

@@ -93,6 +93,10 @@ async def cmd_tui(ctx: Context) -> int:
     return 0
 
 
+#: The commands that may take over the terminal: they log to a file, never to stderr.
+FULL_SCREEN = (cmd_default, cmd_tui)
+
+
 async def cmd_home(ctx: Context) -> int:
     """``agentkit`` with no command outside a terminal: what this is, where things are."""
     store = await ctx.open_store(create=False)

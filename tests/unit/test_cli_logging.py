@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,3 +61,45 @@ def test_config_path_names_the_log_file(agentkit_home: Path) -> None:
     data = json.loads(agentkit(agentkit_home, "--debug", "config", "path", "--json").stdout)
     assert data["log_file"] == str(agentkit_home / "agentkit.log")
     assert data["log_level"] == "debug"
+
+
+def test_the_full_screen_app_logs_to_its_file_at_the_chosen_level(agentkit_home: Path) -> None:
+    """`agentkit --debug` on a terminal: debug records go to agentkit.log, none to the screen."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AGENTKIT_")}
+    env = {**clean, "AGENTKIT_HOME": str(agentkit_home), "TERM": "xterm-256color"}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--debug"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        close_fds=True,
+    )
+    os.close(terminal)
+    screen = b""
+    log = agentkit_home / "agentkit.log"
+    try:
+        deadline = time.monotonic() + 60
+        # Ready: the app has drawn and the engine has started (its model probe logs).
+        while time.monotonic() < deadline and not (b"demo" in screen and " DEBUG " in _text(log)):
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            if ready:
+                screen += os.read(controller, 65536)
+        os.write(controller, b"\x11")  # ctrl+q
+        while True:  # drain until the app has gone (the pty closes)
+            ready, _, _ = select.select([controller], [], [], 10)
+            if not ready or not os.read(controller, 65536):
+                break
+    except OSError:
+        pass
+    finally:
+        os.close(controller)
+        code = process.wait(timeout=30)
+    assert code == 0
+    assert " DEBUG " in _text(log)
+    assert b"DEBUG" not in screen
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
