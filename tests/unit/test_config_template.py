@@ -86,3 +86,30 @@ def test_saved_theme_and_trust_land_in_the_template(tmp_path: Path) -> None:
     assert settings.ui.theme == "nord"
     assert list(settings.approval.trusted_workspaces.values()) == ["sha256:abc"]
     assert "# theme = " in config.read_text()  # the comments are kept
+
+
+def test_readme_shows_every_key_in_valid_toml() -> None:
+    """The README's "Every key" block is a config file that loads, and it misses no key."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("Every key, with its default:") :]
+    block = re.search(r"```toml\n(.*?)```", section, flags=re.DOTALL)
+    assert block is not None
+    data = tomllib.loads(block.group(1))
+    Settings.model_validate(data)
+    missing: list[str] = []
+
+    def walk(model: type[BaseModel], tables: list[Any], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            found = [table[name] for table in tables if isinstance(table, dict) and name in table]
+            kind = _table_kind(field)
+            if kind is None:
+                missing.extend([] if found else [prefix + name])
+            elif kind[0] == "table":
+                walk(kind[1], found, f"{prefix}{name}.")
+            elif kind[0] == "entries":
+                walk(kind[1], [entry for f in found for entry in f.values()], f"{prefix}{name}.*.")
+            else:
+                walk(kind[1], [item for f in found for item in f], f"{prefix}{name}[].")
+
+    walk(Settings, [data], "")
+    assert missing == [], f"the README's config block lacks {missing}"
