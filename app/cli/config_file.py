@@ -19,7 +19,6 @@ from app import __version__
 from app.atomic import write_text_atomically
 from app.cli.context import Context, UsageError, check_rule
 from app.config import ConfigError, load_settings
-from app.config.template import config_template
 
 #: Editors tried, in order, when neither $VISUAL nor $EDITOR is set.
 FALLBACK_EDITORS = ("nano", "vi")
@@ -39,7 +38,7 @@ async def cmd_config_init(ctx: Context) -> int:
                 "opens it; `agentkit config init --force` replaces it, keeping a backup)"
             )
         backup = _backup(path)
-    write_text_atomically(path, config_template(__version__), make_parents=True)
+    write_text_atomically(path, _template(), make_parents=True)
     kept = f"; the old one is kept as {backup}" if backup else ""
     ctx.print(f"wrote {path}{kept}")
     return 0
@@ -54,7 +53,7 @@ async def cmd_config_edit(ctx: Context) -> int:
         raise UsageError(f"{path} is a folder, not a config file")
     editor = find_editor(os.environ, path)
     if not path.exists():
-        write_text_atomically(path, config_template(__version__), make_parents=True)
+        write_text_atomically(path, _template(), make_parents=True)
         ctx.err.write(f"agentkit: created {path} from the template\n")
     while True:
         await _run_editor(editor, path)
@@ -108,6 +107,13 @@ def _ask_again(ctx: Context, problem: str) -> bool:
     ctx.err.flush()
     answer = sys.stdin.readline().strip().lower()
     return answer in ("", "y", "yes")
+
+
+def _template() -> str:
+    """The commented config file (its module is loaded only by these two commands)."""
+    from app.config.template import config_template
+
+    return config_template(__version__)
 
 
 def _backup(path: Path) -> Path:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.cli.context import Context, UsageError
-from app.cli.logs import log_to_file
+from app.cli.logs import log_to_file, log_to_stream
 from app.cli.sessions import print_session_table
 from app.config import read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
@@ -37,6 +37,8 @@ async def cmd_default(ctx: Context) -> int:
     """``agentkit`` alone: the full-screen app on a terminal, an overview in a pipe."""
     if ctx.out.isatty() and sys.stdin.isatty():
         return await cmd_tui(ctx)
+    if ctx.log_level is not None:  # not full-screen after all: stderr is free
+        log_to_stream(ctx.err, ctx.log_level)
     return await cmd_home(ctx)
 
 
