@@ -23,12 +23,12 @@ def register(
 ) -> None:
     """Add ``config path``, ``show``, ``init`` and ``edit`` to the ``agentkit`` parser."""
     config = commands.add_parser(
-        "config", help="where files are, the effective config, and writing the config file"
+        "config", help="where files are, the effective config; write or edit the file"
     )
     add_common(config)
     config.set_defaults(handler=cmd_config_path, json=False)
     config_actions = config.add_subparsers(title="config commands", metavar="ACTION")
-    path = config_actions.add_parser("path", help="where config, data and database live")
+    path = config_actions.add_parser("path", help="where config, data, database and log live")
     json_flag(path)
     add_common(path)
     path.set_defaults(handler=cmd_config_path)

@@ -51,7 +51,7 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--debug",
         action="store_true",
         default=default,
-        help=f"log everything (default: warnings; also {ENV_LOG_LEVEL}=debug|info|…)",
+        help=f"log everything (default: warnings; or set {ENV_LOG_LEVEL}=debug|info|…)",
     )
 
 
