@@ -4,7 +4,11 @@ real editor program (a small script) in a temporary AGENTKIT_HOME."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -133,3 +137,57 @@ def test_editor_problems_are_one_line(
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # neither nano nor vi
     code, _, err = run(capsys, "config", "edit")
     assert code == 2 and "no editor found" in err and "$EDITOR" in err
+
+
+@pytest.mark.slow
+def test_on_a_terminal_a_bad_edit_offers_the_editor_again(
+    agentkit_home: Path, tmp_path: Path
+) -> None:
+    """First edit breaks the file, the person says yes, the second edit fixes it: exit 0."""
+    script = tmp_path / "editor.py"
+    script.write_text(
+        "import pathlib, sys\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        "text = path.read_text(encoding='utf-8')\n"
+        "if '# max_steps = 25' in text:\n"
+        "    text = text.replace('# max_steps = 25', 'max_steps = 0')\n"
+        "else:\n"
+        "    text = text.replace('max_steps = 0', 'max_steps = 40')\n"
+        "path.write_text(text, encoding='utf-8')\n",
+        encoding="utf-8",
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTKIT_", "VISUAL"))}
+    env = {**clean, "AGENTKIT_HOME": str(agentkit_home), "EDITOR": f"{sys.executable} {script}"}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "config", "edit"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        close_fds=True,
+    )
+    os.close(terminal)
+    seen = b""
+    try:
+        while b"[Y/n]" not in seen:
+            ready, _, _ = select.select([controller], [], [], 30)
+            assert ready, seen
+            seen += os.read(controller, 4096)
+        assert b"engine.max_steps" in seen
+        os.write(controller, b"\n")  # the default answer: yes
+        while True:
+            ready, _, _ = select.select([controller], [], [], 30)
+            if not ready:
+                break
+            chunk = os.read(controller, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    except OSError:  # the pty closed: the command has ended
+        pass
+    finally:
+        os.close(controller)
+    assert process.wait(timeout=30) == 0, seen
+    assert b"the config is valid" in seen
+    assert "\nmax_steps = 40\n" in (agentkit_home / "config.toml").read_text()
