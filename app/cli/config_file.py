@@ -41,6 +41,7 @@ async def cmd_config_init(ctx: Context) -> int:
     write_text_atomically(path, _template(), make_parents=True)
     kept = f"; the old one is kept as {backup}" if backup else ""
     ctx.print(f"wrote {path}{kept}")
+    ctx.print("Every key is in it, commented out; `agentkit config edit` opens it.")
     return 0
 
 
