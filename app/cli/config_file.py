@@ -59,11 +59,13 @@ async def cmd_config_edit(ctx: Context) -> int:
     while True:
         await _run_editor(editor, path)
         try:
-            load_settings(path, os.environ, check_rule=check_rule)
+            settings = load_settings(path, os.environ, check_rule=check_rule)
         except ConfigError as exc:
             if not _ask_again(ctx, str(exc)):
                 raise
             continue
+        for problem in settings.ui.fallbacks:  # the app starts, with the default instead
+            ctx.err.write(f"agentkit: warning: {problem}\n")
         ctx.print(f"{path}: the config is valid")
         return 0
 

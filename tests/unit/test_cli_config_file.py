@@ -119,6 +119,19 @@ def test_a_bad_edit_is_one_line_exit_2_and_the_edit_is_kept(
     assert "\nmax_steps = 0\n" in (agentkit_home / "config.toml").read_text()  # nothing lost
 
 
+def test_a_bad_ui_value_is_a_warning_the_app_falls_back(
+    capsys: pytest.CaptureFixture[str],
+    agentkit_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", _editor(tmp_path, "# show_sidebar = true", "show_sidebar = 7"))
+    code, out, err = run(capsys, "config", "edit")
+    assert code == 0 and "valid" in out
+    assert "agentkit: warning: [ui] show_sidebar:" in err and "using the default" in err
+
+
 def test_editor_problems_are_one_line(
     capsys: pytest.CaptureFixture[str],
     agentkit_home: Path,
