@@ -3,13 +3,17 @@ which really complete the commands (bash is always here; zsh and fish when insta
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
+from app.store import SessionStore
 
 
 def script(capsys: pytest.CaptureFixture[str], shell: str, tmp_path: Path) -> Path:
@@ -20,14 +24,22 @@ def script(capsys: pytest.CaptureFixture[str], shell: str, tmp_path: Path) -> Pa
 
 
 def bash_complete(completion: Path, line: str) -> list[str]:
-    """What bash offers for ``line`` (the cursor at its end) with the script loaded."""
+    """What bash offers for ``line`` (the cursor at its end) with the script loaded; the
+    ``agentkit`` it may run is this environment's."""
     words = line.split(" ")
     probe = (
         f"source {completion}; COMP_LINE={line!r}; COMP_POINT=${{#COMP_LINE}}; "
         f"COMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}; "
         '_shtab_agentkit; printf "%s\\n" "${COMPREPLY[@]}"'
     )
-    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(
+        ["bash", "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PATH": path},
+    )
     return done.stdout.split()
 
 
@@ -40,6 +52,22 @@ def test_bash_script_parses_and_completes_commands(
     assert {"path", "show", "init", "edit"} <= set(bash_complete(completion, "agentkit config "))
     assert "--force" in bash_complete(completion, "agentkit config init --")
     assert "--debug" in bash_complete(completion, "agentkit --")
+
+
+@pytest.mark.slow
+def test_session_ids_complete_from_the_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, agentkit_home: Path
+) -> None:
+    async def seed() -> list[str]:
+        async with await SessionStore.open(agentkit_home / "agentkit.db") as store:
+            first = await store.create_session("default", session_id="aaaa1111" + "0" * 24)
+            second = await store.create_session("default", session_id="abcd2222" + "0" * 24)
+            return [first.id, second.id]
+
+    ids = asyncio.run(seed())
+    completion = script(capsys, "bash", tmp_path)
+    assert sorted(bash_complete(completion, "agentkit sessions show ")) == sorted(ids)
+    assert bash_complete(completion, "agentkit run --session abc") == [ids[1]]
 
 
 def test_zsh_script_names_the_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
