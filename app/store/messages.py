@@ -218,13 +218,15 @@ class MessagesPart(StorePart):
         offset: int = 0,
         last: int | None = None,
         before_seq: int | None = None,
+        after_seq: int | None = None,
         thread: str | None = None,
     ) -> list[Message]:
         """A session's messages in order.
 
         ``limit``/``offset`` page from the start; ``last=N`` gives the newest N (still in
         order), and with ``before_seq`` the N just before that point — how a long
-        transcript loads earlier messages as the person scrolls up.
+        transcript loads earlier messages as the person scrolls up. ``after_seq`` keeps only
+        those after that point (with ``limit``: the next page down, from a search hit).
         """
         await self._recover_interrupted(session_id)
         where = ["session_id = ?"]
@@ -235,6 +237,9 @@ class MessagesPart(StorePart):
         if before_seq is not None:
             where.append("seq < ?")
             params.append(before_seq)
+        if after_seq is not None:
+            where.append("seq > ?")
+            params.append(after_seq)
         clause = " AND ".join(where)
         if last is not None:
             rows = await self._db.fetchall(

@@ -230,8 +230,8 @@ class AgentKitApp(App[None]):
     def on_session_sidebar_search_changed(self, message: SessionSidebar.SearchChanged) -> None:
         self.listing.search(message.text)
 
-    async def on_transcript_earlier_wanted(self, message: Transcript.EarlierWanted) -> None:
-        await self.conversation.show_earlier(message.before_seq)
+    async def on_transcript_page_wanted(self, message: Transcript.PageWanted) -> None:
+        await self.conversation.show_page(message.seq, later=message.later)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if isinstance(event.text_area, Composer):

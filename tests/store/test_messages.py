@@ -104,6 +104,9 @@ async def test_paging_last_n_and_before_seq(store: SessionStore) -> None:
     assert [m.content for m in newest] == ["m27", "m28", "m29", "m30"]
     earlier = await store.get_messages(session.id, last=3, before_seq=newest[0].seq)
     assert [m.content for m in earlier] == ["m24", "m25", "m26"]
+    later = await store.get_messages(session.id, limit=3, after_seq=earlier[0].seq)
+    assert [m.content for m in later] == ["m25", "m26", "m27"]
+    assert await store.get_messages(session.id, after_seq=newest[-1].seq) == []
     assert len(await store.get_messages(session.id)) == 30
     assert await store.count_messages(session.id) == 30
     assert await store.get_messages(session.id, offset=100) == []

@@ -100,9 +100,51 @@ async def test_a_hit_far_back_shows_its_page_and_end_shows_the_newest(
         assert transcript.has_later
         hit = transcript.query_one(".-hit", UserMessage)
         assert "platypus" in hit.text
-        assert app.main.has_class("-scrolled-up") or transcript.max_scroll_y == 0
+        await until(pilot, lambda: app.main.has_class("-scrolled-up"))  # the end is below
         app.main.query_one("#composer").focus()
         await pilot.press("end")
         await until(pilot, lambda: not transcript.has_later)
         await until(pilot, lambda: transcript.is_vertical_scroll_end)
         assert f"message {total}" in [v.text for v in transcript.query(AssistantMessage)][-1]
+
+
+async def test_below_a_hit_far_back_scrolling_down_loads_the_next_pages(
+    make_app: AppFactory,
+) -> None:
+    """The page around an old hit ends where the page ends; scrolling to its bottom loads
+    the messages after it, page by page, until the newest (no gap, no repeat)."""
+    from app.ui.session.conversation import AFTER_HIT_MESSAGES, PAGE_MESSAGES
+
+    app = await make_app()
+    session = await app.store.create_session("default", title="Very long")
+    total = AFTER_HIT_MESSAGES + 2 * PAGE_MESSAGES + 7
+    for number in range(1, total + 1):
+        text = f"message {number}" + (" echidna" if number == 11 else "")
+        await app.store.append_message(session.id, "user" if number % 2 else "assistant", text)
+
+    def shown() -> list[int]:
+        views = transcript.query("UserMessage, AssistantMessage")
+        texts = [view.text for view in views]  # type: ignore[attr-defined]
+        return [int(text.split()[1]) for text in texts]
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.conversation.open_session(session.id, at_seq=11)
+        transcript = app.transcript
+        assert transcript.has_later
+        first_page = shown()
+        assert first_page[-1] < total
+
+        def scrolled_to_the_bottom_loads_more(before: int | None) -> bool:
+            transcript.scroll_end(animate=False, immediate=True)  # as the wheel does, again
+            return transcript.last_seq != before
+
+        for _ in range(3):
+            before = transcript.last_seq
+            await until(pilot, lambda b=before: scrolled_to_the_bottom_loads_more(b))
+            if not transcript.has_later:
+                break
+        assert not transcript.has_later
+        assert shown() == list(range(first_page[0], total + 1))
+        assert not transcript.query(".-more")
+        assert transcript.query_one(".-hit", UserMessage).text.endswith("echidna")

@@ -192,17 +192,25 @@ class Conversation:
         await self.app.desk.session_opened(state)
 
     async def _page_around(self, session_id: str, seq: int) -> tuple[list[Message], bool]:
-        """The messages around ``seq``: a few before it, it, and those after it through the
-        end when there are not many (else True: more come later than the page shows)."""
+        """The messages around ``seq``: a few before it, it, and up to AFTER_HIT_MESSAGES
+        after it (True: more come later than the page shows; scrolling down loads them)."""
         store = self.app.store
         before = await store.get_messages(
             session_id, last=PAGE_MESSAGES // 2, before_seq=seq + 1, thread="main"
         )
-        newest = await store.get_messages(session_id, last=AFTER_HIT_MESSAGES, thread="main")
-        shown_upto = before[-1].seq if before else seq
-        if not newest or newest[0].seq <= shown_upto:  # the newest reach back to the hit
-            return before + [m for m in newest if m.seq > shown_upto], False
-        return before, True
+        after, has_later = await self._page_after(
+            session_id, before[-1].seq if before else seq, AFTER_HIT_MESSAGES
+        )
+        return before + after, has_later
+
+    async def _page_after(
+        self, session_id: str, seq: int, count: int
+    ) -> tuple[list[Message], bool]:
+        """Up to ``count`` messages after ``seq``, and whether more follow them."""
+        after = await self.app.store.get_messages(
+            session_id, limit=count + 1, after_seq=seq, thread="main"
+        )
+        return after[:count], len(after) > count
 
     async def _show_history(
         self,
@@ -236,6 +244,28 @@ class Conversation:
                 logged = []
             state.work, state.work_loaded = state_from_log(logged), True
         return state.work
+
+    async def show_page(self, seq: int, *, later: bool) -> None:
+        """The page before ``seq`` above what is shown, or (``later``) the one after it below."""
+        if later:
+            await self.show_later(seq)
+        else:
+            await self.show_earlier(seq)
+
+    async def show_later(self, after_seq: int) -> None:
+        """Put the page after ``after_seq`` below a page around a search hit."""
+        if self.current is None:
+            return
+        store, session_id = self.app.store, self.current.id
+        try:
+            messages, has_later = await self._page_after(session_id, after_seq, PAGE_MESSAGES)
+            events = await store.get_events(session_id, after_seq=after_seq)
+        except StoreError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return
+        if has_later and messages:
+            events = [e for e in events if e.seq < messages[-1].seq]
+        await self.app.transcript.show_later(messages, events, has_later=has_later)
 
     async def show_earlier(self, before_seq: int) -> None:
         """Put the page before ``before_seq`` above what is shown."""

@@ -2,7 +2,8 @@
 
 It follows the end with ``anchor()`` unless the person scrolled up (then a hint says new
 output is below). History is mounted a page at a time; scrolling to the top asks for the
-page before (``Transcript.EarlierWanted``). It does no I/O: the screen feeds it.
+page before (``Transcript.PageWanted``), and below a page around a search hit, to the bottom,
+the page after. It does no I/O: the screen feeds it.
 """
 
 from __future__ import annotations
@@ -75,10 +76,12 @@ class Transcript(VerticalScroll):
     """The conversation of one session."""
 
     @dataclass
-    class EarlierWanted(TextualMessage):
-        """The person scrolled to the top: show the messages before ``before_seq``."""
+    class PageWanted(TextualMessage):
+        """The person scrolled to the top: show the messages before ``seq``; or (``later``)
+        to the bottom of a page around a search hit: show those after ``seq``."""
 
-        before_seq: int
+        seq: int
+        later: bool = False
 
     @dataclass
     class FollowChanged(TextualMessage):
@@ -97,6 +100,10 @@ class Transcript(VerticalScroll):
         self._following = True
         #: A page around a search hit is shown: newer messages exist below it, not loaded.
         self.has_later = False
+        #: The newest message shown (the next page down starts after it).
+        self.last_seq: int | None = None
+        self._asked_later = False
+        self._more: Note | None = None
         #: The first view of each message or logged event shown, by its seq.
         self._by_seq: dict[int, Widget] = {}
 
@@ -163,10 +170,12 @@ class Transcript(VerticalScroll):
         await self.remove_children()
         self._steps.clear()
         self._by_seq.clear()
-        self.has_later = False
+        self.has_later = self._asked_later = False
+        self._more = None
         self._assistant = None
         self._thinking = None
         self.first_seq = messages[0].seq if messages else None
+        self.last_seq = messages[-1].seq if messages else None
         self.has_earlier = has_earlier
         self._asked_earlier = False
         views = self._views(messages, events)
@@ -194,7 +203,26 @@ class Transcript(VerticalScroll):
     async def show_more_below(self) -> None:
         """Say that newer messages exist below the page shown (a page around a search hit)."""
         self.has_later = True
-        await self.mount(Note("… newer messages follow: End shows the newest", "more"))
+        more = "… newer messages follow: scroll down for more, End for the newest"
+        self._more = Note(more, "more")
+        await self.mount(self._more)
+
+    async def show_later(
+        self, messages: Sequence[Message], events: Sequence[StoredEvent], *, has_later: bool
+    ) -> None:
+        """Put the next page below a page around a search hit, the view staying where it is."""
+        if self._more is not None:
+            await self._more.remove()
+            self._more = None
+        views = self._views(messages, events)
+        if views:
+            await self.mount_all(views)
+        if messages:
+            self.last_seq = messages[-1].seq
+        self.has_later = self._asked_later = False
+        if has_later and messages:
+            await self.show_more_below()
+        self.call_after_refresh(self._want_pages)
 
     def show_hit(self, seq: int) -> bool:
         """Mark the shown message (or event) ``seq`` as the search hit and bring it into
@@ -216,6 +244,7 @@ class Transcript(VerticalScroll):
         if view.is_attached:
             self.scroll_to_center(view, animate=False, immediate=True)
             self._update_following()
+            self.call_after_refresh(self._want_pages)  # a page that fits asks at once
 
     def _keep_position(self, height_before: int) -> None:
         grown = self.virtual_size.height - height_before
@@ -224,10 +253,19 @@ class Transcript(VerticalScroll):
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Ask for earlier messages at the top; tell the screen whether we follow the end."""
         super().watch_scroll_y(old, new)
-        if new <= 0 and self.has_earlier and not self._asked_earlier and self.first_seq:
-            self._asked_earlier = True
-            self.post_message(self.EarlierWanted(self.first_seq))
+        self._want_pages()
         self._update_following()
+
+    def _want_pages(self) -> None:
+        """At the top ask for the page before; at the bottom of a page around a search hit
+        (or when it all fits) ask for the page after."""
+        if self.scroll_y <= 0 and self.has_earlier and not self._asked_earlier and self.first_seq:
+            self._asked_earlier = True
+            self.post_message(self.PageWanted(self.first_seq))
+        at_end = self.scroll_y >= self.max_scroll_y
+        if at_end and self.has_later and not self._asked_later and self.last_seq:
+            self._asked_later = True
+            self.post_message(self.PageWanted(self.last_seq, later=True))
 
     @property
     def following(self) -> bool:
