@@ -104,6 +104,8 @@ class Transcript(VerticalScroll):
         self.last_seq: int | None = None
         self._asked_later = False
         self._more: Note | None = None
+        #: The person scrolled away from the end (the view does not follow new output).
+        self._scrolled_away = False
         #: The first view of each message or logged event shown, by its seq.
         self._by_seq: dict[int, Widget] = {}
 
@@ -253,6 +255,8 @@ class Transcript(VerticalScroll):
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Ask for earlier messages at the top; tell the screen whether we follow the end."""
         super().watch_scroll_y(old, new)
+        if self.is_vertical_scroll_end:
+            self._scrolled_away = False  # back at the end: Textual anchors again too
         self._want_pages()
         self._update_following()
 
@@ -271,12 +275,19 @@ class Transcript(VerticalScroll):
     def following(self) -> bool:
         """Whether the view follows new output: the person did not scroll away from the end.
         A view that merely changed size (the plan panel opened beside it) still follows."""
-        return not self._anchor_released or self.is_vertical_scroll_end or self.max_scroll_y == 0
+        return not self._scrolled_away or self.is_vertical_scroll_end or self.max_scroll_y == 0
 
     def anchor(self, anchor: bool = True) -> None:
         """Follow the end again (``anchor=False``: stop following)."""
         super().anchor(anchor)
+        self._scrolled_away = not anchor
         self._update_following()
+
+    def release_anchor(self) -> None:
+        """Stop following: Textual calls this when the person scrolls (wheel, bar, keys), and
+        a search hit does when it brings an earlier message into view."""
+        super().release_anchor()
+        self._scrolled_away = True
 
     def on_resize(self) -> None:
         self._update_following()
