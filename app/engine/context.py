@@ -19,10 +19,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from app.config import Settings
+from app.llm.gateway import Gateway
 from app.llm.types import ChatMessage, ChatRequest
-from app.llm.windows import Window, context_window
+from app.llm.windows import Window, configured_window, context_window
 
-__all__ = ["Window", "context_window"]
+__all__ = ["Window", "context_window", "model_window"]
 
 CHARS_PER_TOKEN = 4.0
 #: Tool results in the last this-many steps are sent whole.
@@ -30,6 +32,14 @@ KEEP_RECENT_STEPS = 2
 #: Older tool results longer than this keep their head and tail only.
 ELIDE_OVER_CHARS = 2_000
 _HEAD, _TAIL = 800, 400
+
+
+async def model_window(settings: Settings, gateway: Gateway, model: str) -> Window | None:
+    """``model``'s window by the precedence of :mod:`app.llm.windows`; the provider is asked
+    (once per run, under a short timeout) only when the config does not say."""
+    if configured_window(settings, model) is None:
+        await gateway.provider_window(model)
+    return context_window(settings, model, gateway.windows)
 
 
 @dataclass
