@@ -44,7 +44,6 @@ from app.llm.models import (
 )
 from app.llm.surrogates import ChunkCleaner
 from app.llm.transport import Decoder, Endpoint, get_json, stream_batches
-from app.llm.windows import LOOKUP_TIMEOUT, listed_windows, ollama_window, worth_asking
 from app.llm.types import (
     ChatMessage,
     ChatRequest,
@@ -59,6 +58,7 @@ from app.llm.types import (
     ToolCallChunk,
     UsageChunk,
 )
+from app.llm.windows import LOOKUP_TIMEOUT, listed_windows, ollama_window, worth_asking
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class Gateway:
         self.windows: dict[str, int | None] = {}
         self._window_locks: dict[str, asyncio.Lock] = {}
         self.window_timeout = LOOKUP_TIMEOUT
+        self._lists_read: set[str] = set()
 
     async def __aenter__(self) -> Gateway:
         return self
@@ -285,12 +286,16 @@ class Gateway:
         listed = config.kind == "openai"  # one list per server; Ollama: one show per model
         lock = self._window_locks.setdefault(resolved.provider if listed else model, asyncio.Lock())
         async with lock:
-            if model not in self.windows:
+            if model in self.windows:
+                return self.windows[model]
+            found: dict[str, int] = {}
+            if not (listed and resolved.provider in self._lists_read):
                 found = await self._ask_window(resolved, listed)
-                if listed:
-                    for name, tokens in found.items():
-                        self.windows.setdefault(f"{resolved.provider}/{name}", tokens)
-                self.windows.setdefault(model, found.get(resolved.model))
+            if listed:
+                self._lists_read.add(resolved.provider)
+                for name, tokens in found.items():
+                    self.windows.setdefault(f"{resolved.provider}/{name}", tokens)
+            self.windows.setdefault(model, found.get(resolved.model))
         return self.windows[model]
 
     async def _ask_window(self, resolved: ResolvedModel, listed: bool) -> dict[str, int]:

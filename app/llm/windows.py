@@ -157,4 +157,3 @@ def listed_windows(body: Any) -> dict[str, int]:
         if tokens is not None:
             found[item["id"]] = tokens
     return found
-
