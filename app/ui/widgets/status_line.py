@@ -18,10 +18,12 @@ STATES = {
 
 
 def window_label(tokens: int) -> str:
-    """A window size the short way: ``128k``, ``1M``."""
+    """A window size the short way: ``128k``, ``1M``; sizes in powers of two the way
+    people say them (131,072 is ``128k``, 65,536 is ``64k``)."""
     if tokens >= 1_000_000:
         return f"{tokens / 1_000_000:.3g}M"
-    return f"{round(tokens / 1_000)}k" if tokens >= 1_000 else str(tokens)
+    unit = 1_024 if tokens % 1_000 and not tokens % 1_024 else 1_000
+    return f"{round(tokens / unit)}k" if tokens >= 1_000 else str(tokens)
 
 
 class StatusLine(Static):
