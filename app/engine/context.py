@@ -93,23 +93,34 @@ def fit(request: ChatRequest, limit: int, calibration: Calibration, *, hard: boo
     """Shape ``request`` to stay under ``limit`` tokens (``hard``: after a provider refusal).
 
     Elides old tool output first; then leaves out the oldest turns, keeping at least the
-    last one whole. ``hard`` elides every older result and aims at 70 % of the limit.
+    last one whole; then, when one turn alone is too big (a long tool loop, a plan phase's
+    or an expert's own run), elides its older results too, the newest step's last.
+    ``hard`` elides every older result and aims at 70 % of the limit.
     """
     target = int(limit * 0.7) if hard else limit
     fitted = Fitted(request)
-    if calibration.estimate(request.model, request) <= target and not hard:
+
+    def fits() -> bool:
+        return calibration.estimate(request.model, fitted.request) <= target
+
+    if fits() and not hard:
         return fitted
     messages, count, chars = elide_old_output(request.messages, keep_steps=0 if hard else None)
     fitted.elided, fitted.elided_chars = count, chars
     fitted.request = request.model_copy(update={"messages": messages})
-    if calibration.estimate(request.model, fitted.request) <= target:
+    if fits():
         return fitted
     starts = [i for i, m in enumerate(messages) if m.role == "user"]
     for start in starts[1:]:
         trimmed = _leave_out(messages, start)
-        candidate = request.model_copy(update={"messages": trimmed})
-        fitted.request, fitted.left_out = candidate, start
-        if calibration.estimate(request.model, candidate) <= target:
+        fitted.request, fitted.left_out = request.model_copy(update={"messages": trimmed}), start
+        if fits():
+            return fitted
+    for keep in (1, 0):
+        messages, count, chars = elide_old_output(fitted.request.messages, keep_steps=keep)
+        fitted.request = request.model_copy(update={"messages": messages})
+        fitted.elided, fitted.elided_chars = fitted.elided + count, fitted.elided_chars + chars
+        if fits():
             break
     return fitted
 
