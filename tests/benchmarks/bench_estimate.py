@@ -7,8 +7,11 @@ Every recording in the compat corpus (``../shared/compat``, see its README) that
 the request body and a reply reporting input tokens is read back into our
 :class:`~app.llm.types.ChatRequest` (system prompt, tool specs, messages, tool calls,
 reasoning) and measured with the engine's own estimate (characters / 4, uncalibrated). The
-table gives, per recording, the provider's count, our estimate and the error; then the
-mean absolute error and the bias. The two "context too long" refusals, whose request
+table gives, per recording, the provider's count, our estimate and the error, then the
+mean absolute error and the bias: first uncalibrated (a model's first call), then after
+learning from the same provider's other recordings with or without tools alike (as the
+calibration learns from a session's earlier calls). The two "context too long" refusals,
+whose request
 bodies were too big to keep, are compared by body size / 4 (a rougher measure).
 Without the corpus it says so and exits 0.
 """
@@ -112,9 +115,9 @@ def _reported(usage: dict[str, Any]) -> int | None:
     return None
 
 
-def _rows() -> list[tuple[str, int, int]]:
-    """(file, provider's input tokens, our estimate) for each usable recording."""
-    rows = []
+def _requests() -> list[tuple[str, str, int, ChatRequest]]:
+    """(file, provider, provider's input tokens, our request) for each usable recording."""
+    found = []
     for entry in json.loads((CORPUS / "MANIFEST.json").read_text()):
         usage = (entry.get("expected") or {}).get("usage")
         if not usage or not entry.get("request_file"):
@@ -124,7 +127,21 @@ def _rows() -> list[tuple[str, int, int]]:
             continue
         body = json.loads((CORPUS / entry["request_file"]).read_text())
         request = _anthropic(body) if entry["provider"] == "anthropic" else _openai_like(body)
-        rows.append((entry["file"], reported, Calibration().estimate("bench", request)))
+        found.append((entry["file"], entry["provider"], reported, request))
+    return found
+
+
+def _rows(calibrated: bool) -> list[tuple[str, int, int]]:
+    """(file, provider's input tokens, our estimate); ``calibrated``: after learning from
+    the same provider's other recordings (as a session learns from its earlier calls)."""
+    requests = _requests()
+    rows = []
+    for name, provider, reported, request in requests:
+        calibration = Calibration()
+        for other, same, tokens, earlier in requests if calibrated else []:
+            if same == provider and other != name and bool(earlier.tools) == bool(request.tools):
+                calibration.learn("bench", earlier, tokens)
+        rows.append((name, reported, calibration.estimate("bench", request)))
     return rows
 
 
@@ -157,14 +174,16 @@ def main() -> int:
     if not (CORPUS / "MANIFEST.json").exists():
         print(f"skipped: the compat corpus is not at {CORPUS} (it lives in ../shared/compat)")
         return 0
-    print(f"{'recording':<52} {'provider':>8} {'estimate':>8} {'error':>8}")
-    errors = _table(_rows())
-    absolute = [abs(e) for e in errors]
-    print(
-        f"\n{len(errors)} requests: mean |error| {statistics.mean(absolute):.0%}, median "
-        f"{statistics.median(absolute):.0%}, worst {max(absolute):.0%}; bias "
-        f"{statistics.mean(errors):+.0%} (negative: the estimate is low)"
-    )
+    for calibrated in (False, True):
+        how = "calibrated on the provider's other recordings" if calibrated else "uncalibrated"
+        print(f"\n{'recording (' + how + ')':<52} {'provider':>8} {'estimate':>8} {'error':>8}")
+        errors = _table(_rows(calibrated))
+        absolute = [abs(e) for e in errors]
+        print(
+            f"{len(errors)} requests: mean |error| {statistics.mean(absolute):.0%}, median "
+            f"{statistics.median(absolute):.0%}, worst {max(absolute):.0%}; bias "
+            f"{statistics.mean(errors):+.0%} (negative: the estimate is low)"
+        )
     print("\nrefusals (request body / 4 against the tokens the provider counted):")
     _table(_refusals())
     return 0
