@@ -11,8 +11,8 @@ table gives, per recording, the provider's count, our estimate and the error, th
 mean absolute error and the bias: first uncalibrated (a model's first call), then after
 learning from the same provider's other recordings with or without tools alike (as the
 calibration learns from a session's earlier calls). The two "context too long" refusals,
-whose request
-bodies were too big to keep, are compared by body size / 4 (a rougher measure).
+whose request bodies were too big to keep, are compared by body size / 4 (a rougher
+measure).
 Without the corpus it says so and exits 0.
 """
 
