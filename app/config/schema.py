@@ -47,6 +47,11 @@ class ProviderConfig(_Section):
     context_windows: dict[str, int] = Field(
         default_factory=dict, description="Context window per model name (beats context_window)."
     )
+    prices_from: str | None = Field(
+        default=None,
+        description="Whose prices apply, for a proxy in front of a priced provider "
+        '(a genai-prices provider id like "openai"); default: found from base_url.',
+    )
 
     @field_validator("api_key_env")
     @classmethod
