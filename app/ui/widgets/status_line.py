@@ -1,4 +1,5 @@
-"""StatusLine: agent, model, turn state, tokens used in this session, and context use."""
+"""StatusLine: agent, model, turn state, tokens used in this session (and their cost, where
+the price is known), and context use."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ def window_label(tokens: int) -> str:
     return f"{round(tokens / unit)}k" if tokens >= 1_000 else str(tokens)
 
 
+def cost_label(dollars: float) -> str:
+    """A session's cost the short way: ``$0.42``, or ``$0.0035`` while under a cent."""
+    return f"${dollars:.2f}" if dollars >= 0.01 else f"${dollars:.4f}"
+
+
 class StatusLine(Static):
     """One line at the bottom of the conversation."""
 
@@ -38,11 +44,15 @@ class StatusLine(Static):
     context_window: reactive[int] = reactive(0)
     #: Past this share of the window the context use shows in the warning colour.
     compact_at: reactive[float] = reactive(0.8)
+    #: What the session's priced model calls cost in US dollars (0: none priced).
+    cost_usd: reactive[float] = reactive(0.0)
 
     def render(self) -> Content:
         model = "demo — offline" if self.model == "demo" else self.model or "…"  # … starting
         parts = [f"agent {self.agent}", f"model {model}", STATES.get(self.state, self.state)]
         parts.append(f"{self.tokens:,} tokens")
+        if self.cost_usd > 0:
+            parts.append(cost_label(self.cost_usd))
         line = Content("  ·  ".join(parts))  # model names are text, never markup
         if self.context_window > 0:
             share = self.context_tokens / self.context_window
