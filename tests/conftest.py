@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from app.clock import FrozenClock
 from app.store import SessionStore
 
 # CI runs the property tests on a fixed set of examples (a red run must be reproducible);
@@ -20,21 +21,6 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
-
-
-class FrozenClock:
-    """A clock that stands still until told to move (deterministic timestamps)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move the clock forward and return the new time."""
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture(autouse=True)

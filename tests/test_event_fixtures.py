@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from app.clock import FrozenClock
 from app.store import SessionStore
 from app.store.models import Event
-from app.ui.scenarios import SEEDERS, ScenarioClock
+from app.ui.scenarios import SEEDERS, START
 from tests.fakes.real_events import (
     APPROVAL_CONFIG,
     APPROVAL_TURNS,
@@ -43,7 +44,7 @@ async def test_the_export_session_validates_as_stored(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", sorted(SEEDERS))
 async def test_scenario_events_validate_as_stored(name: str, tmp_path: Path) -> None:
-    clock = ScenarioClock()
+    clock = FrozenClock(START)
     async with await SessionStore.open(tmp_path / "scenario.db", clock=clock) as store:
         await SEEDERS[name](store, clock)
         for session in await store.list_sessions():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -81,3 +82,58 @@ def test_an_installed_wheel_finds_its_styles(wheel: Path, tmp_path: Path) -> Non
     assert Path(package_file).is_relative_to(target)
     assert Path(styles) == target / "app" / "styles"
     assert (Path(styles) / "app.tcss").is_file()
+
+
+def _fenced_commands(section: str) -> list[str]:
+    """The shell lines of each ```sh block in a README section, in order."""
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_readme_quick_start_matches_ci() -> None:
+    """Step 1 installs the app without the test tools; step 2's install is what CI runs."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme[readme.index("## Quick start") : readme.index("## The app")]
+    try_it, run_tests, *_ = _fenced_commands(quick_start)
+    assert "pip install -e . &&" in try_it and "[" not in try_it
+    assert try_it.endswith(".venv/bin/agentkit")
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    install = re.search(r"pip install (-e '\.\[test\]')", run_tests)
+    assert install is not None, run_tests
+    assert f"pip install --quiet {install.group(1)}" in ci
+    assert run_tests.endswith(".venv/bin/python -m pytest")
+    assert ci.rstrip().endswith(".venv/bin/python -m pytest")
+
+
+#: Packages that only the extras bring (serve, mcp, test): the plain install has none of them.
+EXTRA_ONLY = (
+    "fastapi", "uvicorn", "websockets", "mcp", "pytest", "hypothesis", "schemathesis",
+    "import_linter", "mypy", "ruff", "hatchling",
+)  # fmt: skip
+
+
+def test_the_command_works_without_any_extra(tmp_path: Path) -> None:
+    """`pip install .` alone gives a working `agentkit`: no command outside serve/mcp needs
+    a package of an extra (they are made unimportable here, as in a plain install)."""
+    probe = f"""
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {EXTRA_ONLY!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, Block())
+from app.cli import main
+for argv in (["--version"], ["run", "hello"], ["sessions", "list"], ["models"],
+             ["config", "init"], ["config", "show"], ["completions", "bash"]):
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 0, (argv, code)
+"""
+    env = {**os.environ, "AGENTKIT_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "offline demo" in done.stdout

@@ -1,14 +1,16 @@
-"""``agentkit config path`` and ``agentkit config show``: where files are, and the effective
-config with secrets hidden.
+"""``agentkit config path|show|init|edit``: where files are, the effective config with
+secrets hidden, and writing or editing the config file.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.cli import config_file
 from app.cli.context import Context, json_flag
 from app.config import WorkspaceRules, read_workspace_rules, redacted, to_toml
 from app.paths import workspace_config_file
@@ -19,12 +21,14 @@ def register(
     commands: argparse._SubParsersAction[Any],
     add_common: Callable[[argparse.ArgumentParser], None],
 ) -> None:
-    """Add ``config path`` and ``config show`` to the ``agentkit`` parser."""
-    config = commands.add_parser("config", help="where files are, and the effective config")
+    """Add ``config path``, ``show``, ``init`` and ``edit`` to the ``agentkit`` parser."""
+    config = commands.add_parser(
+        "config", help="where files are, the effective config; write or edit the file"
+    )
     add_common(config)
     config.set_defaults(handler=cmd_config_path, json=False)
     config_actions = config.add_subparsers(title="config commands", metavar="ACTION")
-    path = config_actions.add_parser("path", help="where config, data and database live")
+    path = config_actions.add_parser("path", help="where config, data, database and log live")
     json_flag(path)
     add_common(path)
     path.set_defaults(handler=cmd_config_path)
@@ -35,6 +39,19 @@ def register(
     json_flag(show_config)
     add_common(show_config)
     show_config.set_defaults(handler=cmd_config_show)
+    init = config_actions.add_parser(
+        "init", help="write a commented config file with every key (never over one)"
+    )
+    init.add_argument(
+        "--force", action="store_true", help="replace an existing file, keeping it as a backup"
+    )
+    add_common(init)
+    init.set_defaults(handler=config_file.cmd_config_init, load_config=False)
+    edit = config_actions.add_parser(
+        "edit", help="open the config file in $VISUAL or $EDITOR, then check it"
+    )
+    add_common(edit)
+    edit.set_defaults(handler=config_file.cmd_config_edit, load_config=False)
 
 
 async def cmd_config_path(ctx: Context) -> int:
@@ -46,6 +63,8 @@ async def cmd_config_path(ctx: Context) -> int:
         "database_exists": ctx.db_path.exists(),
         "data_dir": str(ctx.paths.data_dir),
         "skills_dir": str(ctx.paths.skills_dir),
+        "log_file": str(ctx.log_file),
+        "log_level": logging.getLevelName(ctx.log_level or logging.WARNING).lower(),
     }
     if ctx.args.json:
         ctx.print_json(entries)
@@ -56,6 +75,7 @@ async def cmd_config_path(ctx: Context) -> int:
     ctx.print(f"database     {entries['database']}{db_note}")
     ctx.print(f"data dir     {entries['data_dir']}")
     ctx.print(f"skills dir   {entries['skills_dir']}")
+    ctx.print(f"log file     {entries['log_file']}  (level {entries['log_level']})")
     return 0
 
 

@@ -34,6 +34,8 @@ class Context:
     settings: Settings
     out: TextIO
     err: TextIO
+    #: ``--debug`` or ``AGENTKIT_LOG_LEVEL``; ``None``: the default (warnings).
+    log_level: int | None = None
 
     @property
     def db_path(self) -> Path:
@@ -117,6 +119,13 @@ class Context:
     def is_tty(self) -> bool:
         """Whether standard output is a terminal (columns and colour) or a pipe (TSV)."""
         return self.out.isatty()
+
+
+def check_rule(rule: str) -> None:
+    """Parse one approval rule of the user's config or env (a bad one is a config error)."""
+    from app.tools.rules import parse_rule  # only when there are rules to check
+
+    parse_rule(rule)
 
 
 def silence_stdout() -> None:

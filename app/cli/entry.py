@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from app import __version__, secretenv
-from app.cli import config_cmd, mcp, models, run, serve, sessions, tui
-from app.cli.context import Context, UsageError, silence_stdout
+from app.cli import completions, config_cmd, mcp, models, run, serve, sessions, tui
+from app.cli.context import Context, UsageError, check_rule, silence_stdout
+from app.cli.logs import ENV_LOG_LEVEL, log_level, log_to_stream
 from app.cli.text import argv_text
 from app.config import SECRET_NAME, ConfigError, Settings, load_settings
 from app.paths import resolve_paths
@@ -46,6 +47,12 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument(
         "--db", type=Path, default=default, metavar="PATH", help="session database to use"
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help=f"log everything (default: warnings; or set {ENV_LOG_LEVEL}=debug|info|…)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,10 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"agentkit {__version__}")
     _add_common(parser, top=True)
-    parser.set_defaults(handler=tui.cmd_default)
+    parser.set_defaults(handler=tui.cmd_default, load_config=True)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for group in (sessions, config_cmd, run, tui, models, serve, mcp):  # the order of --help
         group.register(commands, lambda p: _add_common(p, top=False))
+    completions.register(commands, lambda p: _add_common(p, top=False), root=parser)
     return parser
 
 
@@ -69,15 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.config is not None and not args.config.is_file():
+        if args.config is not None and args.load_config and not args.config.is_file():
             # A file named on purpose must be there: defaults instead would hide the typo.
             what = "is not a file" if args.config.exists() else "does not exist"
             raise UsageError(f"--config {args.config} {what}")
         env = dict(os.environ)
+        level = log_level(bool(args.debug), env)
+        if level is not None and args.handler not in tui.FULL_SCREEN:
+            log_to_stream(sys.stderr, level)  # the full-screen app logs to a file instead
         paths = resolve_paths(env, config_file=args.config, db_file=args.db)
-        settings = load_settings(paths.config_file, env, check_rule=_check_rule)
+        # `config init`, `config edit` and `completions` must work while the file is broken.
+        settings = (
+            load_settings(paths.config_file, env, check_rule=check_rule)
+            if args.load_config
+            else Settings()
+        )
         secretenv.hide(key_variables(settings, getattr(args, "api_key_env", None)))
-        context = Context(args, paths, settings, sys.stdout, sys.stderr)
+        context = Context(args, paths, settings, sys.stdout, sys.stderr, log_level=level)
         handler: Handler = args.handler
         code = asyncio.run(handler(context))
         sys.stdout.flush()  # a reader that left shows here, not in Python's exit handler
@@ -109,13 +125,6 @@ def key_variables(settings: Settings, serve_key_env: str | None = None) -> list[
         names += [name for name in server.env.values() if SECRET_NAME.search(name)]
         names += list(server.headers_env.values())
     return [name for name in names if name]
-
-
-def _check_rule(rule: str) -> None:
-    """Parse one approval rule of the user's config or env (a bad one is a config error)."""
-    from app.tools.rules import parse_rule  # only when there are rules to check
-
-    parse_rule(rule)
 
 
 def _fail(message: str, code: int) -> int:

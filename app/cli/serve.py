@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import secretenv
 from app.cli.context import Context, UsageError
+from app.cli.logs import log_to_stream
 from app.config import WorkspaceRules, read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
 
@@ -78,15 +79,11 @@ def _api_key(env_name: str | None) -> str | None:
     return key
 
 
-def _setup_logging(stream: Any) -> None:
+def _setup_logging(stream: Any, level: int | None) -> None:
     """Requests and server messages on stderr (never the API key: see app.server.guards)."""
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.WARNING)
+    log_to_stream(stream, level)
     for name in ("app.server", "uvicorn.error"):
-        logging.getLogger(name).setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(min(logging.INFO, level or logging.INFO))
 
 
 async def cmd_serve(ctx: Context) -> int:
@@ -115,7 +112,7 @@ async def cmd_serve(ctx: Context) -> int:
     rules = read_workspace_rules(workspace_config_file(workspace), ctx.settings)
     settings = server_settings(with_workspace_rules(ctx.settings, rules))
     skills = load_skill_set(ctx.paths.skills_dir, workspace)
-    _setup_logging(ctx.err)
+    _setup_logging(ctx.err, ctx.log_level)
     log = logging.getLogger(__name__)
     if rules is not None and rules.needs_trust:
         log.warning("workspace rules: %s", rules.ignored_note())

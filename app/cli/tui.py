@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.cli.context import Context, UsageError
+from app.cli.logs import log_to_file, log_to_stream
 from app.cli.sessions import print_session_table
 from app.config import read_workspace_rules, with_workspace_rules
 from app.paths import workspace_config_file
@@ -36,6 +37,8 @@ async def cmd_default(ctx: Context) -> int:
     """``agentkit`` alone: the full-screen app on a terminal, an overview in a pipe."""
     if ctx.out.isatty() and sys.stdin.isatty():
         return await cmd_tui(ctx)
+    if ctx.log_level is not None:  # not full-screen after all: stderr is free
+        log_to_stream(ctx.err, ctx.log_level)
     return await cmd_home(ctx)
 
 
@@ -50,14 +53,14 @@ async def cmd_tui(ctx: Context) -> int:
     found = read_workspace_rules(workspace_config_file(workspace), ctx.settings)
     store = await ctx.open_store(create=True)
     assert store is not None
-    _log_to_file(ctx.db_path.parent / "agentkit.log")  # never onto the full-screen app
+    log_to_file(ctx.log_file, ctx.log_level)  # never onto the full-screen app
     async with store, contextlib.AsyncExitStack() as stack:
         app: AgentKitApp
 
         async def start_engine() -> tuple[ChatService, str]:
             import logging
 
-            from app.ui.dialogs.trust import settle_trust
+            from app.ui.startup import settle_trust
             from app.wiring import load_skill_set
 
             rules = await settle_trust(app, found, ctx.paths.config_file)
@@ -92,6 +95,10 @@ async def cmd_tui(ctx: Context) -> int:
     return 0
 
 
+#: The commands that may take over the terminal: they log to a file, never to stderr.
+FULL_SCREEN = (cmd_default, cmd_tui)
+
+
 async def cmd_home(ctx: Context) -> int:
     """``agentkit`` with no command outside a terminal: what this is, where things are."""
     store = await ctx.open_store(create=False)
@@ -115,20 +122,3 @@ async def cmd_home(ctx: Context) -> int:
     ctx.print()
     ctx.print("Try: agentkit sessions list · agentkit config show · agentkit --help")
     return 0
-
-
-def _log_to_file(path: Path) -> None:
-    """Send warnings and errors to a file: text on stderr would paint over the app."""
-    import logging
-
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    target: logging.Handler
-    try:
-        target = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        target = logging.NullHandler()
-    target.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(target)
-    root.setLevel(logging.WARNING)

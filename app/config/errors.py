@@ -39,7 +39,7 @@ def _describe(
         if line:
             where = f"line {line}, key {key}"
     secret_keys = {"headers", "base_url", "api_key_env", "env", "headers_env", "url"}
-    message = _expected(first, secret=bool(secret_keys & set(loc)))
+    message = expected_of(first, secret=bool(secret_keys & set(loc)))
     more = (
         f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         if len(errors) > 1
@@ -48,7 +48,7 @@ def _describe(
     return f"config error in {source}, {where}: {message}{more}"
 
 
-def _expected(error: Mapping[str, Any], *, secret: bool = False) -> str:
+def expected_of(error: Mapping[str, Any], *, secret: bool = False) -> str:
     """What was expected; the value given is repeated unless it may hold a secret."""
     kind = error["type"]
     got = "(value hidden)" if secret else error.get("input")

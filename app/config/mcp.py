@@ -23,23 +23,39 @@ class McpServerConfig(_Section):
     reached by URL (streamable HTTP). Secrets stay in the environment: ``env`` and
     ``headers_env`` name variables, and their values are read when the server starts."""
 
-    command: str | None = Field(default=None, description="stdio: the program to run.")
-    args: list[str] = Field(default_factory=list, description="stdio: its arguments.")
+    command: str | None = Field(
+        default=None,
+        description="stdio: the program to run (give either command or url).",
+        examples=["github-mcp"],
+    )
+    args: list[str] = Field(
+        default_factory=list, description="stdio: its arguments.", examples=[["--read-only"]]
+    )
     env: dict[str, str] = Field(
         default_factory=dict,
         description="stdio: variables to pass through: NAME_IN_SERVER = 'NAME_HERE' (names only).",
+        examples=[{"GITHUB_TOKEN": "MY_GITHUB_TOKEN"}],
     )
     cwd: str | None = Field(
-        default=None, description="stdio: working folder, relative to the workspace."
+        default=None,
+        description="stdio: working folder, relative to the workspace.",
+        examples=["."],
     )
-    url: str | None = Field(default=None, description="Streamable HTTP: the server's URL.")
+    url: str | None = Field(
+        default=None,
+        description="Streamable HTTP: the server's URL (instead of command).",
+        examples=["https://docs.example/mcp"],
+    )
     headers_env: dict[str, str] = Field(
         default_factory=dict,
         description="HTTP headers whose values are read from variables: Header = 'VARIABLE'.",
+        examples=[{"Authorization": "DOCS_MCP_AUTH"}],
     )
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false: the server is not started.")
     tools: list[str] | None = Field(
-        default=None, description="Allow-list of the server's tools (names or globs); absent = all."
+        default=None,
+        description="Allow-list of the server's tools (names or globs); absent = all.",
+        examples=[["search_*", "get_issue"]],
     )
     startup_timeout: float = Field(
         default=20.0, gt=0, description="Seconds to start and list tools."

@@ -6,7 +6,15 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from app.config.base import (
     _ENV_NAME,
@@ -16,23 +24,36 @@ from app.config.base import (
     ProviderKind,
     _Section,
 )
+from app.config.errors import expected_of
 from app.config.mcp import McpConfig
+from app.textsafe import one_line
 
 
 class ProviderConfig(_Section):
     """One ``[providers.NAME]`` entry: how to reach a model server."""
 
-    kind: ProviderKind
+    kind: ProviderKind = Field(
+        description="The wire protocol: openai (any OpenAI-compatible server: OpenRouter, Groq, "
+        "vLLM, …), anthropic or ollama."
+    )
     base_url: str | None = Field(
         default=None,
         description="Server URL; each kind has a default (OpenAI, Anthropic, local Ollama).",
+        examples=["https://api.openai.com/v1"],
     )
     api_key_env: str | None = Field(
         default=None,
         description="Name of the environment variable holding the API key (never the key).",
+        examples=["OPENAI_API_KEY"],
     )
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
-    models: list[str] = Field(default_factory=list, description="Models to offer in the picker.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra HTTP headers.", examples=[{"X-Team": "tools"}]
+    )
+    models: list[str] = Field(
+        default_factory=list,
+        description="Models to offer in the picker.",
+        examples=[["gpt-4.1-mini", "gpt-4.1"]],
+    )
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect.")
     first_byte_timeout: float = Field(
         default=120.0, gt=0, description="Seconds to wait for the reply to start."
@@ -42,15 +63,21 @@ class ProviderConfig(_Section):
     )
     max_retries: int = Field(default=3, ge=0, le=10, description="Retries before the first byte.")
     context_window: int | None = Field(
-        default=None, ge=1_000, description="Context window in tokens of this server's models."
+        default=None,
+        ge=1_000,
+        description="Context window in tokens of this server's models not in the built-in table.",
+        examples=[128_000],
     )
     context_windows: dict[str, int] = Field(
-        default_factory=dict, description="Context window per model name (beats context_window)."
+        default_factory=dict,
+        description="Context window per model name (beats context_window).",
+        examples=[{"gpt-4.1-mini": 1_047_576}],
     )
     prices_from: str | None = Field(
         default=None,
         description="Whose prices apply, for a proxy in front of a priced provider "
         '(a genai-prices provider id like "openai"); default: found from base_url.',
+        examples=["openai"],
     )
 
     @field_validator("api_key_env")
@@ -78,16 +105,24 @@ class ProviderConfig(_Section):
 class AgentConfig(_Section):
     """One ``[agents.NAME]`` entry: a named assistant with a prompt, model and tools."""
 
-    description: str = ""
-    system_prompt: str = ""
+    description: str = Field(
+        default="", description="What the agent is for.", examples=["Writes and fixes code"]
+    )
+    system_prompt: str = Field(
+        default="",
+        description="The agent's instructions.",
+        examples=["You are a careful software engineer."],
+    )
     model: str = Field(
         default="default", description="A `provider/model` name, an alias or `default`."
     )
     tools: list[str] | None = Field(
-        default=None, description="Tool names; absent = every built-in tool."
+        default=None,
+        description="Tool names; absent = every built-in tool.",
+        examples=[["read_file", "search_text", "edit_file", "shell"]],
     )
     approval: ApprovalMode | None = Field(
-        default=None, description="Overrides [approval] mode for this agent."
+        default=None, description="Overrides [approval] mode for this agent.", examples=["ask"]
     )
 
 
@@ -112,14 +147,34 @@ def _check_rules(rules: list[str], info: ValidationInfo) -> list[str]:
 class ApprovalConfig(_Section):
     """``[approval]``: when tools that change things must ask first."""
 
-    mode: ApprovalMode = "ask"
-    allow: list[str] = Field(default_factory=list, description="Rules that run without asking.")
-    ask: list[str] = Field(default_factory=list, description="Rules that always ask.")
-    deny: list[str] = Field(default_factory=list, description="Rules that never run; deny wins.")
-    timeout_seconds: float = Field(default=300.0, ge=0, description="0 waits forever.")
+    mode: ApprovalMode = Field(
+        default="ask",
+        description="ask: changes wait for your answer; auto: everything runs; read-only: "
+        "only tools that change nothing run.",
+    )
+    allow: list[str] = Field(
+        default_factory=list,
+        description="Rules that run without asking: TOOL or TOOL(pattern).",
+        examples=[["shell(git status *)", "read_file"]],
+    )
+    ask: list[str] = Field(
+        default_factory=list,
+        description="Rules that always ask.",
+        examples=[["shell(git push *)"]],
+    )
+    deny: list[str] = Field(
+        default_factory=list,
+        description="Rules that never run; deny wins.",
+        examples=[["shell(rm -rf *)"]],
+    )
+    timeout_seconds: float = Field(
+        default=300.0, ge=0, description="No answer in time = deny; 0 waits forever."
+    )
     trusted_workspaces: dict[str, str] = Field(
         default_factory=dict,
-        description="Workspace rule files whose allow rules you trusted: path = 'sha256:…'.",
+        description="Workspace rule files whose allow rules you trusted: path = 'sha256:…' "
+        "(written for you when you trust a workspace's rules).",
+        examples=[{"/home/me/src/repo/.agentkit/config.toml": "sha256:9f2c…"}],
     )
 
     _validate_rules = field_validator("allow", "ask", "deny")(_check_rules)
@@ -128,10 +183,14 @@ class ApprovalConfig(_Section):
 class UIConfig(_Section):
     """``[ui]``: how the app looks and behaves."""
 
-    theme: str = "textual-dark"
-    show_sidebar: bool = True
+    theme: str = Field(
+        default="textual-dark",
+        description="The app's theme (ctrl+p → theme saves it here); an unknown name falls "
+        "back to textual-dark with a notice.",
+    )
+    show_sidebar: bool = Field(default=True, description="Show the sessions sidebar at start.")
     show_thinking: bool = Field(default=False, description="Open thinking blocks by default.")
-    show_timestamps: bool = False
+    show_timestamps: bool = Field(default=False, description="Show the time of each message.")
     stream_delay_ms: int = Field(default=12, ge=0, description="Demo model pace per token.")
     notify: Literal["bell", "desktop", "off"] = Field(
         default="bell",
@@ -147,16 +206,57 @@ class UIConfig(_Section):
         default=True,
         description="false: the app takes no mouse input, so the terminal's own selection works.",
     )
+    #: What was wrong in ``[ui]`` and fell back to the default (shown as a notice).
+    _fallbacks: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _fall_back(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """A bad value (or a key from a newer version) in ``[ui]`` must not stop the app:
+        each is dropped for its default, and said once in the app."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, dict):
+                raise
+            problems, kept = [], dict(data)
+            for error in exc.errors():
+                key = str(error["loc"][0]) if error["loc"] else ""
+                if key in kept:
+                    del kept[key]
+                    told = one_line(expected_of(error), 160)
+                    if error["type"] == "extra_forbidden":
+                        problems.append(f"[ui] {key}: unknown key, ignored")
+                    else:
+                        problems.append(f"[ui] {key}: {told}; using the default")
+            if not problems:
+                raise
+            section = handler(kept)
+            section._fallbacks = problems
+            return section
+
+    @property
+    def fallbacks(self) -> list[str]:
+        """The ``[ui]`` problems that fell back to defaults."""
+        return list(self._fallbacks)
 
 
 class EngineConfig(_Section):
     """``[engine]``: limits of one agent turn."""
 
-    max_steps: int = Field(default=25, ge=1, le=500)
-    max_concurrent_turns: int = Field(default=4, ge=1, le=32)
-    tool_timeout_seconds: float = Field(default=120.0, gt=0)
-    max_tool_output_chars: int = Field(default=30_000, ge=1_000)
-    max_replans: int = Field(default=2, ge=0, le=10)
+    max_steps: int = Field(default=25, ge=1, le=500, description="Model calls per turn.")
+    max_concurrent_turns: int = Field(
+        default=4, ge=1, le=32, description="Turns that may run at once in one session."
+    )
+    tool_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Longest one tool call may take."
+    )
+    max_tool_output_chars: int = Field(
+        default=30_000, ge=1_000, description="Longer tool output is cut, with a note."
+    )
+    max_replans: int = Field(
+        default=2, ge=0, le=10, description="Plan mode: new plans after a failed phase."
+    )
     max_reply_chars: int = Field(
         default=1_000_000,
         ge=1_000,
@@ -190,7 +290,9 @@ class EngineConfig(_Section):
     project_instructions: bool = Field(
         default=True, description="Read AGENTS.md (or CLAUDE.md) into the system prompt."
     )
-    project_instructions_max_bytes: int = Field(default=32_768, ge=1_024)
+    project_instructions_max_bytes: int = Field(
+        default=32_768, ge=1_024, description="Longest AGENTS.md read; the rest is left out."
+    )
 
 
 SandboxMode = Literal["auto", "bwrap", "off"]
@@ -216,9 +318,12 @@ class ServeConfig(_Section):
     """``[serve]``: the REST + WebSocket API of ``agentkit serve``."""
 
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
-    port: int = Field(default=8765, ge=0, le=65535)
+    port: int = Field(default=8765, ge=0, le=65535, description="Port to listen on.")
     api_key_env: str | None = Field(
-        default=None, description="Env variable holding the API key clients must send."
+        default=None,
+        description="Env variable holding the API key clients must send (anything but "
+        "loopback needs one).",
+        examples=["AGENTKIT_API_KEY"],
     )
     approval: ServeApproval = Field(
         default="deny",
@@ -240,20 +345,36 @@ class ServeConfig(_Section):
 class ExpertConfig(_Section):
     """One expert of a ``[teams.NAME]`` roster."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
-    name: str
-    role: str = Field(default="", description="The expert's role prompt.")
-    color: str = Field(default="", description="Colour name or #hex for the team panel.")
-    tools: list[str] | None = Field(default=None, description="Tool names; absent = the agent's.")
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$",
+        description="Short id: letters, digits, '_' and '-'.",
+        examples=["engineer"],
+    )
+    name: str = Field(description="The name shown in the team panel.", examples=["Engineer"])
+    role: str = Field(
+        default="", description="The expert's role prompt.", examples=["Write and fix code."]
+    )
+    color: str = Field(
+        default="", description="Colour name or #hex for the team panel.", examples=["green"]
+    )
+    tools: list[str] | None = Field(
+        default=None,
+        description="Tool names; absent = the agent's.",
+        examples=[["read_file", "edit_file", "shell"]],
+    )
     model: str = Field(default="default", description="`provider/model`, an alias or `default`.")
 
 
 class TeamConfig(_Section):
     """``[teams.NAME]``: a lead plus experts for team mode."""
 
-    description: str = ""
-    lead: str | None = Field(default=None, description="Expert id that leads; absent = the first.")
-    experts: list[ExpertConfig] = Field(min_length=1)
+    description: str = Field(
+        default="", description="What the team is for.", examples=["Research, build, review"]
+    )
+    lead: str | None = Field(
+        default=None, description="Expert id that leads; absent = the first.", examples=["engineer"]
+    )
+    experts: list[ExpertConfig] = Field(min_length=1, description="The team's experts.")
 
     @field_validator("experts")
     @classmethod
@@ -267,7 +388,11 @@ class TeamConfig(_Section):
 class StorageConfig(_Section):
     """``[storage]``: where the session database lives (``--db`` beats it)."""
 
-    path: str | None = None
+    path: str | None = Field(
+        default=None,
+        description="The session database; absent = agentkit.db in the data dir.",
+        examples=["/somewhere/agentkit.db"],
+    )
 
 
 class Settings(_Section):
@@ -279,9 +404,14 @@ class Settings(_Section):
             "`provider/model`; absent = auto-detect (OpenAI key, Anthropic key, local Ollama, "
             "else the offline demo)."
         ),
+        examples=["openai/gpt-4.1-mini"],
     )
-    default_agent: str = "default"
-    aliases: dict[str, str] = Field(default_factory=dict, description="Short names for models.")
+    default_agent: str = Field(default="default", description="The agent new sessions use.")
+    aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="Short names for models.",
+        examples=[{"fast": "groq/llama-3.3-70b-versatile"}],
+    )
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
@@ -296,7 +426,8 @@ class Settings(_Section):
     mcp: McpConfig = Field(default_factory=McpConfig)
     keys: dict[str, str] = Field(
         default_factory=dict,
-        description="Key bindings by id, e.g. 'turn.cancel' = 'escape,ctrl+g' (see the help, f1).",
+        description="Key bindings by id (f1 lists the ids), comma-separated keys.",
+        examples=[{"turn.cancel": "escape,ctrl+g", "app.help": "f1,question_mark"}],
     )
 
     @field_validator("providers", "agents", "aliases", "teams")

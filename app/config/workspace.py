@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.config.errors import ConfigError, _expected
+from app.config.errors import ConfigError, expected_of
 from app.config.mcp import McpConfig, McpServerConfig
 from app.config.schema import Settings
 from app.textsafe import CONTROL_CHARACTERS
@@ -145,7 +145,7 @@ def _workspace_servers(
         error = exc.errors(include_url=False)[0]
         key = ".".join(str(part) for part in ("mcp", *error["loc"]))
         raise ConfigError(
-            f"config error in {workspace_file}, key {key}: {_expected(error, secret=True)}"
+            f"config error in {workspace_file}, key {key}: {expected_of(error, secret=True)}"
         ) from None
     return tuple(config.servers.items())
 

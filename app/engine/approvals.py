@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,13 +18,13 @@ from pydantic import BaseModel
 
 from app.engine.cancel import TurnCancelled, cancellable
 from app.engine.events import (
-    AskHumanEvent,
     ConfirmationRequestData,
     ConfirmationRequestEvent,
     ConfirmationResultData,
     ConfirmationResultEvent,
     Decider,
     LaterCallData,
+    ask_human,
     notice,
 )
 from app.engine.human import ConfirmationRequest, Decision, LaterCall, Question
@@ -97,7 +98,7 @@ async def decide(ctx: TurnContext, planned: Planned, step: StepAnswers) -> bool:
     if decision.action == "allow":
         planned.known_safe = decision.known_safe
         planned.offline = decision.known_safe and decision.source == "mode"
-        if access != "read" or decision.rule:
+        if access not in ("read", "interactive") or decision.rule:  # a question is no action
             decider: Decider = "rule" if decision.rule else "policy"
             await _emit_result(
                 ctx, call, True, decider, decision.rule, command=_decided_command(planned)
@@ -309,9 +310,9 @@ async def _apply_answer(
 
 
 def tool_context(ctx: TurnContext) -> ToolContext:
-    async def ask(question: str) -> str:
+    async def ask(question: str, choices: Sequence[str] = ()) -> str:
         try:
-            return await ask_person(ctx, question)
+            return await ask_person(ctx, question, choices)
         except TurnCancelled:
             # Inside a tool task: end the task as cancelled, so the turn's own clean-up
             # records "stopped" rather than a tool failure.
@@ -334,18 +335,22 @@ def sandbox_words(ctx: TurnContext) -> str:
         return f"nowhere: {exc} (it will not run)"
 
 
-async def ask_person(ctx: TurnContext, question: str) -> str:
-    """Put the agent's question to the person (engine-side timeout and cancel race)."""
+async def ask_person(ctx: TurnContext, question: str, choices: Sequence[str] = ()) -> str:
+    """Put the agent's question (and the answers it offers) to the person (engine-side
+    timeout and cancel race)."""
     async with ctx.human_lock:
         ctx.cancel.raise_if_cancelled()
-        return await _ask_now(ctx, question)
+        return await _ask_now(ctx, question, tuple(choices))
 
 
-async def _ask_now(ctx: TurnContext, question: str) -> str:
+async def _ask_now(ctx: TurnContext, question: str, choices: tuple[str, ...]) -> str:
     request = Question(
-        request_id=uuid.uuid4().hex[:12], question=question, expert_name=ctx.expert_name
+        request_id=uuid.uuid4().hex[:12],
+        question=question,
+        expert_name=ctx.expert_name,
+        choices=choices,
     )
-    await ctx.emit(AskHumanEvent(question=question, request_id=request.request_id))
+    await ctx.emit(ask_human(question, request.request_id, choices))
     timeout = ctx.confirm_timeout
     try:
         answer = await cancellable(asyncio.wait_for(ctx.human.ask(request), timeout), ctx.cancel)

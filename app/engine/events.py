@@ -42,17 +42,36 @@ from app.engine.mode_events import (
     TeamSynthesisData,
     TeamSynthesisEvent,
 )
+from app.engine.person_events import (
+    AskHumanEvent,
+    ConfirmationRequestData,
+    ConfirmationRequestEvent,
+    ConfirmationResultData,
+    ConfirmationResultEvent,
+    Decider,
+    LaterCallData,
+    ask_human,
+    confirmation_request,
+    confirmation_result,
+)
 from app.engine.wire import Redacted, Wire
 from app.textsafe import redact_url_credentials
 
-#: The plan and team event models live in ``app.engine.mode_events`` (with their
-#: constructors); the models are re-exported here.
+#: The plan and team event models live in ``app.engine.mode_events``, the person's in
+#: ``app.engine.person_events`` (with their constructors); they are re-exported here.
 __all__ = [
+    "AskHumanEvent",
+    "ConfirmationRequestData",
+    "ConfirmationRequestEvent",
+    "ConfirmationResultData",
+    "ConfirmationResultEvent",
+    "Decider",
     "ExpertInfo",
     "ExpertResultData",
     "ExpertResultEvent",
     "ExpertStepData",
     "ExpertStepEvent",
+    "LaterCallData",
     "PhaseCompletedData",
     "PhaseCompletedEvent",
     "PhaseFailedData",
@@ -74,10 +93,12 @@ __all__ = [
     "TeamFormedEvent",
     "TeamSynthesisData",
     "TeamSynthesisEvent",
+    "ask_human",
+    "confirmation_request",
+    "confirmation_result",
 ]
 
 TurnStatus = Literal["completed", "cancelled", "error", "max_steps", "loop_stopped"]
-Decider = Literal["user", "policy", "rule", "timeout", "cancelled", "session_rule"]
 
 MAX_ERROR_CHARS = 200
 
@@ -169,63 +190,6 @@ class StepEvent(Wire):
 
     type: Literal["step"] = "step"
     data: Annotated[CallStep | ResultStep, Field(discriminator="event_type")]
-
-
-# --------------------------------------------------------------------------- the person
-
-
-class LaterCallData(Wire):
-    #: The tool call's id (what a ``Decision.covers`` names).
-    id: str
-    tool: str
-    command: str
-
-
-class ConfirmationRequestData(Wire):
-    confirmation_id: str
-    command: str
-    reason: str
-    tool: str | None = None
-    proposed_rule: str | None = None
-    #: Who asks, when an expert of a team (or a plan phase) made the call.
-    expert_name: str | None = None
-    #: For commands: whether they run in the OS sandbox, in words.
-    sandbox: str | None = None
-    #: Later calls of the same step the policy will also ask about (left out when none), so
-    #: one answer can cover them by call id.
-    later_calls: list[LaterCallData] | None = None
-
-
-class ConfirmationRequestEvent(Wire):
-    """A tool call waits for the person's approval."""
-
-    type: Literal["confirmation_request"] = "confirmation_request"
-    data: ConfirmationRequestData
-
-
-class ConfirmationResultData(Wire):
-    confirmation_id: str
-    approved: bool
-    decider: Decider | None = None
-    rule: str | None = None
-    scope: str | None = None
-    tool: str | None = None
-    command: str | None = None
-
-
-class ConfirmationResultEvent(Wire):
-    """How an approval was decided, by whom, and by which rule."""
-
-    type: Literal["confirmation_result"] = "confirmation_result"
-    data: ConfirmationResultData
-
-
-class AskHumanEvent(Wire):
-    """The agent asks the person a question and waits for the reply."""
-
-    type: Literal["ask_human"] = "ask_human"
-    question: str
-    request_id: str
 
 
 # --------------------------------------------------------------------------- turn end
@@ -391,54 +355,6 @@ def tool_result(
         id=call_id, name=name, output=output, is_error=is_error, duration_ms=duration_ms
     )
     return StepEvent(data=ResultStep(step=step, data=data))
-
-
-def confirmation_request(
-    confirmation_id: str,
-    command: str,
-    reason: str,
-    *,
-    tool: str | None = None,
-    proposed_rule: str | None = None,
-    expert_name: str | None = None,
-    sandbox: str | None = None,
-    later_calls: list[LaterCallData] | None = None,
-) -> ConfirmationRequestEvent:
-    """A ``confirmation_request`` event: a call waits for the person's approval."""
-    data = ConfirmationRequestData(
-        confirmation_id=confirmation_id,
-        command=command,
-        reason=reason,
-        tool=tool,
-        proposed_rule=proposed_rule,
-        expert_name=expert_name,
-        sandbox=sandbox,
-        later_calls=later_calls,
-    )
-    return ConfirmationRequestEvent(data=data)
-
-
-def confirmation_result(
-    confirmation_id: str,
-    approved: bool,
-    *,
-    decider: Decider | None = None,
-    rule: str | None = None,
-    scope: str | None = None,
-    tool: str | None = None,
-    command: str | None = None,
-) -> ConfirmationResultEvent:
-    """A ``confirmation_result`` event: how an approval was decided, and by whom."""
-    data = ConfirmationResultData(
-        confirmation_id=confirmation_id,
-        approved=approved,
-        decider=decider,
-        rule=rule,
-        scope=scope,
-        tool=tool,
-        command=command,
-    )
-    return ConfirmationResultEvent(data=data)
 
 
 def usage(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Sequence
 from typing import Literal, Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict
@@ -89,6 +90,8 @@ class Question(BaseModel):
     question: str
     #: The team expert (or plan phase) asking, if any.
     expert_name: str | None = None
+    #: Answers the agent offers (at most 9); the person may pick one or write their own.
+    choices: tuple[str, ...] = ()
 
 
 class Human(Protocol):
@@ -172,9 +175,24 @@ class TerminalHuman:
         return Decision(action="deny")
 
     async def ask(self, question: Question) -> str:
-        """Print the question and read one line."""
+        """Print the question (and its choices, numbered) and read one line: a choice's
+        number stands for that choice; anything else is the answer as typed."""
         who = _plain(question.expert_name) if question.expert_name else "The agent"
-        return await self._prompt(f"\n{who} asks: {_plain(question.question)}\n> ")
+        listed = "".join(
+            f"  {number}. {_plain(choice)}\n"
+            for number, choice in enumerate(question.choices, start=1)
+        )
+        hint = "(a number, or your own answer)\n" if question.choices else ""
+        text = f"\n{who} asks: {_plain(question.question)}\n{listed}{hint}> "
+        return chosen_answer(await self._prompt(text), question.choices)
+
+
+def chosen_answer(reply: str, choices: Sequence[str]) -> str:
+    """The answer a reply stands for: the choice its number names ("2"), else the reply."""
+    number = reply.strip()
+    if number.isdigit() and 1 <= int(number) <= len(choices):
+        return choices[int(number) - 1]
+    return reply
 
 
 def _plain(text: str) -> str:

@@ -38,6 +38,8 @@ DEMO_NOTICE = (
     "default_model to config.toml (see `agentkit models`)."
 )
 _TAG = "\n\n_(offline demo reply)_"
+#: The answers the demo offers when it asks the person a question.
+DEMO_CHOICES = ("The code", "The tests", "The docs")
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _PATH = re.compile(r"[\w./~-]+\.[A-Za-z0-9]{1,8}\b")
 _GREETING = re.compile(
@@ -117,7 +119,8 @@ class DemoModel:
                 {"command": command, "timeout": 30},
                 offered,
                 seed,
-                f"I'll run `{command}` in the workspace. It needs your approval first.",
+                f"I'll run `{command}` in the workspace. A command the approval policy does not "
+                "know to be safe waits for your approval first.",
             )
         if re.search(r"\bask me\b|\bquestion\b|\bclarify\b|\bhelp me (choose|decide)\b", lowered):
             question = (
@@ -125,7 +128,7 @@ class DemoModel:
             )
             return _tool(
                 "ask_human",
-                {"question": question},
+                {"question": question, "choices": list(DEMO_CHOICES)},
                 offered,
                 seed,
                 "Before I go on, I need one thing from you.",
@@ -342,7 +345,8 @@ def _markdown() -> str:
         "- **Greet me** to see a direct answer with no tools.\n"
         "- Ask me to *list the files* or *read README.md*: I call a read-only tool and answer "
         "from its real output.\n"
-        "- Ask me to *run `ls -la`*: the `shell` tool asks for your approval first.\n"
+        "- Ask me to *run `touch notes.txt`*: the `shell` tool asks for your approval first;\n"
+        "  *run `ls -la`* only reads, so the approval policy allows it without asking.\n"
         "- Ask me to *ask you a question*, or to *think step by step*.\n\n"
         "## How the modes compare\n\n"
         "| Mode | Tools | When |\n"
@@ -369,7 +373,8 @@ def _markdown() -> str:
 _GREETING_TEXT = (
     "Hello! I'm the **offline demo model** of AgentKit: I answer from a script, without a network, "
     "so you can try the app right away.\n\n"
-    "Try: *list the files*, *read README.md*, *run `ls -la`*, *ask me a question*, "
+    "Try: *list the files*, *read README.md*, *run `touch notes.txt`* (asks for your approval), "
+    "*run `ls -la`* (known to be safe: allowed by the policy), *ask me a question*, "
     "*think step by step*, or *show me some markdown*.\n\n"
     f"{DEMO_NOTICE}"
 )
@@ -391,8 +396,8 @@ def _fallback(text: str) -> str:
     return (
         f"You said: “{quoted}”.\n\n"
         "I can't really answer that: I'm the offline demo model and only know a few scripted "
-        "replies (*hello*, *list the files*, *read README.md*, *run `ls -la`*, *ask me a "
-        "question*, *think step by step*, *show me some markdown*, *make a plan*, "
+        "replies (*hello*, *list the files*, *read README.md*, *run `touch notes.txt`*, *ask "
+        "me a question*, *think step by step*, *show me some markdown*, *make a plan*, "
         "*form a team*).\n\n"
         f"{DEMO_NOTICE}"
     )

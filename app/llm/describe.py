@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from app import secretenv
 from app.config import Settings
-from app.llm.demo import DEMO_MODEL, DEMO_NOTICE
+from app.llm.demo import DEMO_MODEL
 from app.llm.models import (
     DEFAULT_MODELS,
     PROBE_TIMEOUT,
@@ -26,6 +26,15 @@ from app.llm.models import (
 )
 from app.llm.windows import Source, context_window
 from app.textsafe import redact_url_credentials
+
+#: Under a demo default, ``agentkit models`` says how to get a real model (the app's own
+#: notice, ``DEMO_NOTICE``, points here, so this one points at the config file instead).
+MODELS_DEMO_NOTICE = (
+    "This is the offline demo model: scripted replies, no network. For a real model set "
+    "OPENAI_API_KEY or ANTHROPIC_API_KEY, start Ollama, or add a [providers.NAME] entry and "
+    "default_model to your config file: `agentkit config init` writes one with every key, "
+    "commented, and `agentkit config edit` opens it."
+)
 
 #: Text that may quote a provider's URL: its credentials are masked whatever built it
 #: (``base_url``, a probe's error, the reason for the default), for the text and --json.
@@ -184,5 +193,5 @@ def format_report(report: ModelsReport) -> str:
         lines += ["", "aliases:"]
         lines += [f"  {alias} = {target}" for alias, target in sorted(report.aliases.items())]
     if report.default == DEMO_MODEL:
-        lines += ["", DEMO_NOTICE]
+        lines += ["", MODELS_DEMO_NOTICE]
     return "\n".join(lines)

@@ -145,7 +145,8 @@ class WsUserMessage(_ClientMessage):
 
 
 class WsReply(_ClientMessage):
-    """Answer an ``ask_human`` question."""
+    """Answer an ``ask_human`` question: free text, also when the question offered
+    ``choices`` (a choice is answered with its text)."""
 
     type: Literal["reply"]
     request_id: str

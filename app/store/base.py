@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.clock import Clock as Clock  # the store's parts take their clock types from here
+from app.clock import utc_now as utc_now
 from app.store.db import Database
 from app.store.models import Event, Message, Session, ToolCallRecord
 from app.textsafe import strip_controls
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC (the default clock; tests pass a frozen one)."""
-    return datetime.now(UTC)
 
 
 def to_db_time(moment: datetime) -> str:

@@ -54,12 +54,13 @@ def _status_note(message: Message) -> str:
 
 def _message_md(message: Message) -> list[str]:
     time = message.created_at.strftime("%H:%M:%S")
+    if message.role == "tool" and message.tool_name == "ask_human" and not message.is_error:
+        return [f"### Answer to the agent's question · {time}", "", message.content.strip(), ""]
     if message.role == "tool":
         error = " — error" if message.is_error else ""
         name = message.tool_name or "tool"
         lines = [f"### Tool result: `{name}` ({message.tool_call_id}){error} · {time}", ""]
-        lines.append(fence(message.content, "text"))
-        return lines
+        return [*lines, fence(message.content, "text"), ""]
     heading = {"user": "User", "assistant": "Assistant", "system": "System"}[message.role]
     if message.summary_through is not None:
         heading = "Summary of the conversation so far (sent to the model instead of it)"
@@ -77,15 +78,26 @@ def _message_md(message: Message) -> list[str]:
             "",
         ]
     if message.content.strip():
-        lines += [message.content.rstrip(), ""]
+        lines += [_content_md(message.content), ""]
     for call in message.tool_calls:
-        arguments = (
-            call.raw_arguments
-            if call.raw_arguments is not None
-            else json.dumps(call.arguments, ensure_ascii=False, indent=2)
-        )
-        lines += [f"**Tool call** `{call.name}` ({call.id})", "", fence(arguments, "json"), ""]
+        lines += [f"**Tool call** `{call.name}` ({call.id})", ""]
+        if call.arguments or not (call.raw_arguments or "").strip():
+            lines += _arguments_md(call.arguments)
+        else:  # arguments that did not parse: as the model sent them
+            lines += [fence(call.raw_arguments or "", "text"), ""]
     return lines
+
+
+def _content_md(content: str) -> str:
+    """A message's text; a reply that is one JSON document (a planner's plan) fenced."""
+    text = content.rstrip()
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            json.loads(text)
+        except ValueError:
+            return text
+        return fence(text.strip(), "json")
+    return text
 
 
 def _code(text: str) -> str:
@@ -137,21 +149,156 @@ def _approval_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
     return line
 
 
-def _event_md(event: Event, asked: dict[str, dict[str, Any]]) -> str:
-    inner = event.data.get("data")  # logged as the wire shape without "type"
-    data: dict[str, Any] = inner if isinstance(inner, dict) else event.data
-    if event.type in ("confirmation_request", "confirmation_result"):
-        return _approval_md(event, asked)
-    if event.type == "skill_match":
+class _EventLines:
+    """Readable lines for logged events, in log order. It remembers what earlier events said
+    (the approval asked, the plan's phases, the tokens used so far in the turn), and leaves
+    out what the messages already show: tool calls and results that have a message, the
+    streamed steps of plan phases and experts, and the team's synthesis."""
+
+    def __init__(self, messages: Sequence[Message]) -> None:
+        self.asked: dict[str, dict[str, Any]] = {}  # approval requests by confirmation id
+        self.shown_calls = {call.id for m in messages for call in m.tool_calls}
+        self.shown_calls |= {m.tool_call_id for m in messages if m.tool_call_id}
+        self.titles: dict[str, str] = {}  # plan phases by id
+        self.plan: list[str] = []  # the phase titles last listed
+        self.tokens: dict[str, list[int]] = {}  # the turn's usage so far, by model
+
+    def line(self, event: Event) -> str | None:
+        """The event as Markdown, or None when it adds nothing to the messages."""
+        inner = event.data.get("data")  # logged as the wire shape without "type"
+        data: dict[str, Any] = inner if isinstance(inner, dict) else event.data
+        if event.type == "confirmation_result" and data.get("tool") == "ask_human":
+            return None  # a question is always allowed; the question's own line follows
+        if event.type in ("confirmation_request", "confirmation_result"):
+            return _approval_md(event, self.asked)
+        if event.type == "step":
+            return self._step(data)
+        if event.type in ("usage", "result"):
+            return self._turn_end(event.type, data)
+        if event.type in _PLAN_TYPES:
+            return self._plan(event.type, data)
+        if event.type in _TEAM_TYPES:
+            return _team_md(event.type, data)
+        return _simple_md(event.type, data, event.data)
+
+    def _step(self, step: dict[str, Any]) -> str | None:
+        data = step.get("data")
+        call: dict[str, Any] = data if isinstance(data, dict) else {}
+        if call.get("id") in self.shown_calls:
+            return None
+        name = _code(str(call.get("name", "tool")))
+        if step.get("event_type") == "tool_call":
+            arguments = call.get("arguments")
+            listed = _arguments_md(arguments if isinstance(arguments, dict) else {})
+            return "\n".join([f"**Tool call** {name}", "", *listed]).rstrip()
+        error = " — error" if call.get("is_error") else ""
+        return f"**Tool result** {name}{error}\n\n" + fence(str(call.get("output", "")), "text")
+
+    def _turn_end(self, kind: str, data: dict[str, Any]) -> str | None:
+        if kind == "usage":
+            counts = self.tokens.setdefault(str(data.get("model") or "model"), [0, 0])
+            counts[0] += int(data.get("input_tokens") or 0)
+            counts[1] += int(data.get("output_tokens") or 0)
+            return None
+        used = "; ".join(
+            f"{model}: {inputs:,} tokens in, {outputs:,} out"
+            for model, (inputs, outputs) in self.tokens.items()
+        )
+        self.tokens = {}
+        status = str(data.get("status", ""))
+        if status == "completed" and not used:
+            return None
+        words = _TURN_ENDS.get(status, f"Turn ended ({status})")
+        return f"> _{words}{' · ' + used if used else ''}_"
+
+    def _plan(self, kind: str, data: dict[str, Any]) -> str | None:
+        phase = str(data.get("phase_id", ""))
+        title = self.titles.get(phase, phase)
+        if kind == "plan_update":
+            phases = [p for p in data.get("plan_phases") or [] if isinstance(p, dict)]
+            self.titles.update({str(p.get("id")): str(p.get("title", "")) for p in phases})
+            titles = [str(p.get("title", "")) for p in phases]
+            if titles == self.plan:
+                return None  # only the phases' statuses moved on: the lines below say how
+            self.plan = titles
+            listed = "\n".join(f"> {n}. {t}" for n, t in enumerate(titles, start=1))
+            return f"> **Plan**\n>\n{listed}"
+        if kind == "phase_started":
+            self.titles[phase] = str(data.get("title", phase))
+            return f"> **Phase {int(data.get('index', 0)) + 1}:** {self.titles[phase]}"
+        if kind == "phase_completed":
+            return f"> Phase done: {title}"
+        if kind == "phase_failed":
+            return f"> **Phase failed:** {title}: {data.get('error', '')}"
+        if kind == "replanning":
+            attempt = data.get("attempt", "?")
+            return f"> **Planning again** (attempt {attempt}): {data.get('reason', '')}"
+        return None  # plan_step: the phase's messages hold its text and calls
+
+
+_PLAN_TYPES = frozenset(
+    {"plan_update", "plan_step", "phase_started", "phase_completed", "phase_failed", "replanning"}
+)
+_TEAM_TYPES = frozenset(
+    {"team_formed", "expert_step", "expert_result", "team_synthesis", "team_dissolved"}
+)
+
+#: How a turn ended, in words (``status`` of its ``result``).
+_TURN_ENDS = {
+    "completed": "Turn completed",
+    "cancelled": "Turn stopped",
+    "error": "Turn ended with an error",
+    "max_steps": "Turn reached its step limit",
+    "loop_stopped": "Turn stopped: the model repeated the same calls",
+}
+
+
+def _team_md(kind: str, data: dict[str, Any]) -> str | None:
+    """A team event as a line (expert steps and the synthesis are in the messages)."""
+    if kind == "team_formed":
+        experts = [e for e in data.get("experts") or [] if isinstance(e, dict)]
+        who = ", ".join(str(e.get("name", "")) for e in experts)
+        return f"> **Team formed:** {who} (lead: {data.get('lead_expert', '')})"
+    if kind == "expert_result":
+        failed = " — failed" if data.get("status") == "failed" else ""
+        return f"> {data.get('expert_name', 'An expert')} finished{failed}"
+    if kind == "team_dissolved":
+        return "> Team dissolved"
+    return None
+
+
+def _simple_md(kind: str, data: dict[str, Any], whole: dict[str, Any]) -> str | None:
+    """Skill matches, notes, errors and the agent's questions; other kinds by name only."""
+    if kind == "skill_match":
         return f"> Skill `@{data.get('skill', '')}` matched ({data.get('method', '')})"
-    if event.type == "notice":
+    if kind == "notice":
         return f"> Note: {data.get('message', '')}"
-    if event.type == "error":
-        return f"> **Error:** {data.get('message', '')}"
-    compact = json.dumps(event.data, ensure_ascii=False, separators=(", ", ": "))
-    if len(compact) > 300:
-        compact = compact[:297] + "..."
-    return f"> `{event.type}` {compact}"
+    if kind == "error":
+        detail = f" ({data['detail']})" if data.get("detail") else ""
+        return f"> **Error:** {data.get('message', '')}{detail}"
+    if kind == "ask_human":
+        question = " ".join(str(whole.get("question", "")).split())
+        choices = [str(choice) for choice in whole.get("choices") or []]
+        offered = " · ".join(f"{n}. {c}" for n, c in enumerate(choices, start=1))
+        return f"> **The agent asked:** {question}" + (
+            f"\n>\n> Choices: {offered}" if offered else ""
+        )
+    return f"> ({kind})"
+
+
+def _arguments_md(arguments: dict[str, Any]) -> list[str]:
+    """A tool call's arguments as a list: short text inline, long or multi-line text fenced."""
+    lines: list[str] = []
+    for key, value in arguments.items():
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            lines.append(f"- {key}: " + ", ".join(_code(item) for item in value))
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if "\n" in text or len(text) > 100:
+            lines += [f"- {key}:", "", fence(text), ""]
+        else:
+            lines.append(f"- {key}: {_code(text) if text else '(empty)'}")
+    return [*lines, ""] if lines and lines[-1] else lines
 
 
 def to_markdown(session: Session, messages: Sequence[Message], events: Sequence[Event]) -> str:
@@ -171,10 +318,12 @@ def to_markdown(session: Session, messages: Sequence[Message], events: Sequence[
     ]
     entries: list[tuple[int, Message | Event]] = [(m.seq, m) for m in messages]
     entries += [(e.seq, e) for e in events]
-    asked: dict[str, dict[str, Any]] = {}  # approval requests by confirmation id
+    said = _EventLines(messages)
     for _seq, entry in sorted(entries, key=lambda item: item[0]):
         if isinstance(entry, Message):
             lines += _message_md(entry)
         else:
-            lines += [_event_md(entry, asked), ""]
+            line = said.line(entry)
+            if line is not None:
+                lines += [line, ""]
     return strip_controls("\n".join(lines)).rstrip() + "\n"

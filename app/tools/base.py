@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -48,7 +48,8 @@ class ToolContext:
     workspace: Path
     timeout: float = DEFAULT_TIMEOUT
     max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS
-    ask: Callable[[str], Awaitable[str]] | None = None
+    #: Put a question to the person, with the answers offered (may be empty); the reply.
+    ask: Callable[[str, Sequence[str]], Awaitable[str]] | None = None
     #: ``[tools] sandbox``: whether shell commands run in an OS sandbox.
     sandbox: SandboxMode = "off"
     #: Whether the call may use the network (in the sandbox; a person or rule allowed it).

@@ -95,7 +95,7 @@ class AgentKitApp(App[None]):
         self.config_file = config_file
         #: The ``[keys]`` remaps in force (binding id -> keys).
         self.keymap: dict[str, str] = {}
-        self.theme_problem = apply_configured_theme(self, settings.ui.theme)
+        self.theme_problem = apply_configured_theme(self, settings.ui)
         #: Starts, stops and follows turns through the engine's live-turn hub.
         self.turns = TurnFeed(self)
         self.sessions = Sessions(self.turns.turn)

@@ -12,12 +12,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from app.clock import FrozenClock
 from app.config import Settings
 from app.engine.events import (
     Event,
     ExpertInfo,
     PhaseInfo,
-    PlanUpdateData,
     PlanUpdateEvent,
     StepKind,
     notice,
@@ -31,6 +31,7 @@ from app.engine.mode_events import (
     phase_failed,
     phase_started,
     plan_step,
+    plan_update,
     replanning,
     team_dissolved,
     team_formed,
@@ -42,19 +43,6 @@ from app.ui.app import AgentKitApp
 from app.wiring import open_engine, open_store
 
 START = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-
-
-class ScenarioClock:
-    """A clock that moves only when a seeder moves it."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 ANSWER = """\
@@ -80,7 +68,7 @@ Then run `pytest tests/test_parser.py -q` again.
 """
 
 
-async def _seed_conversation(store: SessionStore, clock: ScenarioClock) -> None:
+async def _seed_conversation(store: SessionStore, clock: FrozenClock) -> None:
     clock.now = START - timedelta(days=9)
     old = await store.create_session("default")
     await store.append_message(old.id, "user", "Draft release notes for 0.2")
@@ -127,7 +115,7 @@ COMPACT_SUMMARY = (
 )
 
 
-async def _seed_compacted(store: SessionStore, clock: ScenarioClock) -> None:
+async def _seed_compacted(store: SessionStore, clock: FrozenClock) -> None:
     """A session whose first turns were compacted into a summary, then one more turn."""
     clock.now = START
     main = await store.create_session("default")
@@ -150,14 +138,14 @@ async def _seed_compacted(store: SessionStore, clock: ScenarioClock) -> None:
     )
 
 
-async def _seed_nothing(store: SessionStore, clock: ScenarioClock) -> None:
+async def _seed_nothing(store: SessionStore, clock: FrozenClock) -> None:
     del store, clock
 
 
 class _Log:
     """Writes a turn's events as the engine logs them, moving the clock between them."""
 
-    def __init__(self, store: SessionStore, clock: ScenarioClock, session_id: str) -> None:
+    def __init__(self, store: SessionStore, clock: FrozenClock, session_id: str) -> None:
         self.store, self.clock, self.session_id = store, clock, session_id
         self.turn_id = "scenario-turn"
 
@@ -173,7 +161,7 @@ def _phases(*rows: tuple[str, str, str, str | None]) -> PlanUpdateEvent:
         PhaseInfo(id=pid, title=title, status=status, expert_id=expert)
         for pid, title, status, expert in rows
     ]
-    return PlanUpdateEvent(data=PlanUpdateData(plan_phases=infos))
+    return plan_update(infos)
 
 
 PLAN_TITLES = [
@@ -183,7 +171,7 @@ PLAN_TITLES = [
 ]
 
 
-async def _seed_plan(store: SessionStore, clock: ScenarioClock, *, finished: bool) -> None:
+async def _seed_plan(store: SessionStore, clock: FrozenClock, *, finished: bool) -> None:
     await _seed_conversation(store, clock)
     clock.advance(minutes=5)
     session = await store.create_session("default")
@@ -244,7 +232,7 @@ TEAM_PHASES: list[tuple[str, str, str, list[str]]] = [
 ]
 
 
-async def _seed_team(store: SessionStore, clock: ScenarioClock, *, finished: bool) -> None:
+async def _seed_team(store: SessionStore, clock: FrozenClock, *, finished: bool) -> None:
     await _seed_conversation(store, clock)
     clock.advance(minutes=7)
     session = await store.create_session("default")
@@ -306,7 +294,7 @@ async def _seed_team(store: SessionStore, clock: ScenarioClock, *, finished: boo
     await log(result("completed"))
 
 
-SEEDERS: dict[str, Callable[[SessionStore, ScenarioClock], Awaitable[None]]] = {
+SEEDERS: dict[str, Callable[[SessionStore, FrozenClock], Awaitable[None]]] = {
     "welcome": _seed_nothing,
     "conversation": _seed_conversation,
     "compacted": _seed_compacted,
@@ -329,7 +317,7 @@ def make_workspace(folder: Path) -> Path:
 
 def scenario_app(name: str, folder: Path) -> AgentKitApp:
     """An app whose database is seeded with scenario ``name`` when it mounts."""
-    clock = ScenarioClock()
+    clock = FrozenClock(START)
     settings = Settings.model_validate({"ui": {"theme": "textual-dark", "stream_delay_ms": 0}})
     workspace = make_workspace(folder)
 

@@ -49,7 +49,7 @@ async def test_markdown_answer_has_headings_list_table_and_code() -> None:
         (
             "ask me a question first",
             "ask_human",
-            {"question": QUESTION},
+            {"question": QUESTION, "choices": ["The code", "The tests", "The docs"]},
         ),
     ],
 )

@@ -172,6 +172,7 @@ async def test_ask_human_gets_the_reply(api: Api) -> None:
         await send(ws, {"type": "message", "content": "pick a colour with me"})
         asked = (await until(ws, "ask_human"))[-1]
         assert asked["question"] == "Which colour?" and asked["request_id"]
+        assert "choices" not in asked  # none offered: the reference's shape exactly
         await send(ws, {"type": "reply", "request_id": asked["request_id"], "content": "blue"})
         rest = await until(ws, "result")
     result = next(m for m in rest if m["type"] == "step")["data"]["data"]
@@ -179,6 +180,26 @@ async def test_ask_human_gets_the_reply(api: Api) -> None:
     assert tokens(rest) == "Blue it is."
     told = api.fake.requests[-1].json()["messages"][-1]
     assert told["role"] == "tool" and "blue" in told["content"]
+
+
+async def test_ask_human_carries_the_choices_and_takes_any_text(api: Api) -> None:
+    """The offered answers travel in an optional ``choices`` list; the reply stays free
+    text, so a client that ignores the list (and answers otherwise) still works."""
+    session_id = await api.new_session()
+    offered = ["Red", "Blue", "Green"]
+    api.script(
+        tool_calls(("ask_human", {"question": "Which colour?", "choices": offered})),
+        text_reply("Teal it is."),
+    )
+    async with api.ws(session_id) as ws:
+        await receive(ws)
+        await send(ws, {"type": "message", "content": "pick a colour with me"})
+        asked = (await until(ws, "ask_human"))[-1]
+        assert asked["choices"] == offered
+        await send(ws, {"type": "reply", "request_id": asked["request_id"], "content": "Teal"})
+        rest = await until(ws, "result")
+    result = next(m for m in rest if m["type"] == "step")["data"]["data"]
+    assert (result["name"], result["output"]) == ("ask_human", "Teal")
 
 
 async def test_cancel_stops_the_turn_and_keeps_the_partial_reply(api: Api) -> None:

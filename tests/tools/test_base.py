@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,7 @@ async def test_ask_human_uses_ctx_ask(run: Runner, ctx: ToolContext) -> None:
 
     asked: list[str] = []
 
-    async def answer(question: str) -> str:
+    async def answer(question: str, choices: Sequence[str]) -> str:
         asked.append(question)
         return "main"
 
@@ -172,7 +173,7 @@ async def test_ask_human_uses_ctx_ask(run: Runner, ctx: ToolContext) -> None:
     result = await run("ask_human", {"question": "Which branch?"})
     assert result.output == "main" and asked == ["Which branch?"]
 
-    async def silent(question: str) -> str:
+    async def silent(question: str, choices: Sequence[str]) -> str:
         raise TimeoutError
 
     ctx.ask = silent

@@ -63,9 +63,13 @@ async def make_app(
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], within: float = 10.0) -> None:
-    """Let the app run until ``condition`` holds (fails after ``within`` seconds)."""
+    """Let the app run until ``condition`` holds (fails after ``within`` seconds).
+
+    The screen on top must be mounted too: a dialog is ``app.screen`` as soon as it is pushed,
+    but its widgets (and its keys) exist only once its compose has run, which on a loaded
+    machine can be a few frames later."""
     deadline = time.monotonic() + within
-    while not condition():
+    while not (condition() and pilot.app.screen.is_mounted):
         if time.monotonic() > deadline:
             raise AssertionError("the app did not reach the expected state in time")
         await pilot.pause(0.01)

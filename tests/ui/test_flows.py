@@ -382,3 +382,23 @@ async def test_a_theme_that_does_not_exist_falls_back_with_a_notice(make_app: Ap
             lambda: any("no-such-theme" in str(n.message) for n in app._notifications),
         )
         assert any("using textual-dark" in str(n.message) for n in app._notifications)
+
+
+async def test_bad_ui_values_fall_back_each_with_a_notice(make_app: AppFactory) -> None:
+    """Any bad value in ``[ui]`` (and a key a newer version wrote) falls back to its default:
+    the app starts, and one notice names each problem."""
+    app = await make_app(
+        ui={"theme": "textual-light", "notify": "loud", "mouse": "maybe", "from_the_future": 1}
+    )
+    assert app.settings.ui.notify == "bell"
+    assert app.settings.ui.mouse is True
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.theme == "textual-light"  # the good values still count
+
+        def told() -> str:
+            return "\n".join(str(n.message) for n in app._notifications)
+
+        await until(pilot, lambda: "[ui] notify" in told())
+        assert "got 'loud'; using the default" in told()
+        assert "[ui] mouse" in told()
+        assert "[ui] from_the_future: unknown key, ignored" in told()

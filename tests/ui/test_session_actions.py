@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from app.ui.dialogs.delete import DeleteDialog
@@ -48,18 +47,6 @@ async def test_delete_asks_first(make_app: AppFactory) -> None:
         await pilot.press("y")
         await until(pilot, lambda: app.current is None)  # type: ignore[attr-defined]
         assert await app.store.count_sessions() == 0  # type: ignore[attr-defined]
-
-
-async def test_export_commands_write_files(make_app: AppFactory, tmp_path: Path) -> None:
-    app, session_id = await _with_session(make_app)
-    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
-        await type_and_send(pilot, "/export json")
-        await until(pilot, lambda: bool(list(tmp_path.glob("agentkit-*.json"))))
-        document = json.loads(next(tmp_path.glob("agentkit-*.json")).read_text())
-        assert document["session"]["id"] == session_id
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: bool(list(tmp_path.glob("agentkit-*.md"))))
-        assert "# Old title" in next(tmp_path.glob("agentkit-*.md")).read_text()
 
 
 async def test_pick_a_model_for_the_next_messages(make_app: AppFactory) -> None:

@@ -72,8 +72,10 @@ def test_expanded_tool_step(snap_compare: Any, tmp_path: Path) -> None:
 
 
 def test_ask_human_dialog(snap_compare: Any, tmp_path: Path) -> None:
-    """The demo model asks which to focus on first; the dialog shows the question, an input
-    and the keys (Enter replies, Esc sends no answer)."""
+    """The demo model asks which to focus on first; the dialog shows the question, the three
+    answers it offers as one-line buttons numbered 1–3 (The code, The tests, The docs), an
+    input for an answer of one's own, and the keys (1–3 picks, Enter replies, Esc sends no
+    answer). Behind it the transcript's note lists the same three choices after the question."""
     assert snap_compare(
         scenario_app("conversation", tmp_path), terminal_size=(130, 40), run_before=ask_a_question
     )

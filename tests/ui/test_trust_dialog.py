@@ -18,7 +18,8 @@ from app.llm.gateway import Gateway
 from app.paths import workspace_config_file
 from app.store import SessionStore
 from app.ui.app import AgentKitApp
-from app.ui.dialogs.trust import TrustDialog, settle_trust
+from app.ui.dialogs.trust import TrustDialog
+from app.ui.startup import settle_trust
 from app.wiring import build_service
 from tests.conftest import FrozenClock
 from tests.ui.conftest import until

@@ -272,6 +272,8 @@ def test_models_says_which_model_answers_and_why(
     code, out, _ = run(capsys, "models")
     assert code == 0
     assert out.startswith("default: demo") and "why: nothing configured" in out
+    # It says how to leave the demo, and does not send the reader to itself.
+    assert "agentkit config init" in out and "see `agentkit models`" not in out
     code, out, _ = run(capsys, "models", "--json")
     report = json.loads(out)
     assert report["default"] == "demo"

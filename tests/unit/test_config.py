@@ -92,8 +92,9 @@ def test_env_beats_the_file(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ("x = [", "invalid TOML"),
-        ('[ui]\ntheme = "a"\ncolour = "red"\n', "line 3, key ui.colour: unknown key"),
-        ("[ui]\ntheme = 3\n", "line 2, key ui.theme: input should be a valid string, got 3"),
+        # ([ui] falls back to defaults instead: tests/unit/test_ui_fallbacks.py.)
+        ('[serve]\nhost = "a"\ncolour = "red"\n', "line 3, key serve.colour: unknown key"),
+        ("[serve]\nhost = 3\n", "line 2, key serve.host: input should be a valid string, got 3"),
         (
             '[providers.o]\nkind = "openia"\n',
             "line 2, key providers.o.kind: expected one of 'openai', 'anthropic' or 'ollama'",
@@ -125,7 +126,7 @@ def test_the_key_itself_never_appears_in_the_error(tmp_path: Path) -> None:
 
 def test_several_problems_are_counted(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\(and 2 more problems\)"):
-        _load(tmp_path, "[ui]\ntheme = 1\nshow_sidebar = 'maybe'\nbogus = 2\n")
+        _load(tmp_path, "[serve]\nhost = 1\nport = 'maybe'\nbogus = 2\n")
 
 
 def test_bad_env_values_name_the_variable() -> None:

@@ -82,7 +82,7 @@ def test_valid_rules_and_mcp_tools_load(agentkit_home: Path) -> None:
         '[approval]\nallow = ["mcp__github", "web_fetch(domain:*.python.org)"]\n'
         'deny = ["shell(rm *)", "write_file(secrets/**)"]\n'
     )
-    from app.cli.entry import _check_rule
+    from app.cli.context import check_rule as _check_rule
 
     settings = load_settings(config, {}, check_rule=_check_rule)
     assert settings.approval.allow == ["mcp__github", "web_fetch(domain:*.python.org)"]

@@ -7,18 +7,15 @@ again."""
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from app.config import WorkspaceRules
-from app.engine.clients import RuleError, trust_rules_file
 from app.ui.widgets.message_views import one_line
 
 
@@ -77,19 +74,3 @@ class TrustDialog(ModalScreen[bool]):
     def action_answer(self, trusted: bool) -> None:
         """Answer the question."""
         self.dismiss(trusted)
-
-
-async def settle_trust(
-    app: App[Any], rules: WorkspaceRules | None, user_config_file: Path
-) -> WorkspaceRules | None:
-    """Ask (from a worker, at start-up) whether to trust a workspace file that has allow
-    rules nobody trusted yet; a yes is remembered in the user's config file."""
-    if rules is None or not rules.needs_trust:
-        return rules
-    if not await app.push_screen_wait(TrustDialog(rules)):
-        return rules
-    try:
-        trust_rules_file(user_config_file, rules.file, rules.digest)
-    except (RuleError, OSError) as exc:
-        app.notify(f"Trusted for now, but not remembered: {exc}", severity="warning", markup=False)
-    return dataclasses.replace(rules, trusted=True, changed=False)

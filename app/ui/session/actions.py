@@ -3,7 +3,6 @@ delete, pick a model, copy an answer, and review the approvals and saved rules."
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.widgets import TextArea
@@ -18,6 +17,7 @@ from app.ui.dialogs.model_picker import ModelPicker, add_provider_hint
 from app.ui.dialogs.new_session import NewSessionDialog
 from app.ui.dialogs.rename import RenameDialog
 from app.ui.session.conversation import PAGE_MESSAGES
+from app.ui.session.exporting import SessionExporter
 from app.ui.typed import as_typed, skills_by_turn
 
 if TYPE_CHECKING:
@@ -124,26 +124,12 @@ class SessionActions:
         await self.app.listing.reload()
 
     async def export_markdown(self) -> None:
-        """Write the open session as Markdown into the workspace."""
+        """Export the open session as Markdown (asks where first)."""
         await self.export("md")
 
     async def export(self, fmt: str) -> None:
-        """Write the open session as Markdown or JSON; a notification gives the path."""
-        if self.current is None:
-            self.app.notify("Nothing to export yet.", markup=False)
-            return
-        if fmt not in ("md", "json"):
-            self.app.notify("Export as md or json: /export md, /export json", markup=False)
-            return
-        text = await self.app.store.export_session(self.current.id, fmt)  # type: ignore[arg-type]
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = self.app.export_dir / f"agentkit-{self.current.id[:8]}-{stamp}.{fmt}"
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.app.notify(f"Export failed: {exc}", severity="error", markup=False)
-            return
-        self.app.notify(f"Exported to {path}", markup=False)
+        """Export the open session as Markdown or JSON, into the folder the person picks."""
+        await SessionExporter(self.app).export(fmt)
 
     async def rename(self, title: str) -> None:
         """Rename the open session (``/rename TITLE``)."""

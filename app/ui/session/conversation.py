@@ -44,8 +44,9 @@ Things to try:
 
 - `hello` — a direct answer, no tools
 - `list the files in the workspace` — a read-only tool call, answered from its output
-- ``run `ls -la` `` — a command that asks for your approval first (y / n / a / d)
-- `ask me a question` — the agent asks, you answer in a dialog
+- ``run `touch notes.txt` `` — a command that asks for your approval first (y / n / a / d)
+- ``run `ls -la` `` — known to be safe: it runs at once, allowed by the approval policy
+- `ask me a question` — the agent asks and offers answers: press 1–3, or write your own
 - `show me a long markdown example` — headings, a table, a code block
 - `@review src/app.py` — a skill; `@` lists them
 

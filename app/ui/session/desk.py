@@ -107,7 +107,7 @@ class ApprovalsDesk:
         item = waiting[0]
         request = item.request
         if not isinstance(request, ConfirmationRequest):
-            ask = AskDialog(request.question)
+            ask = AskDialog(request.question, request.choices)
             state.shown = (item, ask)
             await self.app.push_screen(ask, lambda reply: self._question_answered(item, reply))
             return

@@ -56,7 +56,10 @@ def event_note(kind: str, data: dict[str, Any]) -> Widget | None:
             who += f", and remembered as {data['rule']} ({data.get('scope', 'session')})"
         return Note(f"{'✓' if data.get('approved') else '✗'} {verdict} {who}", "approval")
     if kind == "ask_human":
-        return Note(f"? the agent asked: {one_line(str(data.get('question', '')), 120)}", "ask")
+        offered = " · ".join(one_line(str(choice), 40) for choice in data.get("choices") or [])
+        choices = f" ({offered})" if offered else ""
+        question = one_line(str(data.get("question", "")), 120)
+        return Note(f"? the agent asked: {question}{choices}", "ask")
     if kind == "skill_match":
         return Note(f"@{data.get('skill', '')} skill", "skill")
     if kind == "notice":
