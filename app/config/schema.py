@@ -73,6 +73,12 @@ class ProviderConfig(_Section):
         description="Context window per model name (beats context_window).",
         examples=[{"gpt-4.1-mini": 1_047_576}],
     )
+    prices_from: str | None = Field(
+        default=None,
+        description="Whose prices apply, for a proxy in front of a priced provider "
+        '(a genai-prices provider id like "openai"); default: found from base_url.',
+        examples=["openai"],
+    )
 
     @field_validator("api_key_env")
     @classmethod

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from app.config import Settings
 from app.engine.cancel import CancellationToken, TurnCancelled, cancellable_iter
-from app.engine.context import CHARS_PER_TOKEN, context_window
+from app.engine.context import CHARS_PER_TOKEN, model_window
 from app.engine.events import notice
 from app.engine.skills import resolve_agent
 from app.engine.turn import Emit, TurnContext
@@ -170,8 +170,11 @@ def _line(message: Message) -> str:
     return f"[{message.role}]\n{body}"
 
 
-def summary_request(model: str, transcript: str, focus: str) -> ChatRequest:
-    """The request that asks ``model`` for the summary."""
+def summary_request(
+    model: str, transcript: str, focus: str, window_tokens: int | None = None
+) -> ChatRequest:
+    """The request that asks ``model`` for the summary (``window_tokens``: the window to ask
+    an Ollama server for)."""
     ask = "Summarise this conversation."
     if focus.strip():
         ask += f" Pay particular attention to: {focus.strip()}"
@@ -180,6 +183,7 @@ def summary_request(model: str, transcript: str, focus: str) -> ChatRequest:
         model=model,
         system=SUMMARY_PROMPT,
         messages=[ChatMessage(role="user", content=content)],
+        num_ctx=window_tokens,
     )
 
 
@@ -205,7 +209,7 @@ async def compact(
         return None
     budget = int((window_tokens or 32_000) * REQUEST_SHARE * CHARS_PER_TOKEN)
     for _attempt in range(3):  # a refused summary request is tried smaller, twice
-        request = summary_request(model, render(span, budget), focus)
+        request = summary_request(model, render(span, budget), focus, window_tokens)
         try:
             text, usage = await _ask(gateway, request, cancel or CancellationToken())
             break
@@ -267,7 +271,7 @@ async def before_call(
     engine = ctx.settings.engine
     if not engine.auto_compact or guard.busy(ctx.session_id):
         return False
-    window = context_window(ctx.settings, ctx.model)
+    window = await model_window(ctx.settings, ctx.gateway, ctx.model)
     if not refused:
         if window is None:
             return False
@@ -361,7 +365,7 @@ async def compact_session(
     session = await service.store.get_session(session_id)
     agent = resolve_agent(service.settings, session.agent_name)
     resolved = await service.gateway.resolve(model or agent.model)
-    window = context_window(service.settings, resolved.name)
+    window = await model_window(service.settings, service.gateway, resolved.name)
     return await run_compaction(
         service.store,
         service.gateway,

@@ -19,10 +19,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from app.config import Settings
+from app.llm.gateway import Gateway
 from app.llm.types import ChatMessage, ChatRequest
-from app.llm.windows import Window, context_window
+from app.llm.windows import Window, configured_window, context_window
 
-__all__ = ["Window", "context_window"]
+__all__ = ["Window", "context_window", "model_window"]
 
 CHARS_PER_TOKEN = 4.0
 #: Tool results in the last this-many steps are sent whole.
@@ -32,26 +34,60 @@ ELIDE_OVER_CHARS = 2_000
 _HEAD, _TAIL = 800, 400
 
 
+async def model_window(settings: Settings, gateway: Gateway, model: str) -> Window | None:
+    """``model``'s window by the precedence of :mod:`app.llm.windows`; the provider is asked
+    (once per run, under a short timeout) only when the config does not say."""
+    if configured_window(settings, model) is None:
+        await gateway.provider_window(model)
+    return context_window(settings, model, gateway.windows)
+
+
+#: Tokens each message costs beyond its text (role markers of the chat template).
+MESSAGE_OVERHEAD_TOKENS = 4
+#: Requests smaller than this many tokens (characters / 4) teach the calibration no ratio:
+#: fixed costs dominate them (a provider's tool-use instructions: about 300 tokens on
+#: Anthropic and Ollama in the compat recordings), and a ratio learnt there would scale
+#: big requests by it. They teach the fixed cost instead.
+LEARN_MIN_TOKENS = 1_000
+#: The largest fixed cost per request we believe (tokens).
+MAX_FIXED_TOKENS = 2_000
+
+
 @dataclass
 class Calibration:
-    """Tokens per character, learnt per model from what providers reported."""
+    """Tokens per character, and a fixed cost per request, learnt per model from what
+    providers reported."""
 
     factors: dict[str, float] = field(default_factory=dict)
+    #: Tokens a provider adds to every request of the model (its template, tool-use text).
+    fixed: dict[str, int] = field(default_factory=dict)
 
     def estimate(self, model: str, request: ChatRequest) -> int:
         """The request's size in tokens, as well as we can tell without a tokenizer."""
-        return int(request_chars(request) / CHARS_PER_TOKEN * self.factors.get(model, 1.0))
+        raw = request_chars(request) / CHARS_PER_TOKEN
+        return int(self._overhead(model, request) + raw * self.factors.get(model, 1.0))
 
     def learn(self, model: str, request: ChatRequest, input_tokens: int) -> None:
-        """Remember how the provider counted a request we measured."""
+        """Remember how the provider counted a request we measured: a small request says
+        what it adds to each request, a big one how it counts characters."""
+        if input_tokens <= 0:
+            return
         raw = request_chars(request) / CHARS_PER_TOKEN
-        if raw >= 200 and input_tokens > 0:  # tiny requests say little about the ratio
-            # Real tokenizers land within about 0.6–2× of characters / 4.
-            self.factors[model] = max(0.6, min(2.0, input_tokens / raw))
+        if raw < LEARN_MIN_TOKENS:
+            counted = raw * self.factors.get(model, 1.0) + self._overhead("", request)
+            self.fixed[model] = max(0, min(MAX_FIXED_TOKENS, int(input_tokens - counted)))
+            return
+        counted = input_tokens - self._overhead(model, request)
+        # Real tokenizers land within about 0.6–2× of characters / 4.
+        self.factors[model] = max(0.6, min(2.0, counted / raw))
 
     def refused(self, model: str) -> None:
         """The provider said a request we thought fitted was too long: count higher."""
         self.factors[model] = max(1.0, self.factors.get(model, 1.0) * 1.3)
+
+    def _overhead(self, model: str, request: ChatRequest) -> int:
+        """Tokens beyond the characters: per message, plus the model's learnt fixed cost."""
+        return MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 1) + self.fixed.get(model, 0)
 
 
 def request_chars(request: ChatRequest) -> int:
@@ -83,23 +119,34 @@ def fit(request: ChatRequest, limit: int, calibration: Calibration, *, hard: boo
     """Shape ``request`` to stay under ``limit`` tokens (``hard``: after a provider refusal).
 
     Elides old tool output first; then leaves out the oldest turns, keeping at least the
-    last one whole. ``hard`` elides every older result and aims at 70 % of the limit.
+    last one whole; then, when one turn alone is too big (a long tool loop, a plan phase's
+    or an expert's own run), elides its older results too, the newest step's last.
+    ``hard`` elides every older result and aims at 70 % of the limit.
     """
     target = int(limit * 0.7) if hard else limit
     fitted = Fitted(request)
-    if calibration.estimate(request.model, request) <= target and not hard:
+
+    def fits() -> bool:
+        return calibration.estimate(request.model, fitted.request) <= target
+
+    if fits() and not hard:
         return fitted
     messages, count, chars = elide_old_output(request.messages, keep_steps=0 if hard else None)
     fitted.elided, fitted.elided_chars = count, chars
     fitted.request = request.model_copy(update={"messages": messages})
-    if calibration.estimate(request.model, fitted.request) <= target:
+    if fits():
         return fitted
     starts = [i for i, m in enumerate(messages) if m.role == "user"]
     for start in starts[1:]:
         trimmed = _leave_out(messages, start)
-        candidate = request.model_copy(update={"messages": trimmed})
-        fitted.request, fitted.left_out = candidate, start
-        if calibration.estimate(request.model, candidate) <= target:
+        fitted.request, fitted.left_out = request.model_copy(update={"messages": trimmed}), start
+        if fits():
+            return fitted
+    for keep in (1, 0):
+        messages, count, chars = elide_old_output(fitted.request.messages, keep_steps=keep)
+        fitted.request = request.model_copy(update={"messages": messages})
+        fitted.elided, fitted.elided_chars = fitted.elided + count, fitted.elided_chars + chars
+        if fits():
             break
     return fitted
 

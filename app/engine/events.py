@@ -226,6 +226,8 @@ class UsageData(Wire):
     #: The last request's size and the model's window, in tokens (when known).
     context_tokens: int | None = None
     context_window: int | None = None
+    #: What the tokens cost in US dollars, where the model's price is known.
+    cost_usd: float | None = None
 
 
 class UsageEvent(Wire):
@@ -356,11 +358,16 @@ def tool_result(
 
 
 def usage(
-    input_tokens: int, output_tokens: int, model: str, context: tuple[int, int] | None = None
+    input_tokens: int,
+    output_tokens: int,
+    model: str,
+    context: tuple[int, int] | None = None,
+    cost_usd: float | None = None,
 ) -> UsageEvent:
-    """A ``usage`` event: one model's tokens in the turn (``context``: last request, window)."""
+    """A ``usage`` event: one model's tokens in the turn (``context``: last request, window;
+    ``cost_usd``: their price, when known)."""
     tokens, window = context or (None, None)
-    data = {"context_tokens": tokens, "context_window": window}
+    data = {"context_tokens": tokens, "context_window": window, "cost_usd": cost_usd}
     return UsageEvent(
         data=UsageData(input_tokens=input_tokens, output_tokens=output_tokens, model=model, **data)
     )

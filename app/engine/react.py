@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.engine.cancel import TurnCancelled, cancellable_iter
-from app.engine.context import context_window, fit
+from app.engine.context import fit, model_window
 from app.engine.events import (
     FinalAnswerEvent,
     ThinkingEvent,
@@ -110,7 +110,7 @@ async def stream_step(
     writer.model = model
     if usage:
         ctx.usage.add(model, usage["input_tokens"], usage["output_tokens"])
-        window = context_window(ctx.settings, request.model)
+        window = await model_window(ctx.settings, ctx.gateway, request.model)
         if window is not None:
             ctx.usage.context[model] = (usage["input_tokens"], window.tokens)
         writer.usage = usage
@@ -144,7 +144,7 @@ async def _stream_fitted(ctx: TurnContext, sent: _Sent) -> AsyncIterator[Any]:
 
 async def _fit(ctx: TurnContext, request: ChatRequest, *, hard: bool) -> ChatRequest:
     """Fit ``request`` to the window (see :mod:`app.engine.context`) and say what was done."""
-    window = context_window(ctx.settings, request.model)
+    window = await model_window(ctx.settings, ctx.gateway, request.model)
     if window is None and not hard:
         return request
     estimate = ctx.calibration.estimate(request.model, request)
@@ -165,7 +165,10 @@ async def _fit(ctx: TurnContext, request: ChatRequest, *, hard: bool) -> ChatReq
         )  # fmt: skip
         text = f"To fit the context window ({why}): {'; '.join(parts)}. The session keeps it all."
         await ctx.emit(notice("context_fitted", text))
-    return fitted.request
+    if window is None:
+        return fitted.request
+    # Ollama serves the window the request asks for (``num_ctx``); other protocols ignore it.
+    return fitted.request.model_copy(update={"num_ctx": window.tokens})
 
 
 async def run_react(

@@ -22,6 +22,8 @@ from app.tools.policy import ApprovalPolicy
 from app.tools.registry import ToolRegistry
 
 Emit = Callable[[Event], Awaitable[None]]
+#: The price in US dollars of (model, input tokens, output tokens), None when unknown.
+Price = Callable[[str, int, int], float | None]
 
 #: A streaming reply is written to the database at most this often (and when it ends).
 SAVE_INTERVAL_SECONDS = 1.0
@@ -47,9 +49,12 @@ class Usage:
         counts[0] += input_tokens
         counts[1] += output_tokens
 
-    def events(self) -> list[UsageEvent]:
-        """One ``usage`` event per model used."""
-        return [usage(i, o, m, self.context.get(m)) for m, (i, o) in self.by_model.items()]
+    def events(self, price: Price | None = None) -> list[UsageEvent]:
+        """One ``usage`` event per model used (``price``: what a model's tokens cost)."""
+        return [
+            usage(i, o, m, self.context.get(m), price(m, i, o) if price else None)
+            for m, (i, o) in self.by_model.items()
+        ]
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from app.engine.skills import ExecutionMode, resolve_agent
 from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
 from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, to_chat_message
 from app.llm.errors import ContextTooLongError, LLMError
+from app.llm.prices import model_cost
 from app.llm.types import ChatMessage, ChatRequest
 from app.mcp.manager import McpManager
 from app.store import (
@@ -144,7 +146,8 @@ async def finish_turn(turn: TurnState, emit: Emit) -> None:
         # Every announced call gets a result, whatever ended the turn.
         with contextlib.suppress(Exception):
             await asyncio.shield(close_open_calls(turn.ctx, NOT_RUN_STOPPED))
-        for usage in turn.ctx.usage.events():
+        providers = turn.ctx.gateway.providers
+        for usage in turn.ctx.usage.events(functools.partial(model_cost, providers)):
             await emit(usage)
     await emit(result(turn.status))
 

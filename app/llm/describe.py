@@ -6,6 +6,7 @@ Nothing here prints; :func:`describe_models` returns a :class:`ModelsReport` and
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
@@ -23,7 +24,7 @@ from app.llm.models import (
     probe_ollama,
     providers,
 )
-from app.llm.windows import context_window
+from app.llm.windows import Source, context_window
 from app.textsafe import redact_url_credentials
 
 #: Under a demo default, ``agentkit models`` says how to get a real model (the app's own
@@ -52,6 +53,8 @@ class ProviderStatus(BaseModel):
     models: list[str] = Field(default_factory=list)
     #: Context windows in tokens, for the models whose window is known.
     context_windows: dict[str, int] = Field(default_factory=dict)
+    #: Where each of those figures came from: ``config``, ``provider`` or ``built-in``.
+    context_window_sources: dict[str, Source] = Field(default_factory=dict)
 
 
 class ModelsReport(BaseModel):
@@ -118,7 +121,6 @@ async def describe_models(
                 ready=ready,
                 detail=detail,
                 models=models,
-                context_windows=_windows(settings, name, models),
             )
         )
     statuses.append(
@@ -130,9 +132,9 @@ async def describe_models(
             ready=True,
             detail="scripted offline replies",
             models=[DEMO_MODEL],
-            context_windows=_windows(settings, "", [DEMO_MODEL]),
         )
     )
+    await _add_windows(settings, env, statuses, transport)
     return ModelsReport(
         default=detection.default,
         default_reason=detection.reason,
@@ -141,13 +143,32 @@ async def describe_models(
     )
 
 
-def _windows(settings: Settings, provider: str, models: list[str]) -> dict[str, int]:
-    found = {}
-    for model in models:
-        window = context_window(settings, f"{provider}/{model}" if provider else model)
-        if window is not None:
-            found[model] = window.tokens
-    return found
+async def _add_windows(
+    settings: Settings,
+    env: Mapping[str, str],
+    statuses: list[ProviderStatus],
+    transport: httpx.AsyncBaseTransport | None,
+) -> None:
+    """Fill in each listed model's window: asked of the ready providers all at once (one
+    model list per server, one ``/api/show`` per Ollama model; each under a timeout)."""
+    from app.llm.gateway import Gateway  # the HTTP clients: only when a report is made
+
+    names = [
+        model if status.kind == "demo" else f"{status.name}/{model}"
+        for status in statuses
+        for model in status.models
+        if status.ready
+    ]
+    async with Gateway(settings, env, transport=transport) as gateway:
+        await asyncio.gather(*(gateway.provider_window(name) for name in names))
+        reported = dict(gateway.windows)
+    for status in statuses:
+        for model in status.models:
+            name = model if status.kind == "demo" else f"{status.name}/{model}"
+            window = context_window(settings, name, reported)
+            if window is not None:
+                status.context_windows[model] = window.tokens
+                status.context_window_sources[model] = window.source
 
 
 def _default_model(kind: str) -> str:
@@ -165,7 +186,8 @@ def format_report(report: ModelsReport) -> str:
             name = model if status.kind == "demo" else f"{status.name}/{model}"
             suffix = "  (default)" if name == report.default else ""
             window = status.context_windows.get(model)
-            size = f"  {window // 1000:,}k context" if window else ""
+            source = status.context_window_sources.get(model, "")
+            size = f"  {window // 1000:,}k context ({source})" if window else ""
             lines.append(f"       - {name}{size}{suffix}")
     if report.aliases:
         lines += ["", "aliases:"]

@@ -58,6 +58,7 @@ from app.llm.types import (
     ToolCallChunk,
     UsageChunk,
 )
+from app.llm.windows import LOOKUP_TIMEOUT, listed_windows, ollama_window, worth_asking
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,11 @@ class Gateway:
         self._max_retry_wait = max_retry_wait
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._detection: Detection | None = None
+        #: Windows providers reported, by ``provider/model`` (None: asked, not reported).
+        self.windows: dict[str, int | None] = {}
+        self._window_locks: dict[str, asyncio.Lock] = {}
+        self.window_timeout = LOOKUP_TIMEOUT
+        self._lists_read: set[str] = set()
 
     async def __aenter__(self) -> Gateway:
         return self
@@ -261,6 +267,56 @@ class Gateway:
             exc.redact(secrets)
             raise
         return chat_models(module.model_names(body))
+
+    async def provider_window(self, model: str) -> int | None:
+        """The context window ``provider/model``'s server reports, asked once per run (a
+        ``/models`` list answers for all of its server's models); None when it says none,
+        fails or takes longer than ``window_timeout`` seconds (never raises)."""
+        if model in self.windows:
+            return self.windows[model]
+        try:
+            resolved = await self.resolve(model)
+        except LLMError:
+            self.windows[model] = None
+            return None
+        config = resolved.config
+        if config is None or not worth_asking(config.kind, config.effective_base_url()):
+            self.windows[model] = None
+            return None
+        listed = config.kind == "openai"  # one list per server; Ollama: one show per model
+        lock = self._window_locks.setdefault(resolved.provider if listed else model, asyncio.Lock())
+        async with lock:
+            if model in self.windows:
+                return self.windows[model]
+            found: dict[str, int] = {}
+            if not (listed and resolved.provider in self._lists_read):
+                found = await self._ask_window(resolved, listed)
+            if listed:
+                self._lists_read.add(resolved.provider)
+                for name, tokens in found.items():
+                    self.windows.setdefault(f"{resolved.provider}/{name}", tokens)
+            self.windows.setdefault(model, found.get(resolved.model))
+        return self.windows[model]
+
+    async def _ask_window(self, resolved: ResolvedModel, listed: bool) -> dict[str, int]:
+        """Windows by model id from the server: its ``/models`` list, or ``/api/show``."""
+        try:
+            _endpoint, client, _secrets = self._connection(resolved)
+            async with asyncio.timeout(self.window_timeout):
+                if listed:
+                    response = await client.get(openai_chat.MODELS_PATH)
+                else:
+                    # ``name`` for Ollama servers older than the ``model`` field.
+                    ask = {"model": resolved.model, "name": resolved.model}
+                    response = await client.post(ollama.SHOW_PATH, json=ask)
+                body = response.json() if response.status_code == 200 else None
+        except (LLMError, httpx.HTTPError, TimeoutError, ValueError) as exc:
+            log.info("%s: no context window reported (%s)", resolved.name, type(exc).__name__)
+            return {}
+        if listed:
+            return listed_windows(body)
+        tokens = ollama_window(body)
+        return {resolved.model: tokens} if tokens else {}
 
     # ----------------------------------------------------------------- internals
 

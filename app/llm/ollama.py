@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 PATH = "/api/chat"
 MODELS_PATH = "/api/tags"
+#: Where a model's details are (its ``model_info`` carries the context length).
+SHOW_PATH = "/api/show"
 #: Ollama's own default window is small and it truncates silently from the front, so ask.
 DEFAULT_NUM_CTX = 8192
 USAGE_KEYS = (

@@ -107,6 +107,37 @@ async def _seed_conversation(store: SessionStore, clock: FrozenClock) -> None:
     await store.append_message(main.id, "assistant", ANSWER, model="demo")
 
 
+COMPACT_SUMMARY = (
+    "Goals: find why test_parser fails on CI but not locally.\n"
+    "Files: tests/test_parser.py read; parser.py unchanged.\n"
+    "Commands: pytest tests/test_parser.py -q passed locally.\n"
+    "Open: CI runs in UTC; the test assumes local time."
+)
+
+
+async def _seed_compacted(store: SessionStore, clock: FrozenClock) -> None:
+    """A session whose first turns were compacted into a summary, then one more turn."""
+    clock.now = START
+    main = await store.create_session("default")
+    for question, answer in (
+        ("Why does test_parser fail on CI but not locally?", "Let me look at the test."),
+        ("Run it here, please.", "It passes locally: 1 passed in 0.02s."),
+        ("What differs on CI?", "CI runs in UTC; the test assumes local time."),
+    ):
+        clock.advance(seconds=30)
+        await store.append_message(main.id, "user", question)
+        clock.advance(seconds=3)
+        last = await store.append_message(main.id, "assistant", answer, model="demo")
+    clock.advance(seconds=30)
+    await store.add_summary(main.id, COMPACT_SUMMARY, last.seq, model="demo")
+    clock.advance(seconds=30)
+    await store.append_message(main.id, "user", "So how do we fix it?")
+    clock.advance(seconds=3)
+    await store.append_message(
+        main.id, "assistant", "Pass an explicit time zone in the test.", model="demo"
+    )
+
+
 async def _seed_nothing(store: SessionStore, clock: FrozenClock) -> None:
     del store, clock
 
@@ -266,6 +297,7 @@ async def _seed_team(store: SessionStore, clock: FrozenClock, *, finished: bool)
 SEEDERS: dict[str, Callable[[SessionStore, FrozenClock], Awaitable[None]]] = {
     "welcome": _seed_nothing,
     "conversation": _seed_conversation,
+    "compacted": _seed_compacted,
     "plan_running": functools.partial(_seed_plan, finished=False),
     "plan_finished": functools.partial(_seed_plan, finished=True),
     "team_running": functools.partial(_seed_team, finished=False),

@@ -129,6 +129,15 @@ class FakeProvider:
         #: Answers some requests by their content (a summary request, …) ahead of the
         #: scripted queue: returns a reply, or None to take the next scripted one.
         self.responder: Callable[[Recorded], Reply | None] | None = None
+        #: What the server says about its models' context windows, by model id: served as
+        #: ``GET …/models`` (each entry's ``catalogue_key``) and ``POST …/api/show``
+        #: (``model_info``), unless a reply is scripted for that exact path. Those requests
+        #: are kept in ``info_requests``, apart from ``requests``.
+        self.catalogue: dict[str, int] = {}
+        self.catalogue_key = "context_length"
+        self.info_requests: list[Recorded] = []
+        #: Never answer the model-info requests (a lookup that times out).
+        self.info_hold = False
 
     @property
     def url(self) -> str:
@@ -218,6 +227,13 @@ class FakeProvider:
         length = int(headers.get("content-length", "0"))
         body = await reader.readexactly(length) if length else b""
         path = target.split("?", 1)[0]
+        if _is_info(method, path) and not any(r.path == path for r in self.replies):
+            self.info_requests.append(Recorded(method, path, headers, body))
+            await self._notify()
+            if self.info_hold:
+                await self._until_client_leaves(reader)
+                return False
+            return await self._send(self._info_reply(path, body), reader, writer)
         self.requests.append(Recorded(method, path, headers, body))
         await self._notify()
         limit = self.max_request_bytes
@@ -230,6 +246,21 @@ class FakeProvider:
             await self._until_client_leaves(reader)
             return False
         return await self._send(reply, reader, writer)
+
+    def _info_reply(self, path: str, body: bytes) -> Reply:
+        """The catalogue as an OpenAI-compatible model list or an Ollama ``/api/show``."""
+        if path.endswith("/models"):
+            listed = [
+                {"id": name, "object": "model", self.catalogue_key: tokens}
+                for name, tokens in self.catalogue.items()
+            ]
+            return Reply.json(200, {"object": "list", "data": listed})
+        asked = json.loads(body or b"{}")
+        name = asked.get("model") or asked.get("name")
+        if name not in self.catalogue:
+            return Reply.json(404, {"error": f"model '{name}' not found"})
+        info = {"general.architecture": "llama", "llama.context_length": self.catalogue[name]}
+        return Reply.json(200, {"details": {"family": "llama"}, "model_info": info})
 
     def _take(self, path: str) -> Reply:
         for reply in self.replies:
@@ -316,6 +347,13 @@ class FakeProvider:
                 pass
         self.disconnects += 1
         await self._notify()
+
+
+def _is_info(method: str, path: str) -> bool:
+    """A request for model information: a model list, or Ollama's ``/api/show``."""
+    return (method == "GET" and path.endswith("/models")) or (
+        method == "POST" and path.endswith("/api/show")
+    )
 
 
 # ---------------------------------------------------------------------- benchmark server

@@ -327,11 +327,19 @@ async def test_ollama_skips_broken_lines(fake: FakeProvider, make_gateway: Gatew
     assert result.text == "ab"
 
 
+def _at(path: str, reply: Reply) -> Reply:
+    """``reply`` for requests to ``path`` only (the fake answers other model lists itself)."""
+    reply.path = path
+    return reply
+
+
 async def test_list_models_per_protocol(fake: FakeProvider, make_gateway: GatewayFactory) -> None:
-    fake.script(Reply.json(200, {"object": "list", "data": [{"id": "b-model"}, {"id": "a-model"}]}))
+    listed = {"object": "list", "data": [{"id": "b-model"}, {"id": "a-model"}]}
+    fake.script(_at("/models", Reply.json(200, listed)))
     assert await make_gateway().list_models("fake") == ["a-model", "b-model"]
     assert fake.requests[-1].path == "/models"
-    fake.script(Reply.json(200, {"data": [{"id": "claude-x", "type": "model"}], "has_more": False}))
+    claude = {"data": [{"id": "claude-x", "type": "model"}], "has_more": False}
+    fake.script(_at("/v1/models", Reply.json(200, claude)))
     assert await make_gateway("anthropic").list_models("fake") == ["claude-x"]
     assert fake.requests[-1].path == "/v1/models"
     fake.script(Reply.json(200, {"models": [{"name": "qwen3:8b"}, {"name": "llama3:latest"}]}))
@@ -393,7 +401,7 @@ async def test_models_that_cannot_chat_are_left_out_of_the_list(
     fake: FakeProvider, make_gateway: GatewayFactory
 ) -> None:
     listed = [{"id": name} for name in NOT_FOR_CHAT + FOR_CHAT]
-    fake.script(Reply.json(200, {"object": "list", "data": listed}))
+    fake.script(_at("/models", Reply.json(200, {"object": "list", "data": listed})))
     assert await make_gateway().list_models("fake") == sorted(FOR_CHAT)
     tags = [{"name": name} for name in NOT_FOR_CHAT + FOR_CHAT]
     fake.script(Reply.json(200, {"models": tags}))

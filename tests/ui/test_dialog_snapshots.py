@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
@@ -10,26 +11,46 @@ from textual.widgets import Input
 
 from app.ui.dialogs.delete import DeleteDialog
 from app.ui.dialogs.help import HelpDialog
-from app.ui.dialogs.model_picker import ModelPicker
+from app.ui.dialogs.model_picker import ModelPicker, add_provider_hint
 from tests.ui.test_dialogs import HELP_ROWS, MODELS, DialogHost
 
 SIZE = (100, 30)
+WINDOWS = {"demo": 32_000, "openai/gpt-4o": 128_000, "ollama/llama3.2": 8_192}
 
 SnapCompare = Callable[..., bool]
 
 
 def test_model_picker_with_models(snap_compare: SnapCompare) -> None:
     """The model picker over an empty app: title, "Current: openai/gpt-4o", an empty filter
-    input, then four models (name bold, description dim) with openai/gpt-4o marked
-    "(current)" and highlighted; no loading indicator; the keys [enter] choose, [↑↓] move,
-    [esc] cancel at the bottom."""
+    input, then four models (name bold, then its context window in the accent colour where
+    known: demo 32k, openai/gpt-4o 128k, ollama/llama3.2 8k, none for the Anthropic model;
+    description dim) with openai/gpt-4o marked "(current)" and highlighted; no loading
+    indicator; the keys [enter] choose, [↑↓] move, [esc] cancel at the bottom."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         picker = ModelPicker(current="openai/gpt-4o")
         pilot.app.push_screen(picker)
         await pilot.pause()
         picker.query_one(Input).cursor_blink = False
-        picker.show_models(MODELS)
+        picker.show_models(MODELS, WINDOWS)
+        await pilot.pause()
+
+    assert snap_compare(DialogHost(), run_before=run_before, terminal_size=SIZE)
+
+
+def test_model_picker_on_a_fresh_machine(snap_compare: SnapCompare) -> None:
+    """The model picker where only the demo is set up: the demo model (32k) listed and
+    highlighted, and under the list a muted line saying only the offline demo is set up and
+    how to add a provider: a [providers.NAME] section in /home/me/.config/agentkit/config.toml
+    (`agentkit config init` writes one), an API key variable, or Ollama."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        picker = ModelPicker(current="demo")
+        pilot.app.push_screen(picker)
+        await pilot.pause()
+        picker.query_one(Input).cursor_blink = False
+        picker.show_models(MODELS[:1], {"demo": 32_000})
+        picker.show_hint(add_provider_hint(Path("/home/me/.config/agentkit/config.toml")))
         await pilot.pause()
 
     assert snap_compare(DialogHost(), run_before=run_before, terminal_size=SIZE)

@@ -97,3 +97,30 @@ def test_search_results(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(
         scenario_app("conversation", tmp_path), terminal_size=(130, 40), run_before=search_sessions
     )
+
+
+def test_compacted_divider(snap_compare: Any, tmp_path: Path) -> None:
+    """A session whose first three turns were compacted: at the top of the transcript the
+    earlier questions and answers still show; below them a dashed divider with the
+    collapsed title "Earlier conversation compacted: 6 messages → summary"; under it the
+    turn sent after the compaction ("So how do we fix it?" and its answer)."""
+    assert snap_compare(
+        scenario_app("compacted", tmp_path), terminal_size=(120, 36), run_before=settle
+    )
+
+
+def test_compacted_divider_expanded(snap_compare: Any, tmp_path: Path) -> None:
+    """The same divider clicked open: the summary text (Goals, Files, Commands, Open) in
+    muted colour under the title, plain text, between the earlier turns and the new one."""
+
+    async def expand(pilot: Any) -> None:
+        from app.ui.widgets.compacted import CompactedBlock
+
+        await settle(pilot)
+        pilot.app.screen.query_one(CompactedBlock).collapsed = False
+        await pilot.pause()
+        await settle(pilot)
+
+    assert snap_compare(
+        scenario_app("compacted", tmp_path), terminal_size=(120, 36), run_before=expand
+    )

@@ -1,14 +1,17 @@
 """ModelPicker: choose the model for a session's next messages from a filterable list.
 
 The dialog fetches nothing: it opens with a loading indicator, and the caller (the App,
-from a worker) hands it the models with :meth:`ModelPicker.show_models` or a failure with
-:meth:`ModelPicker.show_error`. Model names and descriptions come from providers, so they
+from a worker) hands it the models (with their context windows, where known) with
+:meth:`ModelPicker.show_models`, a failure with :meth:`ModelPicker.show_error`, and a
+line of advice (how to add a provider, on a machine with only the demo) with
+:meth:`ModelPicker.show_hint`. Model names and descriptions come from providers, so they
 are shown as ``Content`` (never parsed as markup) with control characters stripped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -20,6 +23,17 @@ from textual.widgets import Input, Label, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.ui.widgets.message_views import clean, one_line
+from app.ui.widgets.status_line import window_label
+
+
+def add_provider_hint(config_file: Path | None) -> str:
+    """What to do when only the offline demo is set up: where a provider is added."""
+    where = f"to {config_file}" if config_file is not None else "to the config file"
+    return (
+        "Only the offline demo model is set up. To use a real model, add a [providers.NAME] "
+        f"section {where} (`agentkit config init` writes a commented one), or set "
+        "OPENAI_API_KEY or ANTHROPIC_API_KEY, or start Ollama; then reopen this list."
+    )
 
 
 class ModelList(OptionList):
@@ -28,10 +42,12 @@ class ModelList(OptionList):
     can_focus = False
 
 
-def model_prompt(name: str, description: str, *, current: bool) -> Content:
-    """One option: the model name in bold, a mark for the current model, the description dim."""
+def model_prompt(name: str, description: str, *, current: bool, window: int = 0) -> Content:
+    """One option: the model name in bold, its context window (``128k``) when known, a mark
+    for the current model, the description dim."""
     return Content.assemble(
         (name, "bold"),
+        (f"  {window_label(window)}" if window > 0 else "", "$accent"),
         ("  (current)" if current else "", "italic"),
         ("  " + description if description else "", "dim"),
     )
@@ -52,7 +68,10 @@ class ModelPicker(ModalScreen[str | None]):
         super().__init__(classes="-loading")
         self.current = current
         self.models: list[tuple[str, str]] = []
+        #: Context windows in tokens, by model name, where known.
+        self.windows: dict[str, int] = {}
         self.error: str | None = None
+        self.hint = ""
         #: Model names in the order the list shows them after filtering.
         self.visible_names: list[str] = []
 
@@ -68,13 +87,18 @@ class ModelPicker(ModalScreen[str | None]):
             yield ModelList(id="model-list")
             yield Static("", id="model-empty", markup=False)
             yield Static("", id="model-error", markup=False)
+            yield Static("", id="model-hint", markup=False)
             with Horizontal(id="model-keys"):
                 yield Static("[enter] choose", classes="key", markup=False)
                 yield Static("[↑↓] move", classes="key", markup=False)
                 yield Static("[esc] cancel", classes="key", markup=False)
 
-    def show_models(self, models: list[tuple[str, str]]) -> None:
-        """Replace the loading indicator with ``models`` as (name, description) pairs."""
+    def show_models(
+        self, models: list[tuple[str, str]], windows: Mapping[str, int] | None = None
+    ) -> None:
+        """Replace the loading indicator with ``models`` as (name, description) pairs, each
+        with its context window from ``windows`` (tokens by name) where known."""
+        self.windows = {one_line(name, 200): tokens for name, tokens in (windows or {}).items()}
         unique: dict[str, str] = {}
         for name, description in models:
             unique.setdefault(one_line(name, 200), one_line(description))
@@ -89,6 +113,12 @@ class ModelPicker(ModalScreen[str | None]):
         self.remove_class("-loading")
         self.add_class("-failed")
         self.call_later(self._refresh_error)
+
+    def show_hint(self, text: str) -> None:
+        """Show a line of advice under the list (how to add a provider, …)."""
+        self.hint = clean(text).strip()
+        self.set_class(bool(self.hint), "-hint")
+        self.query_one("#model-hint", Static).update(Content(self.hint))
 
     def _refresh_error(self) -> None:
         self.query_one("#model-error", Static).update(Content(self.error or ""))
@@ -105,7 +135,14 @@ class ModelPicker(ModalScreen[str | None]):
         descriptions = dict(self.models)
         option_list = self.query_one(ModelList)
         option_list.set_options(
-            Option(model_prompt(name, descriptions[name], current=name == self.current))
+            Option(
+                model_prompt(
+                    name,
+                    descriptions[name],
+                    current=name == self.current,
+                    window=self.windows.get(name, 0),
+                )
+            )
             for name in self.visible_names
         )
         if self.visible_names:

@@ -13,7 +13,7 @@ from app.ui.clipboard import Clipboard, Copied
 from app.ui.dialogs.approvals import ApprovalsDialog, approval_rows
 from app.ui.dialogs.copy_picker import CopyPicker, copy_choices
 from app.ui.dialogs.delete import DeleteDialog
-from app.ui.dialogs.model_picker import ModelPicker
+from app.ui.dialogs.model_picker import ModelPicker, add_provider_hint
 from app.ui.dialogs.new_session import NewSessionDialog
 from app.ui.dialogs.rename import RenameDialog
 from app.ui.session.conversation import PAGE_MESSAGES
@@ -207,14 +207,19 @@ class SessionActions:
             picker.show_error(f"Could not list models: {exc}")
             return
         models: list[tuple[str, str]] = []
+        windows: dict[str, int] = {}
         for provider in report.providers:
             for model in provider.models:
                 name = model if provider.kind == "demo" else f"{provider.name}/{model}"
                 models.append((name, f"{provider.kind} · {provider.detail}"))
+                if model in provider.context_windows:
+                    windows[name] = provider.context_windows[model]
         if models:
-            picker.show_models(models)
+            picker.show_models(models, windows)
         else:
             picker.show_error("No models found. " + report.default_reason)
+        if all(provider.kind == "demo" for provider in report.providers if provider.ready):
+            picker.show_hint(add_provider_hint(self.app.config_file))
 
     def copy_text(self, text: str) -> Copied:
         """Copy ``text`` by the first way that can work here (system clipboard, then OSC 52,

@@ -129,6 +129,7 @@ class Conversation:
         main.set_read_only(None)
         self.app.status.state = "idle"
         self.app.status.tokens = self.app.status.context_window = 0
+        self.app.status.cost_usd = 0.0
         await main.show_welcome(self.welcome())
         main.query_one(Composer).focus()
 
@@ -183,6 +184,7 @@ class Conversation:
             int(e.data.get("input_tokens", 0)) + int(e.data.get("output_tokens", 0)) for e in usage
         )
         logged = [e.data.get("data", e.data) for e in usage]  # stored as on the wire
+        status.cost_usd = sum(float(d.get("cost_usd") or 0) for d in logged)
         last: dict[str, Any] = next((d for d in reversed(logged) if d.get("context_window")), {})
         status.context_tokens = int(last.get("context_tokens") or 0)
         status.context_window = int(last.get("context_window") or 0)
@@ -369,6 +371,7 @@ class Conversation:
             status.state = "thinking"
         elif isinstance(event, UsageEvent):
             status.tokens += event.data.input_tokens + event.data.output_tokens
+            status.cost_usd += event.data.cost_usd or 0.0
             status.model = event.data.model
             if event.data.context_window:
                 status.context_tokens = event.data.context_tokens or 0
