@@ -217,8 +217,10 @@ async def compact(
             budget //= 2
     else:
         raise CompactionError("even the summary request was too long for the model")
+    # The row's usage also says how many messages it stands for (the divider's count).
+    recorded = {**(usage or {}), "summarised": len(span.messages)}
     stored = await store.add_summary(
-        session_id, text, span.through_seq, model=model, turn_id=turn_id, usage=usage
+        session_id, text, span.through_seq, model=model, turn_id=turn_id, usage=recorded
     )
     return Compacted(len(span.messages), span.through_seq, text, stored.id, usage)
 

@@ -129,7 +129,8 @@ async def _seed_compacted(store: SessionStore, clock: FrozenClock) -> None:
         clock.advance(seconds=3)
         last = await store.append_message(main.id, "assistant", answer, model="demo")
     clock.advance(seconds=30)
-    await store.add_summary(main.id, COMPACT_SUMMARY, last.seq, model="demo")
+    usage = {"input_tokens": 412, "output_tokens": 96, "summarised": 6}  # as the engine writes
+    await store.add_summary(main.id, COMPACT_SUMMARY, last.seq, model="demo", usage=usage)
     clock.advance(seconds=30)
     await store.append_message(main.id, "user", "So how do we fix it?")
     clock.advance(seconds=3)

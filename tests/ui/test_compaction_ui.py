@@ -33,6 +33,13 @@ async def test_compact_shows_progress_then_the_divider(make_app: AppFactory) -> 
         assert block.collapsed and block.title.startswith("Earlier conversation compacted: ")
         assert "messages → summary" in block.title
         assert app.current is not None
+        # The divider counts the messages the summary stands for (not its seq, not all).
+        rows = await app.store.get_messages(app.current.id)
+        (summary,) = [m for m in rows if m.summary_through is not None]
+        through = summary.summary_through or 0
+        covered = [m for m in rows if m.summary_through is None and m.seq <= through]
+        assert 0 < len(covered) < len(rows) - 1
+        assert f": {len(covered)} messages → summary" in block.title
         history = await app.store.get_chat_messages(app.current.id)
         assert history[0].summary and history[0].content.strip()
         assert block.summary == history[0].content

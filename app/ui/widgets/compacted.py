@@ -8,8 +8,11 @@ from textual.widgets import Collapsible, Static
 from app.ui.widgets.message_views import clean
 
 
-def divider_title(messages: int) -> str:
-    """The divider's line for a summary standing for ``messages`` messages."""
+def divider_title(messages: int | None) -> str:
+    """The divider's line for a summary standing for ``messages`` messages (None: a summary
+    stored before the count was kept)."""
+    if not messages:
+        return "Earlier conversation compacted → summary"
     return f"Earlier conversation compacted: {messages:,} messages → summary"
 
 
@@ -21,7 +24,7 @@ class CompactedBlock(Collapsible):
     CompactedBlock .compacted-text { color: $text-muted; }
     """
 
-    def __init__(self, summary: str, messages: int) -> None:
+    def __init__(self, summary: str, messages: int | None) -> None:
         self.summary = clean(summary)
         body = Static(self.summary, markup=False, classes="compacted-text")
         super().__init__(body, title=divider_title(messages), collapsed=True, classes="compacted")

@@ -140,7 +140,8 @@ class Transcript(VerticalScroll):
                 step.set_result(message.content, message.is_error, None)
             return []
         if message.summary_through is not None and message.thread == "main":
-            return [CompactedBlock(message.content, message.summary_through)]
+            count = (message.usage or {}).get("summarised")
+            return [CompactedBlock(message.content, count if isinstance(count, int) else None)]
         if message.role == "system" or message.thread != "main":
             return []
         views: list[Widget] = []
