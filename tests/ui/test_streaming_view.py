@@ -149,6 +149,7 @@ def test_a_loose_list_is_never_cut_apart() -> None:
     text = "1. one\n\n2. two\n\n   more of two\n\n3. three\n\nafter\n"
     cut = split_point(text)
     assert text[cut:] == "after\n"
+    assert block_chunks(text, 1) == [text[:cut], "after\n"]
     assert split_point("para\n\n") == 0  # what follows the blank line is not known yet
 
 
