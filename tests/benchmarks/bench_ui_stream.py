@@ -52,6 +52,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from textual import events
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -76,6 +78,7 @@ VISIBLE_TARGET_S = 0.3
 KEY_TARGET_S = 0.1
 PACED_CPU_TARGET = 2.0
 PACED_KEY_TARGET_S = 0.05
+ENTER_TARGET_S = 0.05
 WORDS = [
     "the",
     "gateway",
@@ -212,18 +215,20 @@ async def serve(tokens: int, shape: str, rate: float, paced_tokens: int) -> None
     print the port first."""
     body = openai_text_events(reply_parts(tokens, shape), usage=(10, tokens))
     mixed = openai_text_events(paced_parts(paced_tokens), usage=(10, paced_tokens))
+    tiny = openai_text_events(["Hi", " there", f" {END_WORD}"], usage=(10, 3))
     fake = TimedProvider()
     fake.rate = rate
     await fake.start()
 
     def refill() -> None:
-        for path, events in (
+        for path, sse in (
             ("/chat/completions", body),
             ("/fast/chat/completions", mixed),
             ("/paced/chat/completions", mixed),
+            ("/tiny/chat/completions", tiny),
         ):
             while sum(reply.path == path for reply in fake.replies) < 2:
-                fake.script(Reply(body=list(events), path=path))
+                fake.script(Reply(body=list(sse), path=path))
 
     refill()
     print(fake.port, flush=True)
@@ -238,7 +243,7 @@ async def serve(tokens: int, shape: str, rate: float, paced_tokens: int) -> None
 class TimedService(ChatService):
     """The real service, timestamping the events it yields."""
 
-    marks: dict[str, float]
+    marks: dict[str, float] = {}  # noqa: RUF012 (each round sets its own)
 
     async def run_turn(self, *args: Any, emit: Emit, **kwargs: Any) -> None:
         """The real turn (the live-turn hub runs turns this way), each event timed first."""
@@ -334,6 +339,7 @@ async def measure(args: argparse.Namespace) -> bool:
                 "bench": {"kind": "openai", "base_url": url, "models": ["m"]},
                 "fast": {"kind": "openai", "base_url": f"{url}/fast", "models": ["m"]},
                 "paced": {"kind": "openai", "base_url": f"{url}/paced", "models": ["m"]},
+                "tiny": {"kind": "openai", "base_url": f"{url}/tiny", "models": ["m"]},
             },
         }
     )
@@ -349,23 +355,26 @@ async def measure(args: argparse.Namespace) -> bool:
         service_class=TimedService,
     )
 
-    app = AgentKitApp(
-        settings=settings,
-        store=store,
-        service=service,
-        default_model=(await gateway.resolve(None)).name,
-        export_dir=base,
-    )
+    default_model = (await gateway.resolve(None)).name
+
+    async def start_engine() -> tuple[ChatService, str]:
+        return service, default_model
+
+    # Started as ``agentkit tui`` starts it: the engine comes up after the first frame.
+    app = AgentKitApp(settings=settings, store=store, engine=start_engine, export_dir=base)
     ok = True
     try:
         async with app.run_test(size=(140, 45)):
             while not (len(app.screen_stack) > 1 and isinstance(app.focused, Composer)):
                 await asyncio.sleep(0.001)
+            await app.engine_started()
             await refreshed(app)  # the app has finished starting up
             if args.only in (None, "lag"):
                 ok &= await lag_rows(app, service, server, args)
             if args.only in (None, "paced"):
                 ok &= await paced_rows(app, service, server, args)
+            if args.only in (None, "enter"):
+                ok &= await enter_rows(app, server, args)
     finally:
         server.terminate()
         await server.wait()
@@ -504,6 +513,46 @@ async def paced_rows(
     return ok_cpu and ok_keys
 
 
+async def enter_rows(
+    app: AgentKitApp, server: asyncio.subprocess.Process, args: argparse.Namespace
+) -> bool:
+    """Enter in the composer of a new session -> the server has the request (the server's
+    clock: when it has read the request and starts its reply; both processes read the same
+    system clock). The person has typed the message first (the app may get ready meanwhile)."""
+    assert server.stdout is not None
+    await drain(server)
+    waits = []
+    first = 0.0
+    for number in range(args.rounds + 1):
+        await app.conversation.show_new_session()
+        app.sessions.draft.model = "tiny/m"
+        composer = app.main.query_one(Composer)
+        composer.text = "hello, what can you do?"
+        await refreshed(app)
+        await asyncio.sleep(0.3)  # the person looks at what they typed
+        enter = events.Key("enter", None)
+        enter.set_sender(app)
+        pressed = time.time()
+        composer.post_message(enter)
+        served = json.loads(await asyncio.wait_for(server.stdout.readline(), 10))
+        while app.turns.live:
+            await asyncio.sleep(0.01)
+        app.sessions.draft.model = None
+        if number:  # the first send of the app also builds the provider's client
+            waits.append(served["first"] - pressed)
+        else:
+            first = served["first"] - pressed
+    median = statistics.median(waits)
+    ok = median <= ENTER_TARGET_S
+    print(
+        f"Enter -> the provider has the request (first message of a new session, "
+        f"{len(waits)} rounds): median {median * 1000:.0f} ms, worst {max(waits) * 1000:.0f} "
+        f"ms   target <= 50 ms  {'ok' if ok else 'SLOW'}; the app's first send: "
+        f"{first * 1000:.0f} ms"
+    )
+    return ok
+
+
 async def drain(server: asyncio.subprocess.Process) -> None:
     """Read the server's lines about replies not looked at."""
     assert server.stdout is not None
@@ -517,7 +566,7 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=4_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shape", choices=["markdown", "plain"], default="markdown")
-    parser.add_argument("--only", choices=["lag", "paced"], help="run one row group only")
+    parser.add_argument("--only", choices=["lag", "paced", "enter"], help="run one row group only")
     parser.add_argument("--rate", type=float, default=200.0, help="paced tokens per second")
     parser.add_argument("--paced-tokens", type=int, default=2_000)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)

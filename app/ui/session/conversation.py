@@ -280,9 +280,11 @@ class Conversation:
             return
         if app.transcript.has_later:  # opened at a search hit: show the end first
             await self.open_session(state.session_id)
+        # The turn starts first: its request goes out while the message is drawn (the events
+        # it posts wait until this handler is done, so they still come after the message).
+        app.turns.start(state.session_id, text, started_at=app.clock(), model=state.model)
         await app.transcript.add_user(text)
         app.status.state = "thinking"
-        app.turns.start(state.session_id, text, started_at=app.clock(), model=state.model)
 
     async def _send_when_started(self, text: str) -> None:
         self.app.status.state = "thinking"
