@@ -191,3 +191,18 @@ async def test_a_growing_tail_repaints_only_its_changed_lines() -> None:
         await message.append("more ")
         first_changed = min(y for y, _ in painted)
         assert first_changed >= 2  # the heading and the blank line are not drawn again
+
+
+def test_the_shared_parser_draws_what_rich_markdown_draws() -> None:
+    from rich.console import Console
+    from rich.markdown import Markdown as RichMarkdown
+
+    from app.ui.widgets.markdown_lines import rich_markdown
+
+    console = Console(width=60, color_system="truecolor")
+    for text in (MIXED, "*em* **strong** `code` ~~gone~~ [link](http://x)", ""):
+        ours = console.render_lines(rich_markdown(text, "friendly"), pad=True)
+        theirs = console.render_lines(
+            RichMarkdown(text, code_theme="friendly", hyperlinks=False), pad=True
+        )
+        assert ours == theirs

@@ -135,7 +135,10 @@ class AssistantMessage(Vertical):
     def compose(self) -> ComposeResult:
         classes = "reply -static" if not self.live else "reply -tail"
         yield RenderedMarkdown(self._initial, classes=classes, streaming=self.live)
-        yield Static(self._status_text(), classes="status", markup=False)
+        if self.live or self.status != "complete":
+            # A finished history reply has no status line: a third fewer widgets for a page
+            # of history to mount and lay out.
+            yield Static(self._status_text(), classes="status", markup=False)
 
     def _status_text(self) -> str:
         marks = {
@@ -270,7 +273,8 @@ class AssistantMessage(Vertical):
     def set_status(self, status: str) -> None:
         """Show how the reply ended."""
         self.status = status
-        self.query_one(".status", Static).update(self._status_text())
+        for line in self.query(".status").results(Static):
+            line.update(self._status_text())
         self.set_class(status != "complete", "-marked")
 
 
