@@ -360,4 +360,6 @@ class Conversation:
                 return
             self.app.main.set_title(self.current.title or "New session")
         await self.app.listing.reload()
+        if self.app.ui_gone:  # the app closed while the list reloaded
+            return
         self.notifier.turn_ended(self.app.listing.title_of(message.session_id), message.status)
