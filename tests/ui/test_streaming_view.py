@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from app.ui.widgets.message_views import (
     FREEZE_AFTER_CHARS,
@@ -17,7 +18,7 @@ from app.ui.widgets.message_views import (
     estimate_lines,
     split_point,
 )
-from tests.ui.conftest import until
+from tests.ui.conftest import AppFactory, until
 
 SECTION = (
     "## Part {n}\n\nSome prose about part {n}, long enough to wrap once or twice at a narrow "
@@ -206,3 +207,22 @@ def test_the_shared_parser_draws_what_rich_markdown_draws() -> None:
             RichMarkdown(text, code_theme="friendly", hyperlinks=False), pad=True
         )
         assert ours == theirs
+
+
+async def test_history_replies_mark_how_they_ended_and_finished_ones_have_no_status_line(
+    make_app: AppFactory,
+) -> None:
+    app = await make_app()
+    session = await app.store.create_session("default", title="Ends")
+    await app.store.append_message(session.id, "user", "first")
+    await app.store.append_message(session.id, "assistant", "a whole answer")
+    await app.store.append_message(session.id, "user", "second")
+    await app.store.append_message(session.id, "assistant", "half an ans", status="interrupted")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: len(app.transcript.query(AssistantMessage)) == 2)
+        whole, cut = app.transcript.query(AssistantMessage).results(AssistantMessage)
+        assert not whole.query(".status")  # one widget fewer per finished reply
+        await pilot.pause()
+        (status,) = cut.query(".status").results(Static)
+        assert "interrupted" in str(status.render())
+        assert cut.has_class("-marked")

@@ -118,7 +118,8 @@ class AssistantMessage(Vertical):
         status: str = "complete",
         live: bool = True,
     ) -> None:
-        super().__init__(classes="message assistant")
+        marked = not live and status != "complete"  # a history reply says how it ended
+        super().__init__(classes="message assistant" + (" -marked" if marked else ""))
         self._initial = clean(text)
         self._parts: list[str] = [self._initial] if text else []
         self._frozen_chars = 0
