@@ -47,8 +47,8 @@ if TYPE_CHECKING:
 Opener = Callable[[], Awaitable[tuple[SessionStore, "ChatService"]]]
 #: Starts the engine once the first frame is up: the service and the default model's name.
 EngineStarter = Callable[[], Awaitable[tuple["ChatService", str]]]
-#: What an EngineStarter imports; loaded in a thread while the first frame is drawn.
-ENGINE_MODULES = ("app.engine.service", "app.llm.gateway", "app.llm.describe")
+#: What an EngineStarter and a first send import; loaded in a thread after the first frame.
+ENGINE_MODULES = ("app.engine.service", "app.llm.gateway", "app.llm.describe", "httpcore")
 
 STYLE_FILES = ("app.tcss", "main.tcss", "sidebar.tcss", "transcript.tcss", "dialogs.tcss")
 

@@ -18,8 +18,13 @@ Prepares an ``AGENTKIT_HOME`` whose database holds 1,000 sessions of 10 messages
     up). Measured from ``tmux new-session`` to those captures (polling adds up to one
     capture, about 2-5 ms). The tmux server is killed afterwards.
 
-Target: interactive <= 0.8 s. Both runs use the demo model (no API keys; ``OLLAMA_HOST`` points at a
-closed port, so the Ollama probe is refused at once, as on a machine without Ollama).
+Each run of the app is paired with a run of a one-widget Textual hello-world started the same
+way (headless: the same ``python -c`` child shape, timed to its first refresh; tmux: the same
+new-session, polled until its text shows), runs interleaved, so the machine's load is shared.
+Targets (issue #19): launch -> first usable frame <= 1.5x the hello-world, engine up <= 2x
+(medians of the per-pair ratios); and interactive <= 0.8 s. Both runs use the demo model
+(no API keys; ``OLLAMA_HOST`` points at a closed port, so the Ollama probe is refused at once,
+as on a machine without Ollama).
 """
 
 from __future__ import annotations
@@ -88,6 +93,44 @@ async def headless(self, **_ignored):
 AgentKitApp.run_async = headless
 sys.exit(cli.main(["tui"]))
 """
+# The hello-world: one widget, timed the same way (spawn -> imports -> first refresh).
+HELLO_CHILD = """
+import sys, time
+spawned = float(sys.argv[1]); began = time.time()
+import asyncio, json
+from textual.app import App
+from textual.widgets import Static
+imported = time.time()
+
+class Hello(App):
+    def compose(self):
+        yield Static("hello world")
+
+async def main():
+    app = Hello()
+    assembled = time.time()
+    async with app.run_test(size=(%d, %d)):
+        painted = asyncio.Event()
+        app.call_after_refresh(painted.set)
+        await painted.wait()
+        print(json.dumps({"spawned": spawned, "began": began, "imported": imported,
+                          "assembled": assembled, "painted": time.time()}), flush=True)
+        app.exit()
+
+asyncio.run(main())
+"""
+HELLO_SCRIPT = """
+from textual.app import App
+from textual.widgets import Static
+
+class Hello(App):
+    def compose(self):
+        yield Static("hello world")
+
+Hello().run()
+"""
+RATIO_TARGET = 1.5
+ENGINE_RATIO_TARGET = 2.0
 
 
 def populate(db_file: Path, sessions: int) -> None:
@@ -133,11 +176,11 @@ def child_env(home: Path) -> dict[str, str]:
     return env
 
 
-def headless_run(home: Path, workspace: Path) -> dict[str, float]:
+def headless_run(home: Path, workspace: Path, child: str = CHILD) -> dict[str, float]:
     """One fresh process; returns the child's time marks (seconds since the epoch)."""
     spawned = time.time()
     done = subprocess.run(
-        [sys.executable, "-c", CHILD % SIZE, repr(spawned)],
+        [sys.executable, "-c", child % SIZE, repr(spawned)],
         cwd=workspace,
         env=child_env(home),
         capture_output=True,
@@ -150,6 +193,47 @@ def headless_run(home: Path, workspace: Path) -> dict[str, float]:
         raise RuntimeError(f"headless child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     marks: dict[str, float] = json.loads(lines[-1])
     return marks
+
+
+def tmux_hello(home: Path, workspace: Path, socket: str) -> float:
+    """Seconds from ``tmux new-session`` until the hello-world's text shows."""
+    script = home.parent / "hello.py"
+    script.write_text(HELLO_SCRIPT)
+    env = child_env(home)
+    tmux = ["tmux", "-S", socket]
+    began = time.perf_counter()
+    subprocess.run(
+        [
+            *tmux,
+            "new-session",
+            "-d",
+            "-s",
+            "hello",
+            "-x",
+            str(SIZE[0]),
+            "-y",
+            str(SIZE[1]),
+            "-c",
+            str(workspace),
+            f"-ePYTHONPYCACHEPREFIX={env['PYTHONPYCACHEPREFIX']}",
+            f"{sys.executable} {script}",
+        ],
+        env=env,
+        check=True,
+    )
+    try:
+        while time.perf_counter() < began + 30:
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-t", "hello"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            if "hello world" in screen:
+                return time.perf_counter() - began
+        raise RuntimeError("the hello-world did not come up in tmux")
+    finally:
+        subprocess.run([*tmux, "kill-session", "-t", "hello"], check=False)
 
 
 def tmux_run(home: Path, workspace: Path, socket: str) -> tuple[float, float, float]:
@@ -230,11 +314,15 @@ def main() -> int:
         headless_run(home, workspace)  # warm the OS file cache and .pyc files once
 
         print("\n(a) headless (run_test), fresh process each run, seconds from spawn:")
-        totals = []
+        totals, ratios, engine_ratios = [], [], []
         for number in range(args.runs):
+            hello = headless_run(home, workspace, HELLO_CHILD)
+            hello_total = hello["painted"] - hello["spawned"]
             marks = headless_run(home, workspace)
             total = marks["painted"] - marks["spawned"]
             totals.append(total)
+            ratios.append(total / hello_total)
+            engine_ratios.append((marks["engine"] - marks["spawned"]) / hello_total)
             print(
                 f"  run {number + 1}: {total:.3f}  = interpreter "
                 f"{marks['began'] - marks['spawned']:.3f} + imports "
@@ -242,13 +330,20 @@ def main() -> int:
                 f"{marks['assembled'] - marks['imported']:.3f} + mount to ready "
                 f"{marks['ready'] - marks['assembled']:.3f} + refresh "
                 f"{marks['painted'] - marks['ready']:.3f}   ({marks['options']:.0f} sidebar rows)"
-                f"; engine up at {marks['engine'] - marks['spawned']:.3f}"
+                f"; engine up at {marks['engine'] - marks['spawned']:.3f}; hello-world "
+                f"{hello_total:.3f} (imports {hello['imported'] - hello['began']:.3f})"
+                f" -> {ratios[-1]:.2f}x, engine {engine_ratios[-1]:.2f}x"
             )
         median = statistics.median(totals)
-        ok &= median <= TARGET_S
+        ratio, engine_ratio = statistics.median(ratios), statistics.median(engine_ratios)
+        ok &= median <= TARGET_S and ratio <= RATIO_TARGET and engine_ratio <= ENGINE_RATIO_TARGET
         print(
             f"  median {median:.3f} s, best {min(totals):.3f} s"
-            f"   target <= 0.8 s  {verdict(median)}"
+            f"   target <= 0.8 s  {verdict(median)}\n"
+            f"  first usable frame / hello-world: median {ratio:.2f}x   target <= 1.5x  "
+            f"{'ok' if ratio <= RATIO_TARGET else 'SLOW'}; engine up / hello-world: median "
+            f"{engine_ratio:.2f}x   target <= 2x  "
+            f"{'ok' if engine_ratio <= ENGINE_RATIO_TARGET else 'SLOW'}"
         )
 
         if args.no_tmux or shutil.which("tmux") is None:
@@ -259,27 +354,43 @@ def main() -> int:
                 f"\n(b) real terminal: tmux {SIZE[0]}x{SIZE[1]}, `agentkit tui`, "
                 "seconds from start:"
             )
-            idles, listed, engines = [], [], []
+            idles, listed, engines, tmux_ratios, tmux_engine_ratios = [], [], [], [], []
+            # A session that outlives the runs: the server would exit with each run's last
+            # session, and the next run's new-session could race its shutdown.
+            keeper = ["tmux", "-S", socket, "new-session", "-d", "-s", "keep", "sleep 3600"]
+            subprocess.run(keeper, check=True)
             try:
                 for number in range(args.runs):
+                    hello_at = tmux_hello(home, workspace, socket)
                     idle_at, listed_at, engine_at = tmux_run(home, workspace, socket)
                     idles.append(idle_at)
                     listed.append(listed_at)
                     engines.append(engine_at)
+                    tmux_ratios.append(listed_at / hello_at)
+                    tmux_engine_ratios.append(engine_at / hello_at)
                     print(
                         f"  run {number + 1}: status 'idle' {idle_at:.3f}, "
-                        f"sidebar filled {listed_at:.3f}, engine up {engine_at:.3f}"
+                        f"sidebar filled {listed_at:.3f}, engine up {engine_at:.3f}; "
+                        f"hello-world {hello_at:.3f} -> {tmux_ratios[-1]:.2f}x, "
+                        f"engine {tmux_engine_ratios[-1]:.2f}x"
                     )
             finally:
                 subprocess.run(
                     ["tmux", "-S", socket, "kill-server"], check=False, capture_output=True
                 )
             median = statistics.median(listed)
-            ok &= median <= TARGET_S
+            ratio = statistics.median(tmux_ratios)
+            engine_ratio = statistics.median(tmux_engine_ratios)
+            ok &= median <= TARGET_S and ratio <= RATIO_TARGET
+            ok &= engine_ratio <= ENGINE_RATIO_TARGET
             print(
                 f"  median: 'idle' {statistics.median(idles):.3f} s, sidebar filled "
                 f"{median:.3f} s   target <= 0.8 s  {verdict(median)}; engine up "
-                f"{statistics.median(engines):.3f} s"
+                f"{statistics.median(engines):.3f} s\n"
+                f"  first usable frame / hello-world: median {ratio:.2f}x   target <= 1.5x  "
+                f"{'ok' if ratio <= RATIO_TARGET else 'SLOW'}; engine up / hello-world: "
+                f"median {engine_ratio:.2f}x   target <= 2x  "
+                f"{'ok' if engine_ratio <= ENGINE_RATIO_TARGET else 'SLOW'}"
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)

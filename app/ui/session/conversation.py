@@ -313,9 +313,11 @@ class Conversation:
             return
         if app.transcript.has_later:  # opened at a search hit: show the end first
             await self.open_session(state.session_id)
+        # The turn starts first: its request goes out while the message is drawn (the events
+        # it posts wait until this handler is done, so they still come after the message).
+        app.turns.start(state.session_id, text, started_at=app.clock(), model=state.model)
         await app.transcript.add_user(text)
         app.status.state = "thinking"
-        app.turns.start(state.session_id, text, started_at=app.clock(), model=state.model)
 
     async def _send_when_started(self, text: str) -> None:
         self.app.status.state = "thinking"
@@ -392,4 +394,6 @@ class Conversation:
                 return
             self.app.main.set_title(self.current.title or "New session")
         await self.app.listing.reload()
+        if self.app.ui_gone:  # the app closed while the list reloaded
+            return
         self.notifier.turn_ended(self.app.listing.title_of(message.session_id), message.status)

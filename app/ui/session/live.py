@@ -3,11 +3,11 @@
 The hub runs the turns, keeps their events and the questions they wait on. :class:`TurnFeed`
 is the TUI's listener: it starts and stops turns through the hub (each one a Textual worker,
 so it lives as long as the App), and turns what the hub tells it into app messages, in the
-engine's order. Streamed tokens are merged into at most one message per frame: the screen
-redraws at most ~60 times a second, so more messages would only queue up ahead of key presses
-(how often the reply is drawn is the streaming widget's business). Each message carries the
-event's place in the turn's replay buffer, so a session opened mid-turn, which replays the
-buffer, can skip the messages it has already drawn.
+engine's order. Streamed tokens are merged into at most one message every 1/30 s: the
+streaming reply redraws at most ~12 times a second, so more messages would only cost CPU and
+queue up ahead of key presses (how often the reply is drawn is the streaming widget's
+business). Each message carries the event's place in the turn's replay buffer, so a session
+opened mid-turn, which replays the buffer, can skip the messages it has already drawn.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from app.engine.service import ChatService
     from app.ui.app import AgentKitApp
 
-FRAME_SECONDS = 1 / 60
+FRAME_SECONDS = 1 / 30
 
 
 @dataclass

@@ -9,21 +9,35 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
-from rich.markdown import Markdown as RichMarkdown
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.geometry import Size
-from textual.strip import Strip
-from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from app.engine.clients import display_tool_name
 from app.textsafe import one_line as shared_one_line
 from app.textsafe import strip_controls
+from app.ui.widgets.markdown_lines import (
+    CODE_THEMES,
+    FREEZE_AFTER_CHARS,
+    RenderedMarkdown,
+    block_chunks,
+    code_theme,
+    estimate_lines,
+    joins_after,
+    rich_markdown,
+    split_point,
+)
+
+__all__ = [  # the Markdown pieces live in markdown_lines; these names are imported from here
+    "CODE_THEMES",
+    "RenderedMarkdown",
+    "code_theme",
+    "estimate_lines",
+    "rich_markdown",
+]
 
 
 def clean(text: str) -> str:
@@ -73,153 +87,10 @@ def preview(text: str) -> Content:
     return Content.assemble(shown, (note, "dim italic"))
 
 
-#: A live reply freezes its finished blocks once this much text waits in the streaming tail.
-FREEZE_AFTER_CHARS = 1_200
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)", re.MULTILINE)
-
-
-def split_point(text: str) -> int:
-    """Where ``text`` can be cut into finished blocks and the rest: just after the last blank
-    line that is not inside a code fence (0 when there is none)."""
-    cut = 0
-    search_from = 0
-    while True:
-        found = text.find("\n\n", search_from)
-        if found < 0:
-            return cut
-        if len(_FENCE.findall(text, 0, found)) % 2 == 0:
-            cut = found + 2
-        search_from = found + 1
-
-
-def block_chunks(text: str, size: int) -> list[str]:
-    """``text`` (finished blocks) cut at blank lines outside code fences into pieces of
-    about ``size`` characters (a piece can be longer when one block is)."""
-    pieces: list[str] = []
-    start = 0
-    while len(text) - start > size:
-        cut = split_point(text[start : start + size])
-        if cut == 0:
-            # One long block: end the piece at the next place a cut is possible.
-            rest = text[start:]
-            probe = size
-            while cut == 0 and probe < len(rest):
-                probe *= 2
-                cut = split_point(rest[:probe])
-            if cut == 0:
-                break
-        pieces.append(text[start : start + cut])
-        start += cut
-    if start < len(text):
-        pieces.append(text[start:])
-    return pieces
-
-
-#: The code blocks' colours (Pygments styles) under dark and under light themes.
-CODE_THEMES = {True: "monokai", False: "friendly"}
-
-
-def code_theme(app: App[Any]) -> str:
-    """The Pygments style for code blocks under the app's theme: ``[ui] code_theme`` when it
-    is set (one name, or ``"dark-name, light-name"``), else one that follows light/dark."""
-    dark = app.current_theme.dark
-    ui = getattr(getattr(app, "settings", None), "ui", None)
-    chosen = str(getattr(ui, "code_theme", "") or "")
-    names = [name.strip() for name in chosen.split(",") if name.strip()]
-    if names:
-        return names[0] if dark or len(names) == 1 else names[1]
-    return CODE_THEMES[dark]
-
-
-def rich_markdown(text: str, theme: str = CODE_THEMES[True]) -> RichMarkdown:
-    """Model text as a Rich Markdown renderable (never parsed as console markup), its code
-    blocks in the Pygments style ``theme``."""
-    return RichMarkdown(text, code_theme=theme, hyperlinks=False)
-
-
-def estimate_lines(markdown: str, width: int) -> int:
-    """About how many lines ``markdown`` takes at ``width`` (source lines, wrapped)."""
-    usable = max(1, width - 2)
-    return sum(max(1, -(-len(line) // usable)) for line in markdown.split("\n"))
-
-
-class RenderedMarkdown(Widget):
-    """Markdown rendered by Rich into lines, cached per width and theme.
-
-    A Static holding a Rich renderable renders it again for every layout pass (to learn its
-    height); with many of them in a transcript, streaming slows to a crawl. This keeps the
-    lines per width, so layout and paint are lookups. ``set_text`` replaces the text (the
-    live tail of a streaming reply): the next frame renders it once, however many updates
-    came in between.
-    """
-
-    DEFAULT_CSS = "RenderedMarkdown { height: auto; }"
-
-    def __init__(self, text: str, *, lazy: bool = False, **kwargs: Any) -> None:
-        """``lazy``: until it is first drawn (or ``render_now``), the height is an estimate,
-        so a block that streams past above the view costs nothing."""
-        super().__init__(**kwargs)
-        self.markdown_text = text
-        self.lazy = lazy
-        self._lines: dict[tuple[int, str], list[Strip]] = {}
-
-    def _key(self, width: int) -> tuple[int, str]:
-        """What the rendered lines depend on: the width and the theme (its colours)."""
-        return (max(1, width), self.app.theme)
-
-    def set_text(self, text: str) -> None:
-        """Show ``text`` instead (rendered on the next frame)."""
-        if text != self.markdown_text:
-            self.markdown_text = text
-            self._lines = {}
-            self.refresh(layout=True)
-
-    def _render_at(self, width: int) -> list[Strip]:
-        key = self._key(width)
-        width = key[0]
-        lines = self._lines.get(key)
-        if lines is None:
-            if not self.markdown_text:
-                lines = []
-            else:
-                console = self.app.console
-                options = console.options.update(width=width, height=None)
-                markdown = rich_markdown(self.markdown_text, code_theme(self.app))
-                rendered = console.render_lines(markdown, options, pad=True)
-                base = self.visual_style.rich_style  # the theme's colours under Rich's own
-                lines = [Strip(line, width).apply_style(base) for line in rendered]
-            self._lines = {key: lines}  # one width (and theme) at a time is enough
-        return lines
-
-    def rendered_text(self) -> str:
-        """What is on screen, as plain text (for tests and copying)."""
-        return "\n".join(strip.text for strip in self._render_at(self.content_region.width))
-
-    def drawn_text(self) -> str:
-        """The text of the lines already rendered for the screen ('' before the first frame
-        after a change); unlike ``rendered_text`` it never renders (benchmarks poll it)."""
-        lines = next(iter(self._lines.values()), [])
-        return "\n".join(strip.text for strip in lines)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if self.lazy and self._key(width) not in self._lines:
-            return estimate_lines(self.markdown_text, width)
-        return len(self._render_at(width))
-
-    def render_line(self, y: int) -> Strip:
-        width = self.content_region.width
-        if self.lazy and self._key(width) not in self._lines:
-            self.render_now()
-        lines = self._render_at(width)
-        return lines[y] if 0 <= y < len(lines) else Strip.blank(width)
-
-    def render_now(self) -> None:
-        """Render a lazy block for real (its height may change from the estimate)."""
-        width = max(1, self.content_region.width)
-        if not self.lazy or not self.is_attached or self._key(width) in self._lines:
-            return
-        if len(self._render_at(width)) != estimate_lines(self.markdown_text, width):
-            self.refresh(layout=True)
+#: The shortest time between two redraws of a streaming reply's tail: 20 a second reads as
+#: smooth text, and at a model's pace (~200 tokens/s) a frame per token would cost ~10 times
+#: the CPU for nothing the eye can follow.
+STREAM_FRAME_SECONDS = 1 / 12
 
 
 class AssistantMessage(Vertical):
@@ -227,13 +98,14 @@ class AssistantMessage(Vertical):
 
     Streaming keeps the cost of a frame flat however long the reply gets: finished blocks
     (cut at a blank line outside a code fence) freeze into ``RenderedMarkdown`` widgets that
-    are rendered once, and only the unfinished tail — a bounded amount of text — is
-    rendered again, at most once per frame, however many tokens arrived since the last one.
-    :meth:`write` owns that batching: fragments that arrive while the last update is not on
-    screen yet are merged into the next update (as Textual's ``MarkdownStream`` does), so a
-    screen slower than the stream draws fewer, larger updates, never a growing backlog.
-    History replies (``live=False``) are one ``RenderedMarkdown``. Everything is drawn by
-    Rich's Markdown, so a reply looks the same while it streams, when it ends, and later.
+    are rendered once, and the tail renders each of its finished blocks once and only its
+    unfinished last block again, repainting just the lines that changed. :meth:`write` owns
+    the batching: fragments that arrive before the next update is due are merged into it
+    (as Textual's ``MarkdownStream`` does), an update waits for the last one to be painted,
+    and updates come at most ``STREAM_FRAME_SECONDS`` apart, so a stream at a model's pace
+    costs a few redraws a second, not one per token. History replies (``live=False``) are
+    one ``RenderedMarkdown``. Everything is drawn by Rich's Markdown, and the pieces join as
+    Rich joins blocks, so a reply looks the same while it streams, when it ends, and later.
     """
 
     DEFAULT_CSS = "AssistantMessage { height: auto; }"
@@ -246,7 +118,8 @@ class AssistantMessage(Vertical):
         status: str = "complete",
         live: bool = True,
     ) -> None:
-        super().__init__(classes="message assistant")
+        marked = not live and status != "complete"  # a history reply says how it ended
+        super().__init__(classes="message assistant" + (" -marked" if marked else ""))
         self._initial = clean(text)
         self._parts: list[str] = [self._initial] if text else []
         self._frozen_chars = 0
@@ -257,11 +130,16 @@ class AssistantMessage(Vertical):
         #: Fragments written since the last update, and whether an update is under way.
         self._incoming: list[str] = []
         self._updating = False
+        #: When the last update began (event loop time).
+        self._updated_at = -1.0
 
     def compose(self) -> ComposeResult:
         classes = "reply -static" if not self.live else "reply -tail"
-        yield RenderedMarkdown(self._initial, classes=classes)
-        yield Static(self._status_text(), classes="status", markup=False)
+        yield RenderedMarkdown(self._initial, classes=classes, streaming=self.live)
+        if self.live or self.status != "complete":
+            # A finished history reply has no status line: a third fewer widgets for a page
+            # of history to mount and lay out.
+            yield Static(self._status_text(), classes="status", markup=False)
 
     def _status_text(self) -> str:
         marks = {
@@ -292,13 +170,29 @@ class AssistantMessage(Vertical):
         self._incoming.append(fragment)
         if not self._updating:
             self._updating = True
+            self._next_update()
+
+    def _next_update(self) -> None:
+        """Update now, or when ``STREAM_FRAME_SECONDS`` have passed since the last one."""
+        loop = asyncio.get_running_loop()
+        wait = self._updated_at + STREAM_FRAME_SECONDS - loop.time()
+        if wait > 0:
+            loop.call_later(wait, self._due)
+        else:
             self.call_later(self._update)
+
+    def _due(self) -> None:
+        if self.is_attached:
+            self.call_later(self._update)
+        else:
+            self._updating = False
 
     async def _update(self) -> None:
         """Show what was written since the last update; the next waits for the repaint."""
         if not self._incoming or not self.is_attached:
             self._updating = False
             return
+        self._updated_at = asyncio.get_running_loop().time()
         fragment = "".join(self._incoming)
         self._incoming.clear()
         await self.append(fragment)
@@ -306,7 +200,7 @@ class AssistantMessage(Vertical):
 
     def _painted(self) -> None:
         if self._incoming and self.is_attached:
-            self.call_later(self._update)
+            self._next_update()
         else:
             self._updating = False
 
@@ -317,7 +211,7 @@ class AssistantMessage(Vertical):
             self._incoming.clear()
 
     async def append(self, delta: str) -> None:
-        """Stream more text: the tail is drawn again on the next frame."""
+        """Stream more text: the tail is drawn again (its changed lines only)."""
         delta = clean(delta)
         if not delta or not self.live:
             return  # history replies do not stream
@@ -326,20 +220,30 @@ class AssistantMessage(Vertical):
         if self._tail_chars >= FREEZE_AFTER_CHARS:
             await self._freeze()
         if self.is_attached:
-            self.tail.set_text(self.text[self._frozen_chars :])
+            self._show_tail()
+
+    def _show_tail(self) -> None:
+        """Give the tail the text after the frozen pieces."""
+        text = self.text
+        joins = joins_after(text[: self._frozen_chars])
+        self.tail.set_text(text[self._frozen_chars :], joins=joins)
 
     async def _freeze(self) -> None:
         """Move the finished blocks of the tail into a widget rendered once."""
-        tail = self.text[self._frozen_chars :]
+        text = self.text
+        tail = text[self._frozen_chars :]
         cut = split_point(tail)
         if cut < FREEZE_AFTER_CHARS // 4:
             self._tail_chars = len(tail) - FREEZE_AFTER_CHARS // 2  # look again a bit later
             return
         if self.is_attached:
-            frozen = [
-                RenderedMarkdown(piece, lazy=True, classes="reply -static")
-                for piece in block_chunks(tail[:cut], FREEZE_AFTER_CHARS)
-            ]
+            frozen = []
+            before = text[: self._frozen_chars]
+            for piece in block_chunks(tail[:cut], FREEZE_AFTER_CHARS):
+                joins = joins_after(before)
+                block = RenderedMarkdown(piece, lazy=True, joins=joins, classes="reply -static")
+                frozen.append(block)
+                before = piece
             await self.mount_all(frozen, before=self.tail)
         self._frozen_chars += cut
         self._tail_chars = len(tail) - cut
@@ -355,7 +259,8 @@ class AssistantMessage(Vertical):
         if not self.is_attached:
             return  # removed meanwhile (the person opened another session)
         if self.live:
-            self.tail.set_text(self.text[self._frozen_chars :])
+            self._show_tail()
+            self.tail.end_stream()
             self.call_later(self._render_frozen)
         self.set_status(status)
 
@@ -369,7 +274,8 @@ class AssistantMessage(Vertical):
     def set_status(self, status: str) -> None:
         """Show how the reply ended."""
         self.status = status
-        self.query_one(".status", Static).update(self._status_text())
+        for line in self.query(".status").results(Static):
+            line.update(self._status_text())
         self.set_class(status != "complete", "-marked")
 
 
