@@ -160,7 +160,7 @@ class OpenAIDecoder:
     def __init__(
         self, provider: str, model: str, *, max_chars: int | None = None, raw_text: bool = False
     ) -> None:
-        """``raw_text``: answer text found by the fast path comes back as a plain ``str``
+        """``raw_text``: answer text comes back as a plain ``str``
         instead of a :class:`TextDelta` (the gateway's hot path: no model per token)."""
         self.provider = provider
         self.model = model
@@ -307,7 +307,7 @@ class OpenAIDecoder:
         if delta:
             content = delta.get("content") or delta.get("refusal")
             if content and isinstance(content, str):
-                out.append(TextDelta(text=content))
+                out.append(content if self.raw_text else TextDelta(text=content))
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning and isinstance(reasoning, str):
                 self._reasoning.append(reasoning)
