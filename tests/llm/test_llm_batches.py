@@ -99,7 +99,8 @@ def _body() -> bytes:
             b": keep-alive\n\n",
             scripts.openai_chunk({"content": "plain "}),
             scripts.openai_chunk({"content": 'quoted "word" \u00e9\n'}),
-            b'data: {"choices":[{"index":0,"delta":{"content":"bad \\x"},"finish_reason":null}]}\n\n',
+            b'data: {"choices":[{"index":0,"delta":{"content":"bad \\x"},'
+            b'"finish_reason":null}]}\n\n',
             scripts.openai_chunk({"content": "with usage"}, usage={"prompt_tokens": 1}),
             scripts.openai_chunk({}, "stop"),
             b"data: [DONE]\n\n",
