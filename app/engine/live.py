@@ -26,7 +26,7 @@ from app.config import ApprovalMode
 from app.engine.cancel import CancellationToken
 from app.engine.events import Event, TokenEvent, TurnStatus, result, short_error
 from app.engine.human import ConfirmationRequest, Decision, Human, Question
-from app.engine.listener import LiveListener
+from app.engine.listener import LiveListener as LiveListener
 from app.engine.skills import ExecutionMode
 
 if TYPE_CHECKING:  # the TUI imports this module before the engine is loaded

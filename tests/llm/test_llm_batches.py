@@ -12,7 +12,7 @@ import pytest
 from app.llm import transport
 from app.llm.openai_chat import OpenAIDecoder
 from app.llm.transport import Endpoint, stream_batches
-from app.llm.types import ChatMessage, ChatRequest, FinishChunk, TextDelta, UsageChunk
+from app.llm.types import ChatMessage, ChatRequest, FinishChunk, Piece, TextDelta, UsageChunk
 from tests.fakes import scripts
 from tests.fakes.provider import FakeProvider, Gate, Reply
 from tests.fakes.support import GatewayFactory
@@ -34,7 +34,7 @@ async def test_what_arrives_while_the_consumer_is_busy_comes_as_one_batch(
     events = scripts.openai_text_events(["one ", "two ", "three"], usage=(3, 3))
     fake.script(Reply(body=[*events[:2], gate, *events[2:]]))
     decoder = OpenAIDecoder("fake", "fake/m", raw_text=True)
-    batches: list[list[object]] = []
+    batches: list[list[Piece]] = []
     async with httpx.AsyncClient(base_url=fake.url) as client:
         endpoint = Endpoint(name="fake", kind="openai", base_url=fake.url)
         stream = stream_batches(client, endpoint, "/chat/completions", {}, decoder)
@@ -48,7 +48,7 @@ async def test_what_arrives_while_the_consumer_is_busy_comes_as_one_batch(
     assert batches[0] == ["one "]
     rest = batches[1]
     assert rest[:2] == ["two ", "three"]  # plain text, no model per piece
-    assert [type(c) for c in rest[2:]] == [UsageChunk, FinishChunk]
+    assert isinstance(rest[2], UsageChunk) and isinstance(rest[3], FinishChunk)
     assert len(batches) == 2
 
 
