@@ -180,15 +180,23 @@ class OpenAIDecoder:
         Chunks, and with ``raw_text`` plain strings for answer text."""
         if self.finished or self.error is not None:
             return []
-        if data.endswith(b"\n\n") and self._sse.idle and b"\r" not in data:
-            # Whole events (how servers flush tokens, or several that piled up): text-only
-            # ones take the fast path on the bytes, before any decoding or SSE bookkeeping.
-            if data.count(b"\n\n") == 1:
-                text = self._text_only(data[:-2])
-                if text is not None:
-                    return [text] if text else []
-            return self._whole_events(data)
-        return self._events(data)
+        if data.endswith(b"}\n\n") and self._sse.idle and data.count(b"\n\n") == 1:
+            # One whole event (how servers flush tokens): the text fast path on the bytes,
+            # before any decoding or SSE bookkeeping.
+            text = self._text_only(data[:-2])
+            if text is not None:
+                return [text] if text else []
+        if not self._sse.idle:
+            data = self._sse.take_pending() + data
+        cut = data.rfind(b"\n\n") + 2
+        if cut < 2 or b"\r" in data:
+            return self._events(data)  # no whole event yet, or CR line ends: the full parser
+        # The whole events (several that piled up, or a read cut mid-event): text-only ones
+        # on the fast path; the partial one after them waits in the SSE parser.
+        out = self._whole_events(data[:cut])
+        if cut < len(data) and not self.finished and self.error is None:
+            out += self._events(data[cut:])
+        return out
 
     def _text_only(self, block: bytes) -> Piece | None:
         """The answer text of a one-line, text-only ``data`` event (``""`` for none), or

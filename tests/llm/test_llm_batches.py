@@ -124,5 +124,13 @@ def test_several_whole_events_in_one_read_decode_as_they_do_byte_by_byte(
     assert texts(whole) == texts(one_by_one) == ["plain ", 'quoted "word" \u00e9\n', "with usage"]
     assert whole[len(texts(whole)) :] == one_by_one[len(texts(one_by_one)) :]  # usage, finish
     assert whole_progress == progress
+    # Reads cut in the middle of events: the whole ones go the fast way, the rest waits.
+    cut_up, cut_progress = _decode(
+        [body[i : i + 37] for i in range(0, len(body), 37)], raw_text=raw_text
+    )
+    assert (
+        texts(cut_up) == texts(whole) and cut_up[len(texts(cut_up)) :] == whole[len(texts(whole)) :]
+    )
+    assert cut_progress == progress
     kinds = {type(c) for c in whole if isinstance(c, str | TextDelta)}
     assert kinds == ({str} if raw_text else {TextDelta})
