@@ -257,7 +257,10 @@ class _Reader:
             self._quiet_since = self._loop.time()
         watchdog = self._watchdog
         if watchdog is not None and watchdog.deadline is not None:
-            watchdog.arm(self._limit()[0])
+            if busy and self.deadline is None:
+                watchdog.deadline = math.inf  # its timer, if set, finds nothing due
+            else:
+                watchdog.arm(self._limit()[0])
 
     async def take(self) -> list[Piece]:
         """The chunks decoded since the last call (waits for some); ``[]`` at the end.
@@ -316,9 +319,12 @@ class _Reader:
         kept_alive = False  # bytes came since the last data event, but no data
         try:
             while True:
-                until, by_deadline = self._limit()
-                if by_deadline and loop.time() >= until:
-                    raise _deadline_error(endpoint)
+                if self.deadline is None and not self._busy:
+                    until = self._quiet_since + self._timeout  # the usual case, inline
+                else:
+                    until, by_deadline = self._limit()
+                    if by_deadline and loop.time() >= until:
+                        raise _deadline_error(endpoint)
                 watchdog.arm(until)
                 try:
                     data = await anext(reader)
@@ -353,7 +359,11 @@ class _Reader:
                         started = True
                         self._timeout = endpoint.idle_timeout
                 if chunks:
-                    self._put(chunks)
+                    if self.chunks:
+                        self.chunks += chunks
+                    else:
+                        self.chunks = list(chunks)
+                        self._wake()
                 if decoder.error is not None:
                     raise decoder.error
                 if decoder.finished:
