@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from app.config import ApprovalMode
 from app.engine.cancel import CancellationToken
-from app.engine.events import Event, TurnStatus, result, short_error
+from app.engine.events import Event, TokenEvent, TurnStatus, result, short_error
 from app.engine.human import ConfirmationRequest, Decision, Human, Question
+from app.engine.listener import LiveListener as LiveListener
 from app.engine.skills import ExecutionMode
 
 if TYPE_CHECKING:  # the TUI imports this module before the engine is loaded
@@ -36,28 +37,6 @@ log = logging.getLogger(__name__)
 #: Runs a turn's coroutine somewhere (an asyncio task, a Textual worker), given the turn (for
 #: a worker's name); what it returns is kept as ``LiveTurn.handle``.
 Spawn = Callable[[Coroutine[Any, Any, None], "LiveTurn"], object]
-
-
-class LiveListener:
-    """Hears what live turns do, synchronously and in the engine's order.
-
-    Override the methods you need; they must not block (queue work, post a message). The
-    engine waits while they run, so nothing of a turn happens between an event and its
-    delivery: a ``confirmation_request`` reaches every listener before its question is
-    listed as waiting.
-    """
-
-    def turn_started(self, turn: LiveTurn) -> None:
-        """A turn began (no event of it has been emitted yet)."""
-
-    def turn_event(self, turn: LiveTurn, event: Event) -> None:
-        """The turn emitted ``event`` (every event, streamed tokens included)."""
-
-    def waiting_changed(self, session_id: str) -> None:
-        """A question of the session was put to the person, answered, or given up on."""
-
-    def turn_finished(self, turn: LiveTurn) -> None:
-        """The turn ended (after its ``result`` event); ``turn.status`` says how."""
 
 
 @dataclass(eq=False)
@@ -293,8 +272,22 @@ class LiveHub:
             self._finish(turn)
 
     async def _emit(self, turn: LiveTurn, event: Event) -> None:
-        """Keep the event for replay and hand it to every listener before the engine goes on."""
+        """Keep the event for replay and hand it to every listener before the engine goes on
+        (a token, one per streamed piece, takes the short way: nothing to note)."""
         turn.events.append(event)
+        if event.__class__ is not TokenEvent:
+            self._note(turn, event)
+        if turn._followers:
+            for follower in tuple(turn._followers):
+                follower(event)
+        for listener in self._audience(turn.session_id):
+            try:
+                listener.turn_event(turn, event)
+            except Exception:  # one broken client must not stop a turn or the others
+                log.exception("a live-turn listener failed")
+
+    def _note(self, turn: LiveTurn, event: Event) -> None:
+        """What an event changes for the hub: how the turn ended, the questions it waits on."""
         if event.type == "result":
             turn.status = event.data.status
         elif isinstance(turn.human, _QueueHuman) and event.type == "confirmation_request":
@@ -304,9 +297,6 @@ class LiveHub:
         elif event.type == "confirmation_result":
             # Decided (by anyone, or timed out): a late reply finds nothing to answer.
             self._drop_future(turn.session_id, event.data.confirmation_id)
-        for follower in list(turn._followers):
-            follower(event)
-        self._tell(turn.session_id, lambda listener: listener.turn_event(turn, event))
 
     def _finish(self, turn: LiveTurn) -> None:
         if turn.status is None:
@@ -355,9 +345,12 @@ class LiveHub:
         if session_id is not None and not group:
             self._listeners.pop(session_id, None)
 
-    def _tell(self, session_id: str, call: Callable[[LiveListener], None]) -> None:
+    def _audience(self, session_id: str) -> tuple[LiveListener, ...]:
         mine = self._listeners.get(session_id)
-        for listener in [*mine, *self._everyone] if mine else tuple(self._everyone):
+        return (*mine, *self._everyone) if mine else tuple(self._everyone)
+
+    def _tell(self, session_id: str, call: Callable[[LiveListener], None]) -> None:
+        for listener in self._audience(session_id):
             try:
                 call(listener)
             except Exception:  # one broken client must not stop a turn or the others

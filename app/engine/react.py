@@ -34,6 +34,7 @@ from app.llm.types import (
     ChatMessage,
     ChatRequest,
     FinishChunk,
+    Piece,
     ReasoningChunk,
     TextDelta,
     ThinkingDelta,
@@ -78,34 +79,19 @@ async def stream_step(
     The request is first fitted to the model's context window; a "context too long" answer
     before anything streamed is fitted harder and tried once more.
     """
-    writer = ReplyWriter(ctx, request.model)
-    calls: list[ToolCall] = []
-    finish: FinishChunk | None = None
-    usage: dict[str, Any] | None = None
+    step = _Step(ctx, ReplyWriter(ctx, request.model), live_tokens)
+    writer = step.writer
     sent = _Sent(await _fit(ctx, request, hard=False))
-    chunks: AsyncIterator[Any] = cancellable_iter(_stream_fitted(ctx, sent), ctx.cancel)
+    batches: AsyncIterator[list[Piece]] = cancellable_iter(_stream_fitted(ctx, sent), ctx.cancel)
     try:
-        async for chunk in chunks:
-            if isinstance(chunk, TextDelta):
-                if live_tokens:
-                    await ctx.emit(TokenEvent(content=chunk.text))
-                await writer.add_text(chunk.text)
-            elif isinstance(chunk, ThinkingDelta):
-                await ctx.emit(ThinkingEvent(content=chunk.text))
-                await writer.add_thinking(chunk.text)
-            elif isinstance(chunk, ReasoningChunk):
-                writer.reasoning.append(chunk.block)
-            elif isinstance(chunk, ToolCallChunk):
-                calls.append(chunk.call)
-            elif isinstance(chunk, UsageChunk):
-                usage = {"input_tokens": chunk.input_tokens, "output_tokens": chunk.output_tokens}
-            elif isinstance(chunk, FinishChunk):
-                finish = chunk
+        async for batch in batches:
+            await step.take(batch)
     except BaseException as exc:
         # Keep what arrived, marked: cancelled by the person, or cut by an error.
         cut = isinstance(exc, Exception) and not isinstance(exc, TurnCancelled)
-        await asyncio.shield(writer.finish("error" if cut else "cancelled", usage=usage))
+        await asyncio.shield(writer.finish("error" if cut else "cancelled", usage=step.usage))
         raise
+    finish, usage = step.finish, step.usage
     model = finish.model if finish and finish.model else request.model
     writer.model = model
     if usage:
@@ -115,7 +101,47 @@ async def stream_step(
             ctx.usage.context[model] = (usage["input_tokens"], window.tokens)
         writer.usage = usage
         ctx.calibration.learn(request.model, sent.request, usage["input_tokens"])
-    return StepReply(text=writer.text, calls=calls, finish=finish, writer=writer)
+    return StepReply(text=writer.text, calls=step.calls, finish=finish, writer=writer)
+
+
+@dataclass
+class _Step:
+    """What one model call has produced so far, fed a batch of the gateway's pieces at a time."""
+
+    ctx: TurnContext
+    writer: ReplyWriter
+    live_tokens: bool
+    calls: list[ToolCall] = field(default_factory=list)
+    finish: FinishChunk | None = None
+    usage: dict[str, Any] | None = None
+
+    async def take(self, batch: list[Piece]) -> None:
+        """Emit each piece of the batch in order (answer text as the model's own pieces) and
+        save the batch's answer text once."""
+        ctx, writer = self.ctx, self.writer
+        text: list[str] = []
+        for chunk in batch:
+            if isinstance(chunk, str | TextDelta):
+                piece = chunk if isinstance(chunk, str) else chunk.text
+                if self.live_tokens:
+                    await ctx.emit(TokenEvent(content=piece))
+                text.append(piece)
+            elif isinstance(chunk, ThinkingDelta):
+                await ctx.emit(ThinkingEvent(content=chunk.text))
+                await writer.add_thinking(chunk.text)
+            elif isinstance(chunk, ReasoningChunk):
+                writer.reasoning.append(chunk.block)
+            elif isinstance(chunk, ToolCallChunk):
+                self.calls.append(chunk.call)
+            elif isinstance(chunk, UsageChunk):
+                self.usage = {
+                    "input_tokens": chunk.input_tokens,
+                    "output_tokens": chunk.output_tokens,
+                }
+            elif isinstance(chunk, FinishChunk):
+                self.finish = chunk
+        if text:
+            await writer.add_text(text[0] if len(text) == 1 else "".join(text))
 
 
 @dataclass
@@ -125,21 +151,21 @@ class _Sent:
     request: ChatRequest
 
 
-async def _stream_fitted(ctx: TurnContext, sent: _Sent) -> AsyncIterator[Any]:
-    """The gateway's chunks; one harder fit and retry on "context too long" before any."""
+async def _stream_fitted(ctx: TurnContext, sent: _Sent) -> AsyncIterator[list[Piece]]:
+    """The gateway's batches; one harder fit and retry on "context too long" before any."""
     started = False
     try:
-        async for chunk in ctx.gateway.stream(sent.request):
+        async for batch in ctx.gateway.batches(sent.request):
             started = True
-            yield chunk
+            yield batch
         return
     except ContextTooLongError:
         if started:
             raise
     ctx.calibration.refused(sent.request.model)
     sent.request = await _fit(ctx, sent.request, hard=True)
-    async for chunk in ctx.gateway.stream(sent.request):
-        yield chunk
+    async for batch in ctx.gateway.batches(sent.request):
+        yield batch
 
 
 async def _fit(ctx: TurnContext, request: ChatRequest, *, hard: bool) -> ChatRequest:

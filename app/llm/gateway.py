@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import re
+import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -50,6 +52,7 @@ from app.llm.types import (
     ChatResponse,
     Chunk,
     FinishChunk,
+    Piece,
     ReasoningBlock,
     ReasoningChunk,
     TextDelta,
@@ -140,11 +143,20 @@ class Gateway:
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[Chunk, None]:
         """Yield the reply to ``request`` as chunks; failures before the first one are retried."""
+        async with contextlib.aclosing(self.batches(request)) as batches:
+            async for batch in batches:
+                for piece in batch:
+                    yield TextDelta(text=piece) if isinstance(piece, str) else piece
+
+    async def batches(self, request: ChatRequest) -> AsyncGenerator[list[Piece], None]:
+        """Yield the reply to ``request`` in batches: everything that arrived since the
+        caller last asked, answer text as plain ``str`` and anything else as chunks (the
+        engine's path: one hand-off per batch, not per token). Retried like :meth:`stream`."""
         resolved = await self.resolve(request.model)
         if resolved.kind == "demo":
             async with contextlib.aclosing(self.demo.stream(request)) as demo_chunks:
                 async for chunk in demo_chunks:
-                    yield chunk
+                    yield [chunk]
             return
         endpoint, client, secrets = self._connection(resolved)
         room = self.settings.engine.max_reply_chars  # answer and thinking characters left
@@ -162,29 +174,32 @@ class Gateway:
                 ) as batches:
                     async for batch in batches:
                         yielded = True
-                        for chunk in batch:
-                            if (
-                                chunk.__class__ is TextDelta
-                                and chunk.text.isascii()
-                                and not cleaner.text.held
-                                and len(chunk.text) <= room
-                            ):
-                                room -= len(chunk.text)
-                                yield chunk  # the hot path: nothing to clean or cut
-                                continue
-                            for clean in cleaner.clean(chunk):
+                        out: list[Piece] = []
+                        for piece in batch:
+                            if isinstance(piece, str):
+                                if piece.isascii() and not cleaner.text.held and len(piece) <= room:
+                                    room -= len(piece)
+                                    out.append(piece)  # the hot path: nothing to clean or cut
+                                    continue
+                                piece = TextDelta(text=piece)
+                            for clean in cleaner.clean(piece):
                                 if isinstance(clean, TextDelta | ThinkingDelta):
                                     room -= len(clean.text)
                                     if room < 0:
                                         cut = _cut(clean, room)
                                         if cut.text:
-                                            yield cut
+                                            out.append(cut)
+                                        if out:
+                                            yield out
                                         raise _too_long(resolved.provider, self.settings)
-                                yield clean
+                                out.append(clean)
+                        if out:
+                            yield out
                 return
             except LLMError as exc:
-                for clean in cleaner.flush():
-                    yield clean  # half a character before the break, as U+FFFD
+                flushed: list[Piece] = list(cleaner.flush())
+                if flushed:
+                    yield flushed  # half a character before the break, as U+FFFD
                 exc.redact(secrets)
                 delay = (
                     None
@@ -375,9 +390,17 @@ class Gateway:
                 timeout=httpx.Timeout(connect=timeout, read=None, write=timeout, pool=timeout),
                 transport=self._transport,
                 follow_redirects=False,
+                verify=_tls_context(),
             )
             self._clients[resolved.provider] = client
         return endpoint, client, secrets
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every provider's client: httpx builds one per client by default,
+    reading the whole CA bundle each time (~20 ms of CPU per provider, per gateway)."""
+    return httpx.create_ssl_context()
 
 
 def _cut(delta: TextDelta | ThinkingDelta, over: int) -> TextDelta | ThinkingDelta:
@@ -422,5 +445,7 @@ def _protocol(
     return (
         openai_chat.PATH,
         payload,
-        lambda: openai_chat.OpenAIDecoder(resolved.provider, name, max_chars=max_chars),
+        lambda: openai_chat.OpenAIDecoder(
+            resolved.provider, name, max_chars=max_chars, raw_text=True
+        ),
     )

@@ -23,8 +23,8 @@ from app.llm.types import (
     SCHEMA_ERRORS,
     ChatMessage,
     ChatRequest,
-    Chunk,
     FinishChunk,
+    Piece,
     ReasoningBlock,
     ReasoningChunk,
     TextDelta,
@@ -157,9 +157,14 @@ def model_names(body: Any) -> list[str]:
 class OpenAIDecoder:
     """Parse a Chat Completions SSE body into chunks."""
 
-    def __init__(self, provider: str, model: str, *, max_chars: int | None = None) -> None:
+    def __init__(
+        self, provider: str, model: str, *, max_chars: int | None = None, raw_text: bool = False
+    ) -> None:
+        """``raw_text``: answer text comes back as a plain ``str``
+        instead of a :class:`TextDelta` (the gateway's hot path: no model per token)."""
         self.provider = provider
         self.model = model
+        self.raw_text = raw_text
         self.finished = False
         self.error: LLMError | None = None
         self.progress = 0
@@ -170,27 +175,67 @@ class OpenAIDecoder:
         self._reasoning: list[str] = []
         self._skipped = 0
 
-    def feed(self, data: bytes) -> list[Chunk]:
-        """Parse more of the body; an error event stops parsing and is kept in ``error``."""
-        if (
-            data.endswith(b"}\n\n")
-            and data.startswith(b"data: {")
-            and self._sse.idle
-            and data.count(b"\n") == 2
-            and self.error is None
-            and not self.finished
-        ):
-            # One whole event in one read (how servers flush tokens): try the text fast path
-            # on the bytes, before any decoding or SSE bookkeeping.
-            fast = _TEXT_ONLY_BYTES.search(data)
-            if fast is not None and b'"usage":{' not in data and b'"error"' not in data:
-                self.progress += 1
-                raw = fast.group(1)
-                text: str = json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode()
-                return [TextDelta(text=text)] if text else []
-        out: list[Chunk] = []
+    def feed(self, data: bytes) -> list[Piece]:
+        """Parse more of the body; an error event stops parsing and is kept in ``error``.
+        Chunks, and with ``raw_text`` plain strings for answer text."""
         if self.finished or self.error is not None:
-            return out
+            return []
+        if data.endswith(b"}\n\n") and self._sse.idle and data.count(b"\n\n") == 1:
+            # One whole event (how servers flush tokens): the text fast path on the bytes,
+            # before any decoding or SSE bookkeeping.
+            text = self._text_only(data[:-2])
+            if text is not None:
+                return [text] if text else []
+        if not self._sse.idle:
+            data = self._sse.take_pending() + data
+        cut = data.rfind(b"\n\n") + 2
+        if cut < 2 or b"\r" in data:
+            return self._events(data)  # no whole event yet, or CR line ends: the full parser
+        # The whole events (several that piled up, or a read cut mid-event): text-only ones
+        # on the fast path; the partial one after them waits in the SSE parser.
+        out = self._whole_events(data[:cut])
+        if cut < len(data) and not self.finished and self.error is None:
+            out += self._events(data[cut:])
+        return out
+
+    def _text_only(self, block: bytes) -> Piece | None:
+        """The answer text of a one-line, text-only ``data`` event (``""`` for none), or
+        None when the event needs the full parse."""
+        if not block.startswith(b"data: {") or b"\n" in block:
+            return None
+        fast = _TEXT_ONLY_BYTES.search(block)
+        if fast is None or b'"usage":{' in block or b'"error"' in block:
+            return None
+        raw = fast.group(1)
+        if b"\\" in raw:
+            try:
+                text: str = json.loads(b'"' + raw + b'"')
+            except ValueError:
+                return None  # a broken escape: the full parse skips the event, as it should
+        else:
+            text = raw.decode("utf-8", "replace")
+        self.progress += 1
+        if not text:
+            return ""
+        return text if self.raw_text else TextDelta(text=text)
+
+    def _whole_events(self, data: bytes) -> list[Piece]:
+        """Parse bytes that end at an event boundary, text-only events on the fast path."""
+        out: list[Piece] = []
+        for block in data.split(b"\n\n")[:-1]:
+            text = self._text_only(block)
+            if text is not None:
+                if text:
+                    out.append(text)
+            elif block:
+                out += self._events(block + b"\n\n")
+                if self.finished or self.error is not None:
+                    break
+        return out
+
+    def _events(self, data: bytes) -> list[Piece]:
+        """Parse bytes through the SSE parser (the general path)."""
+        out: list[Piece] = []
         for event in self._sse.feed(data):
             self.progress += 1  # comments (keep-alives) never make an event
             try:
@@ -202,9 +247,9 @@ class OpenAIDecoder:
                 break
         return out
 
-    def close(self) -> list[Chunk]:
+    def close(self) -> list[Piece]:
         """End of body: finish the reply, or raise if it stopped before it finished."""
-        out: list[Chunk] = []
+        out: list[Piece] = []
         for event in self._sse.close():
             self._handle_safely(event, out)
             if self.finished:
@@ -220,7 +265,7 @@ class OpenAIDecoder:
         self._finish(out)
         return out
 
-    def _handle_safely(self, event: SSEEvent, out: list[Chunk]) -> None:
+    def _handle_safely(self, event: SSEEvent, out: list[Piece]) -> None:
         """Handle one event; one of the wrong shape is skipped like one of invalid JSON."""
         try:
             self._handle(event, out)
@@ -231,7 +276,7 @@ class OpenAIDecoder:
         self._skipped += 1
         log.warning("%s: skipping an unreadable stream event: %.120s", self.provider, data)
 
-    def _handle(self, event: SSEEvent, out: list[Chunk]) -> None:
+    def _handle(self, event: SSEEvent, out: list[Piece]) -> None:
         data = event.data
         fast = _TEXT_ONLY.search(data) if event.event == "message" else None
         if fast is not None and '"usage":{' not in data and '"error"' not in data:
@@ -239,7 +284,7 @@ class OpenAIDecoder:
             if "\\" in text:
                 text = json.loads(f'"{text}"')
             if text:
-                out.append(TextDelta(text=text))
+                out.append(text if self.raw_text else TextDelta(text=text))
             return
         if data == "[DONE]":
             self._finish(out)
@@ -270,7 +315,7 @@ class OpenAIDecoder:
         if delta:
             content = delta.get("content") or delta.get("refusal")
             if content and isinstance(content, str):
-                out.append(TextDelta(text=content))
+                out.append(content if self.raw_text else TextDelta(text=content))
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning and isinstance(reasoning, str):
                 self._reasoning.append(reasoning)
@@ -296,7 +341,7 @@ class OpenAIDecoder:
             whole=whole,
         )
 
-    def _finish(self, out: list[Chunk]) -> None:
+    def _finish(self, out: list[Piece]) -> None:
         self.finished = True
         if self._reasoning:
             block = ReasoningBlock(

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+import math
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,7 +27,7 @@ from app.llm.errors import (
     error_for_stream_event,
     parse_retry_after,
 )
-from app.llm.types import Chunk
+from app.llm.types import Piece
 
 MAX_ERROR_BODY = 64 * 1024
 #: How long to wait for the rest of a body after the protocol's end marker.
@@ -59,11 +60,11 @@ class Decoder(Protocol):
     #: not count. The idle timeout runs from the last one.
     progress: int
 
-    def feed(self, data: bytes) -> list[Chunk]:
-        """Parse more bytes; return the chunks they complete."""
+    def feed(self, data: bytes) -> Sequence[Piece]:
+        """Parse more bytes; return the chunks they complete (answer text may be a ``str``)."""
         ...
 
-    def close(self) -> list[Chunk]:
+    def close(self) -> Sequence[Piece]:
         """End of body: return the final chunks, or raise StreamError if the reply is unfinished."""
         ...
 
@@ -159,22 +160,24 @@ class _Watchdog:
     """Cancels the reading task when one network read waits longer than its limit.
 
     Cheaper than an ``asyncio.timeout`` per read (the hot path is two attribute writes):
-    one timer is kept and only moved when it would fire too late. Time the consumer spends
-    between reads does not count, because the generator is not reading then.
+    one timer is kept and only moved when it would fire too late. A limit of ``inf``
+    (the consumer is busy, see :class:`_Reader`) never fires.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, task: asyncio.Task[Any]) -> None:
         self._loop = asyncio.get_running_loop()
-        self._task: asyncio.Task[Any] | None = None
+        self._task = task
         self._handle: asyncio.TimerHandle | None = None
+        #: When the read under way must end (loop time); ``None`` while not reading.
         self.deadline: float | None = None
         self.fired = False
 
-    def arm(self, task: asyncio.Task[Any], deadline: float) -> None:
-        """``task`` starts a read now, which may last until ``deadline`` (loop time)."""
-        self._task = task
+    def arm(self, deadline: float) -> None:
+        """A read is under way (or starts now) and may last until ``deadline``."""
         self.deadline = deadline
         handle = self._handle
+        if deadline == math.inf:
+            return  # a timer already set finds nothing due and lapses
         if handle is None or handle.when() > deadline:
             if handle is not None:
                 handle.cancel()
@@ -182,13 +185,14 @@ class _Watchdog:
 
     def _check(self) -> None:
         self._handle = None
-        if self.deadline is None:
-            return  # not reading: the next arm() starts a new timer
-        if self._loop.time() >= self.deadline and self._task is not None:
+        deadline = self.deadline
+        if deadline is None or deadline == math.inf:
+            return  # not reading, or no limit now: the next arm() sets a new timer
+        if self._loop.time() >= deadline:
             self.fired = True
             self._task.cancel()
         else:
-            self._handle = self._loop.call_at(self.deadline, self._check)
+            self._handle = self._loop.call_at(deadline, self._check)
 
     def close(self) -> None:
         """Stop the timer."""
@@ -196,6 +200,185 @@ class _Watchdog:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+
+#: How many decoded chunks the reader may hold for a consumer that has not taken them yet
+#: before it stops reading (then the socket's own flow control holds the server back).
+MAX_READ_AHEAD = 4096
+
+
+class _Reader:
+    """Reads and decodes a streamed body in its own task; the consumer takes what piled up.
+
+    The hand-off is one per batch, not one per network read: while the consumer is busy
+    with a batch (saving, emitting, sending to clients), the reader keeps reading, and the
+    next :meth:`take` returns every chunk decoded meanwhile. A consumer that keeps up gets
+    one read's chunks per batch; one that falls behind gets bigger batches and catches up.
+
+    The idle timeout runs only while the consumer waits for more: from the last data event
+    or from the moment the consumer came back for more, whichever is later (a consumer
+    that takes its time with a batch never makes the server look stalled).
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        decoder: Decoder,
+        reader: AsyncIterator[bytes],
+        deadline: float | None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.decoder = decoder
+        self.reader = reader
+        self.deadline = deadline
+        self.chunks: list[Piece] = []
+        self.error: BaseException | None = None
+        self.ended = False
+        self._loop = asyncio.get_running_loop()
+        self._waiter: asyncio.Future[None] | None = None
+        self._room: asyncio.Future[None] | None = None
+        self._watchdog: _Watchdog | None = None
+        #: The consumer holds a batch (the idle clock is stopped).
+        self._busy = False
+        self._quiet_since = self._loop.time()  # the last data event (or the headers)
+        self._timeout = endpoint.first_byte_timeout
+
+    def _limit(self) -> tuple[float, bool]:
+        """When the read under way must end, and whether the call's deadline says so."""
+        until = math.inf if self._busy else self._quiet_since + self._timeout
+        deadline = self.deadline
+        if deadline is not None and deadline < until:
+            return deadline, True
+        return until, False
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        if not busy:
+            self._quiet_since = self._loop.time()
+        watchdog = self._watchdog
+        if watchdog is not None and watchdog.deadline is not None:
+            if busy and self.deadline is None:
+                watchdog.deadline = math.inf  # its timer, if set, finds nothing due
+            else:
+                watchdog.arm(self._limit()[0])
+
+    async def take(self) -> list[Piece]:
+        """The chunks decoded since the last call (waits for some); ``[]`` at the end.
+        An error found while reading is raised after the chunks that came before it."""
+        if self._busy:
+            self._set_busy(False)
+        while not self.chunks and not self.ended:
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        chunks, self.chunks = self.chunks, []
+        room = self._room
+        if room is not None and not room.done():
+            room.set_result(None)
+        if chunks:
+            self._set_busy(True)
+        elif self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return chunks
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def run(self) -> None:
+        """Read to the end (or the first error), handing chunks over as they are decoded."""
+        try:
+            await self._read()
+        except asyncio.CancelledError:
+            raise  # the consumer left: nobody waits for an error
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.ended = True
+            self._wake()
+
+    def _put(self, chunks: Sequence[Piece]) -> None:
+        if self.chunks:
+            self.chunks += chunks
+        else:
+            self.chunks = list(chunks)
+            self._wake()
+
+    async def _read(self) -> None:
+        endpoint, decoder, reader = self.endpoint, self.decoder, self.reader
+        loop = self._loop
+        task = asyncio.current_task()
+        assert task is not None
+        self._watchdog = watchdog = _Watchdog(task)
+        started = False  # a data event arrived
+        first_read = True
+        kept_alive = False  # bytes came since the last data event, but no data
+        try:
+            while True:
+                if self.deadline is None and not self._busy:
+                    until = self._quiet_since + self._timeout  # the usual case, inline
+                else:
+                    until, by_deadline = self._limit()
+                    if by_deadline and loop.time() >= until:
+                        raise _deadline_error(endpoint)
+                watchdog.arm(until)
+                try:
+                    data = await anext(reader)
+                except StopAsyncIteration:
+                    break
+                except asyncio.CancelledError:
+                    if watchdog.fired and task.uncancel() == 0:
+                        if self._limit()[1]:
+                            raise _deadline_error(endpoint) from None
+                        what = "the next part of the reply" if started else "the reply to start"
+                        why = "sent only keep-alives" if kept_alive else "stopped sending"
+                        raise TimeoutError_(
+                            f"{endpoint.name}: waited {self._timeout:g} s for {what}; "
+                            f"the server {why}",
+                            provider=endpoint.name,
+                            retryable=False,
+                        ) from None
+                    raise
+                except httpx.HTTPError as exc:
+                    raise _network_error(endpoint, exc, started=True) from None
+                finally:
+                    watchdog.deadline = None
+                if first_read:
+                    first_read = False
+                    _check_not_a_page(endpoint, data)
+                progress = decoder.progress
+                chunks = decoder.feed(data)
+                kept_alive = decoder.progress == progress
+                if not kept_alive:
+                    self._quiet_since = loop.time()
+                    if not started:
+                        started = True
+                        self._timeout = endpoint.idle_timeout
+                if chunks:
+                    if self.chunks:
+                        self.chunks += chunks
+                    else:
+                        self.chunks = list(chunks)
+                        self._wake()
+                if decoder.error is not None:
+                    raise decoder.error
+                if decoder.finished:
+                    await _drain(reader)
+                    return
+                if len(self.chunks) >= MAX_READ_AHEAD:
+                    # The consumer is behind: wait for it (not reading, so no timeout).
+                    self._room = loop.create_future()
+                    await self._room
+                    self._room = None
+            chunks = decoder.close()
+            if chunks:
+                self._put(chunks)
+        finally:
+            watchdog.close()
 
 
 async def stream_batches(
@@ -206,17 +389,17 @@ async def stream_batches(
     decoder: Decoder,
     *,
     deadline: float | None = None,
-) -> AsyncGenerator[list[Chunk], None]:
-    """POST ``payload`` and yield decoded chunks, one list per network read (never empty).
+) -> AsyncGenerator[list[Piece], None]:
+    """POST ``payload`` and yield decoded chunks in batches (never empty): everything decoded
+    since the consumer last asked, read by a task of its own (see :class:`_Reader`).
 
     The first data event may take the first-byte timeout, each later one the idle timeout:
     only data counts, so a server that sends nothing but keep-alive comments (or blank
     lines, or pings) times out all the same. ``deadline`` (event-loop time) ends the whole
     call, however steadily it streams.
     """
-    loop = asyncio.get_running_loop()
     response = await open_response(client, endpoint, "POST", path, payload, deadline=deadline)
-    watchdog = _Watchdog()
+    task: asyncio.Task[None] | None = None
     try:
         content_type = response.headers.get("content-type", "")
         if content_type.startswith("application/json") and endpoint.kind != "ollama":
@@ -224,69 +407,20 @@ async def stream_batches(
             raise _unexpected_json(endpoint, body)
         _check_media_type(endpoint, content_type)
         encoded = response.headers.get("content-encoding", "identity") not in ("", "identity")
-        reader = response.aiter_bytes() if encoded else response.aiter_raw()
-        timeout = endpoint.first_byte_timeout
-        started = False  # a data event arrived
-        first_read = True
-        quiet_since = loop.time()  # the last data event (or the headers)
-        kept_alive = False  # bytes came since then, but no data
-        while True:
-            # The task is looked up per read: the consumer may hand the iterator on.
-            task = asyncio.current_task()
-            assert task is not None
-            until = quiet_since + timeout
-            by_deadline = deadline is not None and deadline < until
-            if by_deadline:
-                assert deadline is not None
-                if loop.time() >= deadline:
-                    raise _deadline_error(endpoint)
-                until = deadline
-            watchdog.arm(task, until)
-            try:
-                data = await anext(reader)
-            except StopAsyncIteration:
-                break
-            except asyncio.CancelledError:
-                if watchdog.fired and task.uncancel() == 0:
-                    if by_deadline:
-                        raise _deadline_error(endpoint) from None
-                    what = "the next part of the reply" if started else "the reply to start"
-                    why = "sent only keep-alives" if kept_alive else "stopped sending"
-                    raise TimeoutError_(
-                        f"{endpoint.name}: waited {timeout:g} s for {what}; the server {why}",
-                        provider=endpoint.name,
-                        retryable=False,
-                    ) from None
-                raise
-            except httpx.HTTPError as exc:
-                raise _network_error(endpoint, exc, started=True) from None
-            finally:
-                watchdog.deadline = None
-            if first_read:
-                first_read = False
-                _check_not_a_page(endpoint, data)
-            progress = decoder.progress
-            chunks = decoder.feed(data)
-            progressed = decoder.progress != progress
-            kept_alive = not progressed
-            if progressed and not started:
-                started = True
-                timeout = endpoint.idle_timeout
-            if chunks:
-                yield chunks
-            if progressed:
-                # From here, after the consumer took its time with the chunks.
-                quiet_since = loop.time()
-            if decoder.error is not None:
-                raise decoder.error
-            if decoder.finished:
-                await _drain(reader)
-                return
-        chunks = decoder.close()
-        if chunks:
+        reader = _Reader(
+            endpoint,
+            decoder,
+            response.aiter_bytes() if encoded else response.aiter_raw(),
+            deadline,
+        )
+        task = asyncio.create_task(reader.run())
+        while chunks := await reader.take():
             yield chunks
     finally:
-        watchdog.close()
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
         await response.aclose()
 
 

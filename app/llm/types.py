@@ -149,6 +149,10 @@ Chunk = Annotated[
     Field(discriminator="type"),
 ]
 
+#: An item of a gateway batch: a chunk, or a piece of answer text as a plain ``str`` (the
+#: hot path builds no model per token; :meth:`Gateway.stream` makes it a :class:`TextDelta`).
+Piece = TextDelta | ThinkingDelta | ReasoningChunk | ToolCallChunk | UsageChunk | FinishChunk | str
+
 
 class ChatResponse(_Model):
     """A whole reply, as :meth:`Gateway.chat` returns it."""

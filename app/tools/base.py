@@ -10,6 +10,8 @@ model can read. Only ``asyncio.CancelledError`` propagates, after the tool has c
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import json
 import time
 from abc import ABC, abstractmethod
@@ -89,6 +91,19 @@ def arguments_object(
     return dict(raw)
 
 
+@functools.cache
+def _parameters(args: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of an argument model, made once per model: pydantic takes ~2 ms to
+    build it, and every model call of every turn sends it (a copy is handed out)."""
+    schema = args.model_json_schema()
+    schema.pop("title", None)
+    schema.pop("description", None)  # the Args docstring: the tool description says it
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict):
+            prop.pop("title", None)
+    return schema
+
+
 class Tool(ABC, Generic[ArgsT]):
     """A capability the model may call; subclasses set the class attributes and ``run``."""
 
@@ -99,13 +114,8 @@ class Tool(ABC, Generic[ArgsT]):
 
     def spec(self) -> dict[str, Any]:
         """The tool as the model sees it: ``{name, description, parameters}`` (JSON schema)."""
-        schema = self.Args.model_json_schema()
-        schema.pop("title", None)
-        schema.pop("description", None)  # the Args docstring: the tool description says it
-        for prop in schema.get("properties", {}).values():
-            if isinstance(prop, dict):
-                prop.pop("title", None)
-        return {"name": self.name, "description": self.description, "parameters": schema}
+        parameters = copy.deepcopy(_parameters(self.Args))
+        return {"name": self.name, "description": self.description, "parameters": parameters}
 
     def parse_args(self, raw: Mapping[str, Any] | str | BaseModel) -> ArgsT:
         """Validate raw arguments (a dict or a JSON string) into ``Args``, or raise a ToolError."""

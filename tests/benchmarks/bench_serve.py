@@ -28,7 +28,9 @@ every stream complete and in order; and two delays per token:
 - server read → client event: from the moment the server's HTTP client read the provider's
   bytes to the client having the token: what the server itself adds.
 
-Targets (2 cores): p99 <= 50 ms, >= 20,000 token events/s.
+Targets (issue #19; 2 cores): p99 <= 100 ms, >= 20,000 provider tokens/s. The server's CPU
+per provider token (from /proc, per round) is printed too: on a shared machine the wall-time
+numbers follow the load, the CPU numbers much less.
 """
 
 from __future__ import annotations
@@ -390,12 +392,18 @@ def main() -> None:
             f"  ({len(server_delays):,} tokens matched)"
         )
     rate = statistics.median(rates)
+    p99 = statistics.median(p99s)
+    server_us = statistics.median(
+        one["cpu"][0] / max(1, sum(len(r["stamps"]) for r in one["results"])) * 1e6
+        for one in rounds
+    )
     print("median over rounds:")
+    print(f"  server CPU per provider token    {server_us:10.1f} µs")
     print(f"  provider tokens delivered/s      {rate:10,.0f}   target >= 20,000")
     print(f"  token events/s (merged ones: 1)  {statistics.median(event_rates):10,.0f}")
     print(
         f"  provider write -> client event   p50 {statistics.median(p50s):.1f} ms, "
-        f"p99 {statistics.median(p99s):.1f} ms   target p99 <= 50 ms"
+        f"p99 {p99:.1f} ms   target p99 <= 100 ms"
     )
     print(
         f"  server read -> client event      p50 {statistics.median(s50s):.1f} ms, "
@@ -404,6 +412,11 @@ def main() -> None:
     print(
         f"  server RSS: idle {int(idle_rss) / 1024:.0f} MiB, "
         f"peak {stats['peak_rss_kib'] / 1024:.0f} MiB"
+    )
+    met = rate >= 20_000 and p99 <= 100
+    print(
+        f"result: {rate:,.0f} tokens/s ({rate / 20_000:.2f}x the target), p99 {p99:.0f} ms "
+        f"({p99 / 100:.2f}x the limit): {'ok' if met else 'targets missed'}"
     )
 
 

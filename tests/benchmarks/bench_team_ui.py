@@ -271,7 +271,7 @@ async def one_round(
             await refreshed(app)
             service.marks = {}
             stage = "sending"
-            sent = time.time()
+            sent, cpu_at_send = time.time(), time.process_time()
             await app.conversation.send("/team write the four-part report")
             assert app.current is not None
             session_id = app.current.id
@@ -306,7 +306,7 @@ async def one_round(
                     visible = await refreshed(app)
                     stage = "waiting for the result"
                 if state.finished:
-                    result = time.time()
+                    result, cpu = time.time(), time.process_time() - cpu_at_send
                     if state.outcome != "completed":
                         raise Stuck(f"the turn ended {state.outcome or 'without a status'}")
                     break
@@ -350,6 +350,7 @@ async def one_round(
         "formed": formed,
         "visible": visible,
         "result": result,
+        "cpu": cpu,
         "served": served,
         "seen": seen,
         "state": state,
@@ -384,7 +385,8 @@ def round_report(number: int, r: dict[str, Any], tokens: int) -> dict[str, Any]:
         "synthesis": [lag for at, lag in presses if at > streaming_to],
     }
     print(
-        f"  round {number}: send -> result {r['result'] - sent:.3f}; lead plan served "
+        f"  round {number}: send -> result {r['result'] - sent:.3f} (CPU {r['cpu']:.3f}); "
+        f"lead plan served "
         f"+{lead['plan']['last'] - sent:.3f}, team in panel +{r['formed'] - sent:.3f}; "
         f"experts streamed in the app +{streaming_from - sent:.3f} .. "
         f"+{streaming_to - sent:.3f} (all 4 at once for {max(0.0, overlap):.3f} s; servers "
@@ -418,6 +420,7 @@ def round_report(number: int, r: dict[str, Any], tokens: int) -> dict[str, Any]:
     )
     return {
         "wall": r["result"] - sent,
+        "cpu": r["cpu"],
         "synthesis_lag": r["visible"] - last_byte,
         "expert_to_synthesis": r["visible"] - streaming_to,
         "streams_ok": streams_ok,
@@ -547,10 +550,12 @@ async def measure(tokens: int, rounds: int) -> bool:
     )
     numbers = [round_report(number, r, tokens) for number, r in enumerate(results, 1)]
     walls = [n["wall"] for n in numbers]
+    cpus = [n["cpu"] for n in numbers]
     lags = [n["synthesis_lag"] for n in numbers]
     after_experts = [n["expert_to_synthesis"] for n in numbers]
     print(
-        f"send -> result: median {statistics.median(walls):.3f} s, worst {max(walls):.3f} s; "
+        f"send -> result: median {statistics.median(walls):.3f} s, worst {max(walls):.3f} s "
+        f"(app process CPU meanwhile: median {statistics.median(cpus):.3f} s, polling included); "
         f"last provider byte -> synthesis visible: median {statistics.median(lags):.3f} s, "
         f"worst {max(lags):.3f} s; last expert result -> synthesis visible: median "
         f"{statistics.median(after_experts):.3f} s"

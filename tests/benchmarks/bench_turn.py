@@ -6,7 +6,8 @@
    sends one write per SSE event. Baseline: a bare httpx loop that only reads the bytes of
    the same reply (the provider's own send time as a client sees it). Engine: the whole turn
    (route, save the user message, stream through the gateway, emit an event per token,
-   save the reply at least once a second, usage and result events). Target: ratio <= 1.2.
+   save the reply at least once a second, usage and result events). Target: wall ratio
+   <= 1.3 (issue #19), measured in one run; the CPU ratio of the two is printed too.
 2. A turn with 10 tool calls (read_file, run concurrently) and then an answer, from an
    in-process fake provider: wall time, split into model, tools and engine time.
 
@@ -39,6 +40,8 @@ from app.wiring import build_service  # noqa: E402
 from tests.fakes.provider import FakeProvider, Reply  # noqa: E402
 from tests.fakes.scripts import openai_reply, openai_tool_call_events  # noqa: E402
 
+TARGET = 1.3
+
 
 class CountingStore(SessionStore):
     """The real store, counting the writes a turn makes (inserts and updates)."""
@@ -68,24 +71,28 @@ def _settings(url: str) -> Settings:
     )
 
 
-async def _bare(url: str) -> float:
+async def _bare(url: str) -> tuple[float, float]:
+    """Wall and CPU seconds to read the reply's bytes with httpx."""
     async with httpx.AsyncClient(timeout=60) as client:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         async with client.stream("POST", f"{url}/chat/completions", json={"stream": True}) as reply:
             async for _chunk in reply.aiter_raw():
                 pass
-        return time.perf_counter() - began
+        return time.perf_counter() - began, time.process_time() - cpu
 
 
-async def _turn(service: ChatService, store: CountingStore, text: str) -> tuple[float, int, str]:
+async def _turn(
+    service: ChatService, store: CountingStore, text: str
+) -> tuple[float, float, int, str]:
+    """Wall and CPU seconds of one turn, its store writes and how it ended."""
     session = await store.create_session("default")
     store.writes = 0
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     status = ""
     async for event in service.send(session.id, text, human=PolicyHuman(approve=True)):
         if event.type == "result":
             status = event.data.status
-    return time.perf_counter() - began, store.writes, status
+    return time.perf_counter() - began, time.process_time() - cpu, store.writes, status
 
 
 def _service(
@@ -116,26 +123,31 @@ async def streamed_answer(tokens: int, rounds: int, folder: Path) -> None:
             service = _service(settings, store, gateway, folder)
             await _bare(url)
             await _turn(service, store, "warm up")
-            bare, engine, writes = [], [], []
+            bare, engine, writes, bare_cpu, engine_cpu = [], [], [], [], []
             for _ in range(rounds):
-                bare.append(await _bare(url))
-                took, wrote, status = await _turn(service, store, "Write a long answer")
+                wall, cpu = await _bare(url)
+                bare.append(wall)
+                bare_cpu.append(cpu)
+                took, used, wrote, status = await _turn(service, store, "Write a long answer")
                 assert status == "completed", status
                 engine.append(took)
+                engine_cpu.append(used)
                 writes.append(wrote)
         await store.close()
     finally:
         server.terminate()
         server.wait()
     b, e = statistics.median(bare), statistics.median(engine)
+    bc, ec = statistics.median(bare_cpu), statistics.median(engine_cpu)
     ratio = e / b
-    verdict = "ok" if ratio <= 1.2 else "OVER TARGET"
-    print(f"{tokens:,}-token answer, {rounds} rounds, median:")
-    print(f"  provider send time (bare httpx read)  {b * 1000:8.1f} ms")
-    print(f"  whole turn through ChatService        {e * 1000:8.1f} ms")
-    print(f"  engine overhead ratio                 {ratio:8.2f}   target <= 1.2  {verdict}")
-    per_token = (e - b) / tokens * 1e6
-    print(f"  per token                             {per_token:8.1f} µs over the bare read")
+    verdict = "ok" if ratio <= TARGET else "OVER TARGET"
+    print(f"{tokens:,}-token answer, {rounds} rounds (interleaved), median:")
+    print(f"  provider send time (bare httpx read)  {b * 1000:8.1f} ms  ({bc * 1000:6.1f} ms CPU)")
+    print(f"  whole turn through ChatService        {e * 1000:8.1f} ms  ({ec * 1000:6.1f} ms CPU)")
+    print(f"  engine overhead ratio (wall)          {ratio:8.2f}   target <= {TARGET}  {verdict}")
+    print(f"  CPU ratio (turn / bare read)          {ec / bc:8.2f}")
+    per_token = (ec - bc) / tokens * 1e6
+    print(f"  per token                             {per_token:8.1f} µs CPU over the bare read")
     print(f"  store writes per turn                 {statistics.median(writes):8.0f}")
 
 
@@ -159,7 +171,7 @@ async def tool_turn(rounds: int, folder: Path) -> None:
                     Reply(body=list(openai_tool_call_events(calls))),
                     openai_reply(["All ten files read."]),
                 )
-                took, wrote, status = await _turn(service, store, "Read the ten files")
+                took, _cpu, wrote, status = await _turn(service, store, "Read the ten files")
                 assert status == "completed", status
                 walls.append(took)
                 writes.append(wrote)

@@ -67,6 +67,15 @@ def test_spec_is_name_description_and_json_schema(echo: EchoTool) -> None:
     assert params["additionalProperties"] is False
 
 
+def test_each_spec_is_its_own_copy_of_a_schema_made_once(echo: EchoTool) -> None:
+    first = echo.spec()
+    first["parameters"]["properties"]["times"]["type"] = "changed by a caller"
+    first["parameters"]["required"].append("times")
+    again = echo.spec()
+    assert again["parameters"]["properties"]["times"] == {"default": 1, "type": "integer"}
+    assert again["parameters"]["required"] == ["text"]
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
