@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import random
 import re
-import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -35,6 +33,7 @@ from app.llm.errors import (
     StreamError,
     redact,
 )
+from app.llm.http import get_json, tls_context
 from app.llm.models import (
     Detection,
     NeedsDefault,
@@ -45,7 +44,7 @@ from app.llm.models import (
     resolve,
 )
 from app.llm.surrogates import ChunkCleaner
-from app.llm.transport import Decoder, Endpoint, get_json, stream_batches
+from app.llm.transport import Decoder, Endpoint, stream_batches
 from app.llm.types import (
     ChatMessage,
     ChatRequest,
@@ -390,17 +389,10 @@ class Gateway:
                 timeout=httpx.Timeout(connect=timeout, read=None, write=timeout, pool=timeout),
                 transport=self._transport,
                 follow_redirects=False,
-                verify=_tls_context(),
+                verify=tls_context(),
             )
             self._clients[resolved.provider] = client
         return endpoint, client, secrets
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every provider's client: httpx builds one per client by default,
-    reading the whole CA bundle each time (~20 ms of CPU per provider, per gateway)."""
-    return httpx.create_ssl_context()
 
 
 def _cut(delta: TextDelta | ThinkingDelta, over: int) -> TextDelta | ThinkingDelta:

@@ -21,12 +21,11 @@ import httpx
 from app.llm.errors import (
     LLMError,
     NetworkError,
-    StreamError,
     TimeoutError_,
     error_for_status,
-    error_for_stream_event,
     parse_retry_after,
 )
+from app.llm.replycheck import check_media_type, check_not_a_page, unexpected_json
 from app.llm.types import Piece
 
 MAX_ERROR_BODY = 64 * 1024
@@ -69,7 +68,7 @@ class Decoder(Protocol):
         ...
 
 
-def _network_error(endpoint: Endpoint, exc: httpx.HTTPError, *, started: bool) -> LLMError:
+def network_error(endpoint: Endpoint, exc: httpx.HTTPError, *, started: bool) -> LLMError:
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectTimeout):
         return TimeoutError_(
@@ -125,7 +124,7 @@ async def open_response(
             retryable=False,  # a model that is slow to start is not helped by asking again
         ) from None
     except httpx.HTTPError as exc:
-        raise _network_error(endpoint, exc, started=False) from None
+        raise network_error(endpoint, exc, started=False) from None
     if response.status_code >= 400:
         try:
             body = await _read_capped(response, endpoint)
@@ -344,12 +343,12 @@ class _Reader:
                         ) from None
                     raise
                 except httpx.HTTPError as exc:
-                    raise _network_error(endpoint, exc, started=True) from None
+                    raise network_error(endpoint, exc, started=True) from None
                 finally:
                     watchdog.deadline = None
                 if first_read:
                     first_read = False
-                    _check_not_a_page(endpoint, data)
+                    check_not_a_page(endpoint, data)
                 progress = decoder.progress
                 chunks = decoder.feed(data)
                 kept_alive = decoder.progress == progress
@@ -404,8 +403,8 @@ async def stream_batches(
         content_type = response.headers.get("content-type", "")
         if content_type.startswith("application/json") and endpoint.kind != "ollama":
             body = await _read_capped(response, endpoint)
-            raise _unexpected_json(endpoint, body)
-        _check_media_type(endpoint, content_type)
+            raise unexpected_json(endpoint, body)
+        check_media_type(endpoint, content_type)
         encoded = response.headers.get("content-encoding", "identity") not in ("", "identity")
         reader = _Reader(
             endpoint,
@@ -441,91 +440,3 @@ async def _drain(reader: AsyncIterator[bytes]) -> None:
         async with asyncio.timeout(DRAIN_SECONDS):
             async for _data in reader:
                 pass
-
-
-#: What a stream may be labelled besides its own type: servers that label it loosely.
-_LOOSE_STREAM_TYPES = ("", "text/plain", "application/octet-stream")
-_STREAM_TYPES = {
-    "openai": ("text/event-stream",),
-    "anthropic": ("text/event-stream",),
-    "ollama": (
-        "application/x-ndjson",
-        "application/json",
-        "application/jsonl",
-        "application/x-jsonlines",
-        "application/jsonlines",
-    ),
-}
-_PAGE_STARTS = (b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")
-
-
-def _expected(endpoint: Endpoint) -> str:
-    return _STREAM_TYPES.get(endpoint.kind, _STREAM_TYPES["openai"])[0]
-
-
-def _check_media_type(endpoint: Endpoint, content_type: str) -> None:
-    """Refuse a 200 reply that is not a stream (a captive portal's or a proxy's page)."""
-    media = content_type.partition(";")[0].strip().lower()
-    allowed = _STREAM_TYPES.get(endpoint.kind, _STREAM_TYPES["openai"])
-    if media in allowed or media in _LOOSE_STREAM_TYPES:
-        return
-    raise StreamError(
-        f"{endpoint.name}: expected {_expected(endpoint)}, got {media[:60]} "
-        f"from {endpoint.base_url} (a proxy or login page in between?)",
-        provider=endpoint.name,
-    )
-
-
-def _check_not_a_page(endpoint: Endpoint, data: bytes) -> None:
-    """Refuse a body that is an HTML or XML page although its label says stream."""
-    start = data[:64].lstrip().lower()
-    if start.startswith(_PAGE_STARTS):
-        raise StreamError(
-            f"{endpoint.name}: expected {_expected(endpoint)}, got an HTML page "
-            f"from {endpoint.base_url} (a proxy or login page in between?)",
-            provider=endpoint.name,
-        )
-
-
-def _unexpected_json(endpoint: Endpoint, body: bytes) -> LLMError:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    if isinstance(data, Mapping) and "error" in data:
-        return error_for_stream_event(data, provider=endpoint.name)
-    return StreamError(
-        f"{endpoint.name}: expected a streamed reply but the server sent one JSON document "
-        "(does this server support streaming?)",
-        provider=endpoint.name,
-    )
-
-
-async def get_json(client: httpx.AsyncClient, endpoint: Endpoint, path: str) -> Any:
-    """GET ``path`` and return the parsed JSON body, with the same typed errors as streaming."""
-    response = await open_response(client, endpoint, "GET", path)
-    try:
-        body = await _read_capped_all(response, endpoint)
-    finally:
-        await response.aclose()
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise StreamError(
-            f"{endpoint.name}: {path} did not return JSON", provider=endpoint.name
-        ) from None
-
-
-async def _read_capped_all(response: httpx.Response, endpoint: Endpoint) -> bytes:
-    parts: list[bytes] = []
-    try:
-        async with asyncio.timeout(endpoint.idle_timeout):
-            async for data in response.aiter_bytes():
-                parts.append(data)
-    except TimeoutError:
-        raise TimeoutError_(
-            f"{endpoint.name}: the model list did not arrive in time", provider=endpoint.name
-        ) from None
-    except httpx.HTTPError as exc:
-        raise _network_error(endpoint, exc, started=True) from None
-    return b"".join(parts)
