@@ -15,6 +15,7 @@ import logging
 import re
 from typing import Any
 
+from app.llm.caps import PendingBytes
 from app.llm.errors import LLMError, StreamError, error_for_stream_event
 from app.llm.history import repaired, system_text
 from app.llm.sse import SSEEvent, SSEParser
@@ -165,6 +166,7 @@ class OpenAIDecoder:
         self.progress = 0
         self._sse = SSEParser()
         self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
+        self._pending = PendingBytes(provider, max_chars)
         self._native_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._reasoning: list[str] = []
@@ -191,7 +193,8 @@ class OpenAIDecoder:
         out: list[Chunk] = []
         if self.finished or self.error is not None:
             return out
-        for event in self._sse.feed(data):
+        events = self._sse.feed(data)
+        for event in events:
             self.progress += 1  # comments (keep-alives) never make an event
             try:
                 self._handle_safely(event, out)
@@ -199,7 +202,8 @@ class OpenAIDecoder:
                 self.error = exc
                 return out
             if self.finished:
-                break
+                return out
+        self.error = self._pending.after_events(data, idle=self._sse.idle, ended=bool(events))
         return out
 
     def close(self) -> list[Chunk]:
