@@ -20,7 +20,7 @@ import signal
 import time
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from app import secretenv
 from app.tools import sandbox
@@ -46,6 +46,13 @@ class ShellArgs(ToolArgs):
         le=3600,
         description="Seconds before the command is stopped; absent = the configured default.",
     )
+
+    @field_validator("command")
+    @classmethod
+    def _no_nul(cls, command: str) -> str:
+        if "\x00" in command:
+            raise ValueError("the command contains a NUL byte, which no program can be given")
+        return command
 
 
 class _Capture:

@@ -152,3 +152,18 @@ async def test_an_offset_past_sqlites_integers_is_refused_not_a_server_error(
         assert response.status_code == httpx.codes.UNPROCESSABLE_ENTITY, response.text
         response = await api.http.get(path, params={"offset": (1 << 63) - 1})
         assert response.status_code == httpx.codes.OK, response.text
+
+
+async def test_a_deeply_nested_rest_body_is_refused_not_a_server_error(
+    make_api: MakeApi,
+) -> None:
+    """#13 item 5 was about WebSocket frames; a REST body nested 100,000 deep is a 4xx too."""
+    api = await make_api()
+    session_id = await api.new_session()
+    body = b'{"content": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for path in ("/chat/sessions", f"/chat/sessions/{session_id}/messages"):
+        response = await api.http.post(
+            path, content=body, headers={"content-type": "application/json"}
+        )
+        assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+    assert (await api.http.get("/chat/sessions")).status_code == httpx.codes.OK
