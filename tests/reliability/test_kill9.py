@@ -3,6 +3,10 @@ agent started runs. After every kill the database is intact, the person's messag
 there, a reply cut off mid-stream reads as ``interrupted`` (with the text that was saved),
 and no process the agent started is left running.
 
+Kills also land right at the start of a tool call (from the model's request on), and one
+test dies exactly between spawning bash and starting its orphan guard: the command must
+then never start (the start gate of ``app.tools.orphans``).
+
 Through ``agentkit run --json`` and the loopback fake provider; the kill times come from a
 seeded random generator, so a failure can be replayed (the seed and run are in the message).
 """
