@@ -49,6 +49,8 @@ class McpServerStatus:
     #: Why it failed or is not started (None when nothing went wrong).
     error: str | None
     tool_count: int
+    #: The server's own names of its tools, in its order.
+    tools: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -64,7 +66,14 @@ def mcp_servers(service: ChatService) -> list[McpServerStatus]:
     if service.mcp is None:
         return []
     return [
-        McpServerStatus(state.name, state.status, state.transport, state.error, len(state.tools))
+        McpServerStatus(
+            state.name,
+            state.status,
+            state.transport,
+            state.error,
+            len(state.tools),
+            tuple(tool.name for tool in state.tools),
+        )
         for state in service.mcp.states()
     ]
 

@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any
 
+from app.llm.caps import ITEM_COST, CharBudget, PendingBytes
 from app.llm.errors import LLMError, StreamError, error_for_stream_event
 from app.llm.history import repaired, system_text
 from app.llm.sse import SSEEvent, SSEParser
@@ -156,6 +157,8 @@ class AnthropicDecoder:
         self.progress = 0
         self._sse = SSEParser()
         self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
+        self._pending = PendingBytes(provider, max_chars)
+        self._opaque = CharBudget(provider, max_chars, "the content blocks and signatures")
         self._blocks: dict[int, dict[str, Any]] = {}
         self._reasoning: list[ReasoningBlock] = []
         self._usage: dict[str, Any] = {}
@@ -168,7 +171,8 @@ class AnthropicDecoder:
         out: list[Chunk] = []
         if self.finished or self.error is not None:
             return out
-        for event in self._sse.feed(data):
+        events = self._sse.feed(data)
+        for event in events:
             if event.event != "ping":  # pings, like comments, only keep the line open
                 self.progress += 1
             try:
@@ -177,7 +181,8 @@ class AnthropicDecoder:
                 self.error = exc
                 return out
             if self.finished:
-                break
+                return out
+        self.error = self._pending.after_events(data, idle=self._sse.idle, ended=bool(events))
         return out
 
     def close(self) -> list[Chunk]:
@@ -230,6 +235,8 @@ class AnthropicDecoder:
             block = dict(obj.get("content_block") or {})
             self._blocks[index] = block
             btype = block.get("type")
+            if btype not in ("tool_use", "server_tool_use"):  # those count as tool calls
+                self._opaque.spend(ITEM_COST + len(str(block.get("data") or "")))
             if btype == "text" and block.get("text"):
                 out.append(TextDelta(text=block["text"]))
             elif btype == "thinking":
@@ -283,7 +290,9 @@ class AnthropicDecoder:
                 out.append(ThinkingDelta(text=text))
         elif dtype == "signature_delta":
             block = self._blocks.setdefault(index, {"type": "thinking", "parts": []})
-            block["signature"] = block.get("signature", "") + str(delta.get("signature", ""))
+            signature = str(delta.get("signature", ""))
+            self._opaque.spend(len(signature))
+            block["signature"] = block.get("signature", "") + signature
         elif dtype != "citations_delta":
             log.warning("%s: skipping unknown delta type %r", self.provider, dtype)
 

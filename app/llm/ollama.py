@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from app.llm.caps import PendingBytes
 from app.llm.errors import LLMError, StreamError, error_for_stream_event
 from app.llm.history import repaired, system_text
 from app.llm.sse import LineSplitter
@@ -127,6 +128,7 @@ class OllamaDecoder:
         self.progress = 0
         self._lines = LineSplitter()
         self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
+        self._pending = PendingBytes(provider, max_chars)
         self._skipped = 0
         self._call_count = 0
 
@@ -144,7 +146,8 @@ class OllamaDecoder:
                 self.error = exc
                 return out
             if self.finished:
-                break
+                return out
+        self.error = self._pending.after_lines(data)  # a line that never ends
         return out
 
     def close(self) -> list[Chunk]:

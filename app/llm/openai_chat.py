@@ -15,6 +15,7 @@ import logging
 import re
 from typing import Any
 
+from app.llm.caps import PendingBytes
 from app.llm.errors import LLMError, StreamError, error_for_stream_event
 from app.llm.history import repaired, system_text
 from app.llm.sse import SSEEvent, SSEParser
@@ -170,6 +171,7 @@ class OpenAIDecoder:
         self.progress = 0
         self._sse = SSEParser()
         self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
+        self._pending = PendingBytes(provider, max_chars)
         self._native_reason: str | None = None
         self._usage: dict[str, Any] | None = None
         self._reasoning: list[str] = []
@@ -180,6 +182,13 @@ class OpenAIDecoder:
         Chunks, and with ``raw_text`` plain strings for answer text."""
         if self.finished or self.error is not None:
             return []
+        out = self._feed(data)
+        if self.error is None and not self._sse.idle:  # an event that never ends is cut too
+            self.error = self._pending.open_bytes(self._sse.pending_size)
+        return out
+
+    def _feed(self, data: bytes) -> list[Piece]:
+        """``feed`` past its guards: the fast paths, else the SSE parser."""
         if data.endswith(b"}\n\n") and self._sse.idle and data.count(b"\n\n") == 1:
             # One whole event (how servers flush tokens): the text fast path on the bytes,
             # before any decoding or SSE bookkeeping.
@@ -244,7 +253,7 @@ class OpenAIDecoder:
                 self.error = exc
                 return out
             if self.finished:
-                break
+                return out
         return out
 
     def close(self) -> list[Piece]:

@@ -69,6 +69,11 @@ class SSEParser:
         """True when no partial event is buffered (the next bytes start a new event)."""
         return not self._pending
 
+    @property
+    def pending_size(self) -> int:
+        """How many bytes of a partial event are buffered."""
+        return len(self._pending)
+
     def take_pending(self) -> bytes:
         """Hand back the bytes of the partial event buffered so far (the parser is idle after)."""
         pending, self._pending = self._pending, b""

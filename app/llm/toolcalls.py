@@ -17,7 +17,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.llm.errors import ReplyTooLongError
+from app.llm.caps import ITEM_COST, CharBudget
 from app.llm.types import ToolCall
 
 _ALNUM = string.ascii_letters + string.digits
@@ -60,10 +60,9 @@ class ToolCallAssembler:
     def __init__(self, *, max_chars: int | None = None, provider: str = "model") -> None:
         self._slots: list[_Slot] = []
         self._by_key: dict[Any, _Slot] = {}
-        #: Argument text allowed over all calls of a reply (``[engine] max_reply_chars``).
-        self._room = max_chars
-        self._limit = max_chars
-        self._provider = provider
+        #: Characters allowed over all calls of a reply (``[engine] max_reply_chars``):
+        #: arguments (streamed or whole), names, and a fixed cost per call.
+        self._budget = CharBudget(provider, max_chars, "the tool calls")
 
     def __bool__(self) -> bool:
         return bool(self._slots)
@@ -86,6 +85,7 @@ class ToolCallAssembler:
         if slot is not None and call_id and slot.id and call_id != slot.id:
             slot = None
         if slot is None:
+            self._budget.spend(ITEM_COST)
             slot = _Slot()
             self._slots.append(slot)
             if key is not None:
@@ -93,19 +93,13 @@ class ToolCallAssembler:
         if call_id and not slot.id:
             slot.id = call_id
         if name and name != slot.name:
+            self._budget.spend(len(name))
             slot.name += name
         if fragment:
-            if self._room is not None:
-                self._room -= len(fragment)
-                if self._room < 0:
-                    raise ReplyTooLongError(
-                        f"{self._provider}: tool-call arguments passed {self._limit:,} "
-                        "characters ([engine] max_reply_chars); the model call was stopped",
-                        provider=self._provider,
-                        retryable=False,
-                    )
+            self._budget.spend(len(fragment))
             slot.parts.append(fragment)
         if whole is not None:
+            self._budget.spend(len(json.dumps(whole)))
             slot.whole = whole
 
     def finish(self, *, truncated: bool = False) -> list[ToolCall]:

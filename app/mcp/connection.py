@@ -17,17 +17,16 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.config import McpServerConfig
 from app.mcp.naming import tool_name
+from app.mcp.stderr import StderrSink
 from app.textsafe import redact_url_credentials, strip_controls
 
 if TYPE_CHECKING:
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Status = Literal["disabled", "not_trusted", "starting", "running", "failed", "crashed", "stopped"]
-#: How many lines of a server's stderr a failure notice shows.
-STDERR_LINES = 5
 #: Crashes in a row after which a notice says so.
 CRASH_NOTICE_AFTER = 3
 #: Longest back-off before a restart, in seconds.
@@ -47,6 +44,8 @@ MAX_BACKOFF = 30.0
 STOP_GRACE = 8.0
 
 News = Callable[[str, str], None]
+#: Told when a server's tool list changed: (connection, names added, names removed).
+ToolsChanged = Callable[["ServerConnection", list[str], list[str]], None]
 
 
 class McpCallError(Exception):
@@ -63,57 +62,6 @@ class ToolInfo:
     description: str
     input_schema: dict[str, Any]
     read_only_hint: bool | None = None
-
-
-@dataclass
-class StderrSink:
-    """A pipe for a stdio server's stderr, read by a thread into the log file."""
-
-    server: str
-    log_file: Path | None
-    head: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        #: Set when the pipe is at its end: the server process is gone.
-        self.ended = threading.Event()
-        read_fd, write_fd = os.pipe()
-        self.writer: TextIO = os.fdopen(write_fd, "w")
-        self._thread = threading.Thread(
-            target=self._pump, args=(read_fd,), name=f"mcp-stderr-{self.server}", daemon=True
-        )
-        self._thread.start()
-
-    def _pump(self, read_fd: int) -> None:
-        log_handle: IO[str] | None = None
-        if self.log_file is not None:
-            try:
-                log_handle = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115
-            except OSError:
-                log_handle = None
-        try:
-            with os.fdopen(read_fd, "rb") as source:
-                for raw in source:
-                    line = strip_controls(raw.decode("utf-8", "replace")).rstrip("\n")
-                    if len(self.head) < STDERR_LINES and line.strip():
-                        self.head.append(line)
-                    if log_handle is not None:
-                        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-                        log_handle.write(f"{stamp} mcp[{self.server}] stderr: {line}\n")
-                        log_handle.flush()
-        finally:
-            self.ended.set()
-            if log_handle is not None:
-                log_handle.close()
-
-    def close_writer(self) -> None:
-        """Drop our copy of the pipe's write end (the server keeps its own)."""
-        if not self.writer.closed:
-            self.writer.close()
-
-    async def drained(self, within: float = 2.0) -> None:
-        """Wait (a little) until everything the server wrote has been read."""
-        self.close_writer()
-        await asyncio.to_thread(self._thread.join, within)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -145,6 +93,7 @@ class ServerConnection:
         log_file: Path | None,
         env: Mapping[str, str],
         news: News | None = None,
+        tools_changed: ToolsChanged | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -152,6 +101,8 @@ class ServerConnection:
         self.log_file = log_file
         self._env = env
         self._news = news or (lambda code, message: None)
+        self._tools_changed = tools_changed or (lambda connection, added, removed: None)
+        self._relisting: set[asyncio.Task[None]] = set()
         self.status: Status = "stopped"
         #: Why it failed or crashed (one line), while it is not running.
         self.error: str | None = None
@@ -216,6 +167,7 @@ class ServerConnection:
                             transport,
                             client_info=Implementation(name="agentkit", version="0"),
                             cache=None,
+                            message_handler=self._on_message,
                         )
                         await stack.enter_async_context(client)
                         if sink is not None:
@@ -238,7 +190,12 @@ class ServerConnection:
                 self._log(f"running, {len(tools)} tool{'s' if len(tools) != 1 else ''}")
                 if not ready.done():
                     ready.set_result(None)
-                await self._stop_event.wait()
+                watch = asyncio.create_task(self._watch_tools(client))
+                try:
+                    await self._stop_event.wait()
+                finally:
+                    watch.cancel()
+                    await asyncio.gather(watch, return_exceptions=True)
         except Exception as exc:  # leaving the connection failed: it is gone either way
             self._log(f"closed with an error: {describe_error(exc)}")
         finally:
@@ -319,6 +276,45 @@ class ServerConnection:
             if not cursor or cursor in seen_cursors:
                 return found
             seen_cursors.add(cursor)
+
+    async def _on_message(self, message: Any) -> None:
+        """A server's notification: after ``notifications/tools/list_changed`` the tools are
+        listed again, in a task (the client reads on only once this returns)."""
+        from mcp.types import ToolListChangedNotification
+
+        client = self._client
+        if isinstance(message, ToolListChangedNotification) and client is not None:
+            task = asyncio.create_task(self._relist(client, self._generation))
+            self._relisting.add(task)
+            task.add_done_callback(self._relisting.discard)
+
+    async def _watch_tools(self, client: Client) -> None:
+        """List the tools again on each change a 2026-07-28 server reports (through a
+        ``subscriptions/listen`` stream; older servers send a notification instead)."""
+        from mcp.client.subscriptions import ListenNotSupportedError
+
+        try:
+            async with client.listen(tools_list_changed=True) as subscription:
+                async for _event in subscription:
+                    await self._relist(client, self._generation)
+        except ListenNotSupportedError:
+            return
+        except Exception as exc:  # not offered, or the connection ended: nothing to watch
+            self._log(f"does not report tool changes ({describe_error(exc)})")
+
+    async def _relist(self, client: Client, generation: int) -> None:
+        try:
+            tools = await self._list_tools(client)
+        except Exception as exc:  # the connection went away meanwhile: the restart lists them
+            self._log(f"could not list its changed tools: {describe_error(exc)}")
+            return
+        if generation != self._generation or client is not self._client:
+            return
+        before, after = {t.name for t in self.tools}, {t.name for t in tools}
+        self.tools = tools
+        added, removed = sorted(after - before), sorted(before - after)
+        self._log(f"its tools changed: {len(tools)} now, added {added}, removed {removed}")
+        self._tools_changed(self, added, removed)
 
     def _allowed(self, tool: str) -> bool:
         patterns = self.config.tools

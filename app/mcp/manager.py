@@ -23,6 +23,7 @@ from app import secretenv
 from app.config import McpServerConfig, Settings, WorkspaceRules
 from app.mcp import INSTALL_HINT, sdk_missing
 from app.mcp.connection import ServerConnection, Status, ToolInfo
+from app.mcp.naming import tool_name
 from app.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class McpManager:
                 log_file=log_file,
                 env=self._env,
                 news=self._tell,
+                tools_changed=self._tools_changed,
             )
 
     @property
@@ -165,6 +167,23 @@ class McpManager:
         for info in connection.tools:
             if info.full_name not in self._registry:
                 self._registry.register(make_tool(connection, info))
+
+    def _tools_changed(
+        self, connection: ServerConnection, added: list[str], removed: list[str]
+    ) -> None:
+        """A running server changed its tools: the registry follows, the next turns are told."""
+        if self._registry is not None:
+            for name in removed:
+                self._registry.unregister(tool_name(connection.name, name))
+        self.register(connection)
+        if not added and not removed:
+            return
+        what = [f"added {', '.join(added)}"] if added else []
+        what += [f"removed {', '.join(removed)}"] if removed else []
+        self._tell(
+            "mcp_tools_changed",
+            f"The MCP server {connection.name!r} changed its tools ({'; '.join(what)}).",
+        )
 
     async def wait_started(self, within: float = TURN_WAIT_SECONDS) -> list[str]:
         """Wait until every server has started or failed (at most ``within`` seconds);

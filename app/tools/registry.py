@@ -34,6 +34,10 @@ class ToolRegistry:
             raise ValueError(f"a tool named {tool.name!r} is already registered")
         self._tools[tool.name] = tool
 
+    def unregister(self, name: str) -> None:
+        """Remove the tool called ``name``, if there is one (an MCP server dropped it)."""
+        self._tools.pop(name, None)
+
     def get(self, name: str) -> Tool[Any]:
         """The tool called ``name``, or an UnknownToolError that lists the available tools."""
         try:

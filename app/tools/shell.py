@@ -4,7 +4,8 @@ The command runs with ``start_new_session=True``, so it and everything it starts
 process group. On timeout, on cancellation, and when the command exits but leaves
 background processes behind, the whole group gets SIGTERM, then SIGKILL after a grace
 period. stdout and stderr are merged and captured head-and-tail, so a command that prints
-gigabytes costs at most ``max_output_chars`` of memory.
+gigabytes costs at most ``max_output_chars`` of memory. If this process dies, the group dies
+too, and a command only starts once that is assured (:mod:`app.tools.orphans`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import signal
 import time
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from app import secretenv
 from app.tools import sandbox
 from app.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult
 from app.tools.knownsafe import HARDENED_GIT_CONFIG
+from app.tools.orphans import OrphanGuard, StartGate
 
 KILL_GRACE_SECONDS = 2.0
 _FOOTER_ROOM = 300
@@ -44,6 +46,13 @@ class ShellArgs(ToolArgs):
         le=3600,
         description="Seconds before the command is stopped; absent = the configured default.",
     )
+
+    @field_validator("command")
+    @classmethod
+    def _no_nul(cls, command: str) -> str:
+        if "\x00" in command:
+            raise ValueError("the command contains a NUL byte, which no program can be given")
+        return command
 
 
 class _Capture:
@@ -76,51 +85,6 @@ class _Capture:
         if cut <= 0:
             return head + self.tail, 0
         return f"{head}\n[… {cut:,} characters cut …]\n{tail}", cut
-
-
-class _OrphanGuard:
-    """Kills the command's process group if this process dies first (``kill -9``, a crash).
-
-    A small ``sh`` in a session of its own reads a pipe whose only writer is this process.
-    When the tool is done it writes ``done`` and the guard just exits; when this process is
-    gone the pipe reads end-of-file and the guard sends SIGKILL to the whole group, so no
-    command the agent started lives on without us. (PR_SET_PDEATHSIG would reach only bash,
-    not what bash started.) The write end is not inherited by any child.
-    """
-
-    SCRIPT = 'read -r line; [ "$line" = done ] || kill -KILL "-$1"'
-
-    def __init__(self, proc: asyncio.subprocess.Process | None, pipe: int) -> None:
-        self.proc = proc
-        self.pipe = pipe
-
-    @classmethod
-    async def start(cls, pgid: int) -> _OrphanGuard:
-        """Start watching group ``pgid`` (best effort: no guard when ``sh`` cannot start)."""
-        readable, writable = os.pipe()
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                "sh", "-c", cls.SCRIPT, "agentkit-guard", str(pgid),
-                stdin=readable,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-                start_new_session=True,
-                env={"PATH": os.defpath},
-            )  # fmt: skip
-        except OSError:
-            proc = None
-        finally:
-            os.close(readable)
-        return cls(proc, writable)
-
-    async def release(self) -> None:
-        """The command is over (its group was stopped if needed): let the guard go."""
-        with contextlib.suppress(OSError):
-            os.write(self.pipe, b"done\n")
-        os.close(self.pipe)
-        if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                await self.proc.wait()
 
 
 async def _pump(stream: asyncio.StreamReader, capture: _Capture) -> None:
@@ -299,9 +263,19 @@ class ShellTool(Tool[ShellArgs]):
         """Run the command; on timeout or cancellation kill its whole process group."""
         limit = args.timeout or ctx.timeout
         started = time.monotonic()
-        proc = await self._spawn(args.command, ctx)
-        pgid = proc.pid  # a session leader's group id is its pid
-        guard = await _OrphanGuard.start(pgid)
+        gate = StartGate()  # the command waits there until a guard watches its group
+        try:
+            proc = await self._spawn(args.command, ctx, gate)
+            pgid = proc.pid  # a session leader's group id is its pid
+            try:
+                guard = await OrphanGuard.start(pgid)
+            except BaseException:
+                gate.close()  # so the command never starts: the child just exits
+                await _returncode(proc)
+                raise
+            gate.open()
+        finally:
+            gate.close()
         try:
             return await self._supervise(proc, pgid, limit, started, ctx)
         finally:
@@ -348,8 +322,11 @@ class ShellTool(Tool[ShellArgs]):
                 await asyncio.gather(reader, return_exceptions=True)
         return self._result(code, capture, limit, timed_out, leftovers, started)
 
-    async def _spawn(self, command: str, ctx: ToolContext) -> asyncio.subprocess.Process:
-        """Start bash in a new session; a cancel that lands while the pipes connect still kills it.
+    async def _spawn(
+        self, command: str, ctx: ToolContext, gate: StartGate
+    ) -> asyncio.subprocess.Process:
+        """Start bash (behind ``gate``) in a new session; a cancel that lands while the pipes
+        connect still kills it.
 
         asyncio's own cleanup for that case kills only bash, not what it already started.
         In the sandbox (``ctx.sandbox``) bash runs inside bubblewrap.
@@ -360,15 +337,16 @@ class ShellTool(Tool[ShellArgs]):
             )
         except sandbox.SandboxUnavailable as exc:
             raise ToolError(f"Not run: {exc}.") from None
+        argv, env = gate.wrap(argv, environment(hardened=ctx.hardened))
         spawning = asyncio.ensure_future(
             asyncio.create_subprocess_exec(
                 *argv,
                 cwd=ctx.workspace,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=gate.read_end,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                env=environment(hardened=ctx.hardened),
+                env=env,
             )
         )
         try:
@@ -376,9 +354,13 @@ class ShellTool(Tool[ShellArgs]):
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 proc = await spawning
+                gate.close()  # not let through: the child exits without running the command
                 await stop_process_group(proc, proc.pid, self.kill_grace)
                 await _returncode(proc)
             raise
+        finally:
+            if spawning.done():
+                gate.spawned()
 
     @staticmethod
     def _result(

@@ -1,7 +1,8 @@
 """The MCP servers in the command palette: one entry per configured server with its status
 (running and its tool count, starting, failed and why, disabled, not trusted); choosing one
-tells its status in full. The status is a snapshot from the engine (``app.engine.clients``),
-read each time the palette searches, so it follows servers that start or fail later."""
+tells its status in full, with the names of its tools. The status is a snapshot from the
+engine (``app.engine.clients``), read each time the palette searches, so it follows servers
+that start or fail later."""
 
 from __future__ import annotations
 
@@ -43,8 +44,10 @@ class McpCommands(Provider):
 
     def _tell(self, server: McpServerStatus) -> None:
         failed = server.status in ("failed", "crashed")
+        tools = f": {one_line(', '.join(server.tools), 400)}" if server.tools else ""
         self.app.notify(
-            f"{one_line(server.name)} ({server.transport}): {one_line(server.summary, 300)}",
+            f"{one_line(server.name)} ({server.transport}): {one_line(server.summary, 300)}"
+            + tools,
             title="MCP server",
             severity="error" if failed else "information",
             markup=False,

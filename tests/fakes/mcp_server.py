@@ -7,7 +7,9 @@ HTTP on 127.0.0.1, a free port written to PORT_FILE once it listens). Its tools:
   ``picture`` (text and an image), ``env_has`` (whether a variable reached it, and its length);
 - ``slow`` sleeps and writes ``slow-started`` into ``FAKE_MCP_MARKS``, and ``slow-cancelled``
   there when the client's cancellation reaches it;
-- ``fail`` raises a tool error; ``crash`` ends the whole process at once.
+- ``fail`` raises a tool error; ``crash`` ends the whole process at once;
+- with ``FAKE_MCP_GROW=1`` also ``grow``: it adds the tool ``extra``, removes ``picture`` and
+  sends ``notifications/tools/list_changed``.
 
 Every start writes ``pid-<pid>`` into ``FAKE_MCP_MARKS`` (when set) and one line to stderr.
 ``FAKE_MCP_FAIL_START=1`` makes it write three lines to stderr and exit before serving.
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ImageContent, TextContent, ToolAnnotations
 
@@ -89,6 +91,24 @@ def fail(message: str) -> str:
 @server.tool(description="Ends the server process at once.")
 def crash() -> str:
     os._exit(3)
+
+
+def extra() -> str:
+    """The tool ``grow`` adds."""
+    return "extra here"
+
+
+async def grow(ctx: Context) -> str:
+    """Change the tool list, and say so."""
+    server.add_tool(extra, description="A tool that came later.")
+    server.remove_tool("picture")
+    await ctx.notify_tools_changed()  # 2026-07-28 connections: subscriptions/listen
+    await ctx.session.send_tool_list_changed()  # older ones: the notification
+    return "grown"
+
+
+if os.environ.get("FAKE_MCP_GROW") == "1":
+    server.add_tool(grow, description="Add a tool and drop one, then notify.")
 
 
 def _serve_http(port_file: Path) -> None:

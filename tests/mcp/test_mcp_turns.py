@@ -371,3 +371,35 @@ async def test_a_server_that_died_while_idle_is_started_again_for_the_next_call(
     assert (result.output, result.is_error) == ("echo: again", False)
     [second] = [pid for pid in server_pids(h.marks) if pid != first]
     assert alive(second)
+
+
+async def test_a_changed_tool_list_is_listed_again_for_the_next_turn(make_mcp: MakeMcp) -> None:
+    """``notifications/tools/list_changed``: the server's tools are listed again; the next
+    turn offers the new set to the model and says what changed."""
+    h = await make_mcp(
+        {"fake": stdio_server(env={"FAKE_MCP_GROW": "TEST_GROW"})},
+        env={"TEST_GROW": "1"},
+        approval={"allow": ["mcp__fake"]},
+    )
+    await h.ready()
+    assert "mcp__fake__picture" in h.service.registry
+    h.script(h.calls(("mcp__fake__grow", {})), h.text("Grown."))
+    turn = await h.turn("Grow")
+    [result] = turn.tool_results()
+    assert (result.output, result.is_error) == ("grown", False)
+    await until(lambda: "mcp__fake__extra" in h.service.registry)
+    assert "mcp__fake__picture" not in h.service.registry
+    h.script(h.calls(("mcp__fake__extra", {})), h.text("Done."))
+    turn = await h.turn("Use the new one")
+    [changed] = [n for n in turn.of("notice") if n.data.code == "mcp_tools_changed"]
+    assert changed.data.message == (
+        "The MCP server 'fake' changed its tools (added extra; removed picture)."
+    )
+    offered = {tool["function"]["name"] for tool in h.request(2)["tools"]}
+    assert "mcp__fake__extra" in offered and "mcp__fake__picture" not in offered
+    [result] = turn.tool_results()
+    assert (result.name, result.output, result.is_error) == (
+        "mcp__fake__extra",
+        "extra here",
+        False,
+    )

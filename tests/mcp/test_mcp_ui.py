@@ -106,3 +106,50 @@ async def test_a_tool_step_and_its_question_say_server_then_tool(make_mcp: MakeM
         await until(pilot, lambda: not app.turns.live, 30.0)
         steps = list(app.transcript.query(ToolStep))
         assert len(steps) == 1 and str(steps[0].title).startswith("✓ fake › add  ")
+
+
+async def test_an_http_server_shows_in_the_palette_f1_and_its_tool_steps(
+    make_mcp: MakeMcp, http_server: Callable[..., Any]
+) -> None:
+    """A streamable-HTTP server on loopback: the palette lists it as running with its tools
+    (choosing it names them), f1 lists it, and a call of its tool is a ``docs › add`` step."""
+    url = await http_server(None)
+    h = await make_mcp({"docs": {"url": url}}, approval={"allow": ["mcp__docs"]})
+    await h.ready()
+    h.script(h.calls(("mcp__docs__add", {"a": 2, "b": 3})), h.text("It is 5."))
+    app = AgentKitApp(settings=h.settings, store=h.store, service=h.service)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"MCP server docs")
+
+        def shown() -> list[str]:
+            found = app.screen.query(CommandList)
+            if not found:
+                return []
+            commands = found.first()
+            prompts = (commands.get_option_at_index(i).prompt for i in range(commands.option_count))
+            return [str(prompt) for prompt in prompts if "MCP server" in str(prompt)]
+
+        await until(pilot, lambda: len(shown()) == 1)
+        assert "MCP server docs" in shown()[0] and "running · 8 tools" in shown()[0]
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app._notifications))
+        [told] = [str(notice.message) for notice in app._notifications]
+        assert told.startswith("docs (http): running · 8 tools: ")
+        assert {"echo", "add", "slow"} <= set(told.split(": ")[-1].split(", "))
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        rows = [
+            " | ".join(str(cell.render()) for cell in row.query(Static))
+            for row in app.screen.query(".help-mcp-server")
+        ]
+        assert rows == ["docs | running · 8 tools"]
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpDialog))
+        await type_and_send(pilot, "Add two and three")
+        await until(pilot, lambda: not app.turns.live and bool(app.transcript.query(ToolStep)), 30)
+        [step] = list(app.transcript.query(ToolStep))
+        assert str(step.title).startswith("✓ docs › add  ")
+        assert step.tool_name == "mcp__docs__add"

@@ -3,6 +3,10 @@ agent started runs. After every kill the database is intact, the person's messag
 there, a reply cut off mid-stream reads as ``interrupted`` (with the text that was saved),
 and no process the agent started is left running.
 
+Kills also land right at the start of a tool call (from the model's request on), and one
+test dies exactly between spawning bash and starting its orphan guard: the command must
+then never start (the start gate of ``app.tools.orphans``).
+
 Through ``agentkit run --json`` and the loopback fake provider; the kill times come from a
 seeded random generator, so a failure can be replayed (the seed and run are in the message).
 """
@@ -15,6 +19,7 @@ import os
 import random
 import signal
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,13 +28,13 @@ from app.store import SessionStore
 from tests.fakes.provider import FakeProvider, Repeat, Reply
 from tests.fakes.scripts import openai_chunk, openai_tool_call_events
 from tests.reliability.helpers import SCRIPT, environment, use_fake
-from tests.tools.test_shell import guard_watches
 
 pytestmark = pytest.mark.slow
 
 SEED = 20261202
 STREAM_KILLS = 30
 TOOL_KILLS = 20
+EARLY_KILLS = 12
 #: The command the model asks for: two background children and a foreground one, all of
 #: which write their pids first.
 FAMILY = "sleep 300 & echo $! >> pids; sleep 300 & echo $! >> pids; echo $$ >> pids; wait"
@@ -156,11 +161,6 @@ async def _command_and_kill(
     # Kill at a random moment after the command started (now and then at the very moment
     # its children exist).
     assert await _until(started), f"run {run}: the command never ran"
-    if sandbox == "off":
-        # The guard starts just after bash (it needs bash's group id); a kill within that
-        # moment is a known gap, not what this test varies.
-        bash = int(pids_file.read_text().split()[2])
-        assert await _until(lambda: guard_watches(bash)), f"run {run}: no guard"
     delay = rng.choice([0.0, rng.uniform(0.0, 0.5)])
     await asyncio.sleep(delay)
     assert _running_in(folder), "the command's processes are not where expected"
@@ -187,3 +187,84 @@ async def test_killed_while_a_command_runs(tmp_path: Path, workspace: Path, sand
             folder = (workspace / f"run{run}").resolve()
             folder.mkdir()
             await _command_and_kill(fake, home, folder, sandbox, run, rng)
+
+
+async def _early_kill(
+    fake: FakeProvider, home: Path, folder: Path, run: int, rng: random.Random
+) -> None:
+    """Kill within the first moments of a tool call, counted from the model's request: while
+    the reply is read, the call saved, bash spawned and its guard started."""
+    use_fake(home, "openai", fake.url)
+    with (home / "config.toml").open("a") as config:
+        config.write('[tools]\nsandbox = "off"\n')
+    arguments = json.dumps({"command": FAMILY})
+    fake.script(Reply(body=openai_tool_call_events([("c1", "shell", [arguments])])))
+    prompt = f"start the family early ({run})"
+    seen = len(fake.requests)
+    process = await _start(home, folder, "--approve", "auto", prompt)
+    assert await _until(lambda: len(fake.requests) > seen), "the request never came"
+    delay = rng.choice([0.0, rng.uniform(0.0, 0.3)])
+    await asyncio.sleep(delay)  # the moment of the kill is what is being varied
+    err = await _kill(process)
+    why = f"seed {SEED + 2}, early run {run}, killed {delay:.3f} s in; {err[-300:]!r}"
+    await _until(lambda: not _running_in(folder), 5.0)
+    left = _running_in(folder)
+    for pid in left:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert not left, (why, left)
+    await _check_store(home, prompt, why)
+
+
+async def test_killed_at_any_moment_of_a_tool_call_even_right_at_its_start(
+    tmp_path: Path, workspace: Path
+) -> None:
+    rng = random.Random(SEED + 2)
+    async with FakeProvider() as fake:
+        for run in range(EARLY_KILLS):
+            home = tmp_path / f"early{run}"
+            home.mkdir()
+            folder = (workspace / f"early{run}").resolve()
+            folder.mkdir()
+            await _early_kill(fake, home, folder, run, rng)
+
+
+# Runs one shell call, but dies (SIGKILL, no cleanup) right after bash is spawned and before
+# its orphan guard starts: the one moment no guard can cover.
+_DIES_BEFORE_THE_GUARD = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from app.tools.base import ToolContext, execute
+from app.tools.orphans import OrphanGuard
+from app.tools.shell import ShellTool
+
+async def die(pgid: int) -> OrphanGuard:
+    await asyncio.sleep(0.3)  # time enough for an ungated command to start its children
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("not reached")
+
+OrphanGuard.start = die
+ctx = ToolContext(workspace=Path(sys.argv[1]), timeout=120.0, max_output_chars=4_000)
+asyncio.run(execute(ShellTool(), {"command": sys.argv[2]}, ctx))
+"""
+
+
+async def test_a_command_never_starts_if_the_agent_dies_before_its_guard(
+    workspace: Path,
+) -> None:
+    folder = workspace.resolve()
+    victim = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _DIES_BEFORE_THE_GUARD,
+        str(folder),
+        FAMILY,
+        cwd=Path(__file__).parents[2],
+    )
+    await asyncio.wait_for(victim.wait(), 30)
+    assert victim.returncode == -signal.SIGKILL
+    await _until(lambda: not _running_in(folder), 5.0)
+    left = _running_in(folder)
+    for pid in left:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+    assert not (folder / "pids").exists(), "the command ran although no guard watched it"
