@@ -52,6 +52,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/tools/test_policy_decisions.py",
             "tests/tools/test_remove_rule.py",
             "tests/tools/test_trust_keeping.py",
+            "tests/tools/test_rules_mcp.py",
         ],
     ),
     "safety": (
@@ -84,12 +85,15 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "app/tools/workspace.py",
         [
             "tests/tools/test_workspace.py",
+            "tests/tools/test_workspace_confinement.py",
             "tests/tools/test_files.py",
             "tests/tools/test_rule_matching.py",
             "tests/tools/test_policy_decisions.py",
         ],
     ),
     "secretenv": ("app/secretenv.py", ["tests/unit/test_secretenv.py"]),
+    # The one atomic write (rule files, config, exports, file edits); it was rules.py's own.
+    "atomic": ("app/atomic.py", ["tests/unit/test_shared_helpers.py"]),
     # Only the reply writer of turn.py is scored (see ONLY); the rest of the file is context.
     "writer": ("app/engine/turn.py", ["tests/engine/test_reply_writer.py"]),
     "messages": (
@@ -272,6 +276,10 @@ def _report(outcomes: list[Outcome], equivalent: dict[str, str]) -> str:
             f"| `{o.module}`{scope} | {len(o.tests)} files | {total} | {killed} | {survived} | "
             f"{len(judged)} | {score:.1f} % ({o.seconds / 60:.1f} min) |"
         )
+    stale = _stale_equivalents(outcomes, equivalent)
+    if stale:
+        lines += ["", "## Equivalent entries that do not hold", ""]
+        lines += [f"- `{key}`: {problem}" for key, problem in stale]
     for o in outcomes:
         lines += ["", f"## `{o.module}`", "", "Tests: " + ", ".join(f"`{t}`" for t in o.tests)]
         if o.error:
@@ -285,6 +293,30 @@ def _report(outcomes: list[Outcome], equivalent: dict[str, str]) -> str:
                 lines += [f"Equivalent: {why}", ""]
             lines += ["```diff", _trim(diff), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _module_of(mutant: str) -> str:
+    """The dotted module of a mutant name (``app.tools.rules.x_parse_rule__mutmut_3``)."""
+    return re.split(r"\.x[_\u01c1]", mutant, maxsplit=1)[0]
+
+
+def _stale_equivalents(outcomes: list[Outcome], equivalent: dict[str, str]) -> list[tuple[str, str]]:
+    """Entries of equivalent.toml that a run contradicts: the mutant no longer exists in a
+    module that was run (its code moved or changed), or a test now kills it."""
+    ran = [o for o in outcomes if not o.error]
+    modules = {_module_of(key) for o in ran for key in o.statuses}
+    statuses = {key: status for o in ran for key, status in o.statuses.items()}
+    stale = []
+    for key in sorted(equivalent):
+        if key in statuses and statuses[key] in KILLED:
+            stale.append((key, f"listed as equivalent but {statuses[key]}"))
+        elif key not in statuses and _module_of(key) in modules:
+            stale.append((key, "no such mutant in the last run of its module"))
+        elif key not in statuses:  # its module was not run: does it still exist?
+            path = ROOT / _module_of(key).replace(".", "/")
+            if not (path.with_suffix(".py").exists() or (path / "__init__.py").exists()):
+                stale.append((key, "its module no longer exists as a file"))
+    return stale
 
 
 def _trim(diff: str) -> str:
