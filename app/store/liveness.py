@@ -85,6 +85,8 @@ def writer_is_alive(token: str | None, updated_at: datetime, now: datetime) -> b
         pid = int(pid_text)
     except ValueError:
         return False
+    if pid <= 0:  # kill(0 or -1) would reach a process group, or everyone: never "alive"
+        return False
     if pid == os.getpid():
         return True
     if not _pid_exists(pid):

@@ -93,7 +93,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "secretenv": ("app/secretenv.py", ["tests/unit/test_secretenv.py"]),
     # The one atomic write (rule files, config, exports, file edits); it was rules.py's own.
-    "atomic": ("app/atomic.py", ["tests/unit/test_shared_helpers.py"]),
+    "atomic": (
+        "app/atomic.py",
+        ["tests/unit/test_shared_helpers.py", "tests/unit/test_atomic.py"],
+    ),
     # Only the reply writer of turn.py is scored (see ONLY); the rest of the file is context.
     "writer": ("app/engine/turn.py", ["tests/engine/test_reply_writer.py"]),
     "messages": (
@@ -102,7 +105,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "liveness": (
         "app/store/liveness.py",
-        ["tests/store/test_messages.py", "tests/store/test_processes.py"],
+        [
+            "tests/store/test_liveness.py",
+            "tests/store/test_messages.py",
+            "tests/store/test_processes.py",
+        ],
     ),
     "export": (
         "app/store/export.py",
