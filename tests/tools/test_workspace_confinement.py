@@ -58,9 +58,7 @@ def test_a_home_path_and_a_nul_byte_are_refused_with_a_reason(workspace: Path) -
     assert str(nul.value) == "Path 'a\\x00b' contains a NUL byte; no file can have that name."
 
 
-async def test_a_symlink_loop_is_an_error_the_model_can_read(
-    run: Runner, workspace: Path
-) -> None:
+async def test_a_symlink_loop_is_an_error_the_model_can_read(run: Runner, workspace: Path) -> None:
     os.symlink(workspace / "loop", workspace / "loop")
     result = await run("read_file", {"path": "loop/x"})
     assert result.is_error
