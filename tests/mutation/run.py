@@ -101,7 +101,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "writer": ("app/engine/turn.py", ["tests/engine/test_reply_writer.py"]),
     "messages": (
         "app/store/messages.py",
-        ["tests/store/test_messages.py", "tests/store/test_processes.py"],
+        [
+            "tests/store/test_messages.py",
+            "tests/store/test_messages_contract.py",
+            "tests/store/test_processes.py",
+        ],
     ),
     "liveness": (
         "app/store/liveness.py",
