@@ -64,7 +64,7 @@ def _pid_exists(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    except OSError:
+    except (OSError, OverflowError):  # OverflowError: a pid no system can have
         return False
     return True
 

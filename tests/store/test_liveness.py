@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -93,10 +95,10 @@ def test_a_reused_pid_is_not_the_writer(child: subprocess.Popen[bytes]) -> None:
 
 
 def test_a_command_name_with_parentheses_does_not_shift_the_fields(tmp_path: Path) -> None:
-    """The kernel puts the name between parentheses unescaped: ') R 1 2' is a valid name."""
+    """The kernel puts the name between parentheses unescaped: ') Z 1 2' is a valid name."""
     sleep = shutil.which("sleep")
     assert sleep is not None
-    tricky = tmp_path / "x) Z 1 2 3"
+    tricky = tmp_path / "é) Z 1 2 3"  # and a name that is not ASCII
     tricky.symlink_to(sleep)
     process = subprocess.Popen([str(tricky), "60"])
     try:
@@ -131,8 +133,33 @@ def test_a_writer_from_before_a_reboot_is_dead_even_with_a_live_pid() -> None:
         f"{HOST}|{BOOT}|not-a-pid|-",
         f"{HOST}|{BOOT}|0|-",
         f"{HOST}|{BOOT}|-1|-",
+        f"{HOST}|{BOOT}|{2**64}|-",
     ],
 )
 def test_a_token_that_names_no_process_is_dead(token: str | None) -> None:
-    """Pids 0 and -1 would reach this process's group, or every process, by signal."""
+    """Pids 0 and -1 would reach this process's group, or every process, by signal; a pid
+    too large for the system is no process either (and must not crash the read)."""
     assert not writer_is_alive(token, NOW, NOW)
+
+
+PROBED = """
+import signal, sys, time
+for number in (signal.SIGHUP, signal.SIGUSR1):
+    signal.signal(number, lambda n, _: print(signal.Signals(n).name, flush=True))
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_asking_whether_a_writer_is_alive_sends_it_no_signal() -> None:
+    process = subprocess.Popen([sys.executable, "-c", PROBED], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    try:
+        assert process.stdout.readline() == "ready\n"
+        assert writer_is_alive(writer_token(process.pid), NOW, NOW)
+        # A signal the probe sent would be pending or handled before this one (lower number).
+        os.kill(process.pid, signal.SIGUSR1)
+        assert process.stdout.readline() == "SIGUSR1\n"
+    finally:
+        process.kill()
+        process.wait()
