@@ -98,7 +98,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ["tests/unit/test_shared_helpers.py", "tests/unit/test_atomic.py"],
     ),
     # Only the reply writer of turn.py is scored (see ONLY); the rest of the file is context.
-    "writer": ("app/engine/turn.py", ["tests/engine/test_reply_writer.py"]),
+    "writer": (
+        "app/engine/turn.py",
+        ["tests/engine/test_reply_writer.py", "tests/engine/test_reply_writer_edges.py"],
+    ),
     "messages": (
         "app/store/messages.py",
         [
