@@ -74,6 +74,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "app/tools/shellparse/*",
         [
             "tests/tools/test_shellparse.py",
+            "tests/tools/test_shellparse_edges.py",
             "tests/tools/test_shell_cases.py",
             "tests/tools/test_safety.py",
             "tests/tools/test_knownsafe.py",
