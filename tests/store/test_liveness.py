@@ -163,3 +163,9 @@ def test_asking_whether_a_writer_is_alive_sends_it_no_signal() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_pid_1_is_a_writer_like_any_other() -> None:
+    """In a container the app itself may be PID 1."""
+    assert writer_is_alive(writer_token(1), NOW, NOW)
+    assert not writer_is_alive(f"{HOST}|{BOOT}|1|{int(_stat(1)[1]) + 1}", NOW, NOW)
