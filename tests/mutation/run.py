@@ -317,7 +317,9 @@ def _module_of(mutant: str) -> str:
     return re.split(r"\.x[_\u01c1]", mutant, maxsplit=1)[0]
 
 
-def _stale_equivalents(outcomes: list[Outcome], equivalent: dict[str, str]) -> list[tuple[str, str]]:
+def _stale_equivalents(
+    outcomes: list[Outcome], equivalent: dict[str, str]
+) -> list[tuple[str, str]]:
     """Entries of equivalent.toml that a run contradicts: the mutant no longer exists in a
     module that was run (its code moved or changed), or a test now kills it."""
     ran = [o for o in outcomes if not o.error]
