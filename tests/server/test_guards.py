@@ -6,6 +6,7 @@ milliseconds, so the mutation runner can afford them for every mutant.)"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -28,10 +29,12 @@ from app.server.guards import (
     RedactSecrets,
     Scope,
     Send,
+    key_matches,
     loopback_host,
     loopback_origin,
     redact_server_logs,
     split_host,
+    supplied_keys,
 )
 
 PORT = 8765
@@ -49,13 +52,14 @@ class Inner:
         if scope["type"] == "websocket":
             await receive()
             await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": 1000})
+            await send({"type": "websocket.close"})  # the code defaults to 1000
             return
         if scope["type"] != "http":
             return
         body = b""
         while True:
             message = await receive()
+            assert message["type"] == "http.request", message
             body += message.get("body", b"")
             if not message.get("more_body", False):
                 break
@@ -233,6 +237,8 @@ async def test_a_refused_websocket_gets_a_403_before_it_opens() -> None:
         ("[::1]8765", None),
         ("[]:8765", None),
         ("[::1]:", None),
+        ("[::1]:80]", None),
+        ("localhost:\u066380", None),  # an Arabic-Indic digit first: a digit, not ASCII
         ("localhost:0", None),
         ("localhost:1", ("localhost", 1)),
     ],
@@ -327,8 +333,10 @@ async def test_the_access_log_has_method_path_status_and_never_the_query(
     lines = [r.getMessage() for r in caplog.records if r.name == "app.server.access"]
     assert len(lines) == 5, lines
     assert lines[0].startswith("GET /chat/sessions 401 ") and lines[0].endswith("ms")
+    assert float(lines[0].split()[-1].removesuffix("ms")) < 60_000  # milliseconds, not a date
     assert lines[1] == "WS /chat/ws/s1 accepted"
     assert lines[2].startswith("WS /chat/ws/s1 closed 1000 after ") and lines[2].endswith("s")
+    assert float(lines[2].split()[-1].removesuffix("s")) < 60  # seconds
     assert lines[3].startswith("GET /gone 0 ")
     assert lines[4].startswith("WS /chat/ws/s1 ended by the client after ")
     assert all("wrong-key-here" not in line for line in lines)
@@ -349,8 +357,91 @@ def test_secrets_are_redacted_from_server_logs() -> None:
     assert record.args is None
     plain = logging.LogRecord("uvicorn", logging.INFO, __file__, 1, "GET %s", ("/x",), None)
     assert RedactSecrets().filter(plain) and plain.args == ("/x",)
+    for name in SERVER_LOGGERS:  # as in a fresh process: no filter yet
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, RedactSecrets)]:
+            logger.removeFilter(old)
     redact_server_logs()
     redact_server_logs()
     for name in SERVER_LOGGERS:
         filters = logging.getLogger(name).filters
         assert sum(isinstance(f, RedactSecrets) for f in filters) == 1, name
+
+
+def test_one_matching_key_among_several_is_enough() -> None:
+    """A client may send the key twice (header and query); any one that matches counts."""
+    scope = {
+        "headers": [(b"authorization", f"Bearer {KEY}".encode())],
+        "query_string": b"api_key=stale-key",
+    }
+    assert key_matches(KEY, supplied_keys(scope))
+    assert not key_matches(KEY, ["stale-key", "other"])
+
+
+async def test_a_declared_size_over_the_limit_is_refused_before_reading() -> None:
+    """Nothing of the body is read (the client may still be sending it); a big number in
+    another header is no size at all."""
+    inner = Inner()
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/x",
+        "headers": [(b"content-length", b"11")],
+    }
+    read: list[Message] = []
+
+    async def receive() -> Message:
+        read.append({})
+        return {"type": "http.request", "body": b"x" * 11}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await BodyLimit(inner, 10)(scope, receive, send)
+    assert sent[0]["status"] == 413 and read == [] and inner.scopes == []
+    other = {"type": "http", "method": "POST", "path": "/x", "headers": [(b"x-count", b"99999")]}
+    answer = await drive(BodyLimit(inner, 10), other, [{"type": "http.request", "body": b"ok"}])
+    assert answer[0]["status"] == 200
+
+
+async def test_the_app_gets_the_body_when_the_last_piece_says_so() -> None:
+    """A piece without ``more_body`` is the last (ASGI's default); one without ``body`` is
+    empty. The app must not wait for the client to leave."""
+    inner = Inner()
+    pieces: list[Message] = [
+        {"type": "http.request", "more_body": True},
+        {"type": "http.request", "body": b"ab"},
+    ]
+    waiting_for_ever = asyncio.Event()
+
+    async def receive() -> Message:
+        if pieces:
+            return pieces.pop(0)
+        await waiting_for_ever.wait()
+        raise AssertionError("unreachable")
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/x", "headers": []}
+    await asyncio.wait_for(BodyLimit(inner, 10)(scope, receive, send), 10)
+    assert json.loads(sent[1]["body"]) == {"body": "ab"}
+
+
+async def test_lifespan_messages_pass_both_ways_through_every_layer() -> None:
+    async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+        assert (await receive())["type"] == "lifespan.startup"
+        await send({"type": "lifespan.startup.complete"})
+
+    for layer in (
+        AccessLog(lifespan),
+        ApiKeyGuard(lifespan, KEY),
+        LoopbackOnly(lifespan, PORT),
+        BodyLimit(lifespan, 10),
+    ):
+        sent = await drive(layer, {"type": "lifespan"}, [{"type": "lifespan.startup"}])
+        assert sent == [{"type": "lifespan.startup.complete"}], layer
