@@ -331,11 +331,20 @@ def _stale_equivalents(
             stale.append((key, f"listed as equivalent but {statuses[key]}"))
         elif key not in statuses and _module_of(key) in modules:
             stale.append((key, "no such mutant in the last run of its module"))
-        elif key not in statuses:  # its module was not run: does it still exist?
-            path = ROOT / _module_of(key).replace(".", "/")
-            if not (path.with_suffix(".py").exists() or (path / "__init__.py").exists()):
-                stale.append((key, "its module no longer exists as a file"))
+        elif key not in statuses and not _defined(key):  # its module was not run
+            stale.append((key, "its function is no longer defined in that module"))
     return stale
+
+
+def _defined(mutant: str) -> bool:
+    """Whether the function a mutant name points at is still defined in its module's file
+    (``x_name`` or ``x\u01c1Class\u01c1method``; a package's functions live in its modules)."""
+    module = _module_of(mutant)
+    rest = mutant[len(module) + 2 :]  # after ".x": "_name…" or "\u01c1Class\u01c1method…"
+    function = re.sub(r"__mutmut_\d+$", "", rest.removeprefix("_")).split("\u01c1")[-1]
+    path = ROOT / module.replace(".", "/")
+    source = path.with_suffix(".py") if path.with_suffix(".py").exists() else path / "__init__.py"
+    return source.exists() and f"def {function}(" in source.read_text()
 
 
 def _trim(diff: str) -> str:
