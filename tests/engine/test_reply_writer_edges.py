@@ -135,3 +135,36 @@ async def test_the_end_of_a_reply_does_not_wait_for_the_save_timer(harness: Harn
     [reply] = await _reply_rows(harness, lambda rows: rows[0].status == "complete")
     assert reply.content == "abc"
     assert took < SAVE_INTERVAL_SECONDS * 0.8, took
+
+
+async def test_the_end_does_not_wait_for_the_first_save_timer_either(harness: Harness) -> None:
+    more, last = Gate(), Gate()
+    harness.script(
+        Reply(
+            body=[
+                openai_chunk({"role": "assistant", "content": "a"}),
+                more,
+                openai_chunk({"content": "b"}),
+                last,
+                openai_chunk({}, "stop"),
+                b"data: [DONE]\n\n",
+            ]
+        )
+    )
+    got_b = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        if getattr(event, "content", None) == "b":
+            got_b.set()
+
+    turn = asyncio.ensure_future(harness.turn("go", on_event=on_event))
+    await _reply_rows(harness, lambda rows: bool(rows) and rows[0].content == "a")
+    more.open()
+    await asyncio.wait_for(got_b.wait(), 10)  # "b" waits for the first timer
+    last.open()
+    ended = time.monotonic()
+    await turn
+    took = time.monotonic() - ended
+    [reply] = await _reply_rows(harness, lambda rows: rows[0].status == "complete")
+    assert reply.content == "ab"
+    assert took < SAVE_INTERVAL_SECONDS * 0.8, took
