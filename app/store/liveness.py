@@ -64,7 +64,7 @@ def _pid_exists(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    except OSError:
+    except (OSError, OverflowError):  # OverflowError: a pid no system can have
         return False
     return True
 
@@ -84,6 +84,8 @@ def writer_is_alive(token: str | None, updated_at: datetime, now: datetime) -> b
     try:
         pid = int(pid_text)
     except ValueError:
+        return False
+    if pid <= 0:  # kill(0 or -1) would reach a process group, or everyone: never "alive"
         return False
     if pid == os.getpid():
         return True
