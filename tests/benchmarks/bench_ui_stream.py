@@ -562,6 +562,8 @@ async def enter_rows(
         pressed = time.time()
         composer.post_message(enter)
         served = json.loads(await asyncio.wait_for(server.stdout.readline(), 10))
+        while served["first"] < pressed:  # a line about an earlier request: not this one
+            served = json.loads(await asyncio.wait_for(server.stdout.readline(), 10))
         while app.turns.live:
             await asyncio.sleep(0.01)
         app.sessions.draft.model = None
