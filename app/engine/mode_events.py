@@ -155,6 +155,8 @@ class ExpertResultData(Wire):
     phase_id: str | None = None
     #: ``done``, or ``failed`` (then ``content`` says why).
     status: Literal["done", "failed"] | None = None
+    #: Tokens (input and output) the expert's model calls used for it; absent when unknown.
+    tokens: int | None = None
 
 
 class ExpertResultEvent(Wire):
@@ -289,6 +291,7 @@ def expert_result(
     *,
     phase_id: str | None = None,
     status: Literal["done", "failed"] | None = None,
+    tokens: int | None = None,
 ) -> ExpertResultEvent:
     """An ``expert_result`` event: an expert's result for a phase, or why it failed."""
     return ExpertResultEvent(
@@ -299,6 +302,7 @@ def expert_result(
             content=content,
             phase_id=phase_id,
             status=status,
+            tokens=tokens,
         )
     )
 

@@ -42,12 +42,20 @@ class Usage:
     by_model: dict[str, list[int]] = field(default_factory=dict)
     #: Per model, the last request's estimated size and the window, in tokens.
     context: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: A nested run's usage (a team expert's) also counts toward the turn's.
+    parent: Usage | None = None
 
     def add(self, model: str, input_tokens: int, output_tokens: int) -> None:
-        """Count one call's tokens."""
+        """Count one call's tokens (and in the turn's usage, for a nested run)."""
         counts = self.by_model.setdefault(model, [0, 0])
         counts[0] += input_tokens
         counts[1] += output_tokens
+        if self.parent is not None:
+            self.parent.add(model, input_tokens, output_tokens)
+
+    def total(self) -> int:
+        """Input and output tokens of every model together."""
+        return sum(i + o for i, o in self.by_model.values())
 
     def events(self, price: Price | None = None) -> list[UsageEvent]:
         """One ``usage`` event per model used (``price``: what a model's tokens cost)."""

@@ -254,7 +254,8 @@ async def _seed_team(store: SessionStore, clock: FrozenClock, *, finished: bool)
         return expert_step(TEAM[who], content, number, phase_id=phase, kind=kind)
 
     def done(who: int, phase: str, content: str) -> Event:
-        return expert_result(TEAM[who], content, phase_id=phase, status="done")
+        spent = 1_200 + 350 * len(content) // 10  # tokens, as the engine reports them
+        return expert_result(TEAM[who], content, phase_id=phase, status="done", tokens=spent)
 
     await log(notice("team_planning", "Engineer is planning the team's work…"))
     await log(team_formed("t1", TEAM, phases, "engineer"))

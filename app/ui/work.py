@@ -85,6 +85,8 @@ class ExpertResult:
     phase_id: str | None
     content: str
     status: str
+    #: Tokens the expert's model calls used for it (None: not known).
+    tokens: int | None = None
 
 
 @dataclass
@@ -193,7 +195,9 @@ class WorkState:
         if isinstance(event, ExpertResultEvent):
             handed = event.data
             expert = self.experts.get(handed.expert_id)
-            result = ExpertResult(handed.phase_id, handed.content, handed.status or "done")
+            result = ExpertResult(
+                handed.phase_id, handed.content, handed.status or "done", handed.tokens
+            )
             self.results.append((handed.expert_id, result))
             if expert is not None:
                 expert.status = "failed" if handed.status == "failed" else "done"

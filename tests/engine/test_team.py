@@ -148,6 +148,11 @@ async def test_two_experts_work_at_once_and_the_third_waits_for_both(team: Harne
     assert turn.of("final_answer")[0].content == "Team answer."
     assert turn.of("team_dissolved")[0].data.team_id == formed.team_id
     assert {e.data.model for e in turn.of("usage")} == {"fake/test-model", "fa/m", "fb/m", "fc/m"}
+    # Each expert's result says what its own calls used; the turn's usage still counts them.
+    (alice_result,) = [e.data for e in turn.of("expert_result") if e.data.expert_id == "a"]
+    assert alice_result.tokens == 5 + 3
+    (alice_usage,) = [e.data for e in turn.of("usage") if e.data.model == "fa/m"]
+    assert (alice_usage.input_tokens, alice_usage.output_tokens) == (5, 3)
     history = await team.store.get_chat_messages(team.session_id)
     assert [(m.role, m.content) for m in history] == [
         ("user", "/team ship it"),

@@ -158,6 +158,12 @@ async def test_team_panel_survives_a_switch_mid_run_and_is_rebuilt_on_review(
             (p.id, p.status, p.expert_id) for p in live.phases
         ]
         assert [r.content for _, r in review.results] == [r.content for _, r in live.results]
+        # Each result says what the expert's own model calls used, live and in review.
+        assert all(r.tokens for _, r in live.results)
+        assert [r.tokens for _, r in review.results] == [r.tokens for _, r in live.results]
+        await until(pilot, lambda: bool(panel.query(".work-result")))
+        titles = [str(view.title) for view in panel.query(".work-result")]
+        assert all(" tokens — " in title for title in titles), titles
         assert {e.id: e.status for e in review.experts.values()} == {
             e.id: e.status for e in live.experts.values()
         }

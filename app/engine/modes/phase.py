@@ -22,7 +22,7 @@ from app.engine.modes.progress import ProgressMapper
 from app.engine.modes.text import one_line
 from app.engine.react import ReactOutcome, run_react
 from app.engine.tooling import NOT_RUN_STOPPED, close_open_calls
-from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext
+from app.engine.turn import EMPTY_REPLY_TEXT, Emit, TurnContext, Usage
 from app.llm.errors import LLMError
 from app.llm.types import ChatMessage
 from app.store import StoreError
@@ -50,6 +50,8 @@ class PhaseOutcome:
     ok: bool
     result: str
     error: str = ""
+    #: Tokens the phase's own model calls used (input and output).
+    tokens: int = 0
 
 
 def child_context(ctx: TurnContext, *, thread: str, emit: Emit, **changes: Any) -> TurnContext:
@@ -57,7 +59,15 @@ def child_context(ctx: TurnContext, *, thread: str, emit: Emit, **changes: Any) 
     return dataclasses.replace(ctx, thread=thread, emit=emit, open_calls={}, **changes)
 
 
-async def run_phase(
+async def run_phase(ctx: TurnContext, **options: Any) -> PhaseOutcome:
+    """Run one phase (see :func:`_run_phase`), counting the tokens its model calls use."""
+    usage = Usage(context=ctx.usage.context, parent=ctx.usage)
+    outcome = await _run_phase(dataclasses.replace(ctx, usage=usage), **options)
+    outcome.tokens = usage.total()
+    return outcome
+
+
+async def _run_phase(
     ctx: TurnContext,
     *,
     thread: str,

@@ -266,6 +266,7 @@ class _TeamRun:
         )
 
     async def finished(self, phase: TeamPhaseState, outcome: PhaseOutcome) -> None:
+        phase.tokens = outcome.tokens
         if outcome.ok:
             phase.status, phase.result = "done", outcome.result or "(no result text)"
             content = phase.result
@@ -279,7 +280,8 @@ class _TeamRun:
 
     def result_event(self, phase: TeamPhaseState, content: str) -> ExpertResultEvent:
         status: Literal["done", "failed"] = "done" if phase.status == "done" else "failed"
-        return expert_result(phase.expert, content, phase_id=phase.id, status=status)
+        tokens = phase.tokens or None
+        return expert_result(phase.expert, content, phase_id=phase.id, status=status, tokens=tokens)
 
     async def stopped(self) -> None:
         for phase in self.phases:

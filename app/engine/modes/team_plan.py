@@ -100,6 +100,8 @@ class TeamPhaseState(Phase):
 
     expert: Expert
     depends_on: list[str]
+    #: Tokens the expert's model calls used for this phase.
+    tokens: int = 0
 
     def label(self) -> str:
         """The phase and who works on it."""

@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.widgets import Collapsible, Static
 
 from app.ui.widgets.message_views import RenderedMarkdown, clean, one_line
+from app.ui.widgets.status_line import window_label
 from app.ui.work import ExpertView, PhaseView, WorkState
 
 ICONS = {"pending": "○", "running": "◐", "done": "✓", "failed": "✗", "skipped": "⤼"}
@@ -211,7 +212,9 @@ class WorkPanel(VerticalScroll):
             mark = "✗" if result.status == "failed" else "✓"
             expert = state.experts.get(expert_id)
             name = expert.name if expert is not None else expert_id
-            title = f"{mark} {one_line(name, 30)}{where}"
+            # Tokens before the phase title: a narrow panel cuts the end of the line.
+            spent = f" · {window_label(result.tokens)} tokens" if result.tokens else ""
+            title = f"{mark} {one_line(name, 30)}{spent}{where}"
             # lazy: a collapsed result is not rendered until it is opened
             body = RenderedMarkdown(clean(result.content), lazy=True, classes="work-result-text")
             view = Collapsible(body, title="", collapsed=True, classes="work-result")
