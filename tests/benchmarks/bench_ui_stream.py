@@ -118,44 +118,34 @@ def reply_parts(tokens: int, shape: str) -> list[str]:
     """``tokens`` text pieces (about one word each) ending with ``END_WORD``."""
     if shape == "plain":
         return ["tok "] * (tokens - 1) + [END_WORD]
-    parts: list[str] = []
-    section = 0
-    while len(parts) < tokens:
-        section += 1
-        parts += ["## ", "Section ", f"{section}\n\n"]
-        parts += [f"{WORDS[i % len(WORDS)]} " for i in range(section, section + 60)]
-        parts.append("\n\n")
-        for item in range(4):
-            parts += ["- ", "item ", f"{item} ", "with ", "`code` ", "and ", "**bold**\n"]
-        parts.append("\n")
-        if section % 2:
-            parts.append("```python\n")
-            for line in range(8):
-                parts += ["def ", f"step_{line}", "(x):", " return ", "x ", "+ ", "1\n"]
-            parts.append("```\n\n")
-    parts = parts[: tokens - 3]
-    return [*parts, "\n\nThat is ", "all, ", END_WORD]
+    return _markdown(tokens, heading="Section", words=60, code_lines=8, tables=False)
 
 
 def paced_parts(tokens: int) -> list[str]:
     """``tokens`` pieces of a Markdown reply with headings, paragraphs, lists, code blocks
     and tables, ending with ``END_WORD``."""
+    return _markdown(tokens, heading="Part", words=50, code_lines=10, tables=True)
+
+
+def _markdown(tokens: int, *, heading: str, words: int, code_lines: int, tables: bool) -> list[str]:
+    """Sections of a heading, a paragraph of ``words`` words and a list, with a code block of
+    ``code_lines`` lines in every other one (a table in the others when ``tables``)."""
     parts: list[str] = []
     section = 0
     while len(parts) < tokens:
         section += 1
-        parts += ["## ", "Part ", f"{section}\n\n"]
-        parts += [f"{WORDS[i % len(WORDS)]} " for i in range(section, section + 50)]
+        parts += ["## ", f"{heading} ", f"{section}\n\n"]
+        parts += [f"{WORDS[i % len(WORDS)]} " for i in range(section, section + words)]
         parts.append("\n\n")
         for item in range(4):
             parts += ["- ", "item ", f"{item} ", "with ", "`code` ", "and ", "**bold**\n"]
         parts.append("\n")
         if section % 2:
             parts.append("```python\n")
-            for line in range(10):
+            for line in range(code_lines):
                 parts += ["def ", f"step_{line}", "(x):", " return ", "x ", "+ ", "1\n"]
             parts.append("```\n\n")
-        else:
+        elif tables:
             parts += ["| name ", "| kind ", "| size |\n", "| --- ", "| --- ", "| ---: |\n"]
             for row in range(8):
                 parts += ["| ", f"row_{row} ", "| ", "tool ", "| ", f"{row * 7} |\n"]
