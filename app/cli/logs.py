@@ -62,9 +62,27 @@ def _install(handler: logging.Handler, level: int) -> None:
         logging.getLogger(name).setLevel(max(level, logging.INFO))
 
 
+#: A log file over this size is moved aside (to ``NAME.1``, replacing the older one) when the
+#: app starts, so the logs never take more than about twice this.
+LOG_ROTATE_BYTES = 5 * 1024 * 1024
+
+
+def _rotate(path: Path) -> None:
+    """Move ``path`` to ``path.1`` if it has grown past :data:`LOG_ROTATE_BYTES`.
+
+    Done once at start, not by size while running: another agentkit process may have the
+    file open, and a rename leaves its writes going to the moved file, which is harmless."""
+    try:
+        if path.stat().st_size > LOG_ROTATE_BYTES:
+            path.replace(path.with_name(path.name + ".1"))
+    except OSError:
+        pass  # no file yet, or a folder we cannot change: keep appending
+
+
 def log_to_file(path: Path, level: int | None) -> None:
     """Send records at ``level`` (default: warnings) to the file ``path``."""
     target: logging.Handler
+    _rotate(path)
     try:
         target = logging.FileHandler(path, encoding="utf-8")
     except OSError:
