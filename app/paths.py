@@ -40,11 +40,6 @@ class Paths:
         """User skills (Markdown files with front matter) live here."""
         return self.config_dir / "skills"
 
-    @property
-    def exports_dir(self) -> Path:
-        """Where session exports go unless the person picks the workspace."""
-        return self.data_dir / "exports"
-
     def ensure_data_dir(self) -> None:
         """Create the data directory (and parents) so the default database can be made."""
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Export asks where: the exports folder in the data directory (Enter or e), or the
+"""Export asks where: the exports folder beside the database (Enter or e), or the
 workspace (w); Esc writes nothing. The file holds the session as readable Markdown (or the
 JSON document with ``/export json``), and the toast names the path."""
 
@@ -25,7 +25,9 @@ async def test_export_goes_to_the_exports_folder_or_the_workspace(
 ) -> None:
     app = await make_app()
     workspace_folder = app.export_dir  # what the app calls the workspace for exports
-    exports = agentkit_home / "exports"
+    # The test's database is outside AGENTKIT_HOME, as with --db: exports go beside it.
+    exports = app.store.path.parent / "exports"
+    assert agentkit_home not in exports.parents
     toasts: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
         app.notify = lambda message, **_options: toasts.append(str(message))  # type: ignore[method-assign]
@@ -60,9 +62,10 @@ async def test_export_goes_to_the_exports_folder_or_the_workspace(
         await pilot.pause()
         assert len(_files(exports, "agentkit-*.*")) == 1
         assert len(_files(workspace_folder, "agentkit-*.*")) == 1
+        assert not (agentkit_home / "exports").exists()
 
 
-async def test_the_dialog_names_both_folders(make_app: AppFactory, agentkit_home: Path) -> None:
+async def test_the_dialog_names_both_folders(make_app: AppFactory) -> None:
     app = await make_app()
     session = await app.store.create_session("default", title="Old title")
     await app.store.append_message(session.id, "user", "hello")
@@ -72,17 +75,15 @@ async def test_the_dialog_names_both_folders(make_app: AppFactory, agentkit_home
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ExportDialog))
         shown = " ".join(str(s.render()) for s in app.screen.query("#export-box Static"))
-        assert str(agentkit_home / "exports") in shown and str(app.export_dir) in shown
+        assert str(app.store.path.parent / "exports") in shown and str(app.export_dir) in shown
 
 
-async def test_two_exports_in_the_same_second_keep_both_files(
-    make_app: AppFactory, agentkit_home: Path
-) -> None:
+async def test_two_exports_in_the_same_second_keep_both_files(make_app: AppFactory) -> None:
     """The clock is frozen in tests, so both exports get the same time in their names."""
     app = await make_app()
     session = await app.store.create_session("default", title="Twice")
     await app.store.append_message(session.id, "user", "hello")
-    exports = agentkit_home / "exports"
+    exports = app.store.path.parent / "exports"
     async with app.run_test(size=(120, 40)) as pilot:
         app.conversation.current = session
         for _ in range(2):

@@ -1,7 +1,8 @@
 """Exporting the open session: ask where (the exports folder or the workspace), then write.
 
-The exports folder lives in the data directory (``app.paths``), so an export never lands in
-the project by surprise; the workspace is one key away for an export meant to be committed
+The exports folder sits beside the database (the data directory unless ``--db`` or
+``AGENTKIT_DB`` put it elsewhere, like the log file), so an export never lands in the project
+by surprise; the workspace is one key away for an export meant to be committed
 or shared with the code.
 """
 
@@ -11,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.atomic import write_text_atomically
-from app.paths import resolve_paths
 from app.ui.dialogs.export import ExportDialog
 
 if TYPE_CHECKING:
@@ -33,6 +33,11 @@ def write_export(folder: Path, stem: str, fmt: str, text: str) -> Path:
     return path
 
 
+def exports_folder(database: Path) -> Path:
+    """The exports folder for the database file ``database``: ``exports`` beside it."""
+    return database.parent / "exports"
+
+
 class SessionExporter:
     """Asks where an export goes and writes it there; the toast gives the path."""
 
@@ -48,7 +53,7 @@ class SessionExporter:
         if fmt not in FORMATS:
             self.app.notify("Export as md or json: /export md, /export json", markup=False)
             return
-        dialog = ExportDialog(fmt, resolve_paths().exports_dir, self.app.export_dir)
+        dialog = ExportDialog(fmt, exports_folder(self.app.store.path), self.app.export_dir)
 
         async def chosen(folder: Path | None) -> None:
             if folder is not None:
