@@ -5,6 +5,7 @@ parser calls not plain (it is the second wall: it must refuse them on its own)."
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,172 @@ def test_plain_word_lists_count_a_glob_character_as_a_glob(workspace: Path) -> N
     checker = KnownSafe(workspace)
     assert checker.check([["ls", "-*"]]) == ["-* could expand to other options"]
     assert checker.check([["ls", "-l"], ["cat", "src/*.py"]]) == [None, None]
+
+
+# --- git (git.py): the repository a read would use, found and judged as git finds it
+
+BAD = "[core]\n\tfsmonitor = touch PWNED\n"
+BAD_WHY = "the repository config sets core.fsmonitor, which may run code"
+
+
+def git_dir(path: Path, config: str = "", *, objects: bool = True, refs: bool = True) -> Path:
+    """A repository directory made by hand: HEAD, objects/ and refs/ as asked, a config."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "HEAD").write_text("ref: refs/heads/main\n")
+    if objects:
+        (path / "objects").mkdir()
+    if refs:
+        (path / "refs").mkdir()
+    if config:
+        (path / "config").write_text(config)
+    return path
+
+
+GIT_VERDICTS: list[tuple[str, str | None]] = [
+    ("git log -*", "git with a glob among its options"),
+    (
+        "git log --format=%GS",  # %G asks gpg to check signatures: it runs a program
+        "git log --format=%GS may write, run a program or read outside the repository",
+    ),
+    ("git log --format=%gd", None),  # %g… is the reflog: text only
+    ("git log --grep=a/../../..", None),  # an option's value is text, not a path
+    ("git diff -- README.md", None),
+    (
+        "git diff --outp=x=y",  # a prefix git takes for --output, with an = in the value
+        "git diff --outp=x=y may write, run a program or read outside the repository",
+    ),
+    ("git log --t", "git log --t may write, run a program or read outside the repository"),
+]
+
+
+@pytest.mark.parametrize(("command", "expected"), GIT_VERDICTS)
+def test_git_verdicts(workspace: Path, command: str, expected: str | None) -> None:
+    git_dir(workspace / ".git")
+    assert why(workspace, command) == expected
+
+
+def test_a_read_below_a_repository_uses_it(workspace: Path) -> None:
+    # Every place a path may count from is judged; the workspace itself holds no repository.
+    git_dir(workspace / "src" / ".git", BAD)
+    (workspace / "src" / "deep" / "er").mkdir(parents=True)
+    assert why(workspace, "cd src/deep/er && git log") == BAD_WHY
+    assert why(workspace, "cd docs && git log") is None
+
+
+def test_a_folder_named_git_that_git_would_skip_is_skipped(workspace: Path) -> None:
+    git_dir(workspace / "src" / ".git", BAD)
+    inner = workspace / "src" / "inner"
+    (inner / ".git").mkdir(parents=True)  # empty: not a repository, git looks further up
+    assert why(workspace, "cd src/inner && git status") == BAD_WHY
+    git_dir(inner / ".git", objects=False, refs=False)  # HEAD alone is not one either
+    assert why(workspace, "cd src/inner && git status") == BAD_WHY
+    (inner / ".git" / "objects").mkdir()  # HEAD and objects but no refs: still not
+    assert why(workspace, "cd src/inner && git status") == BAD_WHY
+    (inner / ".git" / "refs").mkdir()  # now it is, and its own config is clean
+    assert why(workspace, "cd src/inner && git status") is None
+
+
+def test_a_git_dir_with_a_commondir_is_a_repository_and_reads_both_configs(
+    workspace: Path,
+) -> None:
+    main = git_dir(workspace / "main-git")
+    linked = git_dir(workspace / "src" / ".git", objects=False, refs=False)
+    (linked / "commondir").write_text("../../main-git\n")
+    assert why(workspace, "cd src && git status") is None
+    (main / "config.worktree").write_text(BAD)  # the common dir's worktree config
+    assert why(workspace, "cd src && git status") == BAD_WHY
+    (main / "config.worktree").unlink()
+    (linked / "config").write_text(BAD)  # and the worktree's own config, as well
+    assert why(workspace, "cd src && git status") == BAD_WHY
+
+
+@pytest.mark.parametrize(
+    ("commondir", "expected"),
+    [
+        (b"\n", "a commondir git would read differently"),
+        (b"../../main-git \n", "a commondir git would read differently"),
+        (b"../../main-git\n../../other\n", "a commondir git would read differently"),
+        (b"../../main-git\xff\n", "an unreadable commondir"),
+        (b"../../mainX\n", BAD_WHY),  # a name ending in X: only the newline is cut off
+    ],
+)
+def test_a_commondir_is_read_exactly_or_not_trusted(
+    workspace: Path, commondir: bytes, expected: str
+) -> None:
+    git_dir(workspace / "mainX", BAD)
+    git_dir(workspace / "main-git")
+    linked = git_dir(workspace / "src" / ".git", objects=False, refs=False)
+    (linked / "commondir").write_bytes(commondir)
+    assert why(workspace, "cd src && git status") == expected
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["gitdir:  ../evil\n", "gitdir: ../ev\ril\n", "gitdir: ../evil\n../other\n"],
+)
+def test_a_git_file_git_would_read_literally_is_not_followed(
+    workspace: Path, content: str
+) -> None:
+    git_dir(workspace / "evil")
+    (workspace / "src" / ".git").write_bytes(content.encode())
+    assert why(workspace, "cd src && git status") == "a .git file git cannot follow safely"
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ('[user]\n\tname = "a\\nb"\n', None),  # a value over two lines: the key is user.name
+        ("[user]\n\tname = ext::sh -c touch\n", None),  # a transport only matters in a URL
+        (
+            '[remote "x"]\n\turl = ext::sh -c touch% PWNED\n',
+            "the repository config names a remote that runs a program (remote.x.url)",
+        ),
+        (
+            '[remote "x"]\n\turl = FD::3\n',
+            "the repository config names a remote that runs a program (remote.x.url)",
+        ),
+        ("[core\n", "is not a config git can read"),
+    ],
+)
+def test_each_setting_of_a_repository_config_is_judged(
+    workspace: Path, config: str, expected: str | None
+) -> None:
+    git_dir(workspace / ".git", config)
+    found = why(workspace, "git status")
+    if expected is None or found is None:
+        assert found == expected
+    else:
+        assert found.endswith(expected)
+
+
+def test_without_git_to_read_the_config_a_repository_is_not_trusted(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    git_dir(workspace / ".git", "[user]\n\tname = x\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    assert why(workspace, "git status") == "git is not installed to read the repository's config"
+
+
+def test_with_no_path_set_git_is_found_where_the_system_keeps_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_dir(workspace / ".git", "[user]\n\tname = x\n")
+    monkeypatch.delenv("PATH")
+    assert why(workspace, "git status") is None
+    (workspace / ".git" / "config").write_text(BAD)
+    assert why(workspace, "git status") == BAD_WHY
+
+
+def test_a_git_that_does_not_answer_in_time_leaves_the_repository_untrusted(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from app.tools.knownsafe import git
+
+    config = git_dir(workspace / ".git", "[user]\n\tname = x\n") / "config"
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    (programs / "git").write_text(f"#!/bin/sh\nexec {shutil.which('sleep')} 30\n")
+    (programs / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", str(programs))
+    monkeypatch.setattr(git, "_GIT_CONFIG_SECONDS", 0.3)
+    assert why(workspace, "git status") == f"{config} cannot be read"

@@ -134,7 +134,7 @@ def _find(items: list[Word], line: _Line) -> str | None:
     while index < len(args) and not args[index].startswith("-") and args[index] not in ("(", "!"):
         starts.append(args[index])  # GNU find takes `)` and `,` here as names
         index += 1
-    for start in starts or ["."]:
+    for start in starts:  # none: the current folder, inside the workspace by construction
         why = _confined(start, line)
         if why:
             return why
