@@ -50,6 +50,33 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("find src* -name x", None),  # a glob may name starting points
     ("find src -name *.py", "find with an unquoted glob in its expression (quote the pattern)"),
     ("git log src/*.py", None),  # git reads the paths; each match is checked
+    # --- sed, date and find (commands.py)
+    ("date -r/etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("date --reference=/etc/passwd=x", "/etc/passwd=x leads outside the workspace"),
+    ("find -H /etc", "/etc leads outside the workspace"),
+    # `(` and `!` begin the expression: what follows is not a starting point
+    ("find '(' /etc", "find /etc is not known to be safe (it may run, delete or write)"),
+    ("find ! /etc", "find /etc is not known to be safe (it may run, delete or write)"),
+    ("find -name x", None),
+    ("sed --expression 'w x' README.md", "the sed script 'w x' does more than print"),
+    ("sed -n '--expression=w out=p' README.md", "the sed script 'w out=p' does more than print"),
+    ("sed --expression", None),  # sed itself says the script is missing
+    ("sed --expression /x/p README.md", None),  # /x/p is the script (print lines with x)
+    ("sed -n --expression /x/p README.md", None),
+    ("sed -", "the sed script '-' does more than print"),
+    ("sed -nErsuz 1p README.md", None),
+    ("sed -X 1p README.md", "sed -X is not known to be safe (it may edit, write or run)"),
+    # --- options and operands against the table (options.py)
+    ("grep /etc README.md", None),  # the pattern is text, not a file
+    ("grep *.md README.md", "the pattern *.md could expand to file names"),
+    ("grep x /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("grep -e /etc README.md", None),  # so is a pattern given to -e
+    ("diff README.md src", "diff with a folder reads files of the other name inside it"),
+    ("pwd -", "pwd takes no operands here"),  # a lone - is an operand
+    ("uniq README.md -", "uniq with 2 operands may write a file"),
+    ("cat --help /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("head -5 /etc/passwd", "/etc/passwd leads outside the workspace"),
+    ("cat -nX README.md", "cat -X is not known to be safe"),
 ]
 
 
