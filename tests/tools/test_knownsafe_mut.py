@@ -77,6 +77,12 @@ VERDICTS: list[tuple[str, str | None]] = [
     ("cat --help /etc/passwd", "/etc/passwd leads outside the workspace"),
     ("head -5 /etc/passwd", "/etc/passwd leads outside the workspace"),
     ("cat -nX README.md", "cat -X is not known to be safe"),
+    # --- file operands (paths.py)
+    ("cd -- src && cat main.py", None),
+    ("cat /dev/null /dev/stdin", None),
+    ("cat ../nothing*", "../nothing* leads outside the workspace"),  # no match: the text
+    ("cat link-*", "link-* leads outside the workspace"),  # each match, found from the cwd
+    ("cd src && cat ../link-*", "../link-* leads outside the workspace"),
 ]
 
 
@@ -258,3 +264,21 @@ def test_a_git_that_does_not_answer_in_time_leaves_the_repository_untrusted(
     monkeypatch.setenv("PATH", str(programs))
     monkeypatch.setattr(git, "_GIT_CONFIG_SECONDS", 0.3)
     assert why(workspace, "git status") == f"{config} cannot be read"
+
+
+def test_a_lone_dash_is_standard_input_whatever_a_file_of_that_name_is(workspace: Path) -> None:
+    (workspace / "-").symlink_to("/etc/passwd")
+    assert why(workspace, "cat -") is None
+    assert why(workspace, "cat ./-") == "./- leads outside the workspace"
+
+
+def test_plain_words_with_a_home_or_a_brace_list_are_not_proven(workspace: Path) -> None:
+    # Word lists carry no quoting facts, so the path check itself refuses what bash expands.
+    checker = KnownSafe(workspace)
+    assert checker.check([["cat", "~/x"]]) == ["~/x is in a home directory, outside the workspace"]
+    assert checker.check([["cat", "{a,b}"]]) == ["{a,b} would be brace-expanded"]
+    assert checker.check([["cat", "x{1..3}"]]) == ["x{1..3} would be brace-expanded"]
+    assert checker.check([["cat", "{x}", "a{}"]]) == [None]  # bash leaves these as they are
+    assert checker.check([["cat", "a\0b"]]) == [
+        "it holds control or direction characters that hide what it says"
+    ]
