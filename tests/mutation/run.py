@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 
 KNOWNSAFE_TESTS = [
     "tests/tools/test_knownsafe.py",
+    "tests/tools/test_knownsafe_mut.py",
     "tests/tools/test_shellparse.py",
     "tests/tools/test_policy.py",
     "tests/tools/test_policy_decisions.py",
@@ -80,9 +81,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     # Packages are mutated one file at a time (mutmut keeps one results file per module);
     # ``knownsafe`` and ``shellparse`` on the command line stand for all their files.
+    # knownsafe/table.py is left out: its functions only build the table at import, before
+    # mutmut switches a mutant on, so mutmut cannot run it (every verdict tests the table).
     **{
         f"knownsafe.{part}": (f"app/tools/knownsafe/{part}.py", KNOWNSAFE_TESTS)
-        for part in ("check", "commands", "git", "options", "paths", "table", "wrappers")
+        for part in ("check", "commands", "git", "options", "paths", "wrappers")
     },
     **{
         f"shellparse.{part}": (f"app/tools/shellparse/{part}.py", SHELLPARSE_TESTS)

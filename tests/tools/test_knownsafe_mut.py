@@ -86,6 +86,70 @@ VERDICTS: list[tuple[str, str | None]] = [
 ]
 
 
+#: Wrappers in front of a command (wrappers.py): stripped only in the forms that run nothing
+#: else and write nothing; the command after them is judged on its own.
+WRAPPED: list[tuple[str, str | None]] = [
+    ("time cat README.md", None),
+    ("time -p cat README.md", None),
+    ("time -p", "time without a command"),
+    ("time", "time is not on the known-safe list"),
+    ("time -x cat", "-x is not on the known-safe list"),  # time takes -p only
+    ("time c*t README.md", "c*t is not on the known-safe list"),
+    ("nohup", "nohup is not on the known-safe list"),
+    ("nohup cat README.md", None),
+    ("nohup -- cat README.md", None),
+    ("nohup --", "nohup without a command"),
+    ("'nice' cat README.md", None),  # quoted, nice is still the program nice
+    ("nice cat README.md", None),
+    ("nice -n 5 cat README.md", None),
+    ("nice -n -5 ls", None),
+    ("nice -n +5 ls", None),
+    ("nice -n x cat README.md", "nice -n is not known to be safe"),
+    ("nice -n", "nice -n is not known to be safe"),
+    ("nice -n 5", "nice without a command"),
+    ("nice -5 cat README.md", None),
+    ("nice -x ls", "nice -x is not known to be safe"),
+    ("nice --adjustment=-3 cat README.md", None),
+    ("nice --adjustment=5 ls", None),
+    ("nice --adjustment=x cat README.md", "nice --adjustment=x is not known to be safe"),
+    ("timeout 5 cat README.md", None),
+    ("timeout 1.5 ls", None),
+    ("timeout 1.5m cat README.md", None),
+    ("timeout 5d ls", None),
+    ("timeout .5 ls", "timeout without a plain duration"),
+    ("timeout 5x ls", "timeout without a plain duration"),
+    ("timeout cat README.md", "timeout without a plain duration"),
+    ("timeout 5", "timeout without a command"),
+    ("timeout -k 1 5", "timeout without a command"),
+    ("timeout -s KILL", "timeout without a plain duration"),
+    ("timeout -s", "timeout -s is not known to be safe"),
+    ("timeout -s KILL 5 cat README.md", None),
+    ("timeout -s ABCDEFGHIJ 5 ls", None),
+    ("timeout -s ABCDEFGHIJK 5 ls", "timeout -s ABCDEFGHIJK is not known to be safe"),
+    ("timeout -s 'K;L' 5 cat README.md", "timeout -s K;L is not known to be safe"),
+    ("timeout -k 1s 5 cat README.md", None),
+    ("timeout -k x 5 cat README.md", "timeout -k x is not known to be safe"),
+    ("timeout -k 1 -s 9 5 ls", None),
+    ("timeout --foreground 5 cat README.md", None),
+    ("timeout --preserve-status 5 ls", None),
+    ("timeout -v 5 ls", None),
+    ("timeout --verbose 5 ls", None),
+    ("timeout --signal=TERM 5 cat README.md", None),
+    ("timeout --signal=K+L 5 ls", "timeout --signal=K+L is not known to be safe"),
+    ("timeout --kill-after=2 5 cat README.md", None),
+    ("timeout --kill-after=1.5s 5 ls", None),
+    ("timeout --kill-after=x 5 ls", "timeout --kill-after=x is not known to be safe"),
+    ("timeout -x 5 cat README.md", "timeout -x is not known to be safe"),
+    ("time nice -n 1 timeout 5 cat README.md", None),
+    ("timeout 5 cat /etc/passwd", "/etc/passwd leads outside the workspace"),
+]
+
+
+@pytest.mark.parametrize(("command", "expected"), WRAPPED)
+def test_wrappers(workspace: Path, command: str, expected: str | None) -> None:
+    assert why(workspace, command) == expected
+
+
 @pytest.mark.parametrize(("command", "expected"), VERDICTS)
 def test_verdicts(workspace: Path, command: str, expected: str | None) -> None:
     assert why(workspace, command) == expected
