@@ -262,9 +262,7 @@ def test_a_commondir_is_read_exactly_or_not_trusted(
     "content",
     ["gitdir:  ../evil\n", "gitdir: ../ev\ril\n", "gitdir: ../evil\n../other\n"],
 )
-def test_a_git_file_git_would_read_literally_is_not_followed(
-    workspace: Path, content: str
-) -> None:
+def test_a_git_file_git_would_read_literally_is_not_followed(workspace: Path, content: str) -> None:
     git_dir(workspace / "evil")
     (workspace / "src" / ".git").write_bytes(content.encode())
     assert why(workspace, "cd src && git status") == "a .git file git cannot follow safely"
