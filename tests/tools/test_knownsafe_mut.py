@@ -130,6 +130,7 @@ WRAPPED: list[tuple[str, str | None]] = [
     ("timeout -k 1s 5 cat README.md", None),
     ("timeout -k x 5 cat README.md", "timeout -k x is not known to be safe"),
     ("timeout -k 1 -s 9 5 ls", None),
+    ("timeout -k 1 --foreground 5 ls", None),
     ("timeout --foreground 5 cat README.md", None),
     ("timeout --preserve-status 5 ls", None),
     ("timeout -v 5 ls", None),
