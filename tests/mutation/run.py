@@ -130,7 +130,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "export": (
         "app/store/export.py",
-        ["tests/store/test_export.py", "tests/unit/test_textsafe.py"],
+        [
+            "tests/store/test_export.py",
+            "tests/store/test_export_mut.py",
+            "tests/unit/test_textsafe.py",
+        ],
     ),
     "guards": (
         "app/server/guards.py",
