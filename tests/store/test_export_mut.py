@@ -49,6 +49,8 @@ async def _messages(store: SessionStore, sid: str) -> None:
                     "tags": ["a", "b`c"],
                     "mode": 420,
                     "note": "",
+                    "edge": "y" * 100,
+                    "meta": {"city": "Zürich"},
                     "long": "x" * 101,
                 },
             },
@@ -102,6 +104,7 @@ async def _events(store: SessionStore, sid: str) -> None:
         ev.result("completed"),  # no tokens counted: nothing to say
         ev.usage(3, 4, ""),
         ev.result("cancelled"),
+        ev.usage(0, 0, "free-model"),
         ev.result("error"),
         ev.result("max_steps"),
         ev.result("loop_stopped"),
