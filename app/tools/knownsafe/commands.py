@@ -86,7 +86,9 @@ def _date(items: list[Word], line: _Line) -> str | None:
             continue
         if word.startswith(("-r", "--reference")):
             if word in ("-r", "--reference"):
-                value = args[index] if index < len(args) else ""
+                if index == len(args):
+                    return None  # no file named: date only says so
+                value = args[index]
                 index += 1
             else:
                 value = word.partition("=")[2] if word.startswith("--") else word[2:]
