@@ -60,6 +60,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         [
             "tests/tools/test_policy.py",
             "tests/tools/test_policy_decisions.py",
+            "tests/tools/test_policy_mut.py",
             "tests/tools/test_rules.py",
         ],
     ),

@@ -1,0 +1,66 @@
+"""Approval decisions the mutation report (tests/mutation/run.py) found untested: what the
+policy says, word for word, for MCP tools, protected paths spelled in another case, and the
+rules it proposes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.config import ApprovalConfig, ApprovalMode
+from app.tools.base import Tool, ToolArgs, ToolContext, ToolResult
+from app.tools.policy import ApprovalPolicy, PolicyDecision, propose_rule
+from app.tools.registry import ToolRegistry
+
+
+class ReadIssues(Tool[ToolArgs]):
+    """An MCP server's tool, as the MCP client names it (mcp__server__tool)."""
+
+    name = "mcp__tracker__read_issues"
+    description = "Read the issues."
+    Args = ToolArgs
+    access = "exec"
+
+    async def run(self, args: ToolArgs, ctx: ToolContext) -> ToolResult:
+        raise NotImplementedError
+
+
+def _policy(workspace: Path, mode: ApprovalMode = "ask", **rules: list[str]) -> ApprovalPolicy:
+    return ApprovalPolicy(ApprovalConfig(mode=mode, **rules), workspace)
+
+
+def _decide(
+    registry: ToolRegistry, policy: ApprovalPolicy, tool: str, **args: Any
+) -> PolicyDecision:
+    chosen = registry.get(tool)
+    return policy.evaluate(chosen, chosen.parse_args(args))
+
+
+def test_an_mcp_tool_asks_in_ask_mode_naming_the_server_and_the_tool(workspace: Path) -> None:
+    decision = _policy(workspace).evaluate(ReadIssues(), ToolArgs())
+    assert decision == PolicyDecision(
+        "ask",
+        None,
+        "It calls the tool 'read_issues' of the MCP server 'tracker', so it needs your "
+        "approval (approval mode: ask).",
+        "mode",
+    )
+
+
+def test_a_protected_folder_in_another_case_still_asks(
+    registry: ToolRegistry, workspace: Path
+) -> None:
+    # On a case-insensitive disk `.GIT/config` is `.git/config`.
+    decision = _decide(
+        registry, _policy(workspace, "auto"), "write_file", path=".GIT/config", content="x"
+    )
+    assert decision == PolicyDecision(
+        "ask", None, ".GIT/config is a protected path; changes to it always ask", "floor"
+    )
+
+
+def test_the_rule_proposed_for_a_path_tool_without_a_path_is_the_workspace(
+    registry: ToolRegistry, workspace: Path
+) -> None:
+    tool = registry.get("list_dir")
+    assert propose_rule(tool, tool.parse_args({"path": ""}), workspace) == "list_dir(.)"
