@@ -150,10 +150,9 @@ def _gitdir_of(dot_git_file: Path) -> Path | None:
     if not text.startswith("gitdir: "):
         return None
     value = text[len("gitdir: ") :]
-    if value != value.strip() or "\n" in value or "\r" in value:
+    if value != value.strip() or "\n" in value:  # read_text made a lone \r a \n too
         return None  # git would take the spaces or lines literally: do not guess
-    target = Path(value)
-    return (dot_git_file.parent / target).resolve() if not target.is_absolute() else target
+    return (dot_git_file.parent / value).resolve()  # an absolute value stays itself
 
 
 def _config_risk(git_dir: Path) -> str | None:
