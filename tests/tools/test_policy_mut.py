@@ -9,7 +9,13 @@ from typing import Any
 
 from app.config import ApprovalConfig, ApprovalMode
 from app.tools.base import Tool, ToolArgs, ToolContext, ToolResult
-from app.tools.policy import ApprovalPolicy, PolicyDecision, propose_rule
+from app.tools.policy import (
+    READ_ONLY_MCP_REASON,
+    READ_ONLY_REASON,
+    ApprovalPolicy,
+    PolicyDecision,
+    propose_rule,
+)
 from app.tools.registry import ToolRegistry
 
 
@@ -64,3 +70,37 @@ def test_the_rule_proposed_for_a_path_tool_without_a_path_is_the_workspace(
 ) -> None:
     tool = registry.get("list_dir")
     assert propose_rule(tool, tool.parse_args({"path": ""}), workspace) == "list_dir(.)"
+
+
+def test_read_only_mode_runs_an_mcp_tool_only_when_a_rule_names_it(workspace: Path) -> None:
+    refused = _policy(workspace, "read-only").evaluate(ReadIssues(), ToolArgs())
+    assert refused == PolicyDecision("deny", None, READ_ONLY_MCP_REASON, "mode")
+    allowed = _policy(workspace, "read-only", allow=["mcp__tracker"])
+    assert allowed.evaluate(ReadIssues(), ToolArgs()) == PolicyDecision(
+        "allow", "mcp__tracker", "allowed by rule `mcp__tracker`", "rule"
+    )
+
+
+def test_only_the_mcp_prefix_makes_a_tool_an_mcp_tool(workspace: Path) -> None:
+    class Local(ReadIssues):
+        name = "notes__append"
+
+    assert _policy(workspace, "read-only").evaluate(Local(), ToolArgs()) == PolicyDecision(
+        "deny", None, READ_ONLY_REASON, "mode"
+    )
+    assert _policy(workspace).evaluate(Local(), ToolArgs()).reason == (
+        "It runs a command in the workspace, so it needs your approval (approval mode: ask)."
+    )
+
+
+def test_climbing_out_of_the_workspace_to_the_root_is_on_the_floor(
+    registry: ToolRegistry, workspace: Path
+) -> None:
+    climb = "../" * len(workspace.parts)  # from the workspace, this many steps reach /
+    decision = _decide(registry, _policy(workspace, "auto"), "shell", command=f"rm -rf {climb}")
+    assert decision == PolicyDecision(
+        "deny",
+        None,
+        "blocked by the safety floor (rm -rf / or ~); no mode or rule can allow it",
+        "floor",
+    )
