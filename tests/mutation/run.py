@@ -78,7 +78,16 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "safety": (
         "app/tools/safety.py",
-        ["tests/tools/test_safety.py", "tests/tools/test_shellparse.py"],
+        [
+            "tests/tools/test_safety.py",
+            "tests/tools/test_safety_mut.py",
+            "tests/tools/test_shellparse.py",
+            "tests/tools/test_shellparse_edges.py",
+            "tests/tools/test_shell_cases.py",
+            "tests/tools/test_policy.py",
+            "tests/tools/test_policy_decisions.py",
+            "tests/tools/test_red_team.py",
+        ],
     ),
     # Packages are mutated one file at a time (mutmut keeps one results file per module);
     # ``knownsafe`` and ``shellparse`` on the command line stand for all their files.
