@@ -56,6 +56,7 @@ async def _messages(store: SessionStore, sid: str) -> None:
             },
             {"id": "c3", "name": "shell", "arguments": {}, "raw_arguments": '{"command": "l'},
             {"id": "c4", "name": "list_dir", "arguments": {}, "raw_arguments": "  "},
+            {"id": "c5", "name": "list_dir", "arguments": {}},
         ],
     )
     await store.append_message(sid, "tool", "a.txt\n", tool_call_id="c1", tool_name="shell")
@@ -69,8 +70,15 @@ async def _messages(store: SessionStore, sid: str) -> None:
     await store.append_message(sid, "tool", "?", tool_call_id="c9")  # a result without a name
     await store.append_message(sid, "assistant", '{"phases": ["build", "tag"]}', thinking=" ")
     await store.append_message(sid, "assistant", "{not json, just braces}")
+    await store.append_message(sid, "assistant", "  [1, 2]")  # JSON after spaces: fenced
+    await store.append_message(sid, "assistant", "  indented reply  ")
     await store.append_message(
-        sid, "assistant", "Half a thought", thread="expert:e2", status="interrupted"
+        sid,
+        "assistant",
+        "Half a thought",
+        model="small-model",
+        thread="expert:e2",
+        status="interrupted",
     )
 
 
@@ -86,6 +94,7 @@ async def _events(store: SessionStore, sid: str) -> None:
         ev.ask_human("Which   day?\nSay one.", "q1", ["Friday", "Monday"]),
         ev.ask_human("Anything else?", "q2"),
         ev.tool_call(1, "c1", "shell", {"command": "ls"}),  # shown by its message: left out
+        ev.tool_call(1, "c3", "shell", {}),  # in a message, though it has no result: left out
         ev.tool_result(1, "c1", "shell", "a.txt"),
         ev.tool_call(2, "x1", "web_fetch", {"url": "https://example.org"}),
         ev.tool_result(2, "x1", "web_fetch", "<html>", is_error=True),
@@ -114,9 +123,10 @@ async def _events(store: SessionStore, sid: str) -> None:
     await _log(
         store,
         sid,
+        mode.plan_update([]),  # no phases yet: nothing to list
         mode.plan_update(plan),
         mode.plan_update([p.model_copy(update={"status": "done"}) for p in plan]),  # same titles
-        mode.phase_started("p1", 0, "Build it"),
+        mode.phase_started("p1", 1, "Build it"),
         mode.plan_step("p1", 1, "compiling"),
         mode.phase_completed("p1", "built"),
         mode.phase_failed("p2", "no tag"),
