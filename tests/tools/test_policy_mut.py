@@ -104,3 +104,14 @@ def test_climbing_out_of_the_workspace_to_the_root_is_on_the_floor(
         "blocked by the safety floor (rm -rf / or ~); no mode or rule can allow it",
         "floor",
     )
+
+
+def test_an_mcp_tool_name_with_a_double_underscore_keeps_it_in_the_tool_part(
+    workspace: Path,
+) -> None:
+    class ReadAll(ReadIssues):
+        name = "mcp__tracker__read__all"
+
+    assert _policy(workspace).evaluate(ReadAll(), ToolArgs()).reason.startswith(
+        "It calls the tool 'read__all' of the MCP server 'tracker',"
+    )
