@@ -32,6 +32,7 @@ FLOOR: list[tuple[str, str | None, list[str]]] = [
     ("pushd / && rm -rf *", RM_ROOT, []),
     ("cd / && cd tmp && rm -rf ../*", RM_ROOT, []),
     ("cd /usr && rm -rf x", None, []),
+    ("cd $X && rm -rf /tmp/x", None, []),  # an absolute target: where cd went does not matter
     ("cd /usr && rm x", None, []),
     ("rm -rf $HOME", RM_ROOT, []),
     ("rm -rf ~root", RM_ROOT, []),
