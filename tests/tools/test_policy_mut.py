@@ -112,6 +112,8 @@ def test_an_mcp_tool_name_with_a_double_underscore_keeps_it_in_the_tool_part(
     class ReadAll(ReadIssues):
         name = "mcp__tracker__read__all"
 
-    assert _policy(workspace).evaluate(ReadAll(), ToolArgs()).reason.startswith(
-        "It calls the tool 'read__all' of the MCP server 'tracker',"
+    assert (
+        _policy(workspace)
+        .evaluate(ReadAll(), ToolArgs())
+        .reason.startswith("It calls the tool 'read__all' of the MCP server 'tracker',")
     )
