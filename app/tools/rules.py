@@ -156,7 +156,9 @@ def matching_calls(
         if not rule.covers_tool(name):
             continue
         if name == "shell":
-            command = str(args.get("command", ""))
+            command = args.get("command")
+            if not isinstance(command, str) or not command:
+                continue  # its arguments never validated: the policy never saw a command
             try:
                 words = shlex.split(command)
             except ValueError:

@@ -239,3 +239,19 @@ def test_the_preview_of_a_path_rule_follows_links_as_the_allow_rule_does(workspa
     calls = [("write_file", {"path": "docs/out", "content": "x"})]
     assert matching_calls("write_file(docs/**)", calls, workspace) == []
     assert matching_calls("write_file(src/**)", calls, workspace) == calls
+
+
+def test_the_preview_skips_a_shell_call_that_never_had_a_command(workspace: Path) -> None:
+    # A call whose arguments did not parse is stored with what could be read ({} here); the
+    # policy refused it before any rule was asked, so no rule can have let it run.
+    ran = ("shell", {"command": "ls"})
+    calls = [
+        ("shell", {}),
+        ("shell", {"command": ""}),
+        ("shell", {"command": None}),
+        ("shell", {"command": ["ls"]}),
+        ran,
+    ]
+    assert matching_calls("shell", calls, workspace) == [ran]
+    assert matching_calls("shell(*)", calls, workspace) == [ran]
+    assert matching_calls("shell(None)", [("shell", {"command": None})], workspace) == []

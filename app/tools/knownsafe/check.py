@@ -84,16 +84,10 @@ class KnownSafe:
         return _validate(spec, name.text, args, line)
 
 
-def _texts(
-    check: Callable[[list[str], _Line], str | None],
-) -> Callable[[list[Word], _Line], str | None]:
-    return lambda words, line: check([word.text for word in words], line)
-
-
 #: Commands with a validator of their own (the rest use :data:`SPECS`).
 _SPECIAL: dict[str, Callable[[list[Word], _Line], str | None]] = {
     "git": _git,
     "find": _find,
-    "sed": _texts(_sed),
-    "date": _texts(_date),
+    "sed": _sed,
+    "date": _date,
 }

@@ -15,8 +15,9 @@ _SED_ADDRESS = r"(?:\d+|\$|/[^/\\\n]*/)"
 _SED_COMMAND = re.compile(rf"(?:{_SED_ADDRESS}(?:\s*,\s*{_SED_ADDRESS})?)?\s*(?:!\s*)?[pdqQ=l]?")
 
 
-def _sed(args: list[str], line: _Line) -> str | None:
+def _sed(items: list[Word], line: _Line) -> str | None:
     """``sed`` that only prints: -n/-E/-s/-z/-u options, scripts of p, d, q, = and l."""
+    args = [item.text for item in items]
     scripts: list[str] = []
     operands: list[str] = []
     index = 0
@@ -66,8 +67,9 @@ _SED_LONG = frozenset(
 )  # fmt: skip
 
 
-def _date(args: list[str], line: _Line) -> str | None:
+def _date(items: list[Word], line: _Line) -> str | None:
     """``date`` that prints: formats, -u, -R, -I, --rfc-3339, -d TEXT, -r FILE (confined)."""
+    args = [item.text for item in items]
     index = 0
     while index < len(args):
         word = args[index]
@@ -84,7 +86,9 @@ def _date(args: list[str], line: _Line) -> str | None:
             continue
         if word.startswith(("-r", "--reference")):
             if word in ("-r", "--reference"):
-                value = args[index] if index < len(args) else ""
+                if index == len(args):
+                    return None  # no file named: date only says so
+                value = args[index]
                 index += 1
             else:
                 value = word.partition("=")[2] if word.startswith("--") else word[2:]
@@ -132,7 +136,7 @@ def _find(items: list[Word], line: _Line) -> str | None:
     while index < len(args) and not args[index].startswith("-") and args[index] not in ("(", "!"):
         starts.append(args[index])  # GNU find takes `)` and `,` here as names
         index += 1
-    for start in starts or ["."]:
+    for start in starts:  # none: the current folder, inside the workspace by construction
         why = _confined(start, line)
         if why:
             return why

@@ -86,9 +86,7 @@ def _git(items: list[Word], line: _Line) -> str | None:
     if sub == "branch" and not all(w in _GIT_BRANCH_LIST for w in options):
         return "git branch that does more than list"
     for word in options:
-        if word == "--":
-            continue
-        if not word.startswith("-"):
+        if not word.startswith("-"):  # `--` too: it only ends the options
             why = _confined(word, line)  # revisions resolve inside too; paths must
             if why:
                 return why
@@ -131,7 +129,7 @@ def _repository_risk(cwd: Path, workspace: Path) -> str | None:
             return _config_risk(target)
         if (current / "HEAD").is_file() and (current / "objects").is_dir():
             return f"{current} looks like a bare repository"
-        if current == workspace or current.parent == current:
+        if current.parent == current:  # a workspace at /: above any other, the first test ends it
             return None
         current = current.parent
 
@@ -152,10 +150,9 @@ def _gitdir_of(dot_git_file: Path) -> Path | None:
     if not text.startswith("gitdir: "):
         return None
     value = text[len("gitdir: ") :]
-    if not value or value != value.strip() or "\n" in value or "\r" in value:
+    if value != value.strip() or "\n" in value:  # read_text made a lone \r a \n too
         return None  # git would take the spaces or lines literally: do not guess
-    target = Path(value)
-    return (dot_git_file.parent / target).resolve() if not target.is_absolute() else target
+    return (dot_git_file.parent / value).resolve()  # an absolute value stays itself
 
 
 def _config_risk(git_dir: Path) -> str | None:
@@ -164,7 +161,7 @@ def _config_risk(git_dir: Path) -> str | None:
     if common.is_file():
         try:
             value = common.read_text(encoding="utf-8").rstrip("\n")
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             return "an unreadable commondir"
         if not value or value != value.strip() or "\n" in value:
             return "a commondir git would read differently"
@@ -175,6 +172,10 @@ def _config_risk(git_dir: Path) -> str | None:
         if why:
             return why
     return None
+
+
+#: How long reading a repository's config may take before the read counts as failed.
+_GIT_CONFIG_SECONDS = 10.0
 
 
 def _config_file_risk(path: Path) -> str | None:
@@ -188,7 +189,7 @@ def _config_file_risk(path: Path) -> str | None:
         done = subprocess.run(
             [git, "config", "--file", str(path), "--no-includes", "--null", "--list"],
             capture_output=True,
-            timeout=10,
+            timeout=_GIT_CONFIG_SECONDS,
             check=False,
             env={"PATH": os.environ.get("PATH", ""), "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/"},
         )
