@@ -124,23 +124,6 @@ class Effective:
             self.commands.append(words)
 
 
-def _skip_launcher_options(name: str, words: list[str]) -> list[str]:
-    valued = _RUNS_REST.get(name, frozenset())
-    index = 0
-    while index < len(words):
-        word = words[index]
-        if word == "--":
-            index += 1
-            break
-        if _ASSIGNMENT.match(word) and name in ("env", "sudo", "doas"):
-            index += 1
-            continue
-        if not word.startswith("-") or word == "-":
-            break
-        index += 2 if word in valued else 1
-    return words[index:]
-
-
 def effective_commands(command: str, depth: int = 0) -> Effective:
     """Everything ``command`` may run, for deny rules and the floor (an over-approximation)."""
     if depth == 0:
