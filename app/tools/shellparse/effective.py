@@ -18,7 +18,6 @@ from app.tools.shellparse.scripts import (
     _launcher_script,
     _loose_words,
     _printed_text,
-    _script_of,
 )
 from app.tools.shellparse.words import parse_command
 
@@ -228,9 +227,7 @@ def _unwrap_named(
     elif _is_shell(name):
         _shell_script(found, words, feeder, depth)
     elif name in ("source", ".", "at", "batch"):
-        operands = [w for w in words[1:] if not w.startswith("-")]
-        if name in ("at", "batch") or (operands and operands[0] in _STDIN_NAMES):
-            _piped_script(found, feeder, depth)
+        _sourced_script(found, name, words, feeder, depth)
     elif name in ("tmux", "screen", "byobu"):
         rest = words[1:]
         for index, word in enumerate(rest):  # a command as one string, or as the rest
@@ -263,24 +260,98 @@ def _drop_keywords(words: list[str]) -> list[str]:
 
 
 def _shell_script(found: Effective, words: list[str], feeder: list[str] | None, depth: int) -> None:
-    """What a shell runs: ``-c`` text, a here-string, text piped in; a file is not read."""
-    for index, word in enumerate(words):
-        if word == "<<<" and index + 1 < len(words):
-            _recurse(found, words[index + 1], depth)
-            return
-        if word.startswith("<<<") and len(word) > 3:
-            _recurse(found, word[3:], depth)
-            return
-        if word.startswith("<") and not word.startswith("<<"):
-            found.unknown.append("a shell reads its script from a file")
-            return
-    script = _script_of(words) if len(words) >= 2 else None
-    operands = [w for w in words[1:] if not w.startswith("-") or w == "-"]
-    reads_stdin = not operands or "-s" in words or operands[0] in _STDIN_NAMES
-    if script is not None:
-        _recurse(found, script, depth)
-    elif reads_stdin and feeder != []:
+    """What a shell runs: its ``-c`` text, else a script file (unknown: it is not read here),
+    else its standard input: a here-string, a file (unknown) or text piped in."""
+    rest, here, from_file = _shell_redirections(words)
+    letters, operands = _shell_options(rest)
+    if "c" in letters:
+        script = operands[0] if operands else ""
+        if script == UNKNOWN:
+            found.unknown.append("a shell runs text that is only known when it runs")
+        else:
+            _recurse(found, script, depth)
+    elif operands and "s" not in letters and operands[0] not in _STDIN_NAMES:
+        _script_file(found, words[0], operands[0])
+    elif here is not None:
+        _recurse(found, here, depth)
+    elif from_file:
+        found.unknown.append("a shell reads its script from a file")
+    elif feeder != []:
         _piped_script(found, feeder, depth)
+
+
+#: A redirection written as one word: ``<``, ``0<f``, ``<<<text``, ``2>&1``, ``&>log``. Its
+#: target has no spaces: a quoted ``-c`` script that starts with ``<`` is not taken for one.
+_REDIRECTION = re.compile(r"(\d*|&)([<>][<>&|-]*)(\S*)")
+
+
+def _shell_redirections(words: list[str]) -> tuple[list[str], str | None, bool]:
+    """A shell's words without redirections, the here-string it reads (if any), and whether
+    its standard input is a file (``bash < f``, ``bash 0<f``, ``bash <&3``)."""
+    kept, here, from_file = words[:1], None, False
+    index = 1
+    while index < len(words):
+        match = _REDIRECTION.fullmatch(words[index])
+        index += 1
+        if match is None:
+            kept.append(words[index - 1])
+            continue
+        fd, operator, target = match.groups()
+        if not target and index < len(words):
+            target = words[index]
+            index += 1
+        if fd in ("", "0") and operator.startswith("<<"):
+            here = target if operator == "<<<" else ""  # a heredoc's lines are read as commands
+        elif fd in ("", "0") and operator in ("<", "<&", "<>"):
+            from_file = True
+    return kept, here, from_file
+
+
+#: Shell options that take the next word as their value.
+_SHELL_VALUED = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
+
+
+def _shell_options(words: list[str]) -> tuple[str, list[str]]:
+    """A shell's short option letters (``-lc`` gives ``lc``) and its operands: the words from
+    the first one that is not an option, or after ``--``."""
+    letters = ""
+    index = 1
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            return letters, words[index + 1 :]
+        if not word.startswith(("-", "+")) or word in ("-", "+"):
+            break
+        if word in _SHELL_VALUED:
+            index += 1
+        elif word.startswith("-") and not word.startswith("--"):
+            letters += word[1:]
+        index += 1
+    return letters, words[index:]
+
+
+def _sourced_script(
+    found: Effective, name: str, words: list[str], feeder: list[str] | None, depth: int
+) -> None:
+    """``source f``/``. f`` run a file in this shell; ``at``/``batch`` run standard input, or
+    a file with ``-f``. A file cannot be read here; standard input is followed if literal."""
+    options = [w for w in words[1:] if w.startswith("-")]
+    operands = [w for w in words[1:] if not w.startswith("-")]
+    if name in ("at", "batch"):
+        if any("f" in option for option in options):
+            found.unknown.append(f"{name} runs a script file that cannot be read here")
+        else:
+            _piped_script(found, feeder, depth)
+    elif operands and operands[0] in _STDIN_NAMES:
+        _piped_script(found, feeder, depth)
+    elif operands:
+        _script_file(found, name, operands[0])
+
+
+def _script_file(found: Effective, name: str, path: str) -> None:
+    """Record that ``name`` runs the script in the file ``path``, which is not read here."""
+    shown = "a file only known when it runs" if path == UNKNOWN else f"the file {path!r}"
+    found.unknown.append(f"{name} runs {shown}, which cannot be read here")
 
 
 def _remote_script(found: Effective, words: list[str], depth: int) -> None:
