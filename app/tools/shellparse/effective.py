@@ -25,50 +25,15 @@ from app.tools.shellparse.words import parse_command
 UNKNOWN = "\x00unknown"
 
 
-#: Launchers that run the rest of their words as a command, with their value-taking options.
-_RUNS_REST: dict[str, frozenset[str]] = {
-    "sudo": frozenset({"-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D", "-R", "-T"}),
-    "doas": frozenset({"-u", "-C"}),
-    "env": frozenset({"-u", "--unset", "-C", "--chdir"}),
-    "exec": frozenset({"-a"}),
-    "command": frozenset(),
-    "builtin": frozenset(),
-    "xargs": frozenset({"-I", "-L", "-n", "-P", "-s", "-d", "-E", "-a", "--arg-file",
-                        "--delimiter", "--max-args", "--max-procs", "--max-lines"}),
-    "stdbuf": frozenset({"-i", "-o", "-e"}),
-    "busybox": frozenset(),
-    "toybox": frozenset(),
-    "setsid": frozenset(),
-    "unbuffer": frozenset(),
-    "nsenter": frozenset({"-t", "--target"}),
-    "unshare": frozenset(),
-    "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
-    "runuser": frozenset({"-u", "-g", "-G", "--user", "--group"}),
-    "firejail": frozenset(),
-    "catchsegv": frozenset(),
-    "strace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
-    "ltrace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
-    "fakeroot": frozenset(),
-    "proot": frozenset(),
-    "faketime": frozenset(),
-    "parallel": frozenset({"-j", "-N", "-n", "-S", "--jobs", "-a", "--arg-file", "-d",
-                           "--delimiter", "-I", "--joblog", "--results", "--tmpdir"}),
-    "pkexec": frozenset({"--user"}),
-    "systemd-run": frozenset({"-u", "--unit", "-p", "--property", "-E", "--setenv",
-                              "--uid", "--gid", "--working-directory", "-M", "--machine"}),
-    "valgrind": frozenset(),
-    "torsocks": frozenset(),
-    "proxychains": frozenset({"-f"}),
-    "dbus-run-session": frozenset(),
-    "xvfb-run": frozenset({"-a", "-n", "-s", "-e", "-f"}),
-    "setpriv": frozenset(),
-    "flatpak-spawn": frozenset(),
-    "chronic": frozenset(),
-    "ifne": frozenset(),
-    "nsjail": frozenset(),
-    "bwrap": frozenset(),
-    "sg": frozenset(),
-}  # fmt: skip
+#: Launchers that run the rest of their words as a command. Their options are not all known,
+#: so every place where the command may start is tried (see _command_starts).
+_RUNS_REST = frozenset(
+    {"sudo", "doas", "env", "exec", "command", "builtin", "xargs", "stdbuf", "busybox", "toybox",
+     "setsid", "unbuffer", "nsenter", "unshare", "ionice", "runuser", "firejail", "catchsegv",
+     "strace", "ltrace", "fakeroot", "proot", "faketime", "parallel", "pkexec", "systemd-run",
+     "valgrind", "torsocks", "proxychains", "dbus-run-session", "xvfb-run", "setpriv",
+     "flatpak-spawn", "chronic", "ifne", "nsjail", "bwrap", "sg"}
+)  # fmt: skip
 
 
 #: Launchers whose first operand is not the command: ``chroot DIR cmd``, ``flock FILE cmd``.
@@ -183,10 +148,9 @@ def _unwrap_into(
     name = posixpath.basename(words[0])
     words = [name, *words[1:]]
     found.add(words)
-    if name == "watch":  # its options take values we do not all know: try each start
-        rest = words[1:]
-        for start in [i for i, word in enumerate(rest) if not word.startswith("-")][:4]:
-            _recurse(found, " ".join(rest[start:]), depth)
+    if name == "watch":  # it runs its words through `sh -c`, from wherever they start
+        for start in _command_starts(found, name, words[1:]):
+            _recurse(found, " ".join(words[1 + start :]), depth)
         return
     script = _launcher_script(name, words[1:])
     if script is not None:
@@ -196,19 +160,43 @@ def _unwrap_into(
         name in WRAPPERS
         or name in _RUNS_REST
         or name in _SKIP_ONE
-        or name == "coproc"
         or re.match(r"ld-linux|ld\.so|ld-musl", name)
     ):
-        rest = words[1:]
-        if name == "xargs":
-            rest = [*rest, UNKNOWN]
-        starts = [i for i, word in enumerate(rest) if not word.startswith("-")][:8]
+        rest = [*words[1:], UNKNOWN] if name == "xargs" else words[1:]
+        starts = _command_starts(found, name, rest)
         for start in starts:
             _unwrap_into(found, rest[start:], feeder, depth, hops + 1)
-        if name == "xargs" and not starts[:-1]:
+        if name == "xargs" and not starts[:-1]:  # no command given: xargs runs echo
             found.add(["echo", UNKNOWN])
         return
     _unwrap_named(found, name, words, feeder, depth, hops)
+
+
+#: Words before a launcher's command that are explored as its start whatever they follow;
+#: beyond them only words an option's value may hide, and at most _MAX_STARTS in all.
+_FIRST_STARTS = 8
+_MAX_STARTS = 64
+
+
+def _command_starts(found: Effective, name: str, rest: list[str]) -> list[int]:
+    """Where the command of launcher ``name`` may start in ``rest``: the first eight words that
+    are not options, and after them every word that may be an option's value, up to the first
+    that cannot be one (``sudo -u a … -u h rm``: ``rm`` is found however many options come
+    first). More than 64 places to try is unknown: the work stays bounded."""
+    starts = [i for i, word in enumerate(rest) if not word.startswith("-")]
+    certain = [
+        i
+        for i in starts
+        if (i == 0 or not rest[i - 1].startswith("-")) and not _ASSIGNMENT.match(rest[i])
+    ]
+    # `chroot DIR cmd`, `tmux new-session cmd`: an operand comes first
+    skipped = 1 if name in _SKIP_ONE or name in ("tmux", "screen", "byobu") else 0
+    last = certain[skipped] if len(certain) > skipped else len(rest)
+    chosen = starts[:_FIRST_STARTS] + [i for i in starts[_FIRST_STARTS:] if i <= last]
+    if len(chosen) > _MAX_STARTS:
+        found.unknown.append(f"too many options before the command of {name} to follow")
+        return []
+    return chosen
 
 
 def _unwrap_named(
@@ -230,10 +218,11 @@ def _unwrap_named(
         _sourced_script(found, name, words, feeder, depth)
     elif name in ("tmux", "screen", "byobu"):
         rest = words[1:]
-        for index, word in enumerate(rest):  # a command as one string, or as the rest
+        for word in rest:  # a command as one string (or keys typed into a shell)
             if not word.startswith("-"):
                 _recurse(found, word, depth)
-                _unwrap_into(found, rest[index:], None, depth, hops + 1)
+        for start in _command_starts(found, name, rest):  # or as the rest of the words
+            _unwrap_into(found, rest[start:], None, depth, hops + 1)
     elif name == "find":
         _find_actions(found, words, depth)
     elif name in ("ssh", "rsh"):
