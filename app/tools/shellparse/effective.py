@@ -399,6 +399,8 @@ def _find_actions(found: Effective, words: list[str], depth: int) -> None:
                     replaced.insert(1, "-r")  # over everything below the start: recursive
                 if depth < 3:
                     _unwrap_into(found, replaced, None, depth + 1)
+                else:  # not dropped in silence: three shells deep, `-exec rm {} +` hid rm -r /
+                    found.unknown.append("commands nested too deeply to follow")
 
 
 def _recurse(found: Effective, script: str, depth: int) -> None:
