@@ -60,6 +60,11 @@ _EXPANSION = re.compile(r"[$`*?\[\]{}]")
 _LOOSE_SPLIT = re.compile(r"\$\(|[;&|()`\n]")  # not < >: what follows them is a file
 
 
+#: A redirection written as one word: ``<``, ``0<f``, ``<<<text``, ``2>&1``, ``&>log``. Its
+#: target has no spaces: a quoted ``-c`` script that starts with ``<`` is not taken for one.
+_REDIRECTION = re.compile(r"(\d*|&)([<>][<>&|-]*)(\S*)")
+
+
 _HERE_STRING = re.compile(r"<<<\s*(?:'([^']*)'|\"([^\"]*)\"|(\S+))")
 
 
@@ -230,10 +235,14 @@ def _unwrap_named(
 
 
 def _drop_keywords(words: list[str]) -> list[str]:
-    """Leading assignments and shell keywords; ``function NAME``/``NAME()`` definitions."""
+    """Leading assignments, redirections (``>log rm x`` runs rm) and shell keywords;
+    ``function NAME``/``NAME()`` definitions."""
     while words:
         head = words[0]
-        if head == "time":
+        redirection = _REDIRECTION.fullmatch(head)
+        if redirection is not None:
+            words = words[1:] if redirection.group(3) else words[2:]
+        elif head == "time":
             words = words[1:]
             while words and words[0] in ("-p", "--"):
                 words = words[1:]
@@ -267,11 +276,6 @@ def _shell_script(found: Effective, words: list[str], feeder: list[str] | None, 
         found.unknown.append("a shell reads its script from a file")
     elif feeder != []:
         _piped_script(found, feeder, depth)
-
-
-#: A redirection written as one word: ``<``, ``0<f``, ``<<<text``, ``2>&1``, ``&>log``. Its
-#: target has no spaces: a quoted ``-c`` script that starts with ``<`` is not taken for one.
-_REDIRECTION = re.compile(r"(\d*|&)([<>][<>&|-]*)(\S*)")
 
 
 def _shell_redirections(words: list[str]) -> tuple[list[str], str | None, bool]:
