@@ -185,3 +185,261 @@ def test_printed_text_with_escapes_is_unknown(command: str, unknown: str) -> Non
 
 def test_printed_text_through_a_path_is_followed() -> None:
     assert seen("/bin/echo 'rm x' | sh") == ([["echo", "rm x"], ["sh"], ["rm", "x"]], [])
+
+
+# ---------------------------------------------------------------- launchers
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "env -u A -u B -u C -u D -u E -u F -u G -u H rm -rf /",
+        "sudo -u a -g b -p c -C 3 -h d -r e -t f -U g rm -rf /",
+        "sudo -u a -u b -u c -u d -u e -u f -u g -u h -b rm -rf /",
+        "env A=1 B=2 -u a -u b -u c -u d -u e -u f -u g rm -rf /",
+        "chroot -u a -u b -u c -u d -u e -u f -u g -u h /srv rm -rf /",
+        "chroot /srv -u a -u b -u c -u d -u e -u f -u g -u h rm -rf /",
+        "watch -n 1 -n 2 -n 3 -n 4 -n 5 -n 6 -n 7 -n 8 rm -rf /",
+        "tmux new -s a -n b -c c -e X=1 -x 1 -y 2 -t t -F f rm -rf /",
+        "sudo " + "-u a " * 63 + "rm -rf /",
+    ],
+)
+def test_a_launcher_command_is_found_after_any_number_of_option_values(command: str) -> None:
+    commands, unknown = seen(command)
+    assert ["rm", "-rf", "/"] in commands and unknown == [], command
+
+
+def test_too_many_places_for_a_launcher_command_to_start_is_unknown() -> None:
+    commands, unknown = seen("sudo " + "-u a " * 64 + "rm -rf /")
+    assert unknown == ["too many options before the command of sudo to follow"]
+    assert ["rm", "-rf", "/"] not in commands
+    assert seen("tmux " + "-u a " * 64 + "rm -rf /")[1] == [
+        "too many options before the command of tmux to follow"
+    ]
+
+
+def test_a_launcher_tries_its_first_words_then_only_what_an_option_value_hides() -> None:
+    # `a` cannot be an option's value: it is the command, and what follows are its arguments.
+    commands = seen("sudo a b c d e f g h rm x")[0]
+    assert ["h", "rm", "x"] in commands  # the eighth word is tried
+    assert ["rm", "x"] not in commands  # the ninth is not: `a` runs
+
+
+@pytest.mark.parametrize(
+    "launcher",
+    ["timeout 5", "nice", "nohup", "sudo", "doas", "env", "exec", "command", "builtin", "stdbuf",
+     "busybox", "setsid", "nsenter", "unshare", "ionice", "runuser", "firejail", "strace",
+     "fakeroot", "parallel", "pkexec", "systemd-run", "valgrind", "torsocks", "proxychains",
+     "xvfb-run", "flatpak-spawn", "chronic", "ifne", "bwrap", "chroot /srv", "flock /tmp/l",
+     "taskset 3", "chpst -u x", "sg grp", "chrt 5", "/lib64/ld-linux-x86-64.so.2",
+     "/lib/ld-musl-x86_64.so.1", "ld.so"],
+)  # fmt: skip
+def test_a_launcher_runs_the_rest_of_its_words(launcher: str) -> None:
+    assert runs(f"{launcher} /bin/rm -rf /x", ["rm", "-rf", "/x"]), launcher
+
+
+def test_a_command_that_is_not_a_launcher_runs_nothing_else() -> None:
+    assert seen("ls rm -rf /x") == ([["ls", "rm", "-rf", "/x"]], [])
+    assert seen("lld-linux rm x") == ([["lld-linux", "rm", "x"]], [])
+
+
+def test_launchers_in_launchers_are_followed_to_a_depth() -> None:
+    assert "too many nested launchers" not in seen("nohup " * 12 + "rm x")[1]
+    assert runs("nohup " * 12 + "rm x", ["rm", "x"])
+    assert "too many nested launchers" in seen("nohup " * 13 + "rm x")[1]
+
+
+def test_xargs_without_a_command_runs_echo() -> None:
+    assert seen("ls | xargs") == ([["ls"], ["xargs"], [UNKNOWN], ["echo", UNKNOWN]], [])
+    assert runs("ls | xargs -0", ["echo", UNKNOWN])
+    assert not runs("ls | xargs rm", ["echo", UNKNOWN])
+
+
+@pytest.mark.parametrize(
+    ("command", "uncertain"),
+    [
+        ("ls | xargs rm", ["rm gets arguments that are only known when it runs"]),
+        ('rm -f "$X"', ["rm gets arguments that are only known when it runs"]),
+        ("chmod 700 `cat f`", ["chmod gets arguments that are only known when it runs"]),
+        ("rm -f x", []),
+        ('ls "$X"', []),
+        ("eval 'rm \"$X\"'", ["rm gets arguments that are only known when it runs"]),
+    ],
+)
+def test_destroying_what_is_only_known_when_it_runs_is_uncertain(
+    command: str, uncertain: list[str]
+) -> None:
+    assert effective_commands(command).uncertain == uncertain
+
+
+@pytest.mark.parametrize("word", ["r*", "r?", "r[m]", "a]", "a{b", "a}b", "$X", "${X}"])
+def test_a_command_word_only_known_when_it_runs_is_unknown(word: str) -> None:
+    assert seen(f"{word} -rf /") == ([], [f"the command word {word!r} is only known when it runs"])
+
+
+def test_test_brackets_are_commands_not_globs() -> None:
+    assert seen("[ -f x ] && rm y") == ([["[", "-f", "x", "]"], ["rm", "y"]], [])
+    assert seen("[[ -f x ]]") == ([["[[", "-f", "x", "]]"]], [])
+
+
+def test_a_brace_list_too_large_to_expand_is_unknown() -> None:
+    line = "rm {a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}"
+    assert seen(line) == ([], [f"a brace expansion too large to follow in {line!r}"])
+
+
+# ---------------------------------------------------------------- keywords and definitions
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "time -p rm x",
+        "time -- rm x",
+        "time -p -- rm x",
+        "A=1 B+=2 rm x",
+        "export A=1; rm x",
+        "! rm x",
+        "function f { rm x; }",
+        "f() { rm x; }",
+        "f () { rm x; }",
+        "f ( ) { rm x; }",
+        "< in rm x",
+        "<in rm x",
+        "2>/dev/null rm x",
+        "> log 2>&1 rm x",
+        "A=1 >log B=2 rm x",
+    ],
+)
+def test_what_stands_before_a_command_is_not_the_command(command: str) -> None:
+    assert runs(command, ["rm", "x"]), command
+
+
+def test_a_keyword_alone_runs_nothing() -> None:
+    assert seen("time") == ([], [])
+    assert seen("function") == ([["function"]], [])
+    assert seen("A=1 >log") == ([], [])
+
+
+# ---------------------------------------------------------------- named commands
+
+
+def test_an_alias_runs_its_definition() -> None:
+    assert runs("alias ll='rm -rf /x'", ["rm", "-rf", "/x"])
+    assert runs("alias x='A=1 rm y'", ["rm", "y"])
+    assert seen("alias ll") == ([["alias", "ll"]], [])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "tmux new-session -d 'rm -rf /x'",
+        "tmux new rm -rf /x",
+        "screen -dmS s rm -rf /x",
+        "byobu new-window rm -rf /x",
+        "tmux send-keys -t s 'rm -rf /x' Enter",
+    ],
+)
+def test_a_terminal_multiplexer_runs_its_command(command: str) -> None:
+    assert runs(command, ["rm", "-rf", "/x"]), command
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "ssh host rm -rf /x",
+        "ssh -p 22 host rm -rf /x",
+        "ssh -v host rm -rf /x",
+        "ssh -oBatchMode=yes host rm -rf /x",
+        "ssh -o BatchMode=yes -i key host 'rm -rf /x'",
+        "rsh host rm -rf /x",
+    ],
+)
+def test_ssh_runs_its_command_remotely(command: str) -> None:
+    assert runs(command, ["rm", "-rf", "/x"]), command
+
+
+def test_ssh_without_a_command_runs_nothing_more() -> None:
+    assert seen("ssh -p 22 host") == ([["ssh", "-p", "22", "host"]], [])
+
+
+# ---------------------------------------------------------------- find
+
+
+@pytest.mark.parametrize(
+    ("command", "removed"),
+    [
+        ("find -delete", [["rm", "-r", "."]]),
+        ("find . -delete", [["rm", "-r", "."]]),
+        ("find -H src -delete", [["rm", "-r", "src"]]),
+        ("find -L -P src -delete", [["rm", "-r", "src"]]),
+        ("find -O3 src -delete", [["rm", "-r", "src"]]),
+        ("find -O src -delete", [["rm", "-r", "src"]]),
+        ("find -D tree src -delete", [["rm", "-r", "src"]]),
+        ("find -D tree -D stat src -delete", [["rm", "-r", "src"]]),
+        ("find -- src -delete", [["rm", "-r", "src"]]),
+        ("find src docs -name x -delete", [["rm", "-r", "src"], ["rm", "-r", "docs"]]),
+        ("find src ( -name a ) -delete", [["rm", "-r", "src"]]),
+        ("find src ! -name a -delete", [["rm", "-r", "src"]]),
+        ("find src -exec rm {} +", [["rm", "-r", "src"]]),
+        ("find src -execdir /bin/rm -f {} ;", [["rm", "-r", "-f", "src"]]),
+        ("find src -ok shred {} ;", [["shred", "-r", "src"]]),
+        ("find src -okdir unlink {} ;", [["unlink", "-r", "src"]]),
+        ("find src -exec echo {} \\; -delete", [["rm", "-r", "src"]]),
+        ("find src -exec ls {} \\; -exec rm {} \\;", [["rm", "-r", "src"]]),
+    ],
+)
+def test_find_removes_below_its_starting_points(command: str, removed: list[list[str]]) -> None:
+    commands, unknown = seen(command)
+    rms = [words for words in commands if words[0] in ("rm", "shred", "unlink")]
+    assert (rms, unknown) == (removed, []), command
+
+
+def test_find_runs_other_actions_with_the_starting_point_for_braces() -> None:
+    commands = seen("find src -exec echo {} x ;")[0]
+    assert commands == [["find", "src", "-exec", "echo", "{}", "x"], ["echo", "src", "x"]]
+    # An action without its end runs to the end of the line.
+    assert runs("find src -exec rm {}", ["rm", "-r", "src"])
+    assert seen("find src -name x") == ([["find", "src", "-name", "x"]], [])
+    # An empty action runs nothing.
+    assert seen("find src -exec ;") == ([["find", "src", "-exec"]], [])
+
+
+def test_find_actions_nested_too_deeply_are_unknown_not_dropped() -> None:
+    inner = "find / -exec rm {} +"
+    assert runs(f"bash -c \"bash -c '{inner}'\"", ["rm", "-r", "/"])
+    deeper = f'bash -c "bash -c \'bash -c \\"{inner}\\"\'"'
+    assert TOO_DEEP in seen(deeper)[1]
+
+
+# ---------------------------------------------------------------- nesting and budget
+
+
+def test_text_nested_three_deep_is_followed_and_deeper_is_unknown() -> None:
+    assert seen("eval \"eval 'eval ls'\"")[1] == []
+    assert runs("eval \"eval 'eval ls'\"", ["ls"])
+    assert seen('eval "eval \'eval \\"eval ls\\"\'"')[1] == [TOO_DEEP]
+
+
+def test_the_depth_given_counts_towards_the_limit() -> None:
+    assert effective_commands("eval ls").unknown == []
+    assert effective_commands("eval ls", depth=2).unknown == []
+    assert effective_commands("eval ls", depth=3).unknown == [TOO_DEEP]
+    assert effective_commands("eval 'eval ls'", depth=1).unknown == []
+    assert effective_commands("eval 'eval ls'", depth=2).unknown == [TOO_DEEP]
+
+
+def test_a_line_too_long_to_follow_is_unknown_once() -> None:
+    assert seen("true;" * 3000)[1] == []
+    assert seen("true;" * 3001)[1] == ["too many nested commands to follow"]
+    assert seen("true;" * 3005)[1] == ["too many nested commands to follow"]
+
+
+def test_the_budget_is_shared_with_nested_text() -> None:
+    # Each eval spends some of it; what is left over carries on across them.
+    line = "eval 'true;true';" * 1000 + "true"
+    assert seen(line)[1] == ["too many nested commands to follow"]
+
+
+def test_here_strings_anywhere_are_followed() -> None:
+    for command in ("cat <<< 'rm x'", 'cat <<< "rm x"', "cat <<<rm"):
+        assert runs(command, ["rm", "x"] if "x" in command else ["rm"]), command
