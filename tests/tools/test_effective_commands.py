@@ -443,3 +443,9 @@ def test_the_budget_is_shared_with_nested_text() -> None:
 def test_here_strings_anywhere_are_followed() -> None:
     for command in ("cat <<< 'rm x'", 'cat <<< "rm x"', "cat <<<rm"):
         assert runs(command, ["rm", "x"] if "x" in command else ["rm"]), command
+
+
+def test_text_a_loose_piece_would_read_from_standard_input_is_unknown() -> None:
+    # Inside quotes there is no pipe to follow: `at` there reads what cannot be seen.
+    assert seen('echo "x; at now"')[1] == [STDIN]
+    assert seen('echo "x; bash"')[1] == []  # but a shell named in quoted text is not asked about

@@ -360,15 +360,15 @@ def _remote_script(found: Effective, words: list[str], depth: int) -> None:
 
 def _piped_script(found: Effective, feeder: list[str] | None, depth: int) -> None:
     """A shell reading its script from standard input: follow literal text, else unknown."""
-    name = posixpath.basename(feeder[0]) if feeder else ""
-    if feeder and name in ("echo", "printf"):
-        text = _printed_text(name, feeder[1:])
-        if text is None:
-            found.unknown.append(f"{name} turns escapes into text that feeds a shell")
-            return
-        _recurse(found, text, depth)
-    else:
+    if not feeder or posixpath.basename(feeder[0]) not in ("echo", "printf"):
         found.unknown.append("a shell runs text from standard input that cannot be seen here")
+        return
+    name = posixpath.basename(feeder[0])
+    text = _printed_text(name, feeder[1:])
+    if text is None:
+        found.unknown.append(f"{name} turns escapes into text that feeds a shell")
+    else:
+        _recurse(found, text, depth)
 
 
 def _find_actions(found: Effective, words: list[str], depth: int) -> None:
