@@ -6,9 +6,21 @@ past the gate that no test notices."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from app.tools.shellparse import UNKNOWN, effective_commands
+from app.tools.shellparse.effective import _effective_top
+
+
+@pytest.fixture(autouse=True)
+def _fresh_analysis() -> Iterator[None]:
+    """No line's analysis cached by an earlier test (mutmut forks a process whose cache is
+    warm from the unchanged code: a cached answer would hide the mutant)."""
+    _effective_top.cache_clear()
+    yield
+
 
 STDIN = "a shell runs text from standard input that cannot be seen here"
 FROM_FILE = "a shell reads its script from a file"

@@ -4,18 +4,28 @@ it asks even in auto mode. And what effective.py now sees through reaches the fl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.tools.policy import PolicyDecision
 from app.tools.registry import ToolRegistry
+from app.tools.shellparse.effective import _effective_top
 from tests.tools.test_policy import Check
 
 
 @pytest.fixture
 def check(registry: ToolRegistry, workspace: Path) -> Check:
     return Check(registry, workspace)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_analysis() -> Iterator[None]:
+    """No line's analysis cached by an earlier test (mutmut forks a process whose cache is
+    warm from the unchanged code: a cached answer would hide the mutant)."""
+    _effective_top.cache_clear()
+    yield
 
 
 FILE_SCRIPTS = [
