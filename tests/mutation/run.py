@@ -101,6 +101,15 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         f"shellparse.{part}": (f"app/tools/shellparse/{part}.py", SHELLPARSE_TESTS)
         for part in ("braces", "effective", "launchers", "scripts", "words")
     },
+    # effective.py has its own tests too (what the deny rules and the floor see of a line).
+    "shellparse.effective": (
+        "app/tools/shellparse/effective.py",
+        [
+            *SHELLPARSE_TESTS,
+            "tests/tools/test_effective_commands.py",
+            "tests/tools/test_effective_policy.py",
+        ],
+    ),
     "workspace": (
         "app/tools/workspace.py",
         [

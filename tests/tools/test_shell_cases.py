@@ -85,7 +85,7 @@ CASES: list[tuple[str, list[list[str]], list[str], list[list[str]], list[str]]] 
     ("printf '%s' 'rm x' | sh", [['printf', '%s', 'rm x'], ['sh']], [], [['printf', '%s', 'rm x'], ['sh'], ['rm', 'x']], []),
     ('cat s.sh | sh', [['cat', 's.sh'], ['sh']], [], [['cat', 's.sh'], ['sh']], ['a shell runs text from standard input that cannot be seen here']),
     ('curl x | sh', [['curl', 'x'], ['sh']], [], [['curl', 'x'], ['sh']], ['a shell runs text from standard input that cannot be seen here']),
-    ('echo rm x | xargs sh -c', [['echo', 'rm', 'x'], ['xargs', 'sh', '-c']], [], [['echo', 'rm', 'x'], ['xargs', 'sh', '-c'], ['sh', '-c', '\x00unknown'], ['\x00unknown']], []),
+    ('echo rm x | xargs sh -c', [['echo', 'rm', 'x'], ['xargs', 'sh', '-c']], [], [['echo', 'rm', 'x'], ['xargs', 'sh', '-c'], ['sh', '-c', '\x00unknown'], ['\x00unknown']], ['a shell runs text that is only known when it runs']),
     ('$CMD x', [['$CMD', 'x']], ['expansion'], [], ["the command word '$CMD' is only known when it runs"]),
     ('${CMD} x', [['${CMD}', 'x']], ['expansion'], [], ["the command word '${CMD}' is only known when it runs"]),
     ('$(which rm) x', [['$(which', 'rm)', 'x']], ['command substitution', 'subshell'], [['which', 'rm'], ['x']], ["the command word '$(which' is only known when it runs"]),

@@ -18,7 +18,6 @@ from app.tools.shellparse.scripts import (
     _launcher_script,
     _loose_words,
     _printed_text,
-    _script_of,
 )
 from app.tools.shellparse.words import parse_command
 
@@ -26,50 +25,15 @@ from app.tools.shellparse.words import parse_command
 UNKNOWN = "\x00unknown"
 
 
-#: Launchers that run the rest of their words as a command, with their value-taking options.
-_RUNS_REST: dict[str, frozenset[str]] = {
-    "sudo": frozenset({"-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D", "-R", "-T"}),
-    "doas": frozenset({"-u", "-C"}),
-    "env": frozenset({"-u", "--unset", "-C", "--chdir"}),
-    "exec": frozenset({"-a"}),
-    "command": frozenset(),
-    "builtin": frozenset(),
-    "xargs": frozenset({"-I", "-L", "-n", "-P", "-s", "-d", "-E", "-a", "--arg-file",
-                        "--delimiter", "--max-args", "--max-procs", "--max-lines"}),
-    "stdbuf": frozenset({"-i", "-o", "-e"}),
-    "busybox": frozenset(),
-    "toybox": frozenset(),
-    "setsid": frozenset(),
-    "unbuffer": frozenset(),
-    "nsenter": frozenset({"-t", "--target"}),
-    "unshare": frozenset(),
-    "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
-    "runuser": frozenset({"-u", "-g", "-G", "--user", "--group"}),
-    "firejail": frozenset(),
-    "catchsegv": frozenset(),
-    "strace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
-    "ltrace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
-    "fakeroot": frozenset(),
-    "proot": frozenset(),
-    "faketime": frozenset(),
-    "parallel": frozenset({"-j", "-N", "-n", "-S", "--jobs", "-a", "--arg-file", "-d",
-                           "--delimiter", "-I", "--joblog", "--results", "--tmpdir"}),
-    "pkexec": frozenset({"--user"}),
-    "systemd-run": frozenset({"-u", "--unit", "-p", "--property", "-E", "--setenv",
-                              "--uid", "--gid", "--working-directory", "-M", "--machine"}),
-    "valgrind": frozenset(),
-    "torsocks": frozenset(),
-    "proxychains": frozenset({"-f"}),
-    "dbus-run-session": frozenset(),
-    "xvfb-run": frozenset({"-a", "-n", "-s", "-e", "-f"}),
-    "setpriv": frozenset(),
-    "flatpak-spawn": frozenset(),
-    "chronic": frozenset(),
-    "ifne": frozenset(),
-    "nsjail": frozenset(),
-    "bwrap": frozenset(),
-    "sg": frozenset(),
-}  # fmt: skip
+#: Launchers that run the rest of their words as a command. Their options are not all known,
+#: so every place where the command may start is tried (see _command_starts).
+_RUNS_REST = frozenset(
+    {"sudo", "doas", "env", "exec", "command", "builtin", "xargs", "stdbuf", "busybox", "toybox",
+     "setsid", "unbuffer", "nsenter", "unshare", "ionice", "runuser", "firejail", "catchsegv",
+     "strace", "ltrace", "fakeroot", "proot", "faketime", "parallel", "pkexec", "systemd-run",
+     "valgrind", "torsocks", "proxychains", "dbus-run-session", "xvfb-run", "setpriv",
+     "flatpak-spawn", "chronic", "ifne", "nsjail", "bwrap", "sg"}
+)  # fmt: skip
 
 
 #: Launchers whose first operand is not the command: ``chroot DIR cmd``, ``flock FILE cmd``.
@@ -94,6 +58,11 @@ _EXPANSION = re.compile(r"[$`*?\[\]{}]")
 
 
 _LOOSE_SPLIT = re.compile(r"\$\(|[;&|()`\n]")  # not < >: what follows them is a file
+
+
+#: A redirection written as one word: ``<``, ``0<f``, ``<<<text``, ``2>&1``, ``&>log``. Its
+#: target has no spaces: a quoted ``-c`` script that starts with ``<`` is not taken for one.
+_REDIRECTION = re.compile(r"(\d*|&)([<>][<>&|-]*)(\S*)")
 
 
 _HERE_STRING = re.compile(r"<<<\s*(?:'([^']*)'|\"([^\"]*)\"|(\S+))")
@@ -122,23 +91,6 @@ class Effective:
         """Record one command (once)."""
         if words and words not in self.commands:
             self.commands.append(words)
-
-
-def _skip_launcher_options(name: str, words: list[str]) -> list[str]:
-    valued = _RUNS_REST.get(name, frozenset())
-    index = 0
-    while index < len(words):
-        word = words[index]
-        if word == "--":
-            index += 1
-            break
-        if _ASSIGNMENT.match(word) and name in ("env", "sudo", "doas"):
-            index += 1
-            continue
-        if not word.startswith("-") or word == "-":
-            break
-        index += 2 if word in valued else 1
-    return words[index:]
 
 
 def effective_commands(command: str, depth: int = 0) -> Effective:
@@ -201,10 +153,9 @@ def _unwrap_into(
     name = posixpath.basename(words[0])
     words = [name, *words[1:]]
     found.add(words)
-    if name == "watch":  # its options take values we do not all know: try each start
-        rest = words[1:]
-        for start in [i for i, word in enumerate(rest) if not word.startswith("-")][:4]:
-            _recurse(found, " ".join(rest[start:]), depth)
+    if name == "watch":  # it runs its words through `sh -c`, from wherever they start
+        for start in _command_starts(found, name, words[1:]):
+            _recurse(found, " ".join(words[1 + start :]), depth)
         return
     script = _launcher_script(name, words[1:])
     if script is not None:
@@ -214,19 +165,43 @@ def _unwrap_into(
         name in WRAPPERS
         or name in _RUNS_REST
         or name in _SKIP_ONE
-        or name == "coproc"
         or re.match(r"ld-linux|ld\.so|ld-musl", name)
     ):
-        rest = words[1:]
-        if name == "xargs":
-            rest = [*rest, UNKNOWN]
-        starts = [i for i, word in enumerate(rest) if not word.startswith("-")][:8]
+        rest = [*words[1:], UNKNOWN] if name == "xargs" else words[1:]
+        starts = _command_starts(found, name, rest)
         for start in starts:
             _unwrap_into(found, rest[start:], feeder, depth, hops + 1)
-        if name == "xargs" and not starts[:-1]:
+        if name == "xargs" and not starts[:-1]:  # no command given: xargs runs echo
             found.add(["echo", UNKNOWN])
         return
     _unwrap_named(found, name, words, feeder, depth, hops)
+
+
+#: Words before a launcher's command that are explored as its start whatever they follow;
+#: beyond them only words an option's value may hide, and at most _MAX_STARTS in all.
+_FIRST_STARTS = 8
+_MAX_STARTS = 64
+
+
+def _command_starts(found: Effective, name: str, rest: list[str]) -> list[int]:
+    """Where the command of launcher ``name`` may start in ``rest``: the first eight words that
+    are not options, and after them every word that may be an option's value, up to the first
+    that cannot be one (``sudo -u a … -u h rm``: ``rm`` is found however many options come
+    first). More than 64 places to try is unknown: the work stays bounded."""
+    starts = [i for i, word in enumerate(rest) if not word.startswith("-")]
+    certain = [
+        i
+        for i in starts
+        if (i == 0 or not rest[i - 1].startswith("-")) and not _ASSIGNMENT.match(rest[i])
+    ]
+    # `chroot DIR cmd`, `tmux new-session cmd`: an operand comes first
+    skipped = 1 if name in _SKIP_ONE or name in ("tmux", "screen", "byobu") else 0
+    last = certain[skipped] if len(certain) > skipped else len(rest)
+    chosen = starts[:_FIRST_STARTS] + [i for i in starts[_FIRST_STARTS:] if i <= last]
+    if len(chosen) > _MAX_STARTS:
+        found.unknown.append(f"too many options before the command of {name} to follow")
+        return []
+    return chosen
 
 
 def _unwrap_named(
@@ -245,15 +220,14 @@ def _unwrap_named(
     elif _is_shell(name):
         _shell_script(found, words, feeder, depth)
     elif name in ("source", ".", "at", "batch"):
-        operands = [w for w in words[1:] if not w.startswith("-")]
-        if name in ("at", "batch") or (operands and operands[0] in _STDIN_NAMES):
-            _piped_script(found, feeder, depth)
+        _sourced_script(found, name, words, feeder, depth)
     elif name in ("tmux", "screen", "byobu"):
         rest = words[1:]
-        for index, word in enumerate(rest):  # a command as one string, or as the rest
+        for word in rest:  # a command as one string (or keys typed into a shell)
             if not word.startswith("-"):
                 _recurse(found, word, depth)
-                _unwrap_into(found, rest[index:], None, depth, hops + 1)
+        for start in _command_starts(found, name, rest):  # or as the rest of the words
+            _unwrap_into(found, rest[start:], None, depth, hops + 1)
     elif name == "find":
         _find_actions(found, words, depth)
     elif name in ("ssh", "rsh"):
@@ -261,10 +235,14 @@ def _unwrap_named(
 
 
 def _drop_keywords(words: list[str]) -> list[str]:
-    """Leading assignments and shell keywords; ``function NAME``/``NAME()`` definitions."""
+    """Leading assignments, redirections (``>log rm x`` runs rm) and shell keywords;
+    ``function NAME``/``NAME()`` definitions."""
     while words:
         head = words[0]
-        if head == "time":
+        redirection = _REDIRECTION.fullmatch(head)
+        if redirection is not None:
+            words = words[1:] if redirection.group(3) else words[2:]
+        elif head == "time":
             words = words[1:]
             while words and words[0] in ("-p", "--"):
                 words = words[1:]
@@ -280,24 +258,93 @@ def _drop_keywords(words: list[str]) -> list[str]:
 
 
 def _shell_script(found: Effective, words: list[str], feeder: list[str] | None, depth: int) -> None:
-    """What a shell runs: ``-c`` text, a here-string, text piped in; a file is not read."""
-    for index, word in enumerate(words):
-        if word == "<<<" and index + 1 < len(words):
-            _recurse(found, words[index + 1], depth)
-            return
-        if word.startswith("<<<") and len(word) > 3:
-            _recurse(found, word[3:], depth)
-            return
-        if word.startswith("<") and not word.startswith("<<"):
-            found.unknown.append("a shell reads its script from a file")
-            return
-    script = _script_of(words) if len(words) >= 2 else None
-    operands = [w for w in words[1:] if not w.startswith("-") or w == "-"]
-    reads_stdin = not operands or "-s" in words or operands[0] in _STDIN_NAMES
-    if script is not None:
-        _recurse(found, script, depth)
-    elif reads_stdin and feeder != []:
+    """What a shell runs: its ``-c`` text, else a script file (unknown: it is not read here),
+    else its standard input: a here-string, a file (unknown) or text piped in."""
+    rest, here, from_file = _shell_redirections(words)
+    letters, operands = _shell_options(rest)
+    if "c" in letters:
+        script = operands[0] if operands else ""
+        if script == UNKNOWN:
+            found.unknown.append("a shell runs text that is only known when it runs")
+        else:
+            _recurse(found, script, depth)
+    elif operands and "s" not in letters and operands[0] not in _STDIN_NAMES:
+        _script_file(found, words[0], operands[0])
+    elif here is not None:
+        _recurse(found, here, depth)
+    elif from_file:
+        found.unknown.append("a shell reads its script from a file")
+    elif feeder != []:
         _piped_script(found, feeder, depth)
+
+
+def _shell_redirections(words: list[str]) -> tuple[list[str], str | None, bool]:
+    """A shell's words without redirections, the here-string it reads (if any), and whether
+    its standard input is a file (``bash < f``, ``bash 0<f``, ``bash <&3``)."""
+    kept, here, from_file = words[:1], None, False
+    index = 1
+    while index < len(words):
+        match = _REDIRECTION.fullmatch(words[index])
+        index += 1
+        if match is None:
+            kept.append(words[index - 1])
+            continue
+        fd, operator, target = match.groups()
+        if not target and index < len(words):
+            target = words[index]
+            index += 1
+        if fd in ("", "0") and operator.startswith("<<"):
+            here = target if operator == "<<<" else ""  # a heredoc's lines are read as commands
+        elif fd in ("", "0") and operator in ("<", "<&", "<>"):
+            from_file = True
+    return kept, here, from_file
+
+
+#: Shell options that take the next word as their value.
+_SHELL_VALUED = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
+
+
+def _shell_options(words: list[str]) -> tuple[str, list[str]]:
+    """A shell's short option letters (``-lc`` gives ``lc``) and its operands: the words from
+    the first one that is not an option, or after ``--``."""
+    letters = ""
+    index = 1
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            return letters, words[index + 1 :]
+        if not word.startswith(("-", "+")) or word in ("-", "+"):
+            break
+        if word in _SHELL_VALUED:
+            index += 1
+        elif word.startswith("-") and not word.startswith("--"):
+            letters += word[1:]
+        index += 1
+    return letters, words[index:]
+
+
+def _sourced_script(
+    found: Effective, name: str, words: list[str], feeder: list[str] | None, depth: int
+) -> None:
+    """``source f``/``. f`` run a file in this shell; ``at``/``batch`` run standard input, or
+    a file with ``-f``. A file cannot be read here; standard input is followed if literal."""
+    options = [w for w in words[1:] if w.startswith("-")]
+    operands = [w for w in words[1:] if not w.startswith("-")]
+    if name in ("at", "batch"):
+        if any("f" in option for option in options):
+            found.unknown.append(f"{name} runs a script file that cannot be read here")
+        else:
+            _piped_script(found, feeder, depth)
+    elif operands and operands[0] in _STDIN_NAMES:
+        _piped_script(found, feeder, depth)
+    elif operands:
+        _script_file(found, name, operands[0])
+
+
+def _script_file(found: Effective, name: str, path: str) -> None:
+    """Record that ``name`` runs the script in the file ``path``, which is not read here."""
+    shown = "a file only known when it runs" if path == UNKNOWN else f"the file {path!r}"
+    found.unknown.append(f"{name} runs {shown}, which cannot be read here")
 
 
 def _remote_script(found: Effective, words: list[str], depth: int) -> None:
@@ -313,15 +360,15 @@ def _remote_script(found: Effective, words: list[str], depth: int) -> None:
 
 def _piped_script(found: Effective, feeder: list[str] | None, depth: int) -> None:
     """A shell reading its script from standard input: follow literal text, else unknown."""
-    name = posixpath.basename(feeder[0]) if feeder else ""
-    if feeder and name in ("echo", "printf"):
-        text = _printed_text(name, feeder[1:])
-        if text is None:
-            found.unknown.append(f"{name} turns escapes into text that feeds a shell")
-            return
-        _recurse(found, text, depth)
-    else:
+    if not feeder or posixpath.basename(feeder[0]) not in ("echo", "printf"):
         found.unknown.append("a shell runs text from standard input that cannot be seen here")
+        return
+    name = posixpath.basename(feeder[0])
+    text = _printed_text(name, feeder[1:])
+    if text is None:
+        found.unknown.append(f"{name} turns escapes into text that feeds a shell")
+    else:
+        _recurse(found, text, depth)
 
 
 def _find_actions(found: Effective, words: list[str], depth: int) -> None:
@@ -356,6 +403,8 @@ def _find_actions(found: Effective, words: list[str], depth: int) -> None:
                     replaced.insert(1, "-r")  # over everything below the start: recursive
                 if depth < 3:
                     _unwrap_into(found, replaced, None, depth + 1)
+                else:  # not dropped in silence: three shells deep, `-exec rm {} +` hid rm -r /
+                    found.unknown.append("commands nested too deeply to follow")
 
 
 def _recurse(found: Effective, script: str, depth: int) -> None:
