@@ -73,70 +73,79 @@ def parse_command(command: str) -> ParsedCommand:
 def split_words(segment: str) -> list[Word]:
     """Split one simple command into words the way bash does, keeping quoting facts.
 
-    Raises ValueError for an unclosed quote or a trailing backslash.
+    A backslash before a newline joins the lines (bash removes both, even inside double
+    quotes). Raises ValueError for an unclosed quote or a trailing backslash.
     """
-    words: list[Word] = []
-    chars: list[str] = []
-    quoted: list[bool] = []
-    started = False
+    out = _Words()
     quote: str | None = None
     index, size = 0, len(segment)
-
-    def finish() -> None:
-        nonlocal started
-        if started:
-            words.append(_word(chars, quoted))
-        chars.clear()
-        quoted.clear()
-        started = False
-
     while index < size:
         char = segment[index]
+        pair = segment[index : index + 2]
         if quote == "'":
             if char == "'":
                 quote = None
             else:
-                chars.append(char)
-                quoted.append(True)
-            index += 1
-            continue
-        if quote == '"':
+                out.add(char, quoted=True)
+        elif quote == '"':
             if char == '"':
                 quote = None
-            elif char == "\\" and index + 1 < size and segment[index + 1] in '$`"\\\n':
+            elif pair in ("\\$", "\\`", '\\"', "\\\\"):
+                out.add(segment[index + 1], quoted=True)
                 index += 1
-                chars.append(segment[index])
-                quoted.append(True)
+            elif pair == "\\\n":
+                index += 1  # a line continuation: both go
             else:
-                chars.append(char)
-                quoted.append(True)
-            index += 1
-            continue
-        if char in " \t\n":
-            finish()
+                out.add(char, quoted=True)
+        elif char in " \t\n":
+            out.finish()
         elif char == "\\":
             if index + 1 >= size:
                 raise ValueError("a trailing backslash")
             index += 1
-            started = True
-            if segment[index] != "\n":
-                chars.append(segment[index])
-                quoted.append(True)
+            if segment[index] != "\n":  # else a line continuation: both go
+                out.add(segment[index], quoted=True)
         elif char in "'\"":
             quote = char
-            started = True
+            out.open_quote()
         else:
-            chars.append(char)
-            quoted.append(False)
-            started = True
+            out.add(char, quoted=False)
         index += 1
     if quote is not None:
         raise ValueError("No closing quotation")
-    finish()
-    return words
+    out.finish()
+    return out.words
 
 
-def _word(chars: list[str], quoted: list[bool]) -> Word:
+class _Words:
+    """The words split so far and the one being read (its characters, which were quoted)."""
+
+    def __init__(self) -> None:
+        self.words: list[Word] = []
+        self.chars: list[str] = []
+        self.quoted: list[bool] = []
+        self.started = False  # a word has begun (an empty '' is a word too)
+        self.was_quoted = False  # some of it was quoted or escaped, even an empty part
+
+    def add(self, char: str, *, quoted: bool) -> None:
+        self.chars.append(char)
+        self.quoted.append(quoted)
+        self.started = True
+        self.was_quoted = self.was_quoted or quoted
+
+    def open_quote(self) -> None:
+        self.started = self.was_quoted = True
+
+    def finish(self) -> None:
+        if self.started:
+            self.words.append(_word(self.chars, self.quoted, self.was_quoted))
+        self.chars, self.quoted = [], []
+        self.started = self.was_quoted = False
+
+
+def _word(chars: list[str], quoted: list[bool], any_quote: bool) -> Word:
+    """A word from its characters and which of them were quoted (``any_quote``: some part was,
+    even an empty ``''``)."""
     text = "".join(chars)
     glob = any(c in "*?[" and not q for c, q in zip(chars, quoted, strict=True))
     brace = False
@@ -155,7 +164,7 @@ def _word(chars: list[str], quoted: list[bool]) -> Word:
                 brace = True
     tilde = any(c == "~" and not q for c, q in zip(chars, quoted, strict=True))
     bracket = any(c == "[" and not q for c, q in zip(chars, quoted, strict=True))
-    return Word(text, glob=glob, quoted=any(quoted), brace=brace, tilde=tilde, bracket=bracket)
+    return Word(text, glob=glob, quoted=any_quote, brace=brace, tilde=tilde, bracket=bracket)
 
 
 def _note(reasons: list[str], reason: str) -> None:
