@@ -11,6 +11,13 @@ from app.tools.shellparse.launchers import _SHELLS
 _SCRIPT_FLAGS = {"su": "c", "runuser": "c", "script": "c", "env": "S", "flock": "c"}
 
 
+#: Shells that run ``-c`` text or read a script from standard input, besides ``_SHELLS``.
+_OTHER_SHELLS = frozenset(
+    {"rbash", "ash", "mksh", "pdksh", "oksh", "loksh", "lksh", "rksh", "ksh93", "csh", "tcsh",
+     "yash", "posh", "hush", "elvish", "xonsh", "osh", "ysh", "nu", "rc"}
+)  # fmt: skip
+
+
 _STDIN_NAMES = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 
 
@@ -103,10 +110,9 @@ def _next_script(args: list[str], index: int) -> str:
 
 
 def _is_shell(name: str) -> bool:
-    """bash, sh, dash, zsh, ksh, mksh, rbash, tcsh, ash, yash, fish … (not ssh or rsh)."""
-    if name in ("ssh", "rsh", "mosh"):
-        return False
-    return name in _SHELLS or bool(re.fullmatch(r"[a-z]{0,6}sh|fish", name))
+    """bash, sh, dash, zsh, ksh, mksh, rbash, tcsh, ash, yash, fish … by name (not ssh, rsh,
+    nor words that only end in "sh", like ``push`` or ``publish``)."""
+    return name in _SHELLS or name in _OTHER_SHELLS
 
 
 def _printed_text(name: str, args: list[str]) -> str | None:
