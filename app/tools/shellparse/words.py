@@ -202,7 +202,7 @@ def _scan(text: str) -> tuple[list[str], list[str], list[bool]]:
             current.append(text[i : i + 2])
             i += 2
             continue
-        if char == "$" and nxt in "'\"" and quote is None:
+        if char == "$" and nxt in ("'", '"') and quote is None:
             _note(reasons, "ANSI-C or locale quoting")
         elif char == "$" and nxt and nxt not in ' \t\n"':
             # $(…), ${…}, $VAR, $[…], $((…)), $1, $@ …: what runs depends on it.
