@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from app.tools.shellparse.launchers import _ASSIGNMENT, strip_wrappers
 
+#: Stands for a quoted character in the bare form of a word (bash passes no NUL in a word).
+_QUOTED = "\0"
+
 
 @dataclass(frozen=True)
 class Word:
@@ -146,25 +149,31 @@ class _Words:
 def _word(chars: list[str], quoted: list[bool], any_quote: bool) -> Word:
     """A word from its characters and which of them were quoted (``any_quote``: some part was,
     even an empty ``''``)."""
-    text = "".join(chars)
-    glob = any(c in "*?[" and not q for c, q in zip(chars, quoted, strict=True))
-    brace = False
+    bare = "".join(
+        _QUOTED if was_quoted else char for char, was_quoted in zip(chars, quoted, strict=True)
+    )
+    return Word(
+        "".join(chars),
+        glob=any(char in bare for char in "*?["),
+        quoted=any_quote,
+        brace=_has_brace_list(bare),
+        tilde="~" in bare,
+        bracket="[" in bare,
+    )
+
+
+def _has_brace_list(bare: str) -> bool:
+    """Whether an unquoted ``{…}`` holds an unquoted ``,`` or ``..``: bash may expand it (a few
+    such words it leaves alone, like ``{1..a}``, count too)."""
     opened: list[int] = []
-    for position, (char, was_quoted) in enumerate(zip(chars, quoted, strict=True)):
-        if was_quoted:
-            continue
+    for position, char in enumerate(bare):
         if char == "{":
             opened.append(position)
         elif char == "}" and opened:
-            start = opened.pop()
-            inside = [c for c, q in zip(chars[start + 1 : position], quoted[start + 1 : position],
-                                        strict=True) if not q]  # fmt: skip
-            body = "".join(inside)
+            body = bare[opened.pop() + 1 : position]
             if "," in body or ".." in body:
-                brace = True
-    tilde = any(c == "~" and not q for c, q in zip(chars, quoted, strict=True))
-    bracket = any(c == "[" and not q for c, q in zip(chars, quoted, strict=True))
-    return Word(text, glob=glob, quoted=any_quote, brace=brace, tilde=tilde, bracket=bracket)
+                return True
+    return False
 
 
 def _note(reasons: list[str], reason: str) -> None:
