@@ -16,7 +16,7 @@ _MAX_EXPANSIONS = 64
 #: What bash accepts as a sequence's end or step (``legal_number``): a 64-bit integer.
 _NUMBER = re.compile(r"[+-]?\d+")
 
-_INTMAX = 2**63 - 1
+_INTMIN, _INTMAX = -(2**63), 2**63 - 1
 
 _LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
@@ -122,7 +122,7 @@ def _sequence(body: str) -> list[str] | None:
 
 
 def _is_number(text: str) -> bool:
-    return bool(_NUMBER.fullmatch(text)) and abs(int(text)) <= _INTMAX
+    return bool(_NUMBER.fullmatch(text)) and _INTMIN <= int(text) <= _INTMAX
 
 
 def _width(term: str) -> int:
