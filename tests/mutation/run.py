@@ -53,6 +53,18 @@ SHELLPARSE_TESTS = [
     "tests/tools/test_policy_decisions.py",
 ]
 
+#: Tests written against the survivors of words, scripts, launchers and braces (they cover
+#: one another's functions too, so each of those files runs all four).
+SHELLPARSE_WORDS_TESTS = [
+    "tests/tools/test_shell_words.py",
+    "tests/tools/test_shell_scripts.py",
+    "tests/tools/test_shell_launchers_mut.py",
+    "tests/tools/test_shell_braces_mut.py",
+]
+SHELLPARSE_OWN_TESTS = {
+    part: SHELLPARSE_WORDS_TESTS for part in ("braces", "launchers", "scripts", "words")
+}
+
 #: Short name -> (module, the test files that cover it: fast, in-process ones only).
 MODULES: dict[str, tuple[str, list[str]]] = {
     "policy": (
@@ -98,7 +110,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         for part in ("check", "commands", "git", "options", "paths", "wrappers")
     },
     **{
-        f"shellparse.{part}": (f"app/tools/shellparse/{part}.py", SHELLPARSE_TESTS)
+        f"shellparse.{part}": (
+            f"app/tools/shellparse/{part}.py",
+            SHELLPARSE_TESTS + SHELLPARSE_OWN_TESTS.get(part, []),
+        )
         for part in ("braces", "effective", "launchers", "scripts", "words")
     },
     # effective.py has its own tests too (what the deny rules and the floor see of a line).

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from app.tools.shellparse.launchers import _ASSIGNMENT, strip_wrappers
 
+#: Stands for a quoted character in the bare form of a word (bash passes no NUL in a word).
+_QUOTED = "\0"
+
 
 @dataclass(frozen=True)
 class Word:
@@ -73,89 +76,104 @@ def parse_command(command: str) -> ParsedCommand:
 def split_words(segment: str) -> list[Word]:
     """Split one simple command into words the way bash does, keeping quoting facts.
 
-    Raises ValueError for an unclosed quote or a trailing backslash.
+    A backslash before a newline joins the lines (bash removes both, even inside double
+    quotes). Raises ValueError for an unclosed quote or a trailing backslash.
     """
-    words: list[Word] = []
-    chars: list[str] = []
-    quoted: list[bool] = []
-    started = False
+    out = _Words()
     quote: str | None = None
     index, size = 0, len(segment)
-
-    def finish() -> None:
-        nonlocal started
-        if started:
-            words.append(_word(chars, quoted))
-        chars.clear()
-        quoted.clear()
-        started = False
-
     while index < size:
         char = segment[index]
+        pair = segment[index : index + 2]
         if quote == "'":
             if char == "'":
                 quote = None
             else:
-                chars.append(char)
-                quoted.append(True)
-            index += 1
-            continue
-        if quote == '"':
+                out.add(char, quoted=True)
+        elif quote == '"':
             if char == '"':
                 quote = None
-            elif char == "\\" and index + 1 < size and segment[index + 1] in '$`"\\\n':
+            elif pair in ("\\$", "\\`", '\\"', "\\\\"):
+                out.add(segment[index + 1], quoted=True)
                 index += 1
-                chars.append(segment[index])
-                quoted.append(True)
+            elif pair == "\\\n":
+                index += 1  # a line continuation: both go
             else:
-                chars.append(char)
-                quoted.append(True)
-            index += 1
-            continue
-        if char in " \t\n":
-            finish()
+                out.add(char, quoted=True)
+        elif char in " \t\n":
+            out.finish()
         elif char == "\\":
             if index + 1 >= size:
                 raise ValueError("a trailing backslash")
             index += 1
-            started = True
-            if segment[index] != "\n":
-                chars.append(segment[index])
-                quoted.append(True)
+            if segment[index] != "\n":  # else a line continuation: both go
+                out.add(segment[index], quoted=True)
         elif char in "'\"":
             quote = char
-            started = True
+            out.open_quote()
         else:
-            chars.append(char)
-            quoted.append(False)
-            started = True
+            out.add(char, quoted=False)
         index += 1
     if quote is not None:
         raise ValueError("No closing quotation")
-    finish()
-    return words
+    out.finish()
+    return out.words
 
 
-def _word(chars: list[str], quoted: list[bool]) -> Word:
-    text = "".join(chars)
-    glob = any(c in "*?[" and not q for c, q in zip(chars, quoted, strict=True))
-    brace = False
+class _Words:
+    """The words split so far and the one being read (its characters, which were quoted)."""
+
+    def __init__(self) -> None:
+        self.words: list[Word] = []
+        self.chars: list[str] = []
+        self.quoted: list[bool] = []
+        self.started = False  # a word has begun (an empty '' is a word too)
+        self.was_quoted = False  # some of it was quoted or escaped, even an empty part
+
+    def add(self, char: str, *, quoted: bool) -> None:
+        self.chars.append(char)
+        self.quoted.append(quoted)
+        self.started = True
+        self.was_quoted = self.was_quoted or quoted
+
+    def open_quote(self) -> None:
+        self.started = self.was_quoted = True
+
+    def finish(self) -> None:
+        if self.started:
+            self.words.append(_word(self.chars, self.quoted, self.was_quoted))
+        self.chars, self.quoted = [], []
+        self.started = self.was_quoted = False
+
+
+def _word(chars: list[str], quoted: list[bool], any_quote: bool) -> Word:
+    """A word from its characters and which of them were quoted (``any_quote``: some part was,
+    even an empty ``''``)."""
+    bare = "".join(
+        _QUOTED if was_quoted else char for char, was_quoted in zip(chars, quoted, strict=True)
+    )
+    return Word(
+        "".join(chars),
+        glob=any(char in bare for char in "*?["),
+        quoted=any_quote,
+        brace=_has_brace_list(bare),
+        tilde="~" in bare,
+        bracket="[" in bare,
+    )
+
+
+def _has_brace_list(bare: str) -> bool:
+    """Whether an unquoted ``{…}`` holds an unquoted ``,`` or ``..``: bash may expand it (a few
+    such words it leaves alone, like ``{1..a}``, count too)."""
     opened: list[int] = []
-    for position, (char, was_quoted) in enumerate(zip(chars, quoted, strict=True)):
-        if was_quoted:
-            continue
+    for position, char in enumerate(bare):
         if char == "{":
             opened.append(position)
         elif char == "}" and opened:
-            start = opened.pop()
-            inside = [c for c, q in zip(chars[start + 1 : position], quoted[start + 1 : position],
-                                        strict=True) if not q]  # fmt: skip
-            body = "".join(inside)
+            body = bare[opened.pop() + 1 : position]
             if "," in body or ".." in body:
-                brace = True
-    tilde = any(c == "~" and not q for c, q in zip(chars, quoted, strict=True))
-    bracket = any(c == "[" and not q for c, q in zip(chars, quoted, strict=True))
-    return Word(text, glob=glob, quoted=any(quoted), brace=brace, tilde=tilde, bracket=bracket)
+                return True
+    return False
 
 
 def _note(reasons: list[str], reason: str) -> None:
@@ -193,7 +211,7 @@ def _scan(text: str) -> tuple[list[str], list[str], list[bool]]:
             current.append(text[i : i + 2])
             i += 2
             continue
-        if char == "$" and nxt in "'\"" and quote is None:
+        if char == "$" and nxt in ("'", '"') and quote is None:
             _note(reasons, "ANSI-C or locale quoting")
         elif char == "$" and nxt and nxt not in ' \t\n"':
             # $(…), ${…}, $VAR, $[…], $((…)), $1, $@ …: what runs depends on it.
