@@ -16,8 +16,8 @@ from typing import Any
 
 from app.llm.caps import ITEM_COST, CharBudget, PendingBytes
 from app.llm.errors import LLMError, error_for_stream_event
-from app.llm.replycheck import ended_early, unreadable_reply
 from app.llm.history import repaired, system_text
+from app.llm.replycheck import ended_early, unreadable_reply
 from app.llm.sse import SSEEvent, SSEParser
 from app.llm.toolcalls import ToolCallAssembler, anthropic_id
 from app.llm.types import (

@@ -83,9 +83,7 @@ def _window(marked: str) -> tuple[str, list[tuple[int, int]]]:
     start = max(0, end - MAX_SNIPPET_CHARS)
     lead = "…" if start else ""
     shift = len(lead) - start
-    kept = [
-        (max(a, start) + shift, min(b, end) + shift) for a, b in spans if a < end and b > start
-    ]
+    kept = [(max(a, start) + shift, min(b, end) + shift) for a, b in spans if a < end and b > start]
     return lead + text[start:end] + ("…" if end < len(text) else ""), kept
 
 

@@ -107,7 +107,9 @@ async def test_a_trickle_inside_the_idle_timeout_still_ends_at_the_deadline(
             engine={"model_call_timeout_seconds": 2.0},
         )
         body = [*_opening(kind), Repeat(_more_text(kind, "."), every=0.25)]
-        fake.script(Reply(body=body, content_type=NDJSON if kind == "ollama" else "text/event-stream"))
+        fake.script(
+            Reply(body=body, content_type=NDJSON if kind == "ollama" else "text/event-stream")
+        )
         run = await agentkit(
             "run", "--json", "--model", "fake/m", "write", home=agentkit_home, cwd=workspace
         )
