@@ -190,7 +190,7 @@ async def _stream_turn(
         session_id,
         text,
         human=_human(approve),
-        model_override=ctx.args.model,
+        model_override=argv_text(ctx.args.model) if ctx.args.model else None,
         cancel=token,
         mode=mode,
     )

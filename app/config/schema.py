@@ -260,8 +260,10 @@ class EngineConfig(_Section):
     max_reply_chars: int = Field(
         default=1_000_000,
         ge=1_000,
-        description="Longest reply of one model call (answer plus thinking; tool-call "
-        "arguments on their own); cut there.",
+        description="Longest reply of one model call, in characters: its answer and thinking "
+        "text together are cut there; its tool calls (arguments, names, 64 per call) and "
+        "its opaque reasoning data (signatures, redacted blocks) each stop the call at the "
+        "same number; one line or event may hold 6 bytes per character (at least 16 MiB).",
     )
     max_prompt_chars: int = Field(
         default=400_000,

@@ -108,6 +108,12 @@ async def close_open_calls(ctx: TurnContext, text: str) -> None:
 def _validate(ctx: TurnContext, planned: Planned) -> None:
     call = planned.call
     allowed = ctx.tool_names
+    if not call.name:  # the arguments may be fine: the name is what is missing
+        names = ", ".join(ctx.tool_names or ctx.registry.names())
+        planned.result = error_result(
+            f"Your tool call has no tool name. Send it again naming one of: {names}."
+        )
+        return
     if call.parse_error:
         raw = (call.raw_arguments or "")[:200]
         planned.result = error_result(

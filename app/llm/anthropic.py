@@ -15,8 +15,9 @@ import logging
 from typing import Any
 
 from app.llm.caps import ITEM_COST, CharBudget, PendingBytes
-from app.llm.errors import LLMError, StreamError, error_for_stream_event
+from app.llm.errors import LLMError, error_for_stream_event
 from app.llm.history import repaired, system_text
+from app.llm.replycheck import ended_early, unreadable_reply
 from app.llm.sse import SSEEvent, SSEParser
 from app.llm.toolcalls import ToolCallAssembler, anthropic_id
 from app.llm.types import (
@@ -165,12 +166,16 @@ class AnthropicDecoder:
         self._stop_reason: str | None = None
         self._started = False
         self._skipped = 0
+        self._head = b""  # the body's first bytes, until one event is read
+        self._said = False  # some text or thinking came out
 
     def feed(self, data: bytes) -> list[Chunk]:
         """Parse more of the body; an ``error`` event stops parsing and is kept in ``error``."""
         out: list[Chunk] = []
         if self.finished or self.error is not None:
             return out
+        if not self.progress:
+            self._head = (self._head + data)[:256]
         events = self._sse.feed(data)
         for event in events:
             if event.event != "ping":  # pings, like comments, only keep the line open
@@ -183,6 +188,7 @@ class AnthropicDecoder:
             if self.finished:
                 return out
         self.error = self._pending.after_events(data, idle=self._sse.idle, ended=bool(events))
+        self._said = self._said or bool(out)
         return out
 
     def close(self) -> list[Chunk]:
@@ -195,11 +201,8 @@ class AnthropicDecoder:
         if self._stop_reason is not None:
             self._finish(out)  # message_delta arrived; only message_stop is missing
             return out
-        raise StreamError(
-            f"{self.provider}: the reply stream ended before the model finished"
-            + (f" ({self._skipped} unreadable events skipped)" if self._skipped else ""),
-            provider=self.provider,
-        )
+        head = None if self.progress else self._head
+        raise ended_early(self.provider, skipped=self._skipped, unit="events", head=head)
 
     def _handle_safely(self, event: SSEEvent, out: list[Chunk]) -> None:
         """Handle one event; one of the wrong shape is skipped like one of invalid JSON."""
@@ -321,6 +324,8 @@ class AnthropicDecoder:
             )
 
     def _finish(self, out: list[Chunk]) -> None:
+        if self._skipped and not (self._said or out or self._calls or self._reasoning):
+            raise unreadable_reply(self.provider, skipped=self._skipped, unit="events")
         self.finished = True
         for block in self._reasoning:
             out.append(ReasoningChunk(block=block))

@@ -13,8 +13,9 @@ import logging
 from typing import Any
 
 from app.llm.caps import PendingBytes
-from app.llm.errors import LLMError, StreamError, error_for_stream_event
+from app.llm.errors import LLMError, error_for_stream_event
 from app.llm.history import repaired, system_text
+from app.llm.replycheck import ended_early, unreadable_reply
 from app.llm.sse import LineSplitter
 from app.llm.toolcalls import ToolCallAssembler
 from app.llm.types import (
@@ -130,6 +131,8 @@ class OllamaDecoder:
         self._calls = ToolCallAssembler(max_chars=max_chars, provider=provider)
         self._pending = PendingBytes(provider, max_chars)
         self._skipped = 0
+        self._head = b""  # the body's first bytes, until one line is read
+        self._said = False  # some text or thinking came out
         self._call_count = 0
 
     def feed(self, data: bytes) -> list[Chunk]:
@@ -137,6 +140,8 @@ class OllamaDecoder:
         out: list[Chunk] = []
         if self.finished or self.error is not None:
             return out
+        if not self.progress:
+            self._head = (self._head + data)[:256]
         for line in self._lines.feed(data):
             if line.strip():  # blank lines only keep the connection open
                 self.progress += 1
@@ -148,6 +153,7 @@ class OllamaDecoder:
             if self.finished:
                 return out
         self.error = self._pending.after_lines(data)  # a line that never ends
+        self._said = self._said or bool(out)
         return out
 
     def close(self) -> list[Chunk]:
@@ -157,11 +163,8 @@ class OllamaDecoder:
             self._handle_safely(line, out)
         if self.finished:
             return out
-        raise StreamError(
-            f"{self.provider}: the reply stream ended before the model finished"
-            + (f" ({self._skipped} unreadable lines skipped)" if self._skipped else ""),
-            provider=self.provider,
-        )
+        head = None if self.progress else self._head
+        raise ended_early(self.provider, skipped=self._skipped, unit="lines", head=head)
 
     def _handle_safely(self, line: bytes, out: list[Chunk]) -> None:
         """Handle one line; one of the wrong shape is skipped like one of invalid JSON."""
@@ -194,21 +197,30 @@ class OllamaDecoder:
         content = message.get("content")
         if content:
             out.append(TextDelta(text=content))
-        for call in message.get("tool_calls") or []:
-            function = call.get("function") or {}
-            arguments = function.get("arguments")
-            self._call_count += 1
-            self._calls.add(
-                self._call_count,
-                call_id=text_or_none(call.get("id")),
-                name=text_or_none(function.get("name")),
-                fragment=arguments if isinstance(arguments, str) else None,
-                whole=arguments if isinstance(arguments, dict) else None,
-            )
+        calls = message.get("tool_calls") or []
+        for call in calls if isinstance(calls, list) else [calls]:
+            try:  # one call of the wrong shape is skipped, not the line's text and other calls
+                self._add_call(call)
+            except SCHEMA_ERRORS:
+                self._skip(json.dumps(call).encode())
         if obj.get("done"):
             self._finish(obj, out)
 
+    def _add_call(self, call: dict[str, Any]) -> None:
+        function = call.get("function") or {}
+        arguments = function.get("arguments")
+        self._call_count += 1
+        self._calls.add(
+            self._call_count,
+            call_id=text_or_none(call.get("id")),
+            name=text_or_none(function.get("name")),
+            fragment=arguments if isinstance(arguments, str) else None,
+            whole=arguments if isinstance(arguments, dict) else None,
+        )
+
     def _finish(self, obj: dict[str, Any], out: list[Chunk]) -> None:
+        if self._skipped and not (self._said or out or self._calls):
+            raise unreadable_reply(self.provider, skipped=self._skipped, unit="lines")
         self.finished = True
         native = text_or_none(obj.get("done_reason"))
         calls = self._calls.finish(truncated=native == "length")

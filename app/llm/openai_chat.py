@@ -16,8 +16,9 @@ import re
 from typing import Any
 
 from app.llm.caps import PendingBytes
-from app.llm.errors import LLMError, StreamError, error_for_stream_event
+from app.llm.errors import LLMError, error_for_stream_event
 from app.llm.history import repaired, system_text
+from app.llm.replycheck import ended_early, unreadable_reply
 from app.llm.sse import SSEEvent, SSEParser
 from app.llm.toolcalls import ToolCallAssembler, nine_alnum_id
 from app.llm.types import (
@@ -176,13 +177,19 @@ class OpenAIDecoder:
         self._usage: dict[str, Any] | None = None
         self._reasoning: list[str] = []
         self._skipped = 0
+        self._head = b""  # the body's first bytes, until one event is read
+        self._said = False  # some text or thinking came out
 
     def feed(self, data: bytes) -> list[Piece]:
         """Parse more of the body; an error event stops parsing and is kept in ``error``.
         Chunks, and with ``raw_text`` plain strings for answer text."""
         if self.finished or self.error is not None:
             return []
+        if not self.progress:
+            self._head = (self._head + data)[:256]
         out = self._feed(data)
+        if out:
+            self._said = True
         if self.error is None and not self._sse.idle:  # an event that never ends is cut too
             self.error = self._pending.open_bytes(self._sse.pending_size)
         return out
@@ -204,6 +211,7 @@ class OpenAIDecoder:
         # on the fast path; the partial one after them waits in the SSE parser.
         out = self._whole_events(data[:cut])
         if cut < len(data) and not self.finished and self.error is None:
+            self._said = self._said or bool(out)
             out += self._events(data[cut:])
         return out
 
@@ -237,6 +245,7 @@ class OpenAIDecoder:
                 if text:
                     out.append(text)
             elif block:
+                self._said = self._said or bool(out)  # before an event that may finish
                 out += self._events(block + b"\n\n")
                 if self.finished or self.error is not None:
                     break
@@ -266,11 +275,8 @@ class OpenAIDecoder:
         if self.error is not None:
             raise self.error
         if self._native_reason is None:
-            raise StreamError(
-                f"{self.provider}: the reply stream ended before the model finished"
-                + (f" ({self._skipped} unreadable events skipped)" if self._skipped else ""),
-                provider=self.provider,
-            )
+            head = None if self.progress else self._head
+            raise ended_early(self.provider, skipped=self._skipped, unit="events", head=head)
         self._finish(out)
         return out
 
@@ -351,6 +357,8 @@ class OpenAIDecoder:
         )
 
     def _finish(self, out: list[Piece]) -> None:
+        if self._skipped and not (self._said or out or self._calls):
+            raise unreadable_reply(self.provider, skipped=self._skipped, unit="events")
         self.finished = True
         if self._reasoning:
             block = ReasoningBlock(

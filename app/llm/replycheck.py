@@ -70,3 +70,33 @@ def unexpected_json(endpoint: Endpoint, body: bytes) -> LLMError:
         "(does this server support streaming?)",
         provider=endpoint.name,
     )
+
+
+def _shown(head: bytes) -> str:
+    """The first line of ``head`` as readable text (no control characters), for a message."""
+    line = head.strip().splitlines()[0].decode("utf-8", "replace") if head.strip() else ""
+    line = "".join(ch if ch.isprintable() else "?" for ch in line)
+    return line[:80] + ("…" if len(line) > 80 else "")
+
+
+def ended_early(provider: str, *, skipped: int, unit: str, head: bytes | None) -> StreamError:
+    """The error for a body that ended before the model finished. ``head`` is the start of
+    the body when not one event or line was read from it (None otherwise): then the server
+    sent something that is no stream at all (a proxy's plain-text message), and we show it."""
+    message = f"{provider}: the reply stream ended before the model finished"
+    if head is not None:
+        shown = _shown(head)
+        message += f" (no {unit} in it; it read: {shown!r})" if shown else " (its body was empty)"
+    elif skipped:
+        message += f" ({skipped} unreadable {unit} skipped)"
+    return StreamError(message, provider=provider)
+
+
+def unreadable_reply(provider: str, *, skipped: int, unit: str) -> StreamError:
+    """The error for a reply that finished with nothing readable in it but some
+    unreadable pieces: what the model said was lost, so no "empty reply" stands in for it."""
+    return StreamError(
+        f"{provider}: the model's reply could not be read ({skipped} unreadable {unit} "
+        "skipped, nothing else in it)",
+        provider=provider,
+    )

@@ -88,8 +88,8 @@ class MessagesPart(StorePart):
             f"RETURNING {MESSAGE_COLUMNS}",
             (
                 role,
-                content,
-                thinking,
+                _no_nul(content),
+                _no_nul(thinking),
                 _calls_json(tool_calls),
                 tool_call_id,
                 tool_name,
@@ -133,7 +133,7 @@ class MessagesPart(StorePart):
             "WHERE id = ? AND status = 'active' AND ? BETWEEN 1 AND last_seq "
             f"RETURNING {MESSAGE_COLUMNS}",
             (
-                text,
+                _no_nul(text),
                 model,
                 None if usage is None else dump_json(usage),
                 turn_id,
@@ -173,7 +173,7 @@ class MessagesPart(StorePart):
         ):
             if value is not None:
                 assignments.append(f"{column} = ?")
-                params.append(value)
+                params.append(_no_nul(value))
         if tool_calls is not None:
             assignments.append("tool_calls = ?")
             params.append(_calls_json(tool_calls))
@@ -386,3 +386,9 @@ def _history(message: Message) -> HistoryMessage:
         reasoning=message.reasoning,
         model=message.model,
     )
+
+
+def _no_nul(text: str) -> str:
+    """``text`` with each NUL as U+FFFD: SQLite's text functions stop at a NUL, so the
+    rest of the message was left out of search, previews and titles."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text

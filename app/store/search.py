@@ -14,6 +14,11 @@ from app.store.models import SearchHit
 _OPEN = "\ue000"
 _CLOSE = "\ue001"
 _SNIPPET_TOKENS = 16
+#: Different words (or phrases) of one query that are searched for; a longer query is
+#: a paste, and each term costs a pass over its hits.
+MAX_TERMS = 16
+#: Longest snippet shown for one hit, in characters.
+MAX_SNIPPET_CHARS = 240
 
 
 def fts_query(text: str) -> str:
@@ -22,18 +27,28 @@ def fts_query(text: str) -> str:
     Words are quoted (so ``AND``, ``-`` or ``"`` typed by a person are plain text); a
     ``"quoted phrase"`` stays a phrase; the last word also matches as a prefix, so results
     appear while typing. Returns ``""`` when nothing searchable was typed.
+
+    A term typed again adds nothing but work (each copy is weighed in every hit: a pasted
+    line that repeats a word 30 times took 20 times as long), so each counts once, at its
+    last place; past :data:`MAX_TERMS` different terms (a pasted page) the first ones are
+    used, which can only find more, never miss a message that has them all.
     """
-    terms: list[str] = []
+    terms: dict[str, str] = {}  # by case-folded form, in the order last typed
     for phrase, word in re.findall(r'"([^"]*)"|(\w+)', text):
         if phrase:
             words = re.findall(r"\w+", phrase)
-            if words:
-                terms.append('"' + " ".join(words) + '"')
-        elif word:
-            terms.append(f'"{word}"')
-    if terms and not text.rstrip().endswith('"') and not text.endswith(" "):
-        terms[-1] += "*"
-    return " ".join(terms)
+            term = '"' + " ".join(words) + '"' if words else ""
+        else:
+            term = f'"{word}"' if word else ""
+        if term:
+            terms.pop(term.casefold(), None)
+            terms[term.casefold()] = term
+    chosen = list(terms.values())
+    if len(chosen) > MAX_TERMS:
+        chosen = chosen[: MAX_TERMS - 1] + chosen[-1:]  # the word being typed stays
+    if chosen and not text.rstrip().endswith('"') and not text.endswith(" "):
+        chosen[-1] += "*"
+    return " ".join(chosen)
 
 
 def _spans(marked: str) -> tuple[str, list[tuple[int, int]]]:
@@ -53,6 +68,23 @@ def _spans(marked: str) -> tuple[str, list[tuple[int, int]]]:
             plain.append(cleaned)
             length += len(cleaned)
     return "".join(plain), spans
+
+
+def _window(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """The snippet text and its match spans, cut to :data:`MAX_SNIPPET_CHARS` around the
+    first match: FTS5 counts a snippet in tokens, and one token may be a whole index part
+    (a pasted line with no spaces, a run of CJK text), 16,000 characters long."""
+    text, spans = _spans(marked)
+    if len(text) <= MAX_SNIPPET_CHARS:
+        return text, spans
+    first = spans[0][0] if spans else 0
+    start = max(0, first - MAX_SNIPPET_CHARS // 4)
+    end = min(len(text), start + MAX_SNIPPET_CHARS)
+    start = max(0, end - MAX_SNIPPET_CHARS)
+    lead = "…" if start else ""
+    shift = len(lead) - start
+    kept = [(max(a, start) + shift, min(b, end) + shift) for a, b in spans if a < end and b > start]
+    return lead + text[start:end] + ("…" if end < len(text) else ""), kept
 
 
 class SearchPart(StorePart):
@@ -75,7 +107,7 @@ class SearchPart(StorePart):
                 (query, limit),
             )
             for row in rows:
-                snippet, spans = _spans(row["marked"])
+                snippet, spans = _window(row["marked"])
                 hits.append(
                     SearchHit(
                         kind="title",
@@ -87,7 +119,7 @@ class SearchPart(StorePart):
                     )
                 )
         for row in await self._message_rows(query, limit, session_id):
-            snippet, spans = _spans(row["marked"])
+            snippet, spans = _window(row["marked"])
             hits.append(
                 SearchHit(
                     kind="message",

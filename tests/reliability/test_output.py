@@ -142,7 +142,8 @@ async def test_hostile_titles_and_texts_reach_no_terminal(
     assert header.startswith("Plan red2J") and "done" in header
     markdown = outputs["sessions export"]
     assert markdown.startswith("# Plan red2J")
-    assert "Answer with\ttab\nand controls8;;x." in markdown  # tab and newline stay
+    # tab and newline stay; the store keeps a NUL as U+FFFD (SQLite stops at a NUL)
+    assert "Answer with\ttab\nand controls\ufffd8;;x." in markdown
 
 
 async def test_the_markdown_approval_log_names_each_decision_as_the_event_log_has_it(
