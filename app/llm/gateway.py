@@ -34,6 +34,7 @@ from app.llm.errors import (
     redact,
 )
 from app.llm.http import get_json, tls_context
+from app.llm.pacing import paced_transport
 from app.llm.models import (
     Detection,
     NeedsDefault,
@@ -387,7 +388,7 @@ class Gateway:
                 base_url=endpoint.base_url,
                 headers=headers,
                 timeout=httpx.Timeout(connect=timeout, read=None, write=timeout, pool=timeout),
-                transport=self._transport,
+                transport=self._transport or paced_transport(tls_context()),
                 follow_redirects=False,
                 verify=tls_context(),
             )
