@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 #: Runs a turn's coroutine somewhere (an asyncio task, a Textual worker), given the turn (for
 #: a worker's name); what it returns is kept as ``LiveTurn.handle``.
 Spawn = Callable[[Coroutine[Any, Any, None], "LiveTurn"], object]
+#: A run of tokens in the replay buffer is joined into one string every this many pieces.
+_RUN_JOIN = 64
 
 
 @dataclass(eq=False)
@@ -49,8 +51,12 @@ class LiveTurn:
     text: str
     started_at: datetime
     token: CancellationToken
-    #: Every event so far, in order (the replay for a client that joins mid-turn).
-    events: list[Event] = field(default_factory=list)
+    #: Every event but the run of tokens under way (see :attr:`events`).
+    _kept: list[Event] = field(default_factory=list)
+    #: The text of the tokens emitted since the last other event (joined now and then).
+    _run: list[str] = field(default_factory=list)
+    #: How many events the turn has emitted (tokens one by one): the place of the next one.
+    emitted: int = 0
     #: How it ended (from its ``result`` event); ``None`` while it runs.
     status: TurnStatus | None = None
     #: Whoever answers its questions (the hub's queue unless the caller gave its own).
@@ -59,6 +65,28 @@ class LiveTurn:
     handle: object = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     _followers: list[Callable[[Event | None], None]] = field(default_factory=list)
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event so far, in order, each run of tokens as one (the replay for a client
+        that joins mid-turn: a long reply is kept as its text, not as thousands of events)."""
+        if not self._run:
+            return list(self._kept)
+        return [*self._kept, TokenEvent(content="".join(self._run))]
+
+    def keep(self, event: Event) -> None:
+        """Add ``event`` to the replay buffer (a token joins the run of tokens before it)."""
+        self.emitted += 1
+        run = self._run
+        if isinstance(event, TokenEvent):
+            run.append(event.content)
+            if len(run) >= _RUN_JOIN:
+                run[:] = ["".join(run)]
+            return
+        if run:
+            self._kept.append(TokenEvent(content="".join(run)))
+            run.clear()
+        self._kept.append(event)
 
     @property
     def done(self) -> bool:
@@ -273,8 +301,8 @@ class LiveHub:
 
     async def _emit(self, turn: LiveTurn, event: Event) -> None:
         """Keep the event for replay and hand it to every listener before the engine goes on
-        (a token, one per streamed piece, takes the short way: nothing to note)."""
-        turn.events.append(event)
+        (a token, one per batch of streamed text, takes the short way: nothing to note)."""
+        turn.keep(event)
         if event.__class__ is not TokenEvent:
             self._note(turn, event)
         if turn._followers:
