@@ -129,10 +129,13 @@ class PacedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def paced_transport(ssl_context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
-    """httpx's own transport (HTTP/1.1, default limits), its connections :class:`PacedStream`."""
-    transport = httpx.AsyncHTTPTransport(verify=ssl_context)
-    limits = httpx.Limits()  # the transport's defaults, restated for the pool below
+def paced_transport(
+    ssl_context: ssl.SSLContext, *, limits: httpx.Limits | None = None
+) -> httpx.AsyncHTTPTransport:
+    """httpx's own transport (HTTP/1.1, httpx's default limits unless given), its connections
+    :class:`PacedStream`."""
+    limits = limits or httpx.Limits()
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=ssl_context,
         max_connections=limits.max_connections,
