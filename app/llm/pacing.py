@@ -7,8 +7,8 @@ pace: measured on the 2-core VM, ~500 µs of CPU per wake against ~25 µs of par
 
 :class:`PacedStream` wraps httpcore's network stream. Once the streamed reply is under way
 (the reader turns pacing on after the first data event, so the first token is never held
-back), a socket read that came back small after a real wait means the server, not we, sets
-the pace: the next read then starts no sooner than ``interval`` after that one, and the
+back), a socket read that brought little for the time since the one before means the server,
+not we, sets the pace: the next read then starts no sooner than ``interval`` after it, and the
 kernel keeps what arrives meanwhile, so one read and one wake-up take several tokens. A read
 that brings a lot (we are behind, or the stream runs at full speed) is followed at once, and
 so is one that came back quickly. Cancelling (Ctrl+C, a timeout) interrupts the short sleep
@@ -32,10 +32,12 @@ import httpx
 
 #: The longest a token waits in the socket while paced: about one frame of the screen.
 PACE_SECONDS = 0.033
-#: A read at least this big means we are behind: the next read goes on at once.
-SMALL_READ = 16 * 1024
-#: A read that came back sooner than this after the one before (the server sends faster
-#: than we read) is not paced either: at full speed a stream is never held back.
+#: Paced means the server sends slower than this (a fast model: 1,000 tokens/s of ~250-byte
+#: events). A stream at full speed (megabytes a second on a loopback or a LAN) is never
+#: held back, so the server never waits for room in the socket buffers.
+PACED_BYTES_PER_SECOND = 512 * 1024
+#: A read that came back sooner than this after the one before (we read faster than the
+#: server sends) is not paced either.
 MIN_GAP_SECONDS = 0.002
 
 
@@ -66,7 +68,8 @@ class PacedStream(httpcore.AsyncNetworkStream):
                 await asyncio.sleep(wait)
         data = await self._inner.read(max_bytes, timeout)
         now = loop.time()
-        self._hold = len(data) < SMALL_READ and now - self._last >= MIN_GAP_SECONDS
+        gap = now - self._last
+        self._hold = gap >= MIN_GAP_SECONDS and len(data) < PACED_BYTES_PER_SECOND * gap
         self._last = now
         return data
 

@@ -8,7 +8,7 @@ import contextlib
 
 import httpcore
 
-from app.llm.pacing import SMALL_READ, PacedStream
+from app.llm.pacing import PacedStream
 from tests.fakes.provider import FakeProvider, Repeat, Reply
 from tests.fakes.scripts import openai_chunk
 from tests.fakes.support import GatewayFactory
@@ -75,15 +75,15 @@ async def test_a_small_read_after_a_wait_holds_the_next_one_until_the_interval_e
 
 
 async def test_big_reads_quick_reads_and_unpaced_streams_are_never_held() -> None:
-    big = b"x" * SMALL_READ
+    big = b"x" * 64 * 1024  # 64 KiB in ~10 ms: megabytes a second, a full-speed stream
     stream = PacedStream(httpcore.AsyncMockStream([big, big, b"small", b"quick", b"after"]))
     stream.pace(LONG_PACE)
     async with asyncio.timeout(LONG_PACE / 3):
-        assert await stream.read(SMALL_READ) == big
+        assert await stream.read(64 * 1024) == big
         await _gap()
-        assert await stream.read(SMALL_READ) == big  # behind: a full read goes on at once
-        assert await stream.read(SMALL_READ) == b"small"  # came at once: server is fast
-        assert await stream.read(SMALL_READ) == b"quick"
+        assert await stream.read(64 * 1024) == big  # behind: a full read goes on at once
+        assert await stream.read(64 * 1024) == b"small"  # came at once: server is fast
+        assert await stream.read(64 * 1024) == b"quick"
         stream.pace(0)
         await _gap()
-        assert await stream.read(SMALL_READ) == b"after"  # pacing off: never held
+        assert await stream.read(64 * 1024) == b"after"  # pacing off: never held
