@@ -27,6 +27,7 @@ from app.engine.cancel import CancellationToken
 from app.engine.events import Event, TokenEvent, TurnStatus, result, short_error
 from app.engine.human import ConfirmationRequest, Decision, Human, Question
 from app.engine.listener import LiveListener as LiveListener
+from app.engine.replay import ReplayBuffer
 from app.engine.skills import ExecutionMode
 
 if TYPE_CHECKING:  # the TUI imports this module before the engine is loaded
@@ -34,11 +35,8 @@ if TYPE_CHECKING:  # the TUI imports this module before the engine is loaded
 
 log = logging.getLogger(__name__)
 
-#: Runs a turn's coroutine somewhere (an asyncio task, a Textual worker), given the turn (for
-#: a worker's name); what it returns is kept as ``LiveTurn.handle``.
+#: Runs a turn's coroutine (an asyncio task, a Textual worker); kept as ``LiveTurn.handle``.
 Spawn = Callable[[Coroutine[Any, Any, None], "LiveTurn"], object]
-#: A run of tokens in the replay buffer is joined into one string every this many pieces.
-_RUN_JOIN = 64
 
 
 @dataclass(eq=False)
@@ -51,12 +49,8 @@ class LiveTurn:
     text: str
     started_at: datetime
     token: CancellationToken
-    #: Every event but the run of tokens under way (see :attr:`events`).
-    _kept: list[Event] = field(default_factory=list)
-    #: The text of the tokens emitted since the last other event (joined now and then).
-    _run: list[str] = field(default_factory=list)
-    #: How many events the turn has emitted (tokens one by one): the place of the next one.
-    emitted: int = 0
+    #: Its events so far (see :attr:`events`).
+    replay: ReplayBuffer = field(default_factory=ReplayBuffer)
     #: How it ended (from its ``result`` event); ``None`` while it runs.
     status: TurnStatus | None = None
     #: Whoever answers its questions (the hub's queue unless the caller gave its own).
@@ -68,25 +62,13 @@ class LiveTurn:
 
     @property
     def events(self) -> list[Event]:
-        """Every event so far, in order, each run of tokens as one (the replay for a client
-        that joins mid-turn: a long reply is kept as its text, not as thousands of events)."""
-        if not self._run:
-            return list(self._kept)
-        return [*self._kept, TokenEvent(content="".join(self._run))]
+        """Every event so far, each run of tokens as one (the replay for a late client)."""
+        return self.replay.events()
 
-    def keep(self, event: Event) -> None:
-        """Add ``event`` to the replay buffer (a token joins the run of tokens before it)."""
-        self.emitted += 1
-        run = self._run
-        if isinstance(event, TokenEvent):
-            run.append(event.content)
-            if len(run) >= _RUN_JOIN:
-                run[:] = ["".join(run)]
-            return
-        if run:
-            self._kept.append(TokenEvent(content="".join(run)))
-            run.clear()
-        self._kept.append(event)
+    @property
+    def emitted(self) -> int:
+        """How many events the turn has emitted (tokens one by one)."""
+        return self.replay.emitted
 
     @property
     def done(self) -> bool:
@@ -300,9 +282,8 @@ class LiveHub:
             self._finish(turn)
 
     async def _emit(self, turn: LiveTurn, event: Event) -> None:
-        """Keep the event for replay and hand it to every listener before the engine goes on
-        (a token, one per batch of streamed text, takes the short way: nothing to note)."""
-        turn.keep(event)
+        """Keep the event for replay, hand it to every listener before the engine goes on."""
+        turn.replay.keep(event)
         if event.__class__ is not TokenEvent:
             self._note(turn, event)
         if turn._followers:

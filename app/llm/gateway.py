@@ -34,7 +34,6 @@ from app.llm.errors import (
     redact,
 )
 from app.llm.http import get_json, tls_context
-from app.llm.pacing import paced_transport
 from app.llm.models import (
     Detection,
     NeedsDefault,
@@ -44,6 +43,7 @@ from app.llm.models import (
     providers,
     resolve,
 )
+from app.llm.pacing import paced_transport
 from app.llm.surrogates import ChunkCleaner
 from app.llm.transport import Decoder, Endpoint, stream_batches
 from app.llm.types import (

@@ -56,7 +56,7 @@ class PacedStream(httpcore.AsyncNetworkStream):
         self._hold = False
         self._last = asyncio.get_running_loop().time() if interval else 0.0
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 (httpcore's interface)
         """Read up to ``max_bytes``, after the pause pacing asks for (if any)."""
         interval = self._interval
         if not interval:
@@ -73,7 +73,7 @@ class PacedStream(httpcore.AsyncNetworkStream):
         self._last = now
         return data
 
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109 (httpcore's interface)
         """Write all of ``buffer``."""
         await self._inner.write(buffer, timeout)
 
@@ -85,7 +85,7 @@ class PacedStream(httpcore.AsyncNetworkStream):
         self,
         ssl_context: ssl.SSLContext,
         server_hostname: str | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
     ) -> httpcore.AsyncNetworkStream:
         """Upgrade to TLS; the TLS stream is paced the same way."""
         return PacedStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
@@ -105,7 +105,7 @@ class PacedBackend(httpcore.AsyncNetworkBackend):
         self,
         host: str,
         port: int,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
@@ -118,7 +118,7 @@ class PacedBackend(httpcore.AsyncNetworkBackend):
     async def connect_unix_socket(
         self,
         path: str,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """Open a Unix-socket connection."""

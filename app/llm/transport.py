@@ -226,10 +226,9 @@ class _Reader:
         decoder: Decoder,
         reader: AsyncIterator[bytes],
         deadline: float | None,
-        pacer: pacing.PacedStream | None = None,
+        pacer: pacing.PacedStream | None = None,  # paced once the reply is under way
     ) -> None:
         self.endpoint = endpoint
-        #: The connection, paced once the reply is under way (see :mod:`app.llm.pacing`).
         self.pacer = pacer
         self.decoder = decoder
         self.reader = reader
@@ -362,7 +361,7 @@ class _Reader:
                         started = True
                         self._timeout = endpoint.idle_timeout
                         if self.pacer is not None:
-                            self.pacer.pace(pacing.PACE_SECONDS)  # the first data went at once
+                            self.pacer.pace(pacing.PACE_SECONDS)  # (the first data went at once)
                 if chunks:
                     if self.chunks:
                         self.chunks += chunks

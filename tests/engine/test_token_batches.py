@@ -63,7 +63,7 @@ def test_the_replay_buffer_joins_runs_of_tokens_and_counts_every_event() -> None
     emitted: list[Event] = [TokenEvent(content="a"), TokenEvent(content="b"), notice]
     emitted += [TokenEvent(content="c"), result("completed")]
     for event in emitted:
-        turn.keep(event)
+        turn.replay.keep(event)
     assert turn.events == [TokenEvent(content="ab"), notice, TokenEvent(content="c"), emitted[-1]]
     assert turn.emitted == 5
 
@@ -72,8 +72,8 @@ def test_a_long_run_of_tokens_is_kept_whole_and_in_order() -> None:
     turn = _turn()
     pieces = [f"w{index} " for index in range(1000)]
     for piece in pieces:
-        turn.keep(TokenEvent(content=piece))
+        turn.replay.keep(TokenEvent(content=piece))
     assert turn.events == [TokenEvent(content="".join(pieces))]  # the run so far, as one
-    turn.keep(result("completed"))
+    turn.replay.keep(result("completed"))
     assert turn.events == [TokenEvent(content="".join(pieces)), result("completed")]
     assert turn.emitted == 1001
