@@ -27,6 +27,7 @@ from app.engine.cancel import CancellationToken
 from app.engine.events import Event, TokenEvent, TurnStatus, result, short_error
 from app.engine.human import ConfirmationRequest, Decision, Human, Question
 from app.engine.listener import LiveListener as LiveListener
+from app.engine.replay import ReplayBuffer
 from app.engine.skills import ExecutionMode
 
 if TYPE_CHECKING:  # the TUI imports this module before the engine is loaded
@@ -34,8 +35,7 @@ if TYPE_CHECKING:  # the TUI imports this module before the engine is loaded
 
 log = logging.getLogger(__name__)
 
-#: Runs a turn's coroutine somewhere (an asyncio task, a Textual worker), given the turn (for
-#: a worker's name); what it returns is kept as ``LiveTurn.handle``.
+#: Runs a turn's coroutine (an asyncio task, a Textual worker); kept as ``LiveTurn.handle``.
 Spawn = Callable[[Coroutine[Any, Any, None], "LiveTurn"], object]
 
 
@@ -49,8 +49,8 @@ class LiveTurn:
     text: str
     started_at: datetime
     token: CancellationToken
-    #: Every event so far, in order (the replay for a client that joins mid-turn).
-    events: list[Event] = field(default_factory=list)
+    #: Its events so far (see :attr:`events`).
+    replay: ReplayBuffer = field(default_factory=ReplayBuffer)
     #: How it ended (from its ``result`` event); ``None`` while it runs.
     status: TurnStatus | None = None
     #: Whoever answers its questions (the hub's queue unless the caller gave its own).
@@ -59,6 +59,16 @@ class LiveTurn:
     handle: object = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     _followers: list[Callable[[Event | None], None]] = field(default_factory=list)
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event so far, each run of tokens as one (the replay for a late client)."""
+        return self.replay.events()
+
+    @property
+    def emitted(self) -> int:
+        """How many events the turn has emitted (tokens one by one)."""
+        return self.replay.emitted
 
     @property
     def done(self) -> bool:
@@ -272,9 +282,8 @@ class LiveHub:
             self._finish(turn)
 
     async def _emit(self, turn: LiveTurn, event: Event) -> None:
-        """Keep the event for replay and hand it to every listener before the engine goes on
-        (a token, one per streamed piece, takes the short way: nothing to note)."""
-        turn.events.append(event)
+        """Keep the event for replay, hand it to every listener before the engine goes on."""
+        turn.replay.keep(event)
         if event.__class__ is not TokenEvent:
             self._note(turn, event)
         if turn._followers:

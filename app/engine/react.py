@@ -116,17 +116,20 @@ class _Step:
     usage: dict[str, Any] | None = None
 
     async def take(self, batch: list[Piece]) -> None:
-        """Emit each piece of the batch in order (answer text as the model's own pieces) and
-        save the batch's answer text once."""
+        """Emit the batch in order, each run of answer text as ONE token event (a batch is
+        what arrived since the last one: at a model's pace a few tokens, at full speed
+        many), and save the batch's answer text once."""
         ctx, writer = self.ctx, self.writer
         text: list[str] = []
+        run = 0  # where the run of answer text not emitted yet starts in ``text``
         for chunk in batch:
             if isinstance(chunk, str | TextDelta):
-                piece = chunk if isinstance(chunk, str) else chunk.text
-                if self.live_tokens:
-                    await ctx.emit(TokenEvent(content=piece))
-                text.append(piece)
-            elif isinstance(chunk, ThinkingDelta):
+                text.append(chunk if isinstance(chunk, str) else chunk.text)
+                continue
+            if run < len(text) and self.live_tokens:
+                await ctx.emit(TokenEvent(content="".join(text[run:])))
+            run = len(text)
+            if isinstance(chunk, ThinkingDelta):
                 await ctx.emit(ThinkingEvent(content=chunk.text))
                 await writer.add_thinking(chunk.text)
             elif isinstance(chunk, ReasoningChunk):
@@ -140,6 +143,8 @@ class _Step:
                 }
             elif isinstance(chunk, FinishChunk):
                 self.finish = chunk
+        if run < len(text) and self.live_tokens:
+            await ctx.emit(TokenEvent(content="".join(text[run:])))
         if text:
             await writer.add_text(text[0] if len(text) == 1 else "".join(text))
 

@@ -43,6 +43,7 @@ from app.llm.models import (
     providers,
     resolve,
 )
+from app.llm.pacing import paced_transport
 from app.llm.surrogates import ChunkCleaner
 from app.llm.transport import Decoder, Endpoint, stream_batches
 from app.llm.types import (
@@ -387,7 +388,7 @@ class Gateway:
                 base_url=endpoint.base_url,
                 headers=headers,
                 timeout=httpx.Timeout(connect=timeout, read=None, write=timeout, pool=timeout),
-                transport=self._transport,
+                transport=self._transport or paced_transport(tls_context()),
                 follow_redirects=False,
                 verify=tls_context(),
             )

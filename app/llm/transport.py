@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from app.llm import pacing
 from app.llm.errors import (
     LLMError,
     NetworkError,
@@ -225,8 +226,10 @@ class _Reader:
         decoder: Decoder,
         reader: AsyncIterator[bytes],
         deadline: float | None,
+        pacer: pacing.PacedStream | None = None,  # paced once the reply is under way
     ) -> None:
         self.endpoint = endpoint
+        self.pacer = pacer
         self.decoder = decoder
         self.reader = reader
         self.deadline = deadline
@@ -357,6 +360,8 @@ class _Reader:
                     if not started:
                         started = True
                         self._timeout = endpoint.idle_timeout
+                        if self.pacer is not None:
+                            self.pacer.pace(pacing.PACE_SECONDS)  # (the first data went at once)
                 if chunks:
                     if self.chunks:
                         self.chunks += chunks
@@ -378,6 +383,8 @@ class _Reader:
                 self._put(chunks)
         finally:
             watchdog.close()
+            if self.pacer is not None:
+                self.pacer.pace(0)  # the connection may serve another request next
 
 
 async def stream_batches(
@@ -411,6 +418,7 @@ async def stream_batches(
             decoder,
             response.aiter_bytes() if encoded else response.aiter_raw(),
             deadline,
+            pacing.pacer(response),
         )
         task = asyncio.create_task(reader.run())
         while chunks := await reader.take():

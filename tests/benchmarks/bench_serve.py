@@ -119,6 +119,8 @@ async def run_server(provider_port: int, db: Path, timings: Path) -> None:
 
     from app.config import Settings
     from app.llm.gateway import Gateway
+    from app.llm.http import tls_context
+    from app.llm.pacing import paced_transport
     from app.server.app import ServerOptions
     from app.server.hub import Hub
     from app.server.runner import ApiServer, bind_socket, server_settings
@@ -142,12 +144,20 @@ async def run_server(provider_port: int, db: Path, timings: Path) -> None:
         async def aclose(self) -> None:
             await self.inner.aclose()
 
-    class TimedTransport(httpx.AsyncHTTPTransport):
+    class TimedTransport(httpx.AsyncBaseTransport):
+        """The gateway's own (paced) transport, noting when provider bytes arrive."""
+
+        def __init__(self, limits: httpx.Limits) -> None:
+            self.inner = paced_transport(tls_context(), limits=limits)
+
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await super().handle_async_request(request)
+            response = await self.inner.handle_async_request(request)
             assert isinstance(response.stream, httpx.AsyncByteStream)
             response.stream = TimedStream(response.stream)
             return response
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
 
     settings = server_settings(
         Settings.model_validate(

@@ -10,10 +10,16 @@ from tests.engine.conftest import Harness
 from tests.fakes.provider import Reply
 
 
+def _runs(types: list[str]) -> list[str]:
+    """``types`` with each run of tokens as one (how many token events a reply takes depends
+    on how its pieces arrive: the text and the order are what count)."""
+    return [kind for i, kind in enumerate(types) if kind != "token" or types[i - 1 : i] != [kind]]
+
+
 async def test_a_plain_answer_streams_and_is_saved(harness: Harness) -> None:
     harness.script(harness.text("Hello", " there", "!"))
     turn = await harness.turn("Say hello to the team")
-    assert turn.types == ["token", "token", "token", "final_answer", "usage", "result"]
+    assert _runs(turn.types) == ["token", "final_answer", "usage", "result"]
     assert turn.text == "Hello there!" and turn.of("final_answer")[0].content == "Hello there!"
     assert turn.status == "completed"
     usage = turn.of("usage")[0].data

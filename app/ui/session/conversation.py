@@ -233,7 +233,7 @@ class Conversation:
             await transcript.add_user(live.text)
             # Messages for these events may still be on their way: they are skipped.
             replay = list(live.events)
-            state.replayed_upto = len(replay)
+            state.replayed_upto = live.emitted  # (the buffer joins runs of tokens)
             for event in merged(replay):
                 await transcript.handle(event)
 

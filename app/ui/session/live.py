@@ -108,7 +108,7 @@ class TurnFeed(LiveListener):
 
     def turn_event(self, turn: LiveTurn, event: Event) -> None:
         """Post the event (tokens merged per frame; anything else flushes them first)."""
-        index = len(turn.events) - 1  # the hub keeps the event before telling anyone
+        index = turn.emitted - 1  # the hub counts the event before telling anyone
         if isinstance(event, TokenEvent):
             held = self._held.setdefault(turn, _HeldTokens())
             held.parts.append(event.content)
