@@ -55,6 +55,8 @@ MESSAGES_PER_SESSION = 10
 CHILD = """
 import sys, time
 spawned = float(sys.argv[1]); began = time.time()
+import gc
+gc.disable()  # as app.cli.main does before its first import (the app turns it back on)
 import asyncio, json
 from app import cli
 from app.ui.app import AgentKitApp
