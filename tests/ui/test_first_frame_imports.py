@@ -95,3 +95,43 @@ def test_history_is_drawn_without_the_engine_modules(tmp_path: Path) -> None:
     assert "app.ui.widgets.transcript" in loaded
     early = [m for m in loaded if m.startswith(ENGINE_ONLY)]
     assert early == []
+
+
+#: ``agentkit tui`` headless until the engine is up: is the cyclic collector running again?
+COLLECTOR_PROGRAM = """
+import asyncio, gc, sys
+from app import cli
+from app.ui.app import AgentKitApp
+
+async def headless(self, **_ignored):
+    async with self.run_test(size=(100, 30)):
+        print("PAUSED", not gc.isenabled())  # paused for start-up by cli.main
+        print("ENGINE", await self.engine_started())
+        print("COLLECTING", gc.isenabled(), flush=True)
+
+AgentKitApp.run_async = headless
+sys.exit(cli.main(["tui"]))
+"""
+
+
+def test_the_collector_runs_again_once_the_engine_is_up(tmp_path: Path) -> None:
+    """Start-up pauses the cyclic garbage collector; a long session must not run without it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_PROGRAM],
+        cwd=tmp_path,
+        env={
+            "AGENTKIT_HOME": str(home),
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "OLLAMA_HOST": "127.0.0.1:9",  # refused at once: the demo model
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert lines == {"PAUSED": "True", "ENGINE": "True", "COLLECTING": "True"}
