@@ -137,7 +137,7 @@ class AgentKitApp(App[None]):
             self.turns.attach(self._service)
         if self.settings.keys:
             self.set_keymap(self.settings.keys)  # before the key bar reads the bindings
-        await self.push_screen(MainScreen())
+        await self.push_screen(MainScreen(self.size.width))
         if self.theme_problem:
             self.notify(self.theme_problem, severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
