@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Callable, Coroutine
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         secretenv.hide(key_variables(settings, getattr(args, "api_key_env", None)))
         context = Context(args, paths, settings, sys.stdout, sys.stderr, log_level=level)
         handler: Handler = args.handler
+        if handler not in tui.FULL_SCREEN:
+            gc.enable()  # set up; the full-screen app turns it on after its first frame
         code = asyncio.run(handler(context))
         sys.stdout.flush()  # a reader that left shows here, not in Python's exit handler
         return code

@@ -7,17 +7,18 @@ MCP servers' status and the ``server › tool`` label of their tools.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from app.llm.demo import DEMO_NOTICE
 from app.mcp.naming import split_name
-from app.tools.rules import RuleError, matching_calls, trust_rules_file
 
 if TYPE_CHECKING:
     from app.config import Settings
     from app.engine.service import ChatService
+    from app.llm.demo import DEMO_NOTICE
     from app.llm.describe import ModelsReport
+    from app.tools.rules import RuleError, matching_calls, trust_rules_file
 
 __all__ = [
     "DEMO_NOTICE",
@@ -29,6 +30,25 @@ __all__ = [
     "mcp_servers",
     "trust_rules_file",
 ]
+
+#: Names loaded on first use: the TUI draws its first frame before the tools and the models
+#: are imported (``tools.rules`` brings tomlkit, ``llm.demo`` the gateway's types).
+_LAZY = {
+    "DEMO_NOTICE": "app.llm.demo",
+    "RuleError": "app.tools.rules",
+    "matching_calls": "app.tools.rules",
+    "trust_rules_file": "app.tools.rules",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily loaded name (PEP 562) the first time it is asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 async def describe_models(settings: Settings) -> ModelsReport:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import importlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
@@ -33,6 +32,7 @@ from app.ui.session.desk import ApprovalsDesk
 from app.ui.session.listing import SessionListing
 from app.ui.session.live import TurnFeed
 from app.ui.session.state import Sessions
+from app.ui.startup import resume_collector
 from app.ui.theme import apply_configured_theme
 from app.ui.widgets.composer import Composer
 from app.ui.widgets.sidebar import SessionSidebar
@@ -137,7 +137,7 @@ class AgentKitApp(App[None]):
             self.turns.attach(self._service)
         if self.settings.keys:
             self.set_keymap(self.settings.keys)  # before the key bar reads the bindings
-        await self.push_screen(MainScreen())
+        await self.push_screen(MainScreen(self.size.width))
         if self.theme_problem:
             self.notify(self.theme_problem, severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -151,14 +151,14 @@ class AgentKitApp(App[None]):
             # After the history's frame is painted: the engine's imports must not delay it.
             self.call_after_refresh(self.call_after_refresh, self._begin_engine)
         else:
-            gc.freeze()  # see _start_engine
+            resume_collector()
 
     def _begin_engine(self) -> None:
         self.run_worker(self._start_engine(), exit_on_error=False)
 
     async def _start_engine(self) -> None:
-        """After the first frame: import the engine (in a thread, so keys are still read),
-        then start it here. A failure ends the app with the error (as before the app ran)."""
+        """Import the engine in a thread (keys are still read), then start it; a failure ends
+        the app with the error (as before the app ran)."""
         assert self._engine is not None
         try:
             await asyncio.to_thread(lambda: [importlib.import_module(m) for m in ENGINE_MODULES])
@@ -176,9 +176,7 @@ class AgentKitApp(App[None]):
                 # Before ready is set: a message waiting to be sent must not be drawn over.
                 await self.main.show_welcome(self.conversation.welcome())
         self.engine_ready.set()
-        # What start-up built lives as long as the app: keep it out of the collector's full
-        # passes (they paused the screen for 100-150 ms during busy turns).
-        gc.freeze()
+        resume_collector()  # the engine's objects too
 
     async def engine_started(self) -> bool:
         """Wait until the engine is up (at once, after start-up); False if it failed."""

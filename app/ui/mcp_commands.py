@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from app.engine.clients import McpServerStatus, mcp_servers
 from app.textsafe import one_line
 
 if TYPE_CHECKING:
     from textual.app import App
 
+    from app.engine.clients import McpServerStatus
     from app.ui.app import AgentKitApp
 
 
@@ -25,6 +25,8 @@ def app_servers(app: App[Any]) -> list[McpServerStatus]:
     agent = cast("AgentKitApp", app)
     if not getattr(agent, "has_service", False):
         return []
+    from app.engine.clients import mcp_servers  # the engine is up: its modules are loaded
+
     return mcp_servers(agent.service)
 
 

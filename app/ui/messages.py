@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from app.engine.events import Event
+if TYPE_CHECKING:  # the first frame is drawn before the engine's modules are imported
+    from app.engine.events import Event
 
 
 @dataclass

@@ -10,25 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from app.engine.events import (
-    Event,
-    ExpertResultEvent,
-    ExpertStepEvent,
-    PhaseCompletedEvent,
-    PhaseFailedEvent,
-    PhaseStartedEvent,
-    PlanStepEvent,
-    PlanUpdateEvent,
-    ReplanningEvent,
-    ResultEvent,
-    TeamDissolvedEvent,
-    TeamFormedEvent,
-    TeamSynthesisEvent,
-    from_wire,
-)
 from app.store import Event as StoredEvent
+
+if TYPE_CHECKING:  # imported where events are folded in: the engine loads after the first frame
+    from app.engine.events import Event, ExpertStepEvent, PlanUpdateEvent
 
 #: Event types that change a panel (all of them are kept in the session's event log).
 PANEL_TYPES = frozenset(
@@ -140,6 +127,8 @@ class WorkState:
 
     def apply(self, event: Event, at: datetime) -> bool:
         """Fold one event in; True when something visible changed."""
+        from app.engine.events import PlanUpdateEvent, ReplanningEvent, ResultEvent, TeamFormedEvent
+
         if isinstance(event, TeamFormedEvent):
             formed = event.data
             self.kind = "team"
@@ -163,6 +152,13 @@ class WorkState:
 
     def _apply_phase(self, event: Event, at: datetime) -> bool:
         """A phase started, streamed a step, finished or failed."""
+        from app.engine.events import (
+            PhaseCompletedEvent,
+            PhaseFailedEvent,
+            PhaseStartedEvent,
+            PlanStepEvent,
+        )
+
         if isinstance(event, PhaseStartedEvent):
             found = self.phase(event.data.phase_id)
             if found is not None:
@@ -190,6 +186,13 @@ class WorkState:
 
     def _apply_team(self, event: Event, at: datetime) -> bool:
         """An expert worked, handed a result in; the lead wrote the synthesis; the team ended."""
+        from app.engine.events import (
+            ExpertResultEvent,
+            ExpertStepEvent,
+            TeamDissolvedEvent,
+            TeamSynthesisEvent,
+        )
+
         if isinstance(event, ExpertStepEvent):
             return self._expert_step(event, at)
         if isinstance(event, ExpertResultEvent):
@@ -297,6 +300,8 @@ def state_from_log(events: list[StoredEvent]) -> WorkState | None:
     ]
     if not planned:
         return None
+    from app.engine.events import from_wire
+
     state = WorkState()
     for stored in planned[-1]:
         try:

@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import TextArea
 
-from app.engine.clients import RuleError
 from app.store import Session, StoreError
 from app.ui.clipboard import Clipboard, Copied
-from app.ui.dialogs.approvals import ApprovalsDialog, approval_rows
 from app.ui.dialogs.copy_picker import CopyPicker, copy_choices
 from app.ui.dialogs.delete import DeleteDialog
 from app.ui.dialogs.model_picker import ModelPicker, add_provider_hint
@@ -279,6 +277,8 @@ class SessionActions:
             )
         if not await self.app.engine_started():
             return
+        from app.ui.dialogs.approvals import ApprovalsDialog, approval_rows  # engine's events
+
         self.app.push_screen(
             ApprovalsDialog(approval_rows(events), self._saved_rules()), self._remove_rule
         )
@@ -298,6 +298,8 @@ class SessionActions:
     def _remove_rule(self, choice: RuleEntry | None) -> None:
         if choice is None:
             return
+        from app.engine.clients import RuleError
+
         try:
             found = self.app.service.remove_rule(choice)
         except RuleError as exc:

@@ -6,15 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from app.engine.clients import DEMO_NOTICE
-from app.engine.events import (
-    CallStep,
-    ConfirmationResultEvent,
-    Event,
-    NoticeEvent,
-    StepEvent,
-    UsageEvent,
-)
 from app.store import Event as StoredEvent
 from app.store import Message, Session, StoreError
 from app.ui.messages import TurnEvent, TurnFinished, TurnStarted
@@ -25,7 +16,8 @@ from app.ui.typed import as_typed, skills_by_turn
 from app.ui.widgets.composer import Composer
 from app.ui.work import PANEL_TYPES, WorkState, state_from_log
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine's modules: imported where used, after the first frame
+    from app.engine.events import Event
     from app.ui.app import AgentKitApp
 
 #: Messages shown per page of history.
@@ -136,8 +128,12 @@ class Conversation:
     def welcome(self) -> str:
         """The welcome text, naming the default model once it is known."""
         model = self.app.default_model
-        if model in ("", "demo"):
-            model_line = DEMO_NOTICE if model else "Starting…"
+        if model == "demo":
+            from app.engine.clients import DEMO_NOTICE
+
+            model_line = DEMO_NOTICE
+        elif not model:
+            model_line = "Starting…"
         else:
             model_line = f"You are talking to **{model}**."
         return WELCOME.format(model_line=model_line)
@@ -356,6 +352,14 @@ class Conversation:
         self._show_status(event)
 
     def _show_status(self, event: Event) -> None:
+        from app.engine.events import (
+            CallStep,
+            ConfirmationResultEvent,
+            NoticeEvent,
+            StepEvent,
+            UsageEvent,
+        )
+
         status = self.app.status
         if isinstance(event, ConfirmationResultEvent) and event.data.decider == "timeout":
             self.app.notify(

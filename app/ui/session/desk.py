@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.engine.human import ConfirmationRequest, Decision, answer_covering
-from app.engine.live import Waiting
 from app.store import StoreError
 from app.ui.dialogs.ask_human import AskDialog
-from app.ui.dialogs.confirm import ConfirmAnswer, ConfirmDialog
 from app.ui.session.state import SessionState
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine's modules load after the first frame; questions come later
+    from app.engine.live import Waiting
     from app.ui.app import AgentKitApp
+    from app.ui.dialogs.confirm import ConfirmAnswer
 
 #: How far back the rule preview of the approval dialog looks.
 EARLIER_CALLS_MESSAGES = 1000
@@ -104,6 +103,9 @@ class ApprovalsDesk:
         waiting = self.waiting(state.session_id)
         if not waiting or state.minimised:
             return
+        from app.engine.human import ConfirmationRequest
+        from app.ui.dialogs.confirm import ConfirmDialog
+
         item = waiting[0]
         request = item.request
         if not isinstance(request, ConfirmationRequest):
@@ -164,6 +166,8 @@ class ApprovalsDesk:
             self.app.status.state = "minimised"
             self.app.notify("The turn waits for your answer: f7 brings the question back.")
             return
+        from app.engine.human import ConfirmationRequest, Decision, answer_covering
+
         hub = self.app.turns.hub
         assert hub is not None and isinstance(item.request, ConfirmationRequest)
         decision = answer.decision or Decision(action="deny")

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from app.engine.events import Event, TokenEvent
-from app.engine.live import LiveHub, LiveListener, LiveTurn, Waiting
-from app.engine.skills import ExecutionMode
+from app.engine.listener import LiveListener
 from app.ui.messages import ApprovalsChanged, TurnEvent, TurnFinished, TurnStarted
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine's modules load after the first frame (imported where used)
+    from app.engine.events import Event
+    from app.engine.live import LiveHub, LiveTurn, Waiting
     from app.engine.service import ChatService
+    from app.engine.skills import ExecutionMode
     from app.ui.app import AgentKitApp
 
 FRAME_SECONDS = 1 / 30
@@ -50,6 +51,8 @@ class TurnFeed(LiveListener):
 
     def attach(self, service: ChatService) -> LiveHub:
         """Make the hub for ``service`` and listen to every session's turns."""
+        from app.engine.live import LiveHub
+
         self.hub = LiveHub(service, spawn=self._spawn)
         self.hub.listen(self)
         return self.hub
@@ -108,6 +111,8 @@ class TurnFeed(LiveListener):
 
     def turn_event(self, turn: LiveTurn, event: Event) -> None:
         """Post the event (tokens merged per frame; anything else flushes them first)."""
+        from app.engine.events import TokenEvent
+
         index = turn.emitted - 1  # the hub counts the event before telling anyone
         if isinstance(event, TokenEvent):
             held = self._held.setdefault(turn, _HeldTokens())
@@ -131,6 +136,8 @@ class TurnFeed(LiveListener):
         self.app.post_message(TurnFinished(turn.session_id, turn.status or "error"))
 
     def _flush(self, turn: LiveTurn) -> None:
+        from app.engine.events import TokenEvent
+
         held = self._held.get(turn)
         if held is None:
             return
@@ -146,6 +153,8 @@ class TurnFeed(LiveListener):
 
 def merged(events: list[Event]) -> list[Event]:
     """``events`` with each run of tokens joined into one (for replaying a live turn)."""
+    from app.engine.events import TokenEvent
+
     out: list[Event] = []
     for event in events:
         if isinstance(event, TokenEvent) and out and isinstance(out[-1], TokenEvent):

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from app.engine.events import Event
 from app.ui.work import PANEL_TYPES, WorkState
 
 if TYPE_CHECKING:
+    from app.engine.events import Event
     from app.engine.live import LiveTurn, Waiting
     from app.ui.dialogs.ask_human import AskDialog
     from app.ui.dialogs.confirm import ConfirmDialog

@@ -10,21 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
 
-from app.engine.events import (
-    CallStep,
-    Event,
-    FinalAnswerEvent,
-    ResultEvent,
-    StepEvent,
-    ThinkingEvent,
-    TokenEvent,
-)
 from app.store import Event as StoredEvent
 from app.store import Message
 from app.ui.widgets.compacted import CompactedBlock
@@ -37,6 +28,9 @@ from app.ui.widgets.message_views import (
     UserMessage,
     one_line,
 )
+
+if TYPE_CHECKING:
+    from app.engine.events import Event, StepEvent
 
 
 def event_note(kind: str, data: dict[str, Any]) -> Widget | None:
@@ -310,6 +304,15 @@ class Transcript(VerticalScroll):
 
     async def handle(self, event: Event) -> None:
         """Show one live engine event."""
+        # Imported here: the first frame (history) is drawn before the engine's modules load.
+        from app.engine.events import (
+            FinalAnswerEvent,
+            ResultEvent,
+            StepEvent,
+            ThinkingEvent,
+            TokenEvent,
+        )
+
         if isinstance(event, TokenEvent):
             if self._assistant is None:
                 self._assistant = AssistantMessage(status="streaming")
@@ -352,6 +355,8 @@ class Transcript(VerticalScroll):
         self._thinking.append(text)
 
     async def _step(self, event: StepEvent) -> None:
+        from app.engine.events import CallStep
+
         step = event.data
         if isinstance(step, CallStep):
             self._thinking = None
