@@ -206,6 +206,10 @@ LINES: list[tuple[str, list[list[str]], list[bool], list[str]]] = [
     ("ls; echo \"x", [["ls"]], [False], ["unbalanced quotes",
                                             "cannot be parsed (No closing quotation)"]),
     ("", [], [], []),
+    ("\nls\n\npwd", [["ls"], ["pwd"]], [False, False], []),
+    ("ls\n\\\n\npwd", [["ls"], ["pwd"]], [False, False], []),
+    ("echo 'a' $'b'", [["echo", "a", "$b"]], [False], ["ANSI-C or locale quoting"]),
+    ("echo \"a\" $\"b\"", [["echo", "a", "$b"]], [False], ["ANSI-C or locale quoting"]),
     (" ; ", [], [], []),
     ("timeout 5 git push", [["git", "push"]], [False], []),
 ]  # fmt: skip
