@@ -114,7 +114,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             f"app/tools/shellparse/{part}.py",
             SHELLPARSE_TESTS + SHELLPARSE_OWN_TESTS.get(part, []),
         )
-        for part in ("braces", "effective", "launchers", "scripts", "words")
+        for part in ("braces", "carried", "effective", "launchers", "scripts", "words")
     },
     # effective.py has its own tests too (what the deny rules and the floor see of a line).
     "shellparse.effective": (
@@ -123,7 +123,13 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             *SHELLPARSE_TESTS,
             "tests/tools/test_effective_commands.py",
             "tests/tools/test_effective_policy.py",
+            "tests/tools/test_carried_commands.py",
         ],
+    ),
+    # carried.py: commands inside environment variables and option values.
+    "shellparse.carried": (
+        "app/tools/shellparse/carried.py",
+        [*SHELLPARSE_TESTS, "tests/tools/test_carried_commands.py"],
     ),
     "workspace": (
         "app/tools/workspace.py",

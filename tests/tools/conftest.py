@@ -47,3 +47,12 @@ class Runner:
 def run(registry: ToolRegistry, ctx: ToolContext) -> Runner:
     """``await run("read_file", {...})`` → ToolResult."""
     return Runner(registry, ctx)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_effective_cache() -> None:
+    """Each test sees the analysis of its own code: ``_effective_top`` caches lines, and a
+    mutation run forks test processes from a warm one."""
+    from app.tools.shellparse.effective import _effective_top
+
+    _effective_top.cache_clear()

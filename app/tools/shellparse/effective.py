@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from app.tools.shellparse.braces import _expand_words
+from app.tools.shellparse.carried import Carried, carried_by_assignments, carried_by_options
 from app.tools.shellparse.launchers import _ASSIGNMENT, WRAPPERS
 from app.tools.shellparse.scripts import (
     _SSH_VALUED,
@@ -138,6 +139,7 @@ def _unwrap_into(
     if expanded is None:
         found.unknown.append(f"a brace expansion too large to follow in {' '.join(words)!r}")
         return
+    _follow_carried(found, carried_by_assignments(expanded), depth)
     words = _drop_keywords(expanded)
     if not words:
         return
@@ -153,6 +155,7 @@ def _unwrap_into(
     name = posixpath.basename(words[0])
     words = [name, *words[1:]]
     found.add(words)
+    _follow_carried(found, carried_by_options(name, words[1:]), depth)
     if name == "watch":  # it runs its words through `sh -c`, from wherever they start
         for start in _command_starts(found, name, words[1:]):
             _recurse(found, " ".join(words[1 + start :]), depth)
@@ -231,7 +234,13 @@ def _unwrap_named(
     elif name == "find":
         _find_actions(found, words, depth)
     elif name in ("ssh", "rsh"):
-        _remote_script(found, words, depth)
+        _remote_script(found, words, feeder, depth)
+
+
+def _follow_carried(found: Effective, carried: Carried, depth: int) -> None:
+    for text in carried.texts:
+        _recurse(found, text, depth)
+    found.unknown.extend(carried.unknown)
 
 
 def _drop_keywords(words: list[str]) -> list[str]:
@@ -347,15 +356,28 @@ def _script_file(found: Effective, name: str, path: str) -> None:
     found.unknown.append(f"{name} runs {shown}, which cannot be read here")
 
 
-def _remote_script(found: Effective, words: list[str], depth: int) -> None:
-    """``ssh [options] host command…``: the command runs in the remote user's shell."""
-    index = 1
+def _remote_script(
+    found: Effective, words: list[str], feeder: list[str] | None, depth: int
+) -> None:
+    """``ssh [options] host command…``: the command runs in the remote user's shell; with no
+    command, the remote shell runs what comes on standard input (``echo … | ssh host``)."""
+    words, here, from_file = _shell_redirections(words)
+    index, letters = 1, ""
     while index < len(words) and words[index].startswith("-"):
         flag = words[index]
+        letters += flag[1:] if len(flag) == 2 or flag[1] not in _SSH_VALUED else flag[1]
         index += 2 if len(flag) == 2 and flag[1] in _SSH_VALUED else 1
     rest = words[index + 1 :]  # after the host
     if rest:
         _recurse(found, " ".join(rest), depth)
+    elif index >= len(words) or "n" in letters or "N" in letters:
+        return  # no host, standard input not read, or no command runs
+    elif here is not None:
+        _recurse(found, here, depth)
+    elif from_file:
+        found.unknown.append(f"{words[0]} sends a script from a file that cannot be read here")
+    elif feeder:
+        _piped_script(found, feeder, depth)
 
 
 def _piped_script(found: Effective, feeder: list[str] | None, depth: int) -> None:

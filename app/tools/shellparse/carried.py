@@ -1,0 +1,136 @@
+"""Commands carried inside other words: an environment variable a program runs as a command
+(``PAGER='…' git log``), an option whose value is a command (``ssh -o ProxyCommand=…``,
+``rsync -e …``, ``git -c core.pager=…``, ``tar --to-command=…``).
+
+These run through a shell although no shell word is written, so the deny rules and the floor
+must see their text. Values that load code from a file (``LD_PRELOAD``, ``BASH_ENV``, a git
+``include.path``) cannot be seen at all: they make the line unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+#: Environment variables whose value a program runs as a shell command line.
+COMMAND_VARIABLES = frozenset(
+    {"PAGER", "GIT_PAGER", "MANPAGER", "SYSTEMD_PAGER", "EDITOR", "VISUAL", "GIT_EDITOR",
+     "GIT_SEQUENCE_EDITOR", "SUDO_EDITOR", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXTERNAL_DIFF",
+     "GIT_ASKPASS", "SSH_ASKPASS", "SUDO_ASKPASS", "GIT_PROXY_COMMAND", "RSYNC_RSH", "LESSOPEN",
+     "LESSCLOSE", "PROMPT_COMMAND", "BROWSER"}
+)  # fmt: skip
+
+#: Environment variables that make a program load code from a file that is not read here.
+CODE_VARIABLES = frozenset(
+    {"LD_PRELOAD", "LD_AUDIT", "BASH_ENV", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+     "GIT_EXEC_PATH", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "TAR_OPTIONS"}
+)  # fmt: skip
+
+_ASSIGNED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+
+#: ssh -o settings whose value is a command (run here, or on the remote host), found in any
+#: word (``-o ProxyCommand=…``, ``-oProxyCommand …``, ``-vo 'LocalCommand …'``).
+_SSH_COMMAND_SETTING = re.compile(
+    r"(?i)(?:proxy|local|remote|knownhosts)command\s*(?:=\s*|\s+)(.*)", re.DOTALL
+)
+_SSH_FAMILY = frozenset({"ssh", "scp", "sftp", "slogin", "autossh"})
+
+#: git configuration keys (lower case; ``*`` is one subsection) whose value is a command.
+_GIT_COMMAND_KEYS = re.compile(
+    r"core\.(sshcommand|pager|editor|askpass|fsmonitor|gitproxy)|sequence\.editor"
+    r"|pager\.[^.]+|alias\.[^.]+|diff\.external|diff\..+\.(textconv|command)"
+    r"|merge\..+\.driver|filter\..+\.(clean|smudge|process)|credential(\..+)?\.helper"
+    r"|gpg(\..+)?\.program|web\.browser|browser\..+\.(cmd|path)|man\..+\.(cmd|path)"
+    r"|(diff|merge)tool\..+\.(cmd|path)|sendemail\.(smtpserver|.+\.smtpserver)"
+    r"|uploadpack\.packobjectshook|remote\..+\.(uploadpack|receivepack|proxy)"
+)
+#: git configuration keys that load hooks or more configuration from files.
+_GIT_FILE_KEYS = re.compile(r"include\.path|includeif\..+\.path|core\.hookspath")
+
+#: Long options (with their short forms) whose value is a command, per program.
+_COMMAND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "rsync": ("-e", "--rsh", "--rsync-path"),
+    "tar": ("-I", "--use-compress-program", "--to-command", "-F", "--info-script",
+            "--new-volume-script"),
+    "sort": ("--compress-program",),
+    "man": ("-P", "--pager"),
+    "scp": ("-S",),
+    "sftp": ("-S", "-D"),
+    "git": ("--upload-pack", "--receive-pack", "--exec"),
+    "zip": ("-TT", "--unzip-command"),
+}  # fmt: skip
+
+
+@dataclass
+class Carried:
+    """Command texts found inside words, and why some code cannot be seen."""
+
+    texts: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+def carried_by_assignments(words: list[str]) -> Carried:
+    """What the ``NAME=value`` words of one simple command carry (before its command word,
+    or as ``env``'s arguments: every assignment-shaped word is looked at)."""
+    found = Carried()
+    for word in words:
+        match = _ASSIGNED.fullmatch(word)
+        if match is None:
+            continue
+        name, value = match.groups()
+        if name in COMMAND_VARIABLES and value:
+            found.texts.append(value.lstrip("|"))  # LESSOPEN='|cmd %s' pipes from cmd
+        elif name in CODE_VARIABLES or name.startswith("GIT_CONFIG_KEY_"):
+            found.unknown.append(f"{name} makes a program load code that cannot be read here")
+    return found
+
+
+def carried_by_options(name: str, args: list[str]) -> Carried:
+    """What the options of the command ``name`` carry: ssh ``-o`` settings, ``git -c``
+    settings and options such as ``rsync -e`` whose value is a command."""
+    found = Carried()
+    if name in _SSH_FAMILY:
+        for word in args:
+            match = _SSH_COMMAND_SETTING.search(word)
+            value = match.group(1).strip() if match else ""
+            if value and value.lower() != "none":
+                found.texts.append(value)
+    if name == "git":
+        for setting in _option_values(args, "-c"):
+            _git_setting(found, setting)
+        for setting in _option_values(args, "--config-env"):
+            key = setting.partition("=")[0].lower()
+            if _GIT_COMMAND_KEYS.fullmatch(key) or _GIT_FILE_KEYS.fullmatch(key):
+                found.unknown.append(f"git takes {key} from the environment, unseen here")
+    for option in _COMMAND_OPTIONS.get(name, ()):
+        found.texts.extend(v for v in _option_values(args, option) if v)
+    return found
+
+
+def _git_setting(found: Carried, setting: str) -> None:
+    key, _, value = setting.partition("=")
+    key = key.lower()
+    if _GIT_FILE_KEYS.fullmatch(key):
+        found.unknown.append(f"git -c {key} loads files that cannot be read here")
+    elif _GIT_COMMAND_KEYS.fullmatch(key) and value and value.lower() not in _GIT_NOT_COMMANDS:
+        found.texts.append(value.removeprefix("!"))
+
+
+#: Values of command keys that are switches, not commands (``pager.log=false``).
+_GIT_NOT_COMMANDS = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1"})
+
+
+def _option_values(args: list[str], option: str) -> list[str]:
+    """Every value given to ``option``: ``-o V``, ``-oV``, ``--long=V``, ``--long V``."""
+    values = []
+    for index, word in enumerate(args):
+        if word == "--":
+            break
+        if word == option:
+            if index + 1 < len(args):
+                values.append(args[index + 1])
+        elif option.startswith("--") and word.startswith(option + "="):
+            values.append(word[len(option) + 1 :])
+        elif not option.startswith("--") and len(option) == 2 and word.startswith(option):
+            values.append(word[2:])
+    return values
