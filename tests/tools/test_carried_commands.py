@@ -135,3 +135,47 @@ def test_the_carried_text_is_followed_through_its_own_launchers() -> None:
 )
 def test_a_switch_value_is_not_taken_for_a_command(command: str, not_a_command: str) -> None:
     assert [not_a_command] not in effective_commands(command).commands
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "python3 -c \"import os; os.system('rm -rf ~')\"",
+        "python3 -W ignore -Ic \"import os; os.system('rm -rf ~')\"",
+        "python -c\"import subprocess; subprocess.run('rm -rf /', shell=True)\"",
+        "perl -e 'system(\"rm -rf ~\")'",
+        "perl -lne 'system(\"rm -rf ~\")' list.txt",
+        "perl -i.bak -pe '`rm -rf ~`' notes.txt",
+        "ruby -e 'system(\"rm -rf ~\")'",
+        "node -e \"require('child_process').execSync('rm -rf ~')\"",
+        "php -r 'shell_exec(\"rm -rf ~\");'",
+        "awk 'BEGIN { system(\"rm -rf ~\") }'",
+        "gawk -v x=1 -- 'BEGIN { system(\"rm -rf /\") }'",
+        "vim -c '!rm -rf ~' -c q",
+        "vim '+silent !rm -rf ~'",
+        "nvim -c 'call system(\"rm -rf ~\")'",
+    ],
+)
+def test_a_shell_out_in_a_one_line_program_meets_the_floor(tmp_path: Path, command: str) -> None:
+    action, reason = decide(tmp_path, command)
+    assert action == "deny", reason
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "python -c 'print(1 != 2)'",
+        "python -c \"import os; home = '$HOME'; pattern = '*.py'\"",
+        "python script.py -c 'rm -rf ~'",
+        "python -m pytest -c 'rm -rf ~'",
+        "perl -lne 'print \"$1\" if /x/' list.txt",
+        "awk -F: '{ print $1 }' list.txt",
+        "awk -f prog.awk 'rm -rf ~'",
+        "vim -c 'set nu' notes.txt",
+    ],
+)
+def test_a_one_line_program_without_a_shell_out_still_runs(tmp_path: Path, command: str) -> None:
+    """Strings in a program are followed only for what they would run: what cannot be seen
+    in them (``$HOME`` in a print) is no doubt, and a script's own words are not a program."""
+    action, reason = decide(tmp_path, command)
+    assert action == "allow", reason

@@ -67,6 +67,10 @@ class Carried:
 
     texts: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    #: Quoted strings inside a program's text that may be shell commands: followed for the
+    #: floor and the deny rules, but what cannot be seen in them is not a doubt (most are not
+    #: commands at all: ``print('*.py')``).
+    code: list[str] = field(default_factory=list)
 
 
 def carried_by_assignments(words: list[str]) -> Carried:
@@ -104,7 +108,78 @@ def carried_by_options(name: str, args: list[str]) -> Carried:
                 found.unknown.append(f"git takes {key} from the environment, unseen here")
     for option in _COMMAND_OPTIONS.get(name, ()):
         found.texts.extend(v for v in _option_values(args, option) if v)
+    for code in _inline_code(name, args):
+        found.code.extend(_shell_outs(code))
+    if name in _EDITORS:  # `vim -c '!cmd'`, `vim '+:!cmd'`: the rest of the line is a command
+        commands = _option_values(args, "-c") + _option_values(args, "--cmd")
+        commands += [word for word in args if word.startswith("+")]
+        found.texts.extend(c[c.index("!") + 1 :] for c in commands if "!" in c)
     return found
+
+
+#: Interpreters and the options that give them a program as text (``python -c``, ``perl -e``).
+_CODE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "perl": ("-e", "-E"), "ruby": ("-e",), "node": ("-e", "-p", "--eval", "--print"),
+    "nodejs": ("-e", "-p", "--eval", "--print"), "bun": ("-e", "--eval", "-p", "--print"),
+    "php": ("-r",), "lua": ("-e",), "R": ("-e",), "Rscript": ("-e",),
+    "vim": ("-c", "--cmd"), "vi": ("-c", "--cmd"), "nvim": ("-c", "--cmd"), "ex": ("-c",),
+    "view": ("-c",), "emacs": ("--eval",),
+}  # fmt: skip
+_AWKS = frozenset({"awk", "gawk", "mawk", "nawk", "busybox-awk"})
+_AWK_VALUED = frozenset({"-F", "-v", "-f", "--field-separator", "--assign", "--file"})
+
+#: Quoted text inside a program: '…', "…" (with backslash escapes) or `…`.
+_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"|`([^`]*)`", re.DOTALL)
+
+
+def _inline_code(name: str, args: list[str]) -> list[str]:
+    """The program texts given on the command line to the interpreter ``name``."""
+    if re.fullmatch(r"(python|pypy)[\d.]*w?", name):
+        return _clustered_values(args, "c", valued="WXQ")
+    if name in ("perl", "ruby"):
+        return _clustered_values(args, "eE", valued="")
+    if name in _AWKS:
+        index = 0
+        while index < len(args) and args[index].startswith("-") and args[index] != "--":
+            if args[index] in ("-f", "--file"):
+                return []  # the program is in a file
+            index += 2 if args[index] in _AWK_VALUED else 1
+        index += index < len(args) and args[index] == "--"
+        return args[index : index + 1]
+    codes = [v for option in _CODE_OPTIONS.get(name, ()) for v in _option_values(args, option)]
+    return codes + [word[1:] for word in args if name in _EDITORS and word.startswith("+")]
+
+
+_EDITORS = frozenset({"vim", "vi", "nvim", "ex", "view"})
+
+
+def _clustered_values(args: list[str], letters: str, valued: str) -> list[str]:
+    """Programs given with a one-letter option that may sit in a cluster (``perl -lne CODE``,
+    ``python -Ic CODE``, ``-cCODE``), read up to the first operand (the script's own words
+    follow it); ``valued`` letters take the next word as their value (``python -W x``)."""
+    values, index = [], 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word == "--" or not word.startswith("-") or word == "-":
+            break
+        if word.startswith("--"):
+            continue
+        hit = next((i for i, c in enumerate(word) if i and c in letters), None)
+        if hit is not None:
+            tail = word[hit + 1 :]
+            values.append(tail or (args[index] if index < len(args) else ""))
+            index += not tail
+        elif word[-1] in valued:
+            index += 1
+    return values
+
+
+def _shell_outs(code: str) -> list[str]:
+    """What a program's text may hand to a shell: each quoted string in it (``os.system('…')``,
+    ``system("…")``, backticks). An over-approximation: a string only printed counts too."""
+    texts = [next(g for g in match.groups() if g is not None) for match in _LITERAL.finditer(code)]
+    return [text for text in texts if text.strip()]
 
 
 def _git_setting(found: Carried, setting: str) -> None:

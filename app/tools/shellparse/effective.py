@@ -240,6 +240,8 @@ def _unwrap_named(
 def _follow_carried(found: Effective, carried: Carried, depth: int) -> None:
     for text in carried.texts:
         _recurse(found, text, depth)
+    for text in carried.code:
+        _recurse(found, text, depth, doubts=False)
     found.unknown.extend(carried.unknown)
 
 
@@ -429,16 +431,18 @@ def _find_actions(found: Effective, words: list[str], depth: int) -> None:
                     found.unknown.append("commands nested too deeply to follow")
 
 
-def _recurse(found: Effective, script: str, depth: int) -> None:
+def _recurse(found: Effective, script: str, depth: int, *, doubts: bool = True) -> None:
     if depth >= 3:
-        found.unknown.append("commands nested too deeply to follow")
+        if doubts:
+            found.unknown.append("commands nested too deeply to follow")
         return
     inner = _effective(script, depth + 1, found.budget)
     found.budget = inner.budget
     for words in inner.commands:
         found.add(words)
-    found.unknown.extend(inner.unknown)
-    found.uncertain.extend(inner.uncertain)
+    if doubts:
+        found.unknown.extend(inner.unknown)
+        found.uncertain.extend(inner.uncertain)
 
 
 def deny_candidates(command: str) -> list[list[str]]:
