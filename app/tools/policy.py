@@ -26,6 +26,7 @@ from app.config import ApprovalConfig, ApprovalMode
 from app.tools.base import AccessKind, Tool
 from app.tools.knownsafe import KnownSafe
 from app.tools.names import BUILTIN_TOOL_NAMES
+from app.tools.protected import protected_in_command
 from app.tools.rules import (
     PATH_RULE_TOOLS,
     Rule,
@@ -183,6 +184,13 @@ class ApprovalPolicy:
         if protected:
             reason = f"{protected} is a protected path; changes to it always ask"
             return PolicyDecision("ask", None, reason, "floor")
+        if command is not None and parsed is not None:
+            named = protected_in_command(
+                command, parsed, effective, self.workspace, self._protected
+            )
+            if named:
+                reason = f"the command reaches {named}, a protected place, so it always asks"
+                return PolicyDecision("ask", None, reason, "floor")
 
         for rule in self.rules("ask"):
             if self._matches(rule, name, args, command, parsed.commands if parsed else []):

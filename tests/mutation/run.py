@@ -131,6 +131,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "app/tools/shellparse/carried.py",
         [*SHELLPARSE_TESTS, "tests/tools/test_carried_commands.py"],
     ),
+    # protected.py: shell lines that reach .git, .agentkit or agentkit's configuration.
+    "protected": (
+        "app/tools/protected.py",
+        ["tests/tools/test_protected_commands.py", "tests/tools/test_policy_decisions.py"],
+    ),
     "workspace": (
         "app/tools/workspace.py",
         [

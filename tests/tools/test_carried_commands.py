@@ -41,6 +41,8 @@ def decide(root: Path, command: str, *, deny: tuple[str, ...] = ()) -> tuple[str
         "git -c filter.lfs.smudge='rm -rf ~' checkout .",
         "git -c credential.helper='!rm -rf ~' push",
         "git fetch --upload-pack='rm -rf ~' origin",
+        "git config core.pager 'rm -rf ~'",
+        "git config --global alias.x '!rm -rf ~'",
         "ssh -o ProxyCommand='rm -rf ~' host",
         "ssh -oProxyCommand='rm -rf ~' host",
         "ssh -o 'proxycommand rm -rf ~' host",

@@ -102,6 +102,11 @@ def carried_by_options(name: str, args: list[str]) -> Carried:
     if name == "git":
         for setting in _option_values(args, "-c"):
             _git_setting(found, setting)
+        if "config" in args:  # `git config core.pager CMD` keeps a command for later
+            rest = args[args.index("config") + 1 :]
+            operands = [w for w in rest if not w.startswith("-") and w not in ("set", "add")]
+            if len(operands) >= 2:
+                _git_setting(found, f"{operands[-2]}={operands[-1]}")
         for setting in _option_values(args, "--config-env"):
             key = setting.partition("=")[0].lower()
             if _GIT_COMMAND_KEYS.fullmatch(key) or _GIT_FILE_KEYS.fullmatch(key):
