@@ -125,7 +125,7 @@ class ApiKeyGuard:
 
 FORBIDDEN_HOST_DETAIL = (
     "Forbidden: without an API key this server only answers requests addressed to "
-    "localhost, 127.0.0.1 or [::1] on its own port, from pages of this machine"
+    "localhost, 127.0.0.1 or [::1] on its own port, and no page but its own"
 )
 
 
@@ -178,26 +178,32 @@ def loopback_host(value: str, port: int, scheme: str) -> bool:
     return given == port and _loopback_name(host)
 
 
-def loopback_origin(value: str) -> bool:
-    """Whether an ``Origin`` header is a page served from this machine: http(s) on a
-    loopback name, any port. ``null`` (sandboxed frames, files) is not."""
+def loopback_origin(value: str, port: int) -> bool:
+    """Whether an ``Origin`` header is a page of this server itself: http(s) on a loopback
+    name and the server's own ``port`` (a missing port is the scheme's default). Pages on other
+    ports are refused too: a development server on localhost may serve a repository's own
+    script, and that page must not drive the agent. ``null`` (sandboxed frames, files) is
+    not a page of ours."""
     try:
         parts = urlsplit(value.strip())
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
+        given = parts.port
     except ValueError:
         return False
-    if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password:
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or parts.username or parts.password:
         return False
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         return False
+    if given is None:
+        given = 443 if scheme == "https" else 80
     host = parts.hostname  # lower case, IPv6 without brackets
-    return host is not None and _loopback_name(host)
+    return host is not None and given == port and _loopback_name(host)
 
 
 class LoopbackOnly:
     """Without an API key: refuse (403) every request and WebSocket whose ``Host`` is not a
-    loopback name with our port, or that comes from a page (``Origin``) not served from a
-    loopback name.
+    loopback name with our port, or that comes from a page (``Origin``) other than one of this
+    server (loopback name, our port).
 
     The server listens on loopback only without a key, but a web page in the person's
     browser can still reach it: it rebinds its own domain to 127.0.0.1, and the browser
@@ -223,7 +229,7 @@ class LoopbackOnly:
             return False  # no Host (HTTP/1.0), or an ambiguous request
         if not loopback_host(hosts[0], self.port, str(scope.get("scheme", "http"))):
             return False
-        return all(loopback_origin(origin) for origin in origins)
+        return all(loopback_origin(origin, self.port) for origin in origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self.allowed(scope):

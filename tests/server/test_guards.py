@@ -163,10 +163,15 @@ async def test_a_foreign_host_gets_403_and_loopback_gets_through() -> None:
         refused = await http.get("/chat/sessions")
     assert refused.status_code == 403 and refused.json() == {"detail": FORBIDDEN_HOST_DETAIL}
     async with client(guard) as http:
-        assert (await http.get("/ok", headers={"Origin": "http://localhost:3000"})).is_success
+        assert (await http.get("/ok", headers={"Origin": f"http://localhost:{PORT}"})).is_success
         from_page = await http.get("/no", headers={"Origin": "http://evil.example"})
         assert from_page.status_code == 403
+        other_port = await http.get("/no", headers={"Origin": "http://localhost:3000"})
+        assert other_port.status_code == 403
     assert [scope["path"] for scope in inner.scopes] == ["/ok"]
+
+
+ORIGIN = f"http://localhost:{PORT}".encode()
 
 
 @pytest.mark.parametrize(
@@ -174,7 +179,7 @@ async def test_a_foreign_host_gets_403_and_loopback_gets_through() -> None:
     [
         [],  # HTTP/1.0 without a Host
         [*LOOPBACK, *LOOPBACK],
-        [*LOOPBACK, (b"origin", b"http://localhost"), (b"origin", b"http://localhost")],
+        [*LOOPBACK, (b"origin", ORIGIN), (b"origin", ORIGIN)],
     ],
 )
 async def test_a_missing_or_ambiguous_host_or_origin_is_refused(
@@ -252,8 +257,12 @@ def test_host_headers_split_into_name_and_port(
 @pytest.mark.parametrize(
     ("origin", "allowed"),
     [
-        ("http://localhost/", True),
-        (" HTTP://LOCALHOST:3000 ", True),
+        ("http://localhost/", False),  # port 80 is not ours
+        ("http://localhost:8765/", True),
+        (" HTTP://LOCALHOST:8765 ", True),
+        ("https://127.0.0.1:8765", True),
+        ("http://localhost:3000", False),
+        ("http://[::1]:8766", False),
         ("http://localhost:3000?x=1", False),
         ("http://localhost:3000#top", False),
         ("http://:secret@localhost:3000", False),
@@ -262,7 +271,7 @@ def test_host_headers_split_into_name_and_port(
     ],
 )
 def test_origins_are_pages_served_from_loopback(origin: str, allowed: bool) -> None:
-    assert loopback_origin(origin) is allowed
+    assert loopback_origin(origin, 8765) is allowed
 
 
 # ----------------------------------------------------------------------------- body limit

@@ -46,8 +46,11 @@ def addresses(port: int) -> st.SearchStrategy[Address]:
     """``Host``/``Origin`` pairs for a server without a key on ``port``."""
     ours = [f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"127.1.2.3:{port}"]
     theirs = ["evil.example", f"127.0.0.1.nip.io:{port}", f"127.0.0.1:{port + 1}", "127.0.0.1"]
-    our_origins = [None, f"http://localhost:{port}", "http://127.0.0.1:5173", "https://[::1]"]
-    their_origins = ["https://evil.example", "null", "file://", f"http://evil.example:{port}"]
+    our_origins = [None, f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+    their_origins = [
+        "https://evil.example", "null", "file://", f"http://evil.example:{port}",
+        "http://127.0.0.1:5173", "https://[::1]",  # other local servers' pages
+    ]  # fmt: skip
 
     def address(host: str, origin: str | None, refused: bool | None) -> Address:
         headers = {"Host": host} | ({"Origin": origin} if origin else {})
