@@ -129,7 +129,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # carried.py: commands inside environment variables and option values.
     "shellparse.carried": (
         "app/tools/shellparse/carried.py",
-        [*SHELLPARSE_TESTS, "tests/tools/test_carried_commands.py"],
+        [
+            *SHELLPARSE_TESTS,
+            "tests/tools/test_carried_commands.py",
+            "tests/tools/test_carried_units.py",
+        ],
     ),
     # protected.py: shell lines that reach .git, .agentkit or agentkit's configuration.
     "protected": (
