@@ -154,14 +154,6 @@ def _printf_text(args: list[str]) -> str | None:
             return "".join(pieces)
 
 
-def _script_of(words: list[str]) -> str | None:
-    """The ``-c`` script of a shell (``-c``, ``-lc``, ``-c -- 'script'``), or ``None``."""
-    for index, word in enumerate(words[1:], start=1):
-        if word.startswith("-") and "c" in word.lstrip("-") and not word.startswith("--"):
-            return _next_script(words, index)
-    return None
-
-
 def _loose_words(chunk: str) -> list[str]:
     try:
         return shlex.split(chunk, posix=True)
